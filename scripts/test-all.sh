@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, installing first what the tests need:
+# the peer tools the differential and end-to-end tests run against (tshark,
+# OpenSSH sshd, ipmitool/ipmi_sim, ripgrep) and Python textfsm.
+# This is the README's second command, and .ci/run calls exactly it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(tshark openssh-server openssh-client ipmitool openipmi ripgrep)
+PIP_PACKAGES=("textfsm==2.1.0")
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "test-all: installing Debian packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer no.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import textfsm, sys; sys.exit(0 if textfsm.__version__.startswith("2.") else 1)' 2>/dev/null; then
+  echo "test-all: installing Python packages: ${PIP_PACKAGES[*]}" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PIP_PACKAGES[@]}"
+fi
+
+# Tests that need a peer tool fail (instead of skipping) when this is set.
+export NETOPS_REQUIRE_PEERS=1
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc
