@@ -12,7 +12,7 @@ if [ -f "$snapshot" ]; then
   tar xzf "$snapshot" -C "$db"
   mv "$db/advdb" "$db/advisory-db-3157b0e258782691"
   sed "s|^db-path = .*|db-path = \"$db\"|" deny.toml > "$db/deny.toml"
-  cargo deny --offline check --config "$db/deny.toml" advisories
+  cargo deny --offline --config "$db/deny.toml" check advisories
 else
   cargo deny check advisories
 fi
