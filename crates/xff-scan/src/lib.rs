@@ -1,4 +1,30 @@
 //! Find client addresses hidden in X-Forwarded-For, Forwarded and X-Real-IP headers in captures.
 //!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
+//!
+//! The matching core works on TCP payload byte slices and needs no capture:
+//!
+//! ```
+//! use xff_scan::{Matcher, TargetSet, default_headers};
+//!
+//! let targets = TargetSet::parse(&["203.0.113.0/24"]).unwrap();
+//! let m = Matcher::new(default_headers(), Some(targets));
+//! let payload = b"GET /cart HTTP/1.1\r\nHost: shop.example\r\n\
+//!                 X-Forwarded-For: 203.0.113.9, 10.0.0.1\r\n\r\n";
+//! let mut hits = Vec::new();
+//! assert!(m.scan_payload(payload, &mut hits).is_none()); // header block complete
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(hits[0].client_ip.to_string(), "203.0.113.9");
+//! assert_eq!(hits[0].position, 0); // the original client
+//! assert_eq!(m.headers()[hits[0].header].name(), "X-Forwarded-For");
+//! assert_eq!(hits[0].host.as_deref(), Some("shop.example"));
+//! ```
 #![deny(missing_docs)]
+
+mod headers;
+mod http;
+mod target;
+
+pub use headers::{HeaderSpec, Syntax, default_headers, for_each_address, parse_node};
+pub use http::{Carry, Hit, MAX_CARRY_LINE, Matcher, REQUEST_LINE_NEEDLE};
+pub use target::{Target, TargetError, TargetSet};
