@@ -1,4 +1,15 @@
 //! Drive EndaceOS probe CLIs over SSH/SFTP: fleet collection and hotfix roll-outs.
 //!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
+//!
+//! - [`session`]: SSH connection (deadlines, `known_hosts`), PTY CLI session.
+//! - [`driver`]: what differs between Cisco-like CLIs; [`driver::EndaceOs`].
+//! - [`known_hosts`]: OpenSSH `known_hosts` checking (hashed entries too).
 #![deny(missing_docs)]
+
+pub mod driver;
+pub mod error;
+pub mod known_hosts;
+pub mod session;
+
+pub use error::Error;
