@@ -11,5 +11,7 @@ pub mod driver;
 pub mod error;
 pub mod known_hosts;
 pub mod session;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use error::Error;
