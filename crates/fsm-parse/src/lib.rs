@@ -1,4 +1,47 @@
 //! A TextFSM-compatible template engine.
 //!
+//! Runs the templates network engineers already have (for example the
+//! `ntc-templates` collection) with the results Python
+//! [TextFSM](https://github.com/google/textfsm) 2.x gives:
+//!
+//! - [`Template::parse`] compiles a template once (the whole template
+//!   language: `Value` options `Filldown`, `Key`, `Required`, `List`,
+//!   `Fillup`; states, `EOF`, `End`; `Next`/`Continue`,
+//!   `Record`/`NoRecord`/`Clear`/`Clearall`, `Error`; `${NAME}`
+//!   substitution). Errors are [`TemplateError`] with TextFSM's wording and
+//!   the template line.
+//! - [`Template::run`] parses input into [`Record`]s; an `Error` action is a
+//!   [`RunError`] with the input line number.
+//! - Python `re` patterns are translated (braces Python reads as literals,
+//!   `\<`, `\Z`, classes) and run on the `regex` crate, falling back to
+//!   `fancy-regex` per pattern only for look-around and back-references.
+//! - [`Index`] chooses templates by platform and command from an
+//!   ntc-templates `index` file, the way `clitable.CliTable` does, joining
+//!   several templates on their `Key` values.
+//!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
 #![deny(missing_docs)]
+
+mod engine;
+mod index;
+mod pyre;
+mod split;
+mod template;
+mod value;
+
+pub use engine::RunError;
+pub use index::{Index, IndexError};
+pub use split::{SplitLines, splitlines};
+pub use template::{Template, TemplateError};
+pub use value::{ListItem, Record, Value};
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+    #[test]
+    fn template_and_index_are_send_sync() {
+        assert_send_sync::<crate::Template>();
+        assert_send_sync::<crate::Index>();
+        assert_send_sync::<crate::Record>();
+    }
+}

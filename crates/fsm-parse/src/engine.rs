@@ -1,0 +1,348 @@
+//! Running a template over input: a step-by-step port of the semantics of
+//! `textfsm.TextFSM.ParseText` (value options run their hooks in declaration
+//! order, exactly as Python's option classes do).
+
+use crate::pyre::{Scratch, Spans};
+use crate::split::splitlines;
+use crate::template::{LineOp, NewState, Opt, RecordOp, Template};
+use crate::value::{ListItem, Record, Value};
+
+/// Parsing stopped: an `Error` rule matched, or a pattern could not be run
+/// on a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// A rule with the `Error` action matched. TextFSM discards all output.
+    #[error("input line {input_line}: {}", python_error_text(message.as_deref(), *rule_line, text))]
+    Action {
+        /// The message given after `Error` (quotes included, as TextFSM
+        /// keeps them), if any.
+        message: Option<String>,
+        /// 1-based template line of the rule.
+        rule_line: usize,
+        /// 1-based input line number.
+        input_line: usize,
+        /// The input line's text.
+        text: String,
+    },
+    /// A value or rule pattern could not be evaluated on this line (a
+    /// `fancy-regex` backtracking limit, or a `List` value with named groups
+    /// whose group did not take part in the match, which makes Python
+    /// TextFSM raise `TypeError`).
+    #[error("input line {input_line}: template line {rule_line}: {reason}")]
+    Pattern {
+        /// 1-based template line of the rule.
+        rule_line: usize,
+        /// 1-based input line number.
+        input_line: usize,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+fn python_error_text(message: Option<&str>, rule_line: usize, text: &str) -> String {
+    match message {
+        Some(m) => format!("Error: {m}. Rule Line: {rule_line}. Input Line: {text}."),
+        None => format!("State Error raised. Rule Line: {rule_line}. Input Line: {text}"),
+    }
+}
+
+impl RunError {
+    /// The exact message Python TextFSM's `TextFSMError` carries for an
+    /// `Error` action (`None` for [`RunError::Pattern`]).
+    pub fn python_message(&self) -> Option<String> {
+        match self {
+            RunError::Action {
+                message,
+                rule_line,
+                text,
+                ..
+            } => Some(python_error_text(message.as_deref(), *rule_line, text)),
+            RunError::Pattern { .. } => None,
+        }
+    }
+
+    /// 1-based input line number where parsing stopped.
+    pub fn input_line(&self) -> usize {
+        match self {
+            RunError::Action { input_line, .. } | RunError::Pattern { input_line, .. } => {
+                *input_line
+            }
+        }
+    }
+}
+
+/// Python's `value.value`: `None`, a string, or (just before a record is
+/// saved) the list of a `List` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PyVal {
+    None,
+    Str(String),
+    List(Vec<ListItem>),
+}
+
+impl PyVal {
+    fn truthy(&self) -> bool {
+        match self {
+            PyVal::None => false,
+            PyVal::Str(s) => !s.is_empty(),
+            PyVal::List(l) => !l.is_empty(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    value: PyVal,
+    /// Filldown's `_myvar`.
+    myvar: Option<String>,
+    /// List's `_value`.
+    list: Vec<ListItem>,
+}
+
+struct SkipRecord;
+
+struct Machine<'t> {
+    t: &'t Template,
+    slots: Vec<Slot>,
+    result: Vec<Vec<Value>>,
+}
+
+impl<'t> Machine<'t> {
+    fn new(t: &'t Template) -> Self {
+        let slots = t
+            .values
+            .iter()
+            .map(|_| Slot {
+                value: PyVal::None,
+                myvar: None,
+                list: Vec::new(),
+            })
+            .collect();
+        Machine {
+            t,
+            slots,
+            result: Vec::new(),
+        }
+    }
+
+    fn assign(&mut self, vi: usize, v: Option<&str>) -> Result<(), String> {
+        let def = &self.t.values[vi];
+        let slot = &mut self.slots[vi];
+        slot.value = match v {
+            Some(s) => PyVal::Str(s.to_owned()),
+            None => PyVal::None,
+        };
+        for opt in &def.options {
+            match opt {
+                Opt::Filldown => slot.myvar = v.map(str::to_owned),
+                Opt::Fillup => {
+                    if let Some(s) = v.filter(|s| !s.is_empty()) {
+                        for row in self.result.iter_mut().rev() {
+                            if row[vi].is_truthy() {
+                                break;
+                            }
+                            row[vi] = Value::Str(s.to_owned());
+                        }
+                    }
+                }
+                Opt::List => {
+                    let item = match (&def.list_regex, v) {
+                        (Some(re), _) if re.groups() > 1 => {
+                            let Some(s) = v else {
+                                return Err(format!(
+                                    "List value '{}' has groups but its group did not take part in the match (Python TextFSM fails with TypeError here)",
+                                    def.name
+                                ));
+                            };
+                            let mut scratch = re.scratch();
+                            let mut spans = Vec::new();
+                            let matched = re.match_into(s, &mut scratch, &mut spans)?;
+                            let named: Vec<(String, Option<String>)> = if matched {
+                                re.names()
+                                    .iter()
+                                    .zip(spans.iter())
+                                    .filter_map(|(n, sp)| {
+                                        n.as_ref().map(|n| {
+                                            (n.clone(), sp.map(|(a, b)| s[a..b].to_owned()))
+                                        })
+                                    })
+                                    .collect()
+                            } else {
+                                Vec::new()
+                            };
+                            if named.is_empty() {
+                                ListItem::Str(s.to_owned())
+                            } else {
+                                ListItem::Map(named)
+                            }
+                        }
+                        (_, Some(s)) => ListItem::Str(s.to_owned()),
+                        (_, None) => ListItem::None,
+                    };
+                    slot.list.push(item);
+                }
+                Opt::Required | Opt::Key => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        for (def, slot) in self.t.values.iter().zip(self.slots.iter_mut()) {
+            slot.value = PyVal::None;
+            for opt in &def.options {
+                match opt {
+                    Opt::Filldown => {
+                        slot.value = slot.myvar.clone().map_or(PyVal::None, PyVal::Str);
+                    }
+                    Opt::List if !def.has(Opt::Filldown) => slot.list.clear(),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn clear_all(&mut self) {
+        for (def, slot) in self.t.values.iter().zip(self.slots.iter_mut()) {
+            slot.value = PyVal::None;
+            for opt in &def.options {
+                match opt {
+                    Opt::Filldown => slot.myvar = None,
+                    Opt::List => slot.list.clear(),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn save_value(def_opts: &[Opt], slot: &mut Slot) -> Result<(), SkipRecord> {
+        for opt in def_opts {
+            match opt {
+                Opt::Required if !slot.value.truthy() => return Err(SkipRecord),
+                Opt::List => slot.value = PyVal::List(slot.list.clone()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn append_record(&mut self) {
+        if self.t.values.is_empty() {
+            return;
+        }
+        let mut row = Vec::with_capacity(self.slots.len());
+        let mut all_empty = true;
+        for (def, slot) in self.t.values.iter().zip(self.slots.iter_mut()) {
+            if Self::save_value(&def.options, slot).is_err() {
+                self.clear();
+                return;
+            }
+            let v = match &slot.value {
+                PyVal::None => Value::Str(String::new()),
+                PyVal::Str(s) => {
+                    all_empty = false;
+                    Value::Str(s.clone())
+                }
+                PyVal::List(l) => {
+                    if !l.is_empty() {
+                        all_empty = false;
+                    }
+                    Value::List(l.clone())
+                }
+            };
+            row.push(v);
+        }
+        if all_empty {
+            return;
+        }
+        self.result.push(row);
+        self.clear();
+    }
+}
+
+impl Template {
+    /// Runs the template over `input` (split like Python's
+    /// `str.splitlines()`), returning the records in order.
+    pub fn run(&self, input: &str) -> Result<Vec<Record>, RunError> {
+        let rows = self.run_rows(input)?;
+        Ok(rows
+            .into_iter()
+            .map(|values| Record {
+                header: self.header(),
+                values,
+            })
+            .collect())
+    }
+
+    /// Like [`Template::run`], but rows as bare value vectors in header
+    /// order (no header pointer per row).
+    pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
+        let mut m = Machine::new(self);
+        let mut scratch: Vec<Vec<Scratch>> = self
+            .states
+            .iter()
+            .map(|s| s.rules.iter().map(|r| r.regex.scratch()).collect())
+            .collect();
+        let mut spans: Spans = Vec::new();
+        let mut state = self.start;
+        // Some(true) = End, Some(false) = EOF.
+        let mut stopped: Option<bool> = None;
+        for (idx, line) in splitlines(input).enumerate() {
+            let line_no = idx + 1;
+            let rules = &self.states[state].rules;
+            for (ri, rule) in rules.iter().enumerate() {
+                let matched = rule
+                    .regex
+                    .match_into(line, &mut scratch[state][ri], &mut spans)
+                    .map_err(|reason| RunError::Pattern {
+                        rule_line: rule.line_num,
+                        input_line: line_no,
+                        reason,
+                    })?;
+                if !matched {
+                    continue;
+                }
+                for &(gi, vi) in &rule.assigns {
+                    let v = spans.get(gi).copied().flatten().map(|(a, b)| &line[a..b]);
+                    m.assign(vi, v).map_err(|reason| RunError::Pattern {
+                        rule_line: rule.line_num,
+                        input_line: line_no,
+                        reason,
+                    })?;
+                }
+                match rule.record_op {
+                    RecordOp::Record => m.append_record(),
+                    RecordOp::Clear => m.clear(),
+                    RecordOp::Clearall => m.clear_all(),
+                    RecordOp::NoRecord => {}
+                }
+                match rule.line_op {
+                    LineOp::Error => {
+                        return Err(RunError::Action {
+                            message: rule.error_msg.clone(),
+                            rule_line: rule.line_num,
+                            input_line: line_no,
+                            text: line.to_owned(),
+                        });
+                    }
+                    LineOp::Continue => continue,
+                    LineOp::Next => {}
+                }
+                match rule.new_state {
+                    NewState::Stay => {}
+                    NewState::State(s) => state = s,
+                    NewState::End => stopped = Some(true),
+                    NewState::Eof => stopped = Some(false),
+                }
+                break;
+            }
+            if stopped.is_some() {
+                break;
+            }
+        }
+        if stopped != Some(true) && !self.has_eof_state {
+            m.append_record();
+        }
+        Ok(m.result)
+    }
+}

@@ -1,0 +1,545 @@
+//! The ntc-templates `index` file, read and applied the way Python's
+//! `textfsm.clitable.CliTable` does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::pyre::PyRegex;
+use crate::template::Template;
+use crate::value::{ListItem, Record, Value};
+use crate::{RunError, TemplateError};
+
+/// Choosing or running templates through an index failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The index file or a template file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The index file is malformed.
+    #[error("{}: line {line}: {message}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// No index row matches the platform and command.
+    #[error(
+        "no template in {} for platform {platform:?} and command {command:?}; check the spelling, or pass a template file instead",
+        path.display()
+    )]
+    NoTemplate {
+        /// The index file.
+        path: PathBuf,
+        /// Requested platform.
+        platform: String,
+        /// Requested command.
+        command: String,
+    },
+    /// A template named by the index does not compile.
+    #[error("{}: line {}: {source}", path.display(), source.line)]
+    Template {
+        /// The template file.
+        path: PathBuf,
+        /// TextFSM's complaint.
+        source: TemplateError,
+    },
+    /// A template stopped with an `Error` action.
+    #[error("{}: {source}", path.display())]
+    Run {
+        /// The template file.
+        path: PathBuf,
+        /// Where and why.
+        source: RunError,
+    },
+    /// Joining the tables of several templates failed (a `Key` value of the
+    /// first template is missing from the joined header).
+    #[error("{}: unknown key {key:?} when joining templates {templates:?}", path.display())]
+    Join {
+        /// The index file.
+        path: PathBuf,
+        /// The key column.
+        key: String,
+        /// The templates of the row.
+        templates: String,
+    },
+}
+
+/// One row of the index.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    /// 1-based line in the index file.
+    pub line: usize,
+    /// The `Template` column: one or more file names joined by `:`.
+    pub templates: String,
+    /// Every column, as written, by header name.
+    pub fields: Vec<(String, String)>,
+    /// Compiled column patterns (all but `Template`), after the `[[..]]`
+    /// expansion of `Command`; `None` for an empty field (matches anything).
+    compiled: Vec<(String, Option<PyRegex>)>,
+}
+
+/// A clitable index: the `index` file of a template directory.
+///
+/// ```no_run
+/// let idx = fsm_parse::Index::load("ntc-templates/templates")?;
+/// let rows = idx.parse("cisco_ios", "show version", "Cisco IOS Software, ...")?;
+/// # Ok::<(), fsm_parse::IndexError>(())
+/// ```
+#[derive(Debug)]
+pub struct Index {
+    dir: PathBuf,
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<IndexRow>,
+    cache: Mutex<HashMap<String, Arc<Template>>>,
+}
+
+/// `abc[[xyz]]` becomes `abc(x(y(z)?)?)?` (clitable's `_Completion`; the
+/// `[[...]]` is matched non-greedily like `\[\[.+?\]\]`).
+pub fn expand_completion(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2);
+    let mut rest = value;
+    while let Some(i) = rest.find("[[") {
+        // `.+?` needs at least one char, then "]]".
+        let after = &rest[i + 2..];
+        let mut found = None;
+        let mut chars = after.char_indices();
+        if chars.next().is_some() {
+            for (j, _) in after.char_indices().skip(1) {
+                if after[j..].starts_with("]]") {
+                    found = Some(j);
+                    break;
+                }
+            }
+        }
+        match found {
+            Some(j) => {
+                out.push_str(&rest[..i]);
+                let word = &after[..j];
+                out.push('(');
+                let parts: Vec<String> = word.chars().map(String::from).collect();
+                out.push_str(&parts.join("("));
+                for _ in word.chars() {
+                    out.push_str(")?");
+                }
+                rest = &after[j + 2..];
+            }
+            None => {
+                // No completion at this "[[": copy one char and go on.
+                let c = rest[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&rest[..i + c]);
+                rest = &rest[i + c..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Index {
+    /// Reads `<dir>/index`.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Index, IndexError> {
+        let dir = dir.as_ref().to_path_buf();
+        let path = dir.join("index");
+        let text = std::fs::read_to_string(&path).map_err(|source| IndexError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Index::from_text(&dir, &path, &text)
+    }
+
+    /// Reads an index from text; `dir` is where its templates are, `path`
+    /// names the index in errors.
+    pub fn from_text(dir: &Path, path: &Path, text: &str) -> Result<Index, IndexError> {
+        // texttable.CsvToTable: the first line with something before a '#'
+        // is the header; other lines starting with '#' are comments; rows
+        // with a different number of fields are skipped.
+        let lines: Vec<&str> = crate::split::template_lines(text);
+        let mut i = 0;
+        let mut header: Vec<String> = Vec::new();
+        while i < lines.len() {
+            let h = lines[i].split('#').next().unwrap_or("").trim();
+            i += 1;
+            if !h.is_empty() {
+                for e in h.split(',') {
+                    let e = e.trim().to_owned();
+                    if header.contains(&e) {
+                        return Err(IndexError::Index {
+                            path: path.to_path_buf(),
+                            line: i,
+                            message: format!("duplicate header entry {e:?}"),
+                        });
+                    }
+                    header.push(e);
+                }
+                break;
+            }
+        }
+        if !header.iter().any(|h| h == "Template") {
+            return Err(IndexError::Index {
+                path: path.to_path_buf(),
+                line: i.max(1),
+                message: "index file does not have a 'Template' column".into(),
+            });
+        }
+        let mut rows = Vec::new();
+        for (n, line) in lines.iter().enumerate().skip(i) {
+            if line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.len() != header.len() {
+                continue;
+            }
+            let mut compiled = Vec::new();
+            let mut named = Vec::new();
+            let mut templates = String::new();
+            for (h, f) in header.iter().zip(&fields) {
+                let f = if h == "Command" {
+                    expand_completion(f)
+                } else {
+                    (*f).to_owned()
+                };
+                if h == "Template" {
+                    templates = f.clone();
+                } else {
+                    let re = if f.is_empty() {
+                        None
+                    } else {
+                        Some(PyRegex::compile(&f).map_err(|e| IndexError::Index {
+                            path: path.to_path_buf(),
+                            line: n + 1,
+                            message: format!("column {h}: {e}"),
+                        })?)
+                    };
+                    compiled.push((h.clone(), re));
+                }
+                named.push((h.clone(), f));
+            }
+            rows.push(IndexRow {
+                line: n + 1,
+                templates,
+                fields: named,
+                compiled,
+            });
+        }
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            path: path.to_path_buf(),
+            header,
+            rows,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The index header (column names).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The index rows, in file order.
+    pub fn rows(&self) -> &[IndexRow] {
+        &self.rows
+    }
+
+    /// The first row whose patterns match every given attribute
+    /// (`re.match` semantics: anchored at the start only; an empty field or
+    /// a column the index lacks matches anything).
+    pub fn find_row(&self, attributes: &[(&str, &str)]) -> Option<&IndexRow> {
+        self.rows.iter().find(|row| {
+            attributes
+                .iter()
+                .all(|(k, v)| match row.compiled.iter().find(|(h, _)| h == k) {
+                    Some((_, Some(re))) => {
+                        let mut s = re.scratch();
+                        let mut spans = Vec::new();
+                        re.match_into(v, &mut s, &mut spans).unwrap_or(false)
+                    }
+                    _ => true,
+                })
+        })
+    }
+
+    /// The row for a platform and a command (ntc-templates order of
+    /// attributes: `Command` then `Platform`).
+    pub fn find(&self, platform: &str, command: &str) -> Option<&IndexRow> {
+        self.find_row(&[("Command", command), ("Platform", platform)])
+    }
+
+    /// Loads (once) and returns a template of this directory.
+    pub fn template(&self, name: &str) -> Result<Arc<Template>, IndexError> {
+        if let Some(t) = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return Ok(Arc::clone(t));
+        }
+        let path = self.dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|source| IndexError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let t = Arc::new(
+            Template::parse(&text).map_err(|source| IndexError::Template { path, source })?,
+        );
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), Arc::clone(&t));
+        Ok(t)
+    }
+
+    /// Parses `input` with the template(s) the index names for this
+    /// platform and command, joined and stringified like
+    /// `clitable.CliTable.ParseCmd` (`List` items become Python strings:
+    /// `"None"` for an unset group, a dict's repr for named groups). Header
+    /// names are as the templates declare them (ntc-templates lowercases
+    /// them afterwards).
+    pub fn parse(
+        &self,
+        platform: &str,
+        command: &str,
+        input: &str,
+    ) -> Result<Vec<Record>, IndexError> {
+        let row = self
+            .find(platform, command)
+            .ok_or_else(|| IndexError::NoTemplate {
+                path: self.path.clone(),
+                platform: platform.to_owned(),
+                command: command.to_owned(),
+            })?;
+        self.parse_with(&row.templates, input)
+    }
+
+    /// Parses `input` with an explicit `a:b:c` template list of this
+    /// directory, joined like clitable.
+    pub fn parse_with(&self, templates: &str, input: &str) -> Result<Vec<Record>, IndexError> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut header: Vec<String> = Vec::new();
+        let mut table: Vec<Vec<Value>> = Vec::new();
+        for (n, name) in templates.split(':').enumerate() {
+            let t = self.template(name)?;
+            let rows = t.run_rows(input).map_err(|source| IndexError::Run {
+                path: self.dir.join(name),
+                source,
+            })?;
+            if keys.is_empty() {
+                keys = t
+                    .values_with_option("Key")
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+            }
+            let rows: Vec<Vec<Value>> = rows.into_iter().map(stringify_row).collect();
+            if n == 0 {
+                header = t.value_names().to_vec();
+                table = rows;
+                continue;
+            }
+            // texttable.extend(table, keys)
+            let mut key_idx = Vec::new();
+            for k in &keys {
+                match header.iter().position(|h| h == k) {
+                    Some(i) => key_idx.push((i, t.value_names().iter().position(|h| h == k))),
+                    None => {
+                        return Err(IndexError::Join {
+                            path: self.path.clone(),
+                            key: k.clone(),
+                            templates: templates.to_owned(),
+                        });
+                    }
+                }
+            }
+            let extend: Vec<usize> = t
+                .value_names()
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| !header.contains(h))
+                .map(|(i, _)| i)
+                .collect();
+            if extend.is_empty() {
+                continue;
+            }
+            for &i in &extend {
+                header.push(t.value_names()[i].clone());
+            }
+            for r in &mut table {
+                r.extend(extend.iter().map(|_| Value::Str(String::new())));
+            }
+            let base = header.len() - extend.len();
+            if keys.is_empty() {
+                for (row1, row2) in table.iter_mut().zip(&rows) {
+                    for (j, &i) in extend.iter().enumerate() {
+                        row1[base + j] = row2[i].clone();
+                    }
+                }
+            } else {
+                for row1 in &mut table {
+                    let hit = rows.iter().find(|row2| {
+                        key_idx.iter().all(|&(i1, i2)| match i2 {
+                            Some(i2) => row1[i1] == row2[i2],
+                            // Python raises IndexError for a missing column:
+                            // it can never compare equal.
+                            None => false,
+                        })
+                    });
+                    if let Some(row2) = hit {
+                        for (j, &i) in extend.iter().enumerate() {
+                            row1[base + j] = row2[i].clone();
+                        }
+                    }
+                }
+            }
+        }
+        let header: Arc<[String]> = header.into();
+        Ok(table
+            .into_iter()
+            .map(|values| Record {
+                header: Arc::clone(&header),
+                values,
+            })
+            .collect())
+    }
+}
+
+/// clitable stores `str()` of every list element.
+fn stringify_row(row: Vec<Value>) -> Vec<Value> {
+    row.into_iter()
+        .map(|v| match v {
+            Value::List(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|it| match it {
+                        ListItem::Str(s) => ListItem::Str(s),
+                        other => ListItem::Str(other.py_str()),
+                    })
+                    .collect(),
+            ),
+            s => s,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_expands_like_clitable() {
+        assert_eq!(
+            expand_completion("sh[[ow]] ver[[sion]]"),
+            "sh(o(w)?)? ver(s(i(o(n)?)?)?)?"
+        );
+        assert_eq!(expand_completion("show [[]]x"), "show [[]]x");
+        assert_eq!(expand_completion("a[[b]]]"), "a(b)?]");
+        assert_eq!(expand_completion("a[[]]]"), "a(])?");
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    fn tmpdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("fsm-index-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn first_matching_row_wins_and_match_is_prefix() {
+        let d = tmpdir("rows");
+        write(
+            &d,
+            "index",
+            "# comment\n\nTemplate, Hostname, Platform, Command\n\nlong.t, .*, cisco_ios, sh[[ow]] ip ro[[ute]] su[[mmary]]\nshort.t, .*, cisco_ios, sh[[ow]] ip ro[[ute]]\nbad, row\nother.t, .*, arista, sh[[ow]] ver[[sion]]\n",
+        );
+        let idx = Index::load(&d).unwrap();
+        assert_eq!(idx.rows().len(), 3, "the 2-field row is skipped");
+        assert_eq!(
+            idx.find("cisco_ios", "show ip route").unwrap().templates,
+            "short.t"
+        );
+        assert_eq!(
+            idx.find("cisco_ios", "sh ip ro su").unwrap().templates,
+            "long.t"
+        );
+        // re.match is not anchored at the end: extra words still match.
+        assert_eq!(
+            idx.find("cisco_ios", "show ip route vrf X")
+                .unwrap()
+                .templates,
+            "short.t"
+        );
+        assert_eq!(
+            idx.find("cisco_ios_xe", "sh ip ro").unwrap().templates,
+            "short.t"
+        );
+        assert!(idx.find("arista", "show ip route").is_none());
+        assert!(matches!(
+            idx.parse("juniper", "show x", ""),
+            Err(IndexError::NoTemplate { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn templates_join_on_key_and_lists_stringify() {
+        let d = tmpdir("join");
+        write(
+            &d,
+            "index",
+            "Template, Platform, Command\na.t:b.t, p, c\nc.t:d.t, p, nokey\n",
+        );
+        write(
+            &d,
+            "a.t",
+            "Value Key IF (\\S+)\nValue ST (\\S+)\n\nStart\n  ^if ${IF} ${ST} -> Record\n",
+        );
+        write(
+            &d,
+            "b.t",
+            "Value Key IF (\\S+)\nValue List ADDR ((?P<ip>\\S+)/(?P<len>\\d+))\nValue List OPT (x)\n\nStart\n  ^addr ${IF} ${ADDR}( ${OPT})? -> Record\n",
+        );
+        let idx = Index::load(&d).unwrap();
+        let rows = idx
+            .parse(
+                "p",
+                "c",
+                "if e1 up\nif e2 down\naddr e2 10.0.0.1/24 \naddr e9 1.1.1.1/8 x\n",
+            )
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].header(), ["IF", "ST", "ADDR", "OPT"]);
+        assert_eq!(rows[0].get("ADDR").unwrap(), &Value::Str(String::new()));
+        assert_eq!(
+            rows[1].get("ADDR").unwrap(),
+            &Value::List(vec![ListItem::Str(
+                "{'ip': '10.0.0.1', 'len': '24'}".into()
+            )])
+        );
+        assert_eq!(
+            rows[1].get("OPT").unwrap(),
+            &Value::List(vec![ListItem::Str("None".into())])
+        );
+        // Without keys, rows are joined by position.
+        write(&d, "c.t", "Value A (\\S+)\n\nStart\n  ^a ${A} -> Record\n");
+        write(&d, "d.t", "Value B (\\S+)\n\nStart\n  ^b ${B} -> Record\n");
+        let rows = idx.parse("p", "nokey", "a 1\na 2\nb 3\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get("B").unwrap().as_str(), Some("3"));
+        assert_eq!(rows[1].get("B").unwrap().as_str(), Some(""));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
