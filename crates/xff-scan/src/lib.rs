@@ -21,8 +21,11 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
 mod headers;
 mod http;
+pub mod scan;
+pub mod synth;
 mod target;
 
 pub use headers::{HeaderSpec, Syntax, default_headers, for_each_address, parse_node};

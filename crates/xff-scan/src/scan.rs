@@ -1,0 +1,323 @@
+//! Scanning captures: the prefiltered packet walk, split-header carry-over,
+//! and the second pass that collects whole conversations.
+//!
+//! # How the scan is fast
+//!
+//! Every HTTP/1.x request line contains the case-sensitive literal
+//! `" HTTP/1."` ([`REQUEST_LINE_NEEDLE`](crate::REQUEST_LINE_NEEDLE)). The
+//! scan runs `memchr::memmem` for it over the raw capture bytes in blocks of
+//! [`BLOCK`] bytes, ahead of the record walk, so that the walk (which only
+//! reads the record headers) then touches memory that is already in cache.
+//! Only packets that contain a hit are decoded (link, VLAN, IP, TCP) and
+//! parsed as HTTP; all other packets cost a record-header read. Header
+//! names are matched case-insensitively after that, so no case-insensitive
+//! multi-pattern search is needed on the hot path.
+//!
+//! # Split headers
+//!
+//! A request whose header block does not end in its first segment leaves a
+//! bounded [`Carry`](crate::Carry) for its flow (the method, the `Host` so
+//! far and the unfinished line, at most
+//! [`MAX_CARRY_LINE`](crate::MAX_CARRY_LINE) bytes). While any flow has a
+//! carry pending, every packet is decoded to find the next in-sequence
+//! segment of that flow, so the cost of the scan grows with the number of
+//! split header blocks, not with the capture size. A carry is dropped when
+//! the next segment of the flow is not the expected sequence number (loss,
+//! reordering), after [`ScanOptions::carry_timeout_ns`] of capture time, or
+//! when more than [`ScanOptions::max_carry_flows`] flows are pending (the
+//! oldest goes). Dropped carries are counted in [`FileReport::carry_dropped`].
+//!
+//! What this does not find (it would need full TCP stream reassembly, which
+//! this crate does not do): a request line itself cut across segments;
+//! requests that start in the middle of a segment after a body that spanned
+//! segments; out-of-order or retransmitted first segments.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+
+use memchr::memmem;
+use pcap_core::{Capture, FlowKey, L4, Packet};
+
+use crate::http::{Carry, Hit, Matcher, REQUEST_LINE_NEEDLE};
+
+/// Bytes searched ahead of the record walk at a time.
+pub const BLOCK: usize = 256 * 1024;
+
+/// Tuning of the scan.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Most flows with a split header block pending at once.
+    pub max_carry_flows: usize,
+    /// How long (capture time) a split header block waits for its next
+    /// segment.
+    pub carry_timeout_ns: i64,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            max_carry_flows: 4096,
+            carry_timeout_ns: 30_000_000_000,
+        }
+    }
+}
+
+/// One matching packet: where it is and what it carried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match {
+    /// 1-based frame number in its file.
+    pub frame: u64,
+    /// Timestamp, nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// Source address of the packet (the proxy side).
+    pub src_ip: IpAddr,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination address (the server).
+    pub dst_ip: IpAddr,
+    /// Destination port.
+    pub dst_port: u16,
+    /// What was found.
+    pub hit: Hit,
+}
+
+impl Match {
+    /// The direction-independent 5-tuple of the packet's connection.
+    pub fn flow(&self) -> FlowKey {
+        FlowKey::new(self.src_ip, self.src_port, self.dst_ip, self.dst_port, 6)
+    }
+}
+
+/// What a scan of one file did besides matching.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// Frames read.
+    pub frames: u64,
+    /// Frames decoded (prefilter hits plus packets walked while a split
+    /// header was pending).
+    pub decoded: u64,
+    /// Split header blocks given up on (see the module docs).
+    pub carry_dropped: u64,
+    /// The error that stopped the walk early (truncated or corrupt file);
+    /// matches before it are still reported.
+    pub error: Option<pcap_core::Error>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct Dir {
+    src: IpAddr,
+    sport: u16,
+    dst: IpAddr,
+    dport: u16,
+}
+
+struct Pending {
+    carry: Carry,
+    next_seq: u32,
+    since_ns: i64,
+}
+
+struct Carries {
+    map: HashMap<Dir, Pending>,
+    order: VecDeque<(i64, Dir)>,
+    dropped: u64,
+}
+
+impl Carries {
+    fn insert(&mut self, dir: Dir, p: Pending, opts: &ScanOptions) {
+        self.order.push_back((p.since_ns, dir));
+        self.map.insert(dir, p);
+        while self.map.len() > opts.max_carry_flows {
+            self.pop_oldest();
+        }
+    }
+
+    fn pop_oldest(&mut self) {
+        while let Some((since, dir)) = self.order.pop_front() {
+            if self.map.get(&dir).is_some_and(|p| p.since_ns == since) {
+                self.map.remove(&dir);
+                self.dropped += 1;
+                return;
+            }
+        }
+    }
+
+    fn expire(&mut self, now_ns: i64, opts: &ScanOptions) {
+        while let Some(&(since, dir)) = self.order.front() {
+            if now_ns.saturating_sub(since) <= opts.carry_timeout_ns {
+                break;
+            }
+            self.order.pop_front();
+            if self.map.get(&dir).is_some_and(|p| p.since_ns == since) {
+                self.map.remove(&dir);
+                self.dropped += 1;
+            }
+        }
+        if self.map.is_empty() {
+            self.order.clear();
+        }
+    }
+}
+
+/// Scans one capture; calls `on_match` for every matching packet in frame
+/// order and `progress` with the number of bytes walked since the last call.
+///
+/// A truncated or corrupt file stops the walk; the error is returned in
+/// [`FileReport::error`] after the matches before it were delivered.
+pub fn scan_capture(
+    cap: &Capture,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    mut on_match: impl FnMut(Match),
+    mut progress: impl FnMut(u64),
+) -> FileReport {
+    let bytes = cap.bytes();
+    let base = bytes.as_ptr() as usize;
+    let finder = memmem::Finder::new(REQUEST_LINE_NEEDLE);
+    let nlen = REQUEST_LINE_NEEDLE.len();
+    let mut searched = 0usize;
+    let mut hits: VecDeque<usize> = VecDeque::new();
+    let mut report = FileReport::default();
+    let mut carries = Carries {
+        map: HashMap::new(),
+        order: VecDeque::new(),
+        dropped: 0,
+    };
+    let mut out = Vec::new();
+    let mut reported = 0usize;
+    for pkt in cap.packets() {
+        let pkt = match pkt {
+            Ok(p) => p,
+            Err(e) => {
+                report.error = Some(e);
+                break;
+            }
+        };
+        report.frames += 1;
+        let ptr = pkt.data.as_ptr() as usize;
+        let candidate = if ptr >= base && ptr + pkt.data.len() <= base + bytes.len() {
+            let off = ptr - base;
+            let end = off + pkt.data.len();
+            while searched < end {
+                let stop = searched.saturating_add(BLOCK).min(bytes.len());
+                let from = searched.saturating_sub(nlen - 1);
+                hits.extend(finder.find_iter(&bytes[from..stop]).map(|h| h + from));
+                progress((stop - searched) as u64);
+                reported = stop;
+                searched = stop;
+            }
+            while hits.front().is_some_and(|&h| h < off) {
+                hits.pop_front();
+            }
+            hits.front().is_some_and(|&h| h + nlen <= end)
+        } else {
+            true // not zero-copy: look at every packet
+        };
+        if !candidate && carries.map.is_empty() {
+            continue;
+        }
+        if !carries.map.is_empty() {
+            carries.expire(pkt.ts_ns, opts);
+        }
+        if scan_packet(&pkt, candidate, matcher, opts, &mut carries, &mut out) {
+            report.decoded += 1;
+        }
+        for hit in out.drain(..) {
+            on_match(hit);
+        }
+    }
+    if reported < bytes.len() {
+        progress((bytes.len() - reported) as u64);
+    }
+    report.carry_dropped = carries.dropped + carries.map.len() as u64;
+    report
+}
+
+/// Decodes one packet and runs the matcher; returns whether it decoded.
+fn scan_packet(
+    pkt: &Packet<'_>,
+    candidate: bool,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    carries: &mut Carries,
+    out: &mut Vec<Match>,
+) -> bool {
+    let Ok(d) = pkt.decode() else {
+        return false;
+    };
+    let L4::Tcp(tcp) = d.l4 else {
+        return true;
+    };
+    let dir = Dir {
+        src: d.src,
+        sport: tcp.src_port,
+        dst: d.dst,
+        dport: tcp.dst_port,
+    };
+    let payload = tcp.payload;
+    let mut hits = Vec::new();
+    let mut carry_out = None;
+    if let Some(p) = carries.map.get(&dir) {
+        if payload.is_empty() {
+            return true; // pure ACK: keep waiting
+        }
+        let diff = tcp.seq.wrapping_sub(p.next_seq) as i32;
+        if diff < 0 && !candidate {
+            return true; // retransmission of data already seen
+        }
+        let p = carries.map.remove(&dir).expect("checked above");
+        if diff == 0 {
+            carry_out = matcher.scan_continuation(p.carry, payload, &mut hits);
+        } else {
+            carries.dropped += 1;
+            if candidate {
+                carry_out = matcher.scan_payload(payload, &mut hits);
+            }
+        }
+    } else if candidate {
+        carry_out = matcher.scan_payload(payload, &mut hits);
+    }
+    if let Some(carry) = carry_out {
+        carries.insert(
+            dir,
+            Pending {
+                carry,
+                next_seq: tcp.seq.wrapping_add(payload.len() as u32),
+                since_ns: pkt.ts_ns,
+            },
+            opts,
+        );
+    }
+    out.extend(hits.into_iter().map(|hit| Match {
+        frame: pkt.frame,
+        ts_ns: pkt.ts_ns,
+        src_ip: d.src,
+        src_port: tcp.src_port,
+        dst_ip: d.dst,
+        dst_port: tcp.dst_port,
+        hit,
+    }));
+    true
+}
+
+/// Second pass: calls `f` for every TCP packet whose connection is in
+/// `flows`, in frame order. Used for `--write` and `--summary`.
+pub fn conversation_packets<'a>(
+    cap: &'a Capture,
+    flows: &HashSet<FlowKey>,
+    mut f: impl FnMut(&Packet<'a>, FlowKey),
+) -> Result<(), pcap_core::Error> {
+    if flows.is_empty() {
+        return Ok(());
+    }
+    for pkt in cap.packets() {
+        let pkt = pkt?;
+        let Ok(d) = pkt.decode() else { continue };
+        let L4::Tcp(tcp) = d.l4 else { continue };
+        let key = FlowKey::new(d.src, tcp.src_port, d.dst, tcp.dst_port, 6);
+        if flows.contains(&key) {
+            f(&pkt, key);
+        }
+    }
+    Ok(())
+}

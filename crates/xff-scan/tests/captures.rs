@@ -1,0 +1,234 @@
+//! Capture-level tests: the committed fixtures are what the generator makes,
+//! and scanning them finds exactly the planted hits.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use pcap_core::Capture;
+use xff_scan::batch::Conversations;
+use xff_scan::scan::{Match, ScanOptions, scan_capture};
+use xff_scan::synth::{self, Container, Expected, TARGET_V4, TARGET_V6};
+use xff_scan::{Matcher, TargetSet, default_headers};
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/xff")
+}
+
+fn fixtures() -> Vec<(&'static str, Vec<u8>, Vec<Expected>)> {
+    let (a, ea) = synth::headers_fixture(Container::Pcap);
+    let (b, eb) = synth::headers_fixture(Container::Pcapng);
+    let (c, ec) = synth::split_fixture();
+    vec![
+        ("headers.pcap", a, ea),
+        ("headers.pcapng", b, eb),
+        ("split.pcap", c, ec),
+    ]
+}
+
+#[test]
+fn committed_fixtures_match_the_generator() {
+    let dir = testdata();
+    let update = std::env::var_os("UPDATE_TESTDATA").is_some_and(|v| v == "1");
+    for (name, bytes, _) in fixtures() {
+        let path = dir.join(name);
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let on_disk = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run with UPDATE_TESTDATA=1 to create it",
+                path.display()
+            )
+        });
+        assert!(
+            on_disk == bytes,
+            "{} differs from its generator (xff_scan::synth); run with UPDATE_TESTDATA=1 to rewrite",
+            path.display()
+        );
+    }
+}
+
+fn scan(bytes: Vec<u8>, name: &str, targets: Option<&[&str]>) -> Vec<Match> {
+    let cap = Capture::from_vec(name, bytes).unwrap();
+    let m = Matcher::new(
+        default_headers(),
+        targets.map(|t| TargetSet::parse(t).unwrap()),
+    );
+    let mut out = vec![];
+    let r = scan_capture(&cap, &m, &ScanOptions::default(), |x| out.push(x), |_| {});
+    assert!(r.error.is_none(), "{:?}", r.error);
+    out
+}
+
+fn key(
+    m: &Match,
+) -> (
+    u64,
+    IpAddr,
+    u16,
+    IpAddr,
+    u16,
+    String,
+    IpAddr,
+    u32,
+    String,
+    Option<String>,
+) {
+    (
+        m.frame,
+        m.src_ip,
+        m.src_port,
+        m.dst_ip,
+        m.dst_port,
+        default_headers()[m.hit.header].name().to_string(),
+        m.hit.client_ip,
+        m.hit.position,
+        m.hit.method.to_string(),
+        m.hit.host.as_ref().map(|h| h.to_string()),
+    )
+}
+
+fn expected_key(
+    e: &Expected,
+) -> (
+    u64,
+    IpAddr,
+    u16,
+    IpAddr,
+    u16,
+    String,
+    IpAddr,
+    u32,
+    String,
+    Option<String>,
+) {
+    (
+        e.frame,
+        e.src.0,
+        e.src.1,
+        e.dst.0,
+        e.dst.1,
+        e.header.to_string(),
+        e.client_ip,
+        e.position,
+        e.method.to_string(),
+        e.host.map(str::to_string),
+    )
+}
+
+#[test]
+fn every_planted_hit_and_nothing_else() {
+    let t4 = TARGET_V4.to_string();
+    let t6 = TARGET_V6.to_string();
+    for (name, bytes, exp) in fixtures() {
+        let got: Vec<_> = scan(bytes, name, Some(&[&t4, &t6]))
+            .iter()
+            .map(key)
+            .collect();
+        let want: Vec<_> = exp.iter().map(expected_key).collect();
+        assert_eq!(got, want, "{name}");
+        assert!(!want.is_empty());
+    }
+}
+
+#[test]
+fn cidr_and_v6_only_targets() {
+    let (bytes, exp) = synth::headers_fixture(Container::Pcap);
+    let got = scan(bytes.clone(), "h.pcap", Some(&["2001:db8:77::/48"]));
+    let want: Vec<_> = exp
+        .iter()
+        .filter(|e| e.client_ip.is_ipv6())
+        .map(expected_key)
+        .collect();
+    let near: IpAddr = "2001:db8:77::10".parse().unwrap();
+    // The /48 also holds the near-miss decoy 2001:db8:77::10 (third in its list).
+    let (extra, got): (Vec<_>, Vec<_>) = got.iter().partition(|m| m.hit.client_ip == near);
+    assert_eq!(got.into_iter().map(key).collect::<Vec<_>>(), want);
+    assert_eq!(extra.len(), 1);
+    assert_eq!(extra[0].hit.position, 2);
+    // A /24 around the target also catches the near-miss decoy 203.0.113.7.
+    let got = scan(bytes, "h.pcap", Some(&["203.0.113.0/24"]));
+    assert_eq!(
+        got.iter()
+            .filter(|m| m.hit.client_ip.to_string() == "203.0.113.7")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn list_mode_sees_decoy_free_addresses_only() {
+    let (bytes, _) = synth::headers_fixture(Container::Pcapng);
+    let got = scan(bytes, "h.pcapng", None);
+    let ips: HashSet<String> = got.iter().map(|m| m.hit.client_ip.to_string()).collect();
+    // in the request headers
+    for ip in [
+        "198.51.100.1",
+        "10.0.0.9",
+        "192.0.2.60",
+        "198.51.100.9",
+        "203.0.113.7",
+        "2001:db8:77::10",
+    ] {
+        assert!(ips.contains(ip), "{ip} missing from {ips:?}");
+    }
+    // only in a body, a response, a by= parameter, or not an address at all
+    for ip in ["1.1.1.1", "203.0.113.43", "203.0.113.770"] {
+        assert!(!ips.contains(ip), "{ip} must not be listed");
+    }
+}
+
+#[test]
+fn conversations_are_complete_in_both_directions() {
+    let (bytes, exp) = synth::headers_fixture(Container::Pcap);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pcap");
+    std::fs::write(&input, &bytes).unwrap();
+    let matches = scan(
+        bytes,
+        "in.pcap",
+        Some(&[&TARGET_V4.to_string(), &TARGET_V6.to_string()]),
+    );
+    let mut conv = Conversations::default();
+    for m in &matches {
+        conv.add(&input, m);
+    }
+    let out = dir.path().join("out.pcap");
+    let mut w = xff_scan::batch::ConversationWriter::create(&out).unwrap();
+    let errors = conv.complete(std::slice::from_ref(&input), Some(&mut w));
+    assert!(errors.is_empty(), "{errors:?}");
+    w.finish().unwrap();
+    let flows: HashSet<_> = exp.iter().map(|e| (e.src, e.dst)).collect();
+    let rows = conv.into_sorted();
+    assert_eq!(rows.len(), flows.len());
+    // each generated conversation: SYN, SYN-ACK, ACK, request, response,
+    // FIN, FIN, ACK = 8 packets, both directions
+    for r in &rows {
+        assert_eq!(r.packets, 8, "{r:?}");
+        assert_eq!(r.last_ns - r.first_ns, 7_000_000);
+    }
+    let written = Capture::open(&out).unwrap();
+    let n = written.packets().count();
+    assert_eq!(n, 8 * flows.len());
+}
+
+#[test]
+fn truncated_file_reports_matches_before_the_cut_and_the_error() {
+    let (bytes, exp) = synth::headers_fixture(Container::Pcap);
+    let cut = bytes.len() * 2 / 3;
+    let cap = Capture::from_vec("cut.pcap", bytes[..cut].to_vec()).unwrap();
+    let m = Matcher::new(
+        default_headers(),
+        Some(TargetSet::parse(&[TARGET_V4.to_string()]).unwrap()),
+    );
+    let mut got = vec![];
+    let r = scan_capture(&cap, &m, &ScanOptions::default(), |x| got.push(x), |_| {});
+    let err = r.error.expect("a cut file is an error");
+    let msg = err.to_string();
+    assert!(msg.contains("cut.pcap"), "{msg}");
+    assert!(!got.is_empty());
+    assert!(got.len() < exp.len());
+    assert!(got.iter().all(|g| g.frame <= r.frames));
+}
