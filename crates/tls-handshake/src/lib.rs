@@ -1,4 +1,42 @@
-//! Zero-copy TLS record and handshake parsing (ClientHello, ServerHello, JA4) with bounded per-flow reassembly.
+//! Zero-copy TLS record and handshake parsing (ClientHello, ServerHello, JA4)
+//! with bounded per-flow reassembly. No I/O, no packet decoding: callers hand
+//! in TCP payloads (see `pcap-core` for reading captures).
 //!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
+//!
+//! * [`hello`]: [`ClientHello`] / [`ServerHello`] views over message bytes:
+//!   versions (legacy and `supported_versions`), SNI, ALPN, cipher suites,
+//!   extensions, GREASE; SSLv2-compatible CLIENT-HELLO; HelloRetryRequest.
+//! * [`record`]: record walking, content sniffing ([`record::sniff`]) and
+//!   the scan of one direction's stream for its first hello, across several
+//!   records and with several records per segment.
+//! * [`tracker`]: per-flow reassembly of the first bytes of each direction
+//!   with hard caps per flow and in total, eviction on FIN/RST/idle, and the
+//!   hand-over of unfinished flows between chunks of one capture.
+//! * [`ja4`]: the JA4 TLS client fingerprint.
+//! * [`testgen`]: deterministic builders of hellos for tests and benchmarks.
+//!
+//! ```
+//! use tls_handshake::{ClientHello, Version, record::{scan_client, Progress}};
+//! use tls_handshake::testgen::{ClientSpec, client_hello_record};
+//!
+//! let bytes = client_hello_record(&ClientSpec::tls13("example.org"));
+//! let Progress::Done((sni, highest)) = scan_client(&bytes, |h: &ClientHello<'_>| {
+//!     (h.sni().map(<[u8]>::to_vec), h.highest_version())
+//! }) else { panic!("not a complete hello") };
+//! assert_eq!(sni.as_deref(), Some(&b"example.org"[..]));
+//! assert_eq!(highest, Version::TLS13);
+//! ```
 #![deny(missing_docs)]
+
+mod error;
+pub mod hello;
+pub mod ja4;
+pub mod record;
+pub mod testgen;
+pub mod tracker;
+mod version;
+
+pub use error::ParseError;
+pub use hello::{ClientHello, ServerHello};
+pub use version::{Version, cipher_name, is_grease};
