@@ -1,4 +1,452 @@
-//! Zero-copy, mmap-backed reader and writer for pcap, pcapng and ERF captures, with link/IP/TCP/UDP decoding.
+//! Zero-copy, mmap-backed reader and writer for pcap, pcapng and ERF
+//! captures, with link/IP/TCP/UDP decoding.
 //!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
+//!
+//! ```no_run
+//! use pcap_core::{Capture, L4};
+//!
+//! let cap = Capture::open("testdata/pcap/ethernet-usec-le.pcap")?;
+//! let mut tcp_payload = 0usize;
+//! for pkt in cap.packets() {
+//!     let pkt = pkt?; // a truncated or corrupt file stops here, with file, offset and frame
+//!     let Ok(d) = pkt.decode() else { continue }; // not IP, or cut short by the snaplen
+//!     if let L4::Tcp(tcp) = d.l4 {
+//!         tcp_payload += tcp.payload.len();
+//!     }
+//! }
+//! println!("{}: {} bytes of TCP payload", cap.path().display(), tcp_payload);
+//! # Ok::<(), pcap_core::Error>(())
+//! ```
+//!
+//! * [`Capture::open`] detects the format by its magic: classic pcap in all
+//!   four variants (µs/ns, either byte order) and the modified (Kuznetzov)
+//!   variant, pcapng (several sections and interfaces, EPB, SPB and the
+//!   obsolete PB), ERF (Endace), and any of them gzip-compressed.
+//! * [`Capture::packets`] is the hot path: a zero-copy walk that prefetches
+//!   ahead and allocates nothing per packet.
+//! * [`Packet::decode`] / [`decode()`] go from the link layer to TCP/UDP
+//!   through VLAN/QinQ/MPLS/PPPoE, IPv4 options and fragments, and IPv6
+//!   extension headers; field offsets are named constants in
+//!   [`layers`].
+//! * [`writer`] writes pcap and pcapng; [`parallel`] spreads many files, or
+//!   one big file, over all cores; [`synth`] builds deterministic
+//!   synthetic captures for tests and benchmarks.
 #![deny(missing_docs)]
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub mod decode;
+mod error;
+mod flow;
+pub mod format;
+pub mod layers;
+mod linktype;
+#[allow(dead_code)]
+pub mod parallel;
+mod read;
+pub mod synth;
+pub mod writer;
+
+pub use decode::{Decoded, L4, Tcp, TcpFlags, Udp, VlanStack, decode};
+pub use error::{DecodeError, Error};
+pub use flow::FlowKey;
+pub use format::Endian;
+pub use linktype::LinkType;
+pub use read::{PREFETCH_DISTANCE, Packets};
+
+use read::{NgWalk, PcapWalk, Walker};
+
+/// The container format of a capture file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// Classic libpcap.
+    Pcap {
+        /// Byte order of the file.
+        endian: Endian,
+        /// Nanosecond (rather than microsecond) timestamps.
+        nanos: bool,
+        /// Kuznetzov's modified format with 24-byte record headers.
+        modified: bool,
+        /// The file's single link type.
+        linktype: LinkType,
+        /// The snapshot length in the file header.
+        snaplen: u32,
+    },
+    /// pcapng; link types and timestamp resolutions are per interface.
+    Pcapng,
+    /// Endace ERF records.
+    Erf,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Format::Pcap {
+                endian,
+                nanos,
+                modified,
+                ..
+            } => write!(
+                f,
+                "pcap{} ({}, {})",
+                if *modified { " modified" } else { "" },
+                if *nanos { "ns" } else { "us" },
+                match endian {
+                    Endian::Little => "little-endian",
+                    Endian::Big => "big-endian",
+                }
+            ),
+            Format::Pcapng => f.write_str("pcapng"),
+            Format::Erf => f.write_str("erf"),
+        }
+    }
+}
+
+/// One captured packet, borrowed from its [`Capture`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// 1-based frame number, as Wireshark numbers it.
+    pub frame: u64,
+    /// Timestamp, nanoseconds since the Unix epoch (0 for pcapng Simple
+    /// Packet Blocks, which carry none).
+    pub ts_ns: i64,
+    /// Bytes captured (the length of `data`).
+    pub caplen: u32,
+    /// Bytes the packet had on the wire.
+    pub origlen: u32,
+    /// How to read the first bytes of `data`.
+    pub linktype: LinkType,
+    /// The captured bytes, starting with the link-layer header.
+    pub data: &'a [u8],
+}
+
+impl<'a> Packet<'a> {
+    /// Decodes the link, IP and transport headers; see [`decode()`].
+    #[inline]
+    pub fn decode(&self) -> Result<Decoded<'a>, DecodeError> {
+        decode::decode(self.linktype, self.data)
+    }
+}
+
+enum Backing {
+    Mmap(memmap2::Mmap),
+    Vec(Vec<u8>),
+}
+
+/// An opened capture file: its bytes (memory-mapped, or decompressed into
+/// memory for `.gz`) and its detected format.
+///
+/// `Capture` is `Send + Sync`; iterate it from several threads at once, or
+/// use [`parallel`] to split it.
+pub struct Capture {
+    path: PathBuf,
+    backing: Backing,
+    format: Format,
+    walker: Walker,
+    start: usize,
+    gzipped: bool,
+    deferred: Option<(u64, String)>,
+}
+
+impl fmt::Debug for Capture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Capture")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("len", &self.bytes().len())
+            .field("gzipped", &self.gzipped)
+            .finish()
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+impl Capture {
+    /// Opens and memory-maps `path` and detects its format from the first
+    /// bytes. Gzip-compressed files are decompressed into memory.
+    ///
+    /// The mapping assumes the file is not truncated or rewritten by
+    /// another process while it is open (captures being written are only
+    /// appended to, which is safe).
+    pub fn open(path: impl AsRef<Path>) -> Result<Capture, Error> {
+        let path = path.as_ref();
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len == 0 {
+            return Capture::from_vec(path, Vec::new());
+        }
+        // SAFETY: the map is read-only and private to us; the documented
+        // contract is that nobody truncates the file while it is mapped
+        // (the same contract every mmap-based capture reader has).
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io)?;
+        if map.starts_with(&GZIP_MAGIC) {
+            return Capture::gunzip(path.to_path_buf(), &map);
+        }
+        Capture::with_backing(path.to_path_buf(), Backing::Mmap(map), false, None)
+    }
+
+    /// Wraps bytes already in memory (the name is used in error messages).
+    /// Gzip data is decompressed.
+    pub fn from_vec(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Capture, Error> {
+        let path = name.into();
+        if bytes.starts_with(&GZIP_MAGIC) {
+            return Capture::gunzip(path, &bytes);
+        }
+        Capture::with_backing(path, Backing::Vec(bytes), false, None)
+    }
+
+    fn gunzip(path: PathBuf, gz: &[u8]) -> Result<Capture, Error> {
+        let mut out = Vec::with_capacity(gz.len().saturating_mul(2));
+        let mut dec = flate2::read::MultiGzDecoder::new(gz);
+        let deferred = match dec.read_to_end(&mut out) {
+            Ok(_) => None,
+            Err(e) => Some((out.len() as u64, e.to_string())),
+        };
+        if out.starts_with(&GZIP_MAGIC) {
+            return Err(Error::Corrupt {
+                path,
+                offset: 0,
+                frame: 1,
+                reason: "gzip inside gzip; decompress the outer layer first".into(),
+            });
+        }
+        if out.is_empty()
+            && let Some((_, reason)) = deferred
+        {
+            return Err(Error::Gzip {
+                path,
+                offset: 0,
+                frame: 1,
+                reason,
+            });
+        }
+        Capture::with_backing(path, Backing::Vec(out), true, deferred)
+    }
+
+    fn with_backing(
+        path: PathBuf,
+        backing: Backing,
+        gzipped: bool,
+        deferred: Option<(u64, String)>,
+    ) -> Result<Capture, Error> {
+        let bytes: &[u8] = match &backing {
+            Backing::Mmap(m) => m,
+            Backing::Vec(v) => v,
+        };
+        let (format, walker, start) = detect(&path, bytes)?;
+        Ok(Capture {
+            path,
+            backing,
+            format,
+            walker,
+            start,
+            gzipped,
+            deferred,
+        })
+    }
+
+    /// The path given to [`open`](Capture::open) (or the name given to
+    /// [`from_vec`](Capture::from_vec)).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole file's bytes (decompressed for `.gz`).
+    pub fn bytes(&self) -> &[u8] {
+        match &self.backing {
+            Backing::Mmap(m) => m,
+            Backing::Vec(v) => v,
+        }
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether the file was gzip-compressed.
+    pub fn gzipped(&self) -> bool {
+        self.gzipped
+    }
+
+    /// Offset of the first record (after the pcap file header).
+    #[allow(dead_code)]
+    pub(crate) fn data_start(&self) -> usize {
+        self.start
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn walker(&self) -> &Walker {
+        &self.walker
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn deferred(&self) -> Option<&(u64, String)> {
+        self.deferred.as_ref()
+    }
+
+    /// Iterates over the packets in file order. This is the fast path:
+    /// zero-copy, prefetching, no allocation per packet.
+    pub fn packets(&self) -> Packets<'_> {
+        let bytes = self.bytes();
+        Packets::new(
+            &self.path,
+            bytes,
+            self.start,
+            bytes.len(),
+            self.walker.clone(),
+            self.deferred.as_ref(),
+        )
+    }
+}
+
+/// Detects the format; returns it, the initial walker state and the offset
+/// of the first record.
+fn detect(path: &Path, b: &[u8]) -> Result<(Format, Walker, usize), Error> {
+    use format::pcap as p;
+    let truncated = |needed: usize| Error::Truncated {
+        path: path.to_path_buf(),
+        offset: 0,
+        frame: 1,
+        what: "file header",
+        needed: needed as u64,
+        available: b.len() as u64,
+    };
+    if b.len() < 4 {
+        return Err(truncated(4));
+    }
+    let le = Endian::Little.u32(b, p::MAGIC);
+    let be = Endian::Big.u32(b, p::MAGIC);
+    let pcap = [p::MAGIC_USEC, p::MAGIC_NSEC, p::MAGIC_MODIFIED];
+    let endian = if pcap.contains(&le) {
+        Some((Endian::Little, le))
+    } else if pcap.contains(&be) {
+        Some((Endian::Big, be))
+    } else {
+        None
+    };
+    if let Some((endian, magic)) = endian {
+        if b.len() < p::FILE_HEADER_LEN {
+            return Err(truncated(p::FILE_HEADER_LEN));
+        }
+        let major = endian.u16(b, p::VERSION_MAJOR);
+        if major != 2 {
+            return Err(Error::Corrupt {
+                path: path.to_path_buf(),
+                offset: p::VERSION_MAJOR as u64,
+                frame: 1,
+                reason: format!("pcap file header has version {major}.x, only 2.x exists"),
+            });
+        }
+        let snaplen = endian.u32(b, p::SNAPLEN);
+        let linktype = LinkType(endian.u32(b, p::LINKTYPE) & p::LINKTYPE_MASK);
+        let max_caplen = if snaplen > p::MAX_CAPLEN && snaplen <= p::MAX_SNAPLEN_LIMIT {
+            snaplen
+        } else {
+            p::MAX_CAPLEN
+        };
+        let nanos = magic == p::MAGIC_NSEC;
+        let modified = magic == p::MAGIC_MODIFIED;
+        let walk = PcapWalk {
+            endian,
+            nanos,
+            modified,
+            linktype,
+            max_caplen,
+        };
+        return Ok((
+            Format::Pcap {
+                endian,
+                nanos,
+                modified,
+                linktype,
+                snaplen,
+            },
+            Walker::Pcap(walk),
+            p::FILE_HEADER_LEN,
+        ));
+    }
+    if le == format::pcapng::SHB {
+        return Ok((Format::Pcapng, Walker::Pcapng(NgWalk::default()), 0));
+    }
+    if looks_like_erf(b) {
+        return Ok((Format::Erf, Walker::Erf, 0));
+    }
+    let n = b.len().min(8);
+    let magic = b[..n]
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(Error::UnknownFormat {
+        path: path.to_path_buf(),
+        magic,
+    })
+}
+
+/// ERF has no magic number: like Wireshark, accept a file whose first
+/// records (up to 8) have valid types and lengths and timestamps that do
+/// not jump backwards by more than a second or forwards by a year.
+pub(crate) fn looks_like_erf(b: &[u8]) -> bool {
+    erf_chain_ok(b, 0, 8, true)
+}
+
+/// Checks that up to `records` plausible ERF records start at `pos`.
+/// With `need_first`, at least one complete record must be present.
+pub(crate) fn erf_chain_ok(b: &[u8], mut pos: usize, records: usize, need_first: bool) -> bool {
+    use format::erf::*;
+    let mut prev_ts: Option<u64> = None;
+    for i in 0..records {
+        if pos == b.len() {
+            return i > 0 || !need_first;
+        }
+        if b.len() - pos < HEADER_LEN {
+            return i > 0;
+        }
+        let h = &b[pos..pos + HEADER_LEN];
+        let kind = h[TYPE] & 0x7f;
+        let rlen = usize::from(Endian::Big.u16(h, RLEN));
+        if kind == 0
+            || kind > TYPE_MAX
+            || rlen < HEADER_LEN
+            || (rlen == HEADER_LEN && kind != TYPE_PAD)
+        {
+            return false;
+        }
+        if rlen > b.len() - pos {
+            return i > 0;
+        }
+        if kind != TYPE_PAD {
+            let ts = Endian::Little.u64(h, TS);
+            if let Some(prev) = prev_ts {
+                if ts < prev && (prev - ts) >> 32 > 1 {
+                    return false;
+                }
+                if ts > prev && (ts - prev) >> 32 > 3600 * 24 * 365 {
+                    return false;
+                }
+            }
+            prev_ts = Some(ts);
+            // extension headers must fit
+            let mut hdr = HEADER_LEN;
+            let mut more = h[TYPE] & MORE_EXT != 0;
+            while more {
+                if hdr + EXT_HEADER_LEN > rlen {
+                    return false;
+                }
+                more = b[pos + hdr] & MORE_EXT != 0;
+                hdr += EXT_HEADER_LEN;
+            }
+        }
+        pos += rlen;
+    }
+    true
+}

@@ -1,0 +1,1 @@
+//! Parallel driver: many files, or one file split across cores (in progress).

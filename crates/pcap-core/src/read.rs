@@ -1,0 +1,656 @@
+//! The record walk: turning a capture's bytes into [`Packet`]s.
+//!
+//! One iterator, [`Packets`], serves every format. It is the hot path: it
+//! allocates nothing per packet, and it touches memory ahead of use (see
+//! [`PREFETCH_DISTANCE`]) so that the walk is bound by memory bandwidth
+//! rather than by the latency of one cache miss per record.
+
+use std::path::Path;
+
+use crate::format::{self, Endian};
+use crate::{Error, LinkType, Packet};
+
+/// How far ahead of the current record the walk asks the CPU to fetch
+/// memory. A packet-by-packet loop over a mapping otherwise stalls on a
+/// cache miss for every record header (the next header's address depends
+/// on the current record's length, which defeats the hardware prefetcher
+/// at page boundaries). 4 KiB ahead hides that latency on the machines we
+/// measured (see `docs/BENCHMARKS.md`).
+pub const PREFETCH_DISTANCE: usize = 4096;
+const CACHE_LINE: usize = 64;
+
+/// Asks the CPU to bring the cache line at `p` closer. Never faults.
+#[inline(always)]
+fn prefetch(data: &[u8], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = data.as_ptr().wrapping_add(i);
+        // SAFETY: PREFETCHT0 is an SSE instruction, part of the x86_64
+        // baseline; it is a hint that never faults and reads no value, so
+        // any address is fine (we only pass in-bounds ones anyway).
+        #[allow(unused_unsafe)]
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // Portable fallback: an actual load whose value is unused. The
+        // out-of-order core issues it early, which is what we want.
+        if let Some(b) = data.get(i) {
+            std::hint::black_box(*b);
+        }
+    }
+}
+
+/// Per-format walking state. Cloneable so that the parallel driver can
+/// start a chunk with an assumed state and compare states at boundaries.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Walker {
+    Pcap(PcapWalk),
+    Pcapng(NgWalk),
+    Erf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PcapWalk {
+    pub(crate) endian: Endian,
+    pub(crate) nanos: bool,
+    pub(crate) modified: bool,
+    pub(crate) linktype: LinkType,
+    pub(crate) max_caplen: u32,
+}
+
+impl PcapWalk {
+    #[inline(always)]
+    pub(crate) fn header_len(&self) -> usize {
+        if self.modified {
+            format::pcap::MODIFIED_REC_HEADER_LEN
+        } else {
+            format::pcap::REC_HEADER_LEN
+        }
+    }
+}
+
+/// State of a pcapng section: its byte order and its interfaces.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct NgWalk {
+    /// `None` before the first Section Header Block.
+    pub(crate) endian: Option<Endian>,
+    pub(crate) ifaces: Vec<Iface>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Iface {
+    pub(crate) linktype: LinkType,
+    pub(crate) res: TsRes,
+    pub(crate) offset_ns: i64,
+}
+
+/// Timestamp resolution of a pcapng interface.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TsRes {
+    /// Units of 10^-n seconds, as `units * mul / div` nanoseconds.
+    Dec { mul: u64, div: u64 },
+    /// Units of 2^-n seconds.
+    Bin(u8),
+}
+
+impl TsRes {
+    pub(crate) fn from_option(v: u8) -> Option<TsRes> {
+        if v & 0x80 != 0 {
+            let n = v & 0x7f;
+            (n < 64).then_some(TsRes::Bin(n))
+        } else if v <= 9 {
+            Some(TsRes::Dec {
+                mul: 10u64.pow(9 - u32::from(v)),
+                div: 1,
+            })
+        } else if v <= 19 {
+            Some(TsRes::Dec {
+                mul: 1,
+                div: 10u64.pow(u32::from(v) - 9),
+            })
+        } else {
+            None
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn to_ns(self, units: u64) -> i64 {
+        match self {
+            TsRes::Dec { mul, div: 1 } => units.wrapping_mul(mul) as i64,
+            TsRes::Dec { mul, div } => {
+                (u128::from(units) * u128::from(mul) / u128::from(div)) as i64
+            }
+            TsRes::Bin(n) => ((u128::from(units) * 1_000_000_000) >> n) as i64,
+        }
+    }
+}
+
+impl Iface {
+    #[inline(always)]
+    fn ts_ns(&self, units: u64) -> i64 {
+        self.res.to_ns(units).wrapping_add(self.offset_ns)
+    }
+}
+
+/// Iterator over the packets of a [`Capture`](crate::Capture), in file
+/// order, created by [`Capture::packets`](crate::Capture::packets).
+///
+/// Yields `Err` once when the file turns out truncated or corrupt, then
+/// ends; everything yielded before is intact. No allocation per packet.
+#[derive(Debug)]
+pub struct Packets<'a> {
+    path: &'a Path,
+    data: &'a [u8],
+    pos: usize,
+    end: usize,
+    frame: u64,
+    prefetched: usize,
+    done: bool,
+    pub(crate) walker: Walker,
+    loss: u64,
+    deferred: Option<&'a (u64, String)>,
+}
+
+enum Step<'a> {
+    Packet(Packet<'a>),
+    End,
+    Err(Error),
+}
+
+impl<'a> Packets<'a> {
+    /// Walks records that start at `pos` up to (not including) the first
+    /// record starting at or after `end`. Frames count from `frame_base + 1`.
+    pub(crate) fn new(
+        path: &'a Path,
+        data: &'a [u8],
+        pos: usize,
+        end: usize,
+        walker: Walker,
+        deferred: Option<&'a (u64, String)>,
+    ) -> Packets<'a> {
+        let pos = pos.min(data.len());
+        Packets {
+            path,
+            data,
+            pos,
+            end: end.min(data.len()),
+            frame: 0,
+            prefetched: pos & !(CACHE_LINE - 1),
+            done: false,
+            walker,
+            loss: 0,
+            deferred,
+        }
+    }
+
+    /// Byte offset of the next record (after the last one yielded).
+    pub fn offset(&self) -> u64 {
+        self.pos as u64
+    }
+
+    /// Frame numbers used so far: the packets yielded, plus the pcapng
+    /// blocks Wireshark numbers as frames without them holding a packet
+    /// (custom blocks, systemd journal entries).
+    pub fn frames(&self) -> u64 {
+        self.frame
+    }
+
+    /// Packets the capture device reported lost so far: the sum of the loss
+    /// counters of the ERF records read (colour record types excluded, their
+    /// counter field holds a colour), plus the drop counts of obsolete pcapng
+    /// Packet Blocks. Zero for classic pcap, which does not record losses.
+    pub fn lost(&self) -> u64 {
+        self.loss
+    }
+
+    #[inline(always)]
+    fn prefetch_ahead(&mut self) {
+        let target = self
+            .pos
+            .saturating_add(PREFETCH_DISTANCE)
+            .min(self.data.len());
+        while self.prefetched < target {
+            prefetch(self.data, self.prefetched);
+            self.prefetched += CACHE_LINE;
+        }
+    }
+
+    fn truncated(&self, what: &'static str, needed: usize) -> Error {
+        Error::Truncated {
+            path: self.path.to_path_buf(),
+            offset: self.pos as u64,
+            frame: self.frame + 1,
+            what,
+            needed: needed as u64,
+            available: (self.data.len() - self.pos) as u64,
+        }
+    }
+
+    fn corrupt(&self, reason: String) -> Error {
+        Error::Corrupt {
+            path: self.path.to_path_buf(),
+            offset: self.pos as u64,
+            frame: self.frame + 1,
+            reason,
+        }
+    }
+
+    #[inline(always)]
+    fn next_pcap(&mut self, w: PcapWalk) -> Step<'a> {
+        use format::pcap::*;
+        let data = self.data;
+        let pos = self.pos;
+        if pos >= self.end {
+            return Step::End;
+        }
+        let hl = w.header_len();
+        let rest = data.len() - pos;
+        if rest < hl {
+            return Step::Err(self.truncated("record header", hl));
+        }
+        let h = &data[pos..pos + hl];
+        let caplen = w.endian.u32(h, REC_CAPLEN);
+        if caplen > w.max_caplen {
+            return Step::Err(self.corrupt(format!(
+                "record claims {caplen} captured bytes, more than the limit of {} for this file",
+                w.max_caplen
+            )));
+        }
+        let need = hl + caplen as usize;
+        if rest < need {
+            return Step::Err(self.truncated("record", need));
+        }
+        let sec = w.endian.u32(h, REC_TS_SEC);
+        let frac = w.endian.u32(h, REC_TS_FRAC);
+        let origlen = w.endian.u32(h, REC_ORIGLEN);
+        let frac_ns = if w.nanos {
+            i64::from(frac)
+        } else {
+            i64::from(frac) * 1000
+        };
+        self.pos = pos + need;
+        self.frame += 1;
+        Step::Packet(Packet {
+            frame: self.frame,
+            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
+            caplen,
+            origlen,
+            linktype: w.linktype,
+            data: &data[pos + hl..pos + need],
+        })
+    }
+
+    #[inline(always)]
+    fn next_pcapng(&mut self) -> Step<'a> {
+        let mut ng = match &mut self.walker {
+            Walker::Pcapng(ng) => std::mem::take(ng),
+            _ => return Step::End,
+        };
+        let step = self.next_pcapng_in(&mut ng);
+        self.walker = Walker::Pcapng(ng);
+        step
+    }
+
+    #[inline(always)]
+    fn next_pcapng_in(&mut self, ng: &mut NgWalk) -> Step<'a> {
+        use format::pcapng::*;
+        let data = self.data;
+        loop {
+            let pos = self.pos;
+            if pos >= self.end {
+                return Step::End;
+            }
+            let rest = data.len() - pos;
+            if rest < MIN_BLOCK_LEN {
+                return Step::Err(self.truncated("block header", MIN_BLOCK_LEN));
+            }
+            let raw_type = Endian::Little.u32(data, pos + BLOCK_TYPE);
+            if raw_type == SHB {
+                let bom = &data[pos + BLOCK_BODY..pos + BLOCK_BODY + 4];
+                let endian = if Endian::Little.u32(bom, 0) == BYTE_ORDER_MAGIC {
+                    Endian::Little
+                } else if Endian::Big.u32(bom, 0) == BYTE_ORDER_MAGIC {
+                    Endian::Big
+                } else {
+                    return Step::Err(self.corrupt(format!(
+                        "section header block has byte-order magic {bom:02x?}, expected 1a2b3c4d in either order"
+                    )));
+                };
+                ng.endian = Some(endian);
+            }
+            let Some(endian) = ng.endian else {
+                return Step::Err(
+                    self.corrupt("pcapng data before the first section header block".into()),
+                );
+            };
+            let btype = endian.u32(data, pos + BLOCK_TYPE);
+            let blen = endian.u32(data, pos + BLOCK_LEN);
+            if blen > MAX_BLOCK_LEN || (blen as usize) < MIN_BLOCK_LEN || blen % 4 != 0 {
+                return Step::Err(self.corrupt(format!(
+                    "block of type 0x{btype:08x} has total length {blen}: not a multiple of 4 in 12..={MAX_BLOCK_LEN}"
+                )));
+            }
+            let blen = blen as usize;
+            if blen > rest {
+                return Step::Err(self.truncated("block", blen));
+            }
+            let trailer = endian.u32(data, pos + blen - 4);
+            if trailer != blen as u32 {
+                return Step::Err(self.corrupt(format!(
+                    "block of type 0x{btype:08x} has total length {blen} but its trailing copy says {trailer}"
+                )));
+            }
+            let body = &data[pos + BLOCK_BODY..pos + blen - 4];
+            match btype {
+                EPB => {
+                    if body.len() < EPB_DATA {
+                        return Step::Err(
+                            self.corrupt(format!("enhanced packet block too short ({blen} bytes)")),
+                        );
+                    }
+                    let ifid = endian.u32(body, EPB_INTERFACE);
+                    let caplen = endian.u32(body, EPB_CAPLEN);
+                    if caplen as usize > body.len() - EPB_DATA {
+                        return Step::Err(self.corrupt(format!(
+                            "enhanced packet block claims {caplen} captured bytes but has room for {}",
+                            body.len() - EPB_DATA
+                        )));
+                    }
+                    let Some(iface) = ng.ifaces.get(ifid as usize).copied() else {
+                        return Step::Err(self.corrupt(format!(
+                            "packet on interface {ifid}, but the section describes only {} interface(s)",
+                            ng.ifaces.len()
+                        )));
+                    };
+                    let units = (u64::from(endian.u32(body, EPB_TS_HIGH)) << 32)
+                        | u64::from(endian.u32(body, EPB_TS_LOW));
+                    let origlen = endian.u32(body, EPB_ORIGLEN);
+                    self.pos = pos + blen;
+                    self.frame += 1;
+                    return Step::Packet(Packet {
+                        frame: self.frame,
+                        ts_ns: iface.ts_ns(units),
+                        caplen,
+                        origlen,
+                        linktype: iface.linktype,
+                        data: &body[EPB_DATA..EPB_DATA + caplen as usize],
+                    });
+                }
+                SPB => {
+                    if body.len() < SPB_DATA {
+                        return Step::Err(
+                            self.corrupt(format!("simple packet block too short ({blen} bytes)")),
+                        );
+                    }
+                    let Some(iface) = ng.ifaces.first().copied() else {
+                        return Step::Err(self.corrupt(
+                            "simple packet block, but the section describes no interface".into(),
+                        ));
+                    };
+                    let origlen = endian.u32(body, SPB_ORIGLEN);
+                    let caplen = (origlen as usize).min(body.len() - SPB_DATA);
+                    self.pos = pos + blen;
+                    self.frame += 1;
+                    return Step::Packet(Packet {
+                        frame: self.frame,
+                        ts_ns: 0,
+                        caplen: caplen as u32,
+                        origlen,
+                        linktype: iface.linktype,
+                        data: &body[SPB_DATA..SPB_DATA + caplen],
+                    });
+                }
+                PB => {
+                    if body.len() < PB_DATA {
+                        return Step::Err(
+                            self.corrupt(format!("packet block too short ({blen} bytes)")),
+                        );
+                    }
+                    let ifid = endian.u16(body, PB_INTERFACE);
+                    let caplen = endian.u32(body, PB_CAPLEN);
+                    if caplen as usize > body.len() - PB_DATA {
+                        return Step::Err(self.corrupt(format!(
+                            "packet block claims {caplen} captured bytes but has room for {}",
+                            body.len() - PB_DATA
+                        )));
+                    }
+                    let Some(iface) = ng.ifaces.get(usize::from(ifid)).copied() else {
+                        return Step::Err(self.corrupt(format!(
+                            "packet on interface {ifid}, but the section describes only {} interface(s)",
+                            ng.ifaces.len()
+                        )));
+                    };
+                    let drops = endian.u16(body, PB_DROPS);
+                    if drops != u16::MAX {
+                        self.loss += u64::from(drops);
+                    }
+                    let units = (u64::from(endian.u32(body, PB_TS_HIGH)) << 32)
+                        | u64::from(endian.u32(body, PB_TS_LOW));
+                    let origlen = endian.u32(body, PB_ORIGLEN);
+                    self.pos = pos + blen;
+                    self.frame += 1;
+                    return Step::Packet(Packet {
+                        frame: self.frame,
+                        ts_ns: iface.ts_ns(units),
+                        caplen,
+                        origlen,
+                        linktype: iface.linktype,
+                        data: &body[PB_DATA..PB_DATA + caplen as usize],
+                    });
+                }
+                SHB => {
+                    if body.len() < SHB_OPTIONS {
+                        return Step::Err(
+                            self.corrupt(format!("section header block too short ({blen} bytes)")),
+                        );
+                    }
+                    let major = endian.u16(body, SHB_MAJOR);
+                    if major != 1 {
+                        return Step::Err(self.corrupt(format!(
+                            "section header block has version {major}.{}, only 1.x is defined",
+                            endian.u16(body, SHB_MINOR)
+                        )));
+                    }
+                    ng.ifaces.clear();
+                }
+                IDB => {
+                    if body.len() < IDB_OPTIONS {
+                        return Step::Err(self.corrupt(format!(
+                            "interface description block too short ({blen} bytes)"
+                        )));
+                    }
+                    let linktype = LinkType(u32::from(endian.u16(body, IDB_LINKTYPE)));
+                    let mut iface = Iface {
+                        linktype,
+                        res: TsRes::Dec { mul: 1000, div: 1 },
+                        offset_ns: 0,
+                    };
+                    let mut bad_res = None;
+                    for (code, val) in Options::new(&body[IDB_OPTIONS..], endian) {
+                        match code {
+                            OPT_IF_TSRESOL if val.len() == 1 => match TsRes::from_option(val[0]) {
+                                Some(r) => iface.res = r,
+                                None => bad_res = Some(val[0]),
+                            },
+                            OPT_IF_TSOFFSET if val.len() == 8 => {
+                                iface.offset_ns =
+                                    (endian.u64(val, 0) as i64).wrapping_mul(1_000_000_000);
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let Some(v) = bad_res {
+                        return Step::Err(self.corrupt(format!(
+                            "interface {} has timestamp resolution option 0x{v:02x}, finer than 10^-19 s or 2^-63 s",
+                            ng.ifaces.len()
+                        )));
+                    }
+                    ng.ifaces.push(iface);
+                }
+                // Wireshark gives custom blocks and systemd journal
+                // entries a frame number; keep the numbering identical.
+                CUSTOM | CUSTOM_NOCOPY | SYSTEMD_JOURNAL => self.frame += 1,
+                _ => {}
+            }
+            self.pos = pos + blen;
+        }
+    }
+
+    #[inline(always)]
+    fn next_erf(&mut self) -> Step<'a> {
+        use format::erf::*;
+        let data = self.data;
+        loop {
+            let pos = self.pos;
+            if pos >= self.end {
+                return Step::End;
+            }
+            let rest = data.len() - pos;
+            if rest < HEADER_LEN {
+                return Step::Err(self.truncated("record header", HEADER_LEN));
+            }
+            let h = &data[pos..pos + HEADER_LEN];
+            let rtype = h[TYPE];
+            let rlen = usize::from(Endian::Big.u16(h, RLEN));
+            let kind = rtype & 0x7f;
+            if rlen < HEADER_LEN || (rlen == HEADER_LEN && kind != TYPE_PAD) {
+                return Step::Err(self.corrupt(format!(
+                    "ERF record length {rlen} leaves no room for data after the {HEADER_LEN}-byte header"
+                )));
+            }
+            if rlen > rest {
+                return Step::Err(self.truncated("record", rlen));
+            }
+            let rec = &data[pos..pos + rlen];
+            if kind == TYPE_PAD {
+                self.pos = pos + rlen;
+                continue;
+            }
+            let mut hdr = HEADER_LEN;
+            let mut more = rtype & MORE_EXT != 0;
+            while more {
+                if hdr + EXT_HEADER_LEN > rlen {
+                    return Step::Err(self.corrupt(format!(
+                        "ERF extension headers run past the end of the {rlen}-byte record"
+                    )));
+                }
+                more = rec[hdr] & MORE_EXT != 0;
+                hdr += EXT_HEADER_LEN;
+            }
+            let lctr = Endian::Big.u16(h, LCTR);
+            let wlen = u32::from(Endian::Big.u16(h, WLEN));
+            let (linktype, start) = match kind {
+                TYPE_ETH | TYPE_COLOR_ETH | TYPE_DSM_COLOR_ETH | TYPE_COLOR_HASH_ETH => {
+                    if hdr + ETH_PAD > rlen {
+                        return Step::Err(self.corrupt(format!(
+                            "ERF Ethernet record of {rlen} bytes has no room for its 2-byte pad"
+                        )));
+                    }
+                    (LinkType::ETHERNET, hdr + ETH_PAD)
+                }
+                TYPE_IPV4 | TYPE_IPV6 => (LinkType::RAW, hdr),
+                _ => (LinkType::ERF, 0),
+            };
+            let (caplen, origlen) = if linktype == LinkType::ERF {
+                (rlen, rlen as u32)
+            } else {
+                ((rlen - start).min(wlen as usize), wlen)
+            };
+            if !matches!(
+                kind,
+                TYPE_COLOR_ETH | TYPE_DSM_COLOR_ETH | TYPE_COLOR_HASH_ETH | 10 | 15 | 17 | 19
+            ) {
+                self.loss += u64::from(lctr);
+            }
+            let ts = Endian::Little.u64(h, TS);
+            let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;
+            self.pos = pos + rlen;
+            self.frame += 1;
+            return Step::Packet(Packet {
+                frame: self.frame,
+                ts_ns: ((ts >> 32) as i64) * 1_000_000_000 + frac as i64,
+                caplen: caplen as u32,
+                origlen,
+                linktype,
+                data: &rec[start..start + caplen],
+            });
+        }
+    }
+}
+
+impl<'a> Iterator for Packets<'a> {
+    type Item = Result<Packet<'a>, Error>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        self.prefetch_ahead();
+        let step = match &self.walker {
+            Walker::Pcap(w) => {
+                let w = *w;
+                self.next_pcap(w)
+            }
+            Walker::Pcapng(_) => self.next_pcapng(),
+            Walker::Erf => self.next_erf(),
+        };
+        match step {
+            Step::Packet(p) => Some(Ok(p)),
+            Step::End => {
+                self.done = true;
+                // A damaged gzip stream ends the data early: report it once
+                // the packets decompressed before the damage were read.
+                let (offset, reason) = self.deferred?;
+                if self.end < self.data.len() {
+                    return None;
+                }
+                Some(Err(Error::Gzip {
+                    path: self.path.to_path_buf(),
+                    offset: *offset,
+                    frame: self.frame + 1,
+                    reason: reason.clone(),
+                }))
+            }
+            Step::Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Iterates over the options of a pcapng block: `(code, value)`.
+struct Options<'b> {
+    b: &'b [u8],
+    endian: Endian,
+}
+
+impl<'b> Options<'b> {
+    fn new(b: &'b [u8], endian: Endian) -> Self {
+        Options { b, endian }
+    }
+}
+
+impl<'b> Iterator for Options<'b> {
+    type Item = (u16, &'b [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.b.len() < 4 {
+            return None;
+        }
+        let code = self.endian.u16(self.b, 0);
+        let len = usize::from(self.endian.u16(self.b, 2));
+        if code == format::pcapng::OPT_ENDOFOPT || 4 + len > self.b.len() {
+            self.b = &[];
+            return None;
+        }
+        let val = &self.b[4..4 + len];
+        let padded = (4 + len + 3) & !3;
+        self.b = self.b.get(padded..).unwrap_or(&[]);
+        Some((code, val))
+    }
+}
