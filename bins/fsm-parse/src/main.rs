@@ -1,13 +1,265 @@
-//! `fsm-parse`: thin command-line front end over the `version` crate.
-use clap::Parser;
+//! `fsm-parse`: thin command-line front end over the `fsm-parse` crate.
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-/// fsm-parse (under construction).
-#[derive(Parser)]
-#[command(version)]
-struct Args {}
+use clap::{Parser, ValueEnum};
+use fsm_parse::{Index, Record, Template};
 
-fn main() {
-    let _ = Args::parse();
-    eprintln!("fsm-parse: not built yet");
-    std::process::exit(2);
+const AFTER_HELP: &str = "\
+Examples:
+  fsm-parse cisco_ios_show_version.textfsm show_version.txt
+  ssh sw1 'show ip route' | fsm-parse routes.textfsm --format json
+  fsm-parse --index ntc-templates/templates --platform cisco_ios \\
+            --command 'sh ip int br' output.txt --format csv
+  fsm-parse --index ./templates --platform arista_eos --command 'show version' \\
+            --lowercase-keys --format json < out.txt
+
+Output:
+  table  aligned columns with a header line (default)
+  csv    header row, then one row per record
+  json   a JSON array of objects keyed by value name; List values are
+         arrays; unset values are \"\" (what Python TextFSM returns)
+  In table and csv, a List value prints as Python prints a list: ['a', 'b'].
+
+With --index, templates are chosen like clitable/ntc-templates: the first
+index row whose Platform and Command patterns match (Command completions
+like sh[[ow]]), several templates per row joined on their Key values, List
+items turned into strings.
+
+Exit codes:
+  0  parsed (possibly zero records)
+  2  the template, the index or the input failed (message on stderr names
+     the file and line); an Error action in the template also exits 2
+  3  usage error";
+
+/// Parse CLI output into records with TextFSM templates.
+#[derive(Parser, Debug)]
+#[command(version, about, after_help = AFTER_HELP)]
+struct Args {
+    /// `TEMPLATE [INPUT]`, or with --index just `[INPUT]`; INPUT defaults
+    /// to standard input (`-` also means standard input).
+    #[arg(value_name = "TEMPLATE|INPUT", num_args = 0..=2)]
+    paths: Vec<PathBuf>,
+
+    /// Template directory holding an ntc-templates `index` file.
+    #[arg(long, value_name = "DIR", requires_all = ["platform", "command"])]
+    index: Option<PathBuf>,
+
+    /// Platform to look up in the index (e.g. cisco_ios).
+    #[arg(long, requires = "index")]
+    platform: Option<String>,
+
+    /// Command to look up in the index (e.g. "show ip route").
+    #[arg(long, requires = "index")]
+    command: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Lowercase the column names (what ntc-templates' parse_output and
+    /// netmiko return).
+    #[arg(long)]
+    lowercase_keys: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Exit code 2 with a message.
+struct Failure(String);
+
+fn read_input(path: Option<&Path>) -> Result<(String, String), Failure> {
+    let (name, bytes) = match path {
+        None => read_stdin()?,
+        Some(p) if p.as_os_str() == "-" => read_stdin()?,
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read(p)
+                .map_err(|e| Failure(format!("{}: cannot read input: {e}", p.display())))?,
+        ),
+    };
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((name, s)),
+        Err(e) => {
+            let off = e.utf8_error().valid_up_to();
+            eprintln!(
+                "fsm-parse: warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"
+            );
+            Ok((name, String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        }
+    }
+}
+
+fn read_stdin() -> Result<(String, Vec<u8>), Failure> {
+    let mut b = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut b)
+        .map_err(|e| Failure(format!("<stdin>: cannot read input: {e}")))?;
+    Ok(("<stdin>".to_owned(), b))
+}
+
+fn run(args: &Args) -> Result<(Vec<String>, Vec<Record>), Failure> {
+    if let Some(dir) = &args.index {
+        if args.paths.len() > 1 {
+            return Err(Failure(
+                "with --index give at most one INPUT file (the template comes from the index)"
+                    .into(),
+            ));
+        }
+        let (platform, command) = (
+            args.platform.as_deref().unwrap_or_default(),
+            args.command.as_deref().unwrap_or_default(),
+        );
+        let idx = Index::load(dir).map_err(|e| Failure(e.to_string()))?;
+        let (_, input) = read_input(args.paths.first().map(PathBuf::as_path))?;
+        let row = idx.find(platform, command).ok_or_else(|| {
+            Failure(format!(
+                "{}: no template for platform {platform:?} and command {command:?}; check the spelling of both",
+                dir.join("index").display()
+            ))
+        })?;
+        let templates = row.templates.clone();
+        let rows = idx
+            .parse_with(&templates, &input)
+            .map_err(|e| Failure(e.to_string()))?;
+        let header = match rows.first() {
+            Some(r) => r.header().to_vec(),
+            None => {
+                // No rows: still print the header the templates declare.
+                let mut h: Vec<String> = Vec::new();
+                for name in templates.split(':') {
+                    let t = idx.template(name).map_err(|e| Failure(e.to_string()))?;
+                    for v in t.value_names() {
+                        if !h.contains(v) {
+                            h.push(v.clone());
+                        }
+                    }
+                }
+                h
+            }
+        };
+        return Ok((header, rows));
+    }
+    let Some(tpath) = args.paths.first() else {
+        return Err(Failure(
+            "give a TEMPLATE file, or --index DIR --platform P --command C (see --help)".into(),
+        ));
+    };
+    let text = std::fs::read_to_string(tpath)
+        .map_err(|e| Failure(format!("{}: cannot read template: {e}", tpath.display())))?;
+    let t = Template::parse(&text).map_err(|e| {
+        let at = if e.line > 0 {
+            format!("line {}: ", e.line)
+        } else {
+            String::new()
+        };
+        Failure(format!("{}: {at}{e}; fix the template", tpath.display()))
+    })?;
+    let (name, input) = read_input(args.paths.get(1).map(PathBuf::as_path))?;
+    let rows = t
+        .run(&input)
+        .map_err(|e| Failure(format!("{name}: {e} (template {})", tpath.display())))?;
+    Ok((t.value_names().to_vec(), rows))
+}
+
+fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result<()> {
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| {
+            if args.lowercase_keys {
+                h.to_lowercase()
+            } else {
+                h.clone()
+            }
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Json => {
+            let objs: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|r| {
+                    header
+                        .iter()
+                        .zip(r.values())
+                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+                        .collect()
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &objs)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(&header)?;
+            for r in rows {
+                w.write_record(r.values().iter().map(ToString::to_string))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.values().iter().map(ToString::to_string).collect())
+                .collect();
+            let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+            for row in &cells {
+                for (w, c) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+            let line = |out: &mut dyn Write, row: &[String]| -> std::io::Result<()> {
+                let mut s = String::new();
+                for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
+                    if i > 0 {
+                        s.push_str("  ");
+                    }
+                    s.push_str(c);
+                    if i + 1 < row.len() {
+                        s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
+                    }
+                }
+                writeln!(out, "{}", s.trim_end())
+            };
+            line(&mut out, &header)?;
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            line(&mut out, &rule)?;
+            for row in &cells {
+                line(&mut out, row)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 3 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(&args) {
+        Ok((header, rows)) => match write_out(&args, &header, &rows) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("fsm-parse: cannot write output: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Err(Failure(msg)) => {
+            eprintln!("fsm-parse: {msg}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,153 @@
+//! End-to-end tests of the `fsm-parse` binary.
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const TEMPLATE: &str = "Value Filldown IF (\\S+)\nValue List IP (\\S+)\nValue MTU (\\d+)\n\nStart\n  ^interface ${IF}\n  ^ ip ${IP}\n  ^ mtu ${MTU} -> Record\n  ^bad -> Error \"unexpected\"\n";
+const INPUT: &str =
+    "interface e1\n ip 10.0.0.1\n ip 10.0.0.2\n mtu 1500\ninterface e2\n mtu 9000\n";
+
+fn bin() -> Command {
+    Command::cargo_bin("fsm-parse").expect("binary built")
+}
+
+fn files(dir: &Path) -> (String, String) {
+    let t = dir.join("t.textfsm");
+    let i = dir.join("in.txt");
+    std::fs::write(&t, TEMPLATE).unwrap();
+    std::fs::write(&i, INPUT).unwrap();
+    (t.display().to_string(), i.display().to_string())
+}
+
+#[test]
+fn json_output_is_array_of_objects() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, i) = files(d.path());
+    let out = bin().args([&t, &i, "--format", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Two records, then the implicit EOF record of the Filldown value.
+    let expect = serde_json::json!([
+        {"IF": "e1", "IP": ["10.0.0.1", "10.0.0.2"], "MTU": "1500"},
+        {"IF": "e2", "IP": [], "MTU": "9000"},
+        {"IF": "e2", "IP": [], "MTU": ""},
+    ]);
+    assert_eq!(v, expect);
+}
+
+#[test]
+fn stdin_csv_and_table() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, _) = files(d.path());
+    let out = bin()
+        .args([&t, "--format", "csv"])
+        .write_stdin(INPUT)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines[0], "IF,IP,MTU");
+    assert_eq!(lines[1], "e1,\"['10.0.0.1', '10.0.0.2']\",1500");
+    assert_eq!(lines.len(), 4);
+    let out = bin().args([&t, "-"]).write_stdin(INPUT).output().unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.lines().next().unwrap().starts_with("IF  IP"), "{s}");
+    assert!(s.lines().nth(1).unwrap().starts_with("--"), "{s}");
+}
+
+#[test]
+fn errors_name_file_and_line_and_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, _) = files(d.path());
+    let out = bin()
+        .arg(&t)
+        .write_stdin("interface e1\nbad\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("input line 2"), "{err}");
+    assert!(err.contains("unexpected"), "{err}");
+
+    let bad = d.path().join("bad.textfsm");
+    std::fs::write(&bad, "Value A (x)\n\nStart\n  ^${B}\n").unwrap();
+    let out = bin().arg(&bad).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.textfsm") && err.contains("line 4"),
+        "{err}"
+    );
+
+    let out = bin()
+        .arg(d.path().join("missing.textfsm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.textfsm"));
+}
+
+#[test]
+fn usage_errors_exit_3_and_help_has_examples() {
+    let out = bin().args(["--format", "xml", "t"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let out = bin().arg("--platform").arg("x").output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let out = bin().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("Examples:") && s.contains("Exit codes:"));
+}
+
+#[test]
+fn index_mode_uses_the_ntc_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc");
+    let raw = dir.join("tests/arista_eos/show_version/arista_eos_show_version.raw");
+    if !raw.exists() {
+        panic!("corpus case missing: {}", raw.display());
+    }
+    let out = bin()
+        .arg("--index")
+        .arg(dir.join("templates"))
+        .args([
+            "--platform",
+            "arista_eos",
+            "--command",
+            "sh ver",
+            "--format",
+            "json",
+            "--lowercase-keys",
+        ])
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let yml = std::fs::read_to_string(raw.with_extension("yml")).unwrap();
+    // The expected file quotes every value: compare the model line.
+    let model = yml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("model: "))
+        .map(|m| m.trim_matches('"').to_owned())
+        .expect("model in yml");
+    assert_eq!(v[0]["model"], serde_json::Value::String(model));
+
+    let out = bin()
+        .arg("--index")
+        .arg(dir.join("templates"))
+        .args(["--platform", "arista_eos", "--command", "no such command"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no template"));
+}
