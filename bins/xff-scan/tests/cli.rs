@@ -1,0 +1,297 @@
+//! End-to-end tests of the `xff-scan` binary, and the differential test
+//! against tshark.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use pcap_core::Capture;
+use xff_scan::synth::{self, Container, TARGET_V4, TARGET_V6};
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/xff")
+}
+
+fn xff() -> Command {
+    Command::cargo_bin("xff-scan").expect("binary built")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = xff().args(args).output().expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn newcomer_command_on_the_testdata_directory() {
+    let dir = testdata();
+    let (code, out, err) = run(&["--ip", "203.0.113.77", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("file") && lines[0].contains("client_ip"),
+        "{out}"
+    );
+    // 9 hits in each headers fixture (v4 only) + 4 in split.pcap
+    let (_, exp) = synth::headers_fixture(Container::Pcap);
+    let v4 = exp.iter().filter(|e| e.client_ip.is_ipv4()).count();
+    assert_eq!(lines.len() - 1, 2 * v4 + 4, "{out}");
+    assert!(out.contains("headers.pcapng"));
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn jsonl_has_the_documented_fields_and_values() {
+    let f = testdata().join("headers.pcap");
+    let (code, out, _) = run(&[
+        "--ip",
+        &TARGET_V6.to_string(),
+        "--format",
+        "jsonl",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (_, exp) = synth::headers_fixture(Container::Pcap);
+    let exp: Vec<_> = exp.iter().filter(|e| e.client_ip.is_ipv6()).collect();
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), exp.len());
+    for (r, e) in rows.iter().zip(exp) {
+        assert_eq!(r["packet"], e.frame);
+        assert_eq!(r["src_ip"], e.src.0.to_string());
+        assert_eq!(r["src_port"], e.src.1);
+        assert_eq!(r["dst_port"], e.dst.1);
+        assert_eq!(r["header"], e.header);
+        assert_eq!(r["client_ip"], TARGET_V6.to_string());
+        assert_eq!(r["position"], e.position);
+        assert_eq!(r["method"], e.method);
+        match e.host {
+            Some(h) => assert_eq!(r["host"], h),
+            None => assert!(r["host"].is_null()),
+        }
+        assert!(
+            r["ts"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-25T10:00:00.")
+        );
+        assert_eq!(r["file"], f.to_str().unwrap());
+    }
+}
+
+#[test]
+fn summary_and_write_give_whole_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_pcap = dir.path().join("client.pcapng");
+    let f = testdata().join("split.pcap");
+    let (code, out, err) = run(&[
+        "--ip",
+        "203.0.113.0/24",
+        "--summary",
+        "--format",
+        "csv",
+        "--write",
+        out_pcap.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut rdr = out.lines();
+    assert_eq!(
+        rdr.next().unwrap(),
+        "file,client,server,proto,client_ips,matching_packets,packets,bytes,first_seen,last_seen"
+    );
+    let rows: Vec<Vec<&str>> = rdr.map(|l| l.split(',').collect()).collect();
+    // four split requests, each on its own connection: SYN, SYN-ACK, ACK,
+    // two request segments, response, FIN, FIN, ACK = 9 packets
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r[4], "203.0.113.77");
+        assert_eq!(r[5], "1");
+        assert_eq!(r[6], "9");
+        assert!(r[2].ends_with(":80"));
+    }
+    let cap = Capture::open(&out_pcap).unwrap();
+    assert_eq!(cap.packets().count(), 36);
+}
+
+#[test]
+fn list_counts_addresses() {
+    let f = testdata().join("headers.pcapng");
+    let (code, out, _) = run(&["--list", "--format", "csv", f.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("203.0.113.77,"))
+        .expect("target listed");
+    let (_, exp) = synth::headers_fixture(Container::Pcapng);
+    let n = exp.iter().filter(|e| e.client_ip.is_ipv4()).count();
+    assert!(row.starts_with(&format!("203.0.113.77,{n},")), "{row}");
+    assert!(
+        !out.contains("203.0.113.43"),
+        "a by= address is not a client"
+    );
+}
+
+#[test]
+fn exit_codes_and_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pcap");
+    std::fs::write(&junk, b"this is not a capture").unwrap();
+    let good = testdata().join("headers.pcap");
+    // one bad file does not stop the others; exit 2
+    let (code, out, err) = run(&[
+        "--ip",
+        "203.0.113.77",
+        junk.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("junk.pcap"), "{err}");
+    assert!(out.contains("headers.pcap"));
+    // truncated capture: matches before the cut, the error names file and frame
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let (code, out, err) = run(&["--ip", "203.0.113.77", cut.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cut.pcap") && err.contains("frame"), "{err}");
+    assert!(out.lines().count() > 5);
+    // no match: 1, with a hint
+    let (code, _, err) = run(&["--ip", "192.0.2.99", good.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--list"), "{err}");
+    // usage: 3 (bad CIDR) and clap's own 2 for missing arguments
+    let (code, _, err) = run(&["--ip", "10.0.0.0/99", good.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(err.contains("10.0.0.0/99"));
+    let (code, _, _) = run(&[good.to_str().unwrap()]);
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn custom_header_list_replaces_the_default() {
+    let f = testdata().join("headers.pcap");
+    let (code, out, _) = run(&[
+        "--ip",
+        "203.0.113.77",
+        "--header",
+        "x-real-ip",
+        "--format",
+        "csv",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(
+        rows[0].contains(",x-real-ip,203.0.113.77,0,DELETE,"),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_has_examples_and_exit_codes() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Examples:") && out.contains("Exit status:"));
+}
+
+/// tshark is the peer: skip (or fail with NETOPS_REQUIRE_PEERS=1) if absent.
+fn tshark() -> Option<&'static str> {
+    let ok = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("tshark");
+    }
+    if std::env::var_os("NETOPS_REQUIRE_PEERS").is_some_and(|v| v == "1") {
+        panic!(
+            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
+        );
+    }
+    eprintln!("skipping: tshark not installed (apt-get install tshark)");
+    None
+}
+
+fn tshark_frames(file: &std::path::Path, filter: &str) -> BTreeSet<u64> {
+    let o = Command::new("tshark")
+        .args([
+            "-n",
+            "-r",
+            file.to_str().unwrap(),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+fn our_frames(file: &std::path::Path, args: &[&str]) -> BTreeSet<u64> {
+    let mut a = args.to_vec();
+    a.extend([
+        "--format",
+        "csv",
+        "--header",
+        "X-Forwarded-For",
+        file.to_str().unwrap(),
+    ]);
+    let (code, out, err) = run(&a);
+    assert!(code == 0 || code == 1, "{err}");
+    out.lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn differential_against_tshark_x_forwarded_for() {
+    if tshark().is_none() {
+        return;
+    }
+    let v4 = TARGET_V4.to_string().replace('.', "\\\\.");
+    let filter_v4 = format!(
+        "http.request and http.x_forwarded_for matches \"(^|,)[ \\t]*{v4}(:[0-9]+)?[ \\t]*(,|$)\""
+    );
+    let filter_v6 = "http.request and http.x_forwarded_for matches \"(?i)(^|,)[ \\t]*\\\\[?2001:db8:77::1\\\\]?(:[0-9]+)?[ \\t]*(,|$)\"";
+    for name in ["headers.pcap", "headers.pcapng"] {
+        let f = testdata().join(name);
+        let theirs = tshark_frames(&f, &filter_v4);
+        let ours = our_frames(&f, &["--ip", &TARGET_V4.to_string()]);
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "{name}: IPv4 target");
+        let theirs = tshark_frames(&f, filter_v6);
+        let ours = our_frames(&f, &["--ip", &TARGET_V6.to_string()]);
+        assert!(!ours.is_empty());
+        assert_eq!(ours, theirs, "{name}: IPv6 target");
+    }
+    // A random capture: every request with an X-Forwarded-For, as --list sees them.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("random.pcap");
+    let file = std::fs::File::create(&f).unwrap();
+    let info = synth::bench_capture(file, 3 << 20, 20, 7).unwrap();
+    assert!(info.requests > 100);
+    let theirs = tshark_frames(&f, "http.request and http.x_forwarded_for");
+    let ours = our_frames(&f, &["--ip", "0.0.0.0/0"]);
+    assert_eq!(ours.len() as u64, info.requests);
+    assert_eq!(ours, theirs);
+}
