@@ -24,8 +24,12 @@ pub mod decode;
 pub mod error;
 pub mod event;
 pub mod parse;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod source;
 pub mod tables;
 
 pub use decode::{SelRecord, Severity};
 pub use error::Error;
 pub use event::Event;
+pub use source::{AnySource, SelSource};

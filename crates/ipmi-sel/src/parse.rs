@@ -295,7 +295,17 @@ pub fn redfish_entry(m: &serde_json::Value, index: usize) -> Option<Event> {
         .unwrap_or(index as u32);
     let unix_time = s("Created").and_then(decode::parse_datetime);
     let sensor_type = s("SensorType").map(str::to_string);
-    let sensor_type_code = sensor_type.as_deref().and_then(tables::sensor_type_code);
+    let sensor_type_code = sensor_type
+        .as_deref()
+        .and_then(tables::sensor_type_code)
+        .or_else(|| {
+            let o = s("OemSensorType")?.trim();
+            let h = o
+                .strip_prefix("0x")
+                .or_else(|| o.strip_prefix("0X"))
+                .unwrap_or(o);
+            u8::from_str_radix(h, 16).ok()
+        });
     let sensor_number = m
         .get("SensorNumber")
         .and_then(|v| v.as_u64())

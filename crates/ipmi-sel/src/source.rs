@@ -1,0 +1,774 @@
+//! Where SEL entries come from: a Supermicro BMC's web UI (CGI), a Redfish
+//! service, or a saved file. All behind [`SelSource`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Client, StatusCode, Url};
+
+use crate::error::Error;
+use crate::event::Event;
+use crate::parse;
+
+/// A secret (password). `Debug` and `Display` never show it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself; only for putting it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where a password comes from: never argv, never inline in the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRef {
+    /// Name of an environment variable.
+    Env(String),
+    /// A file readable by the owner only (mode 0600 or stricter).
+    File(PathBuf),
+}
+
+impl SecretRef {
+    /// Read the secret. A file must not be group/world-accessible; its
+    /// first line (without the newline) is the secret.
+    pub fn load(&self, owner: &str) -> Result<Secret, Error> {
+        match self {
+            SecretRef::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.is_empty() => Ok(Secret(v)),
+                _ => Err(Error::Config {
+                    path: owner.into(),
+                    detail: format!(
+                        "environment variable {var} (the password) is not set or empty; export it before running"
+                    ),
+                }),
+            },
+            SecretRef::File(p) => {
+                check_private_file(p)?;
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                let line = text.lines().next().unwrap_or("").to_string();
+                if line.is_empty() {
+                    return Err(Error::Config {
+                        path: p.display().to_string(),
+                        detail: "password file is empty; put the password on its first line".into(),
+                    });
+                }
+                Ok(Secret(line))
+            }
+        }
+    }
+}
+
+/// Refuse a secrets file that group or others can read or write.
+pub fn check_private_file(p: &Path) -> Result<(), Error> {
+    let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::Config {
+                path: p.display().to_string(),
+                detail: format!(
+                    "mode {mode:04o} lets group/others access this secret; run `chmod 600 {}`",
+                    p.display()
+                ),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}
+
+/// How HTTPS certificates are checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum TlsMode {
+    /// Verify against the system's roots and the host name (default).
+    #[default]
+    Verify,
+    /// Trust exactly this PEM certificate (the BMC's self-signed one) and
+    /// nothing else; the host name is not checked since the pin identifies
+    /// the peer.
+    Pinned(PathBuf),
+    /// Do not verify at all. Only when explicitly asked for.
+    Insecure,
+}
+
+/// HTTP settings shared by network sources.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HttpOptions {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Certificate policy.
+    pub tls: TlsMode,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(20),
+            tls: TlsMode::Verify,
+        }
+    }
+}
+
+/// Builds and shares HTTP clients: one per distinct [`HttpOptions`], so a
+/// fleet of 1,000 BMCs does not load the trust store 1,000 times.
+#[derive(Default, Clone)]
+pub struct ClientCache {
+    inner: Arc<Mutex<HashMap<HttpOptions, Client>>>,
+}
+
+impl ClientCache {
+    /// Get or build the client for `opts`.
+    pub fn get(&self, opts: &HttpOptions, owner: &str) -> Result<Client, Error> {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = m.get(opts) {
+            return Ok(c.clone());
+        }
+        let c = build_client(opts, owner)?;
+        m.insert(opts.clone(), c.clone());
+        Ok(c)
+    }
+}
+
+/// Build an HTTP client for the options. `owner` names the host in errors.
+pub fn build_client(opts: &HttpOptions, owner: &str) -> Result<Client, Error> {
+    let mut b = Client::builder()
+        .timeout(opts.timeout)
+        .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("netops-ipmi-sel/", env!("CARGO_PKG_VERSION")));
+    match &opts.tls {
+        TlsMode::Verify => {}
+        TlsMode::Insecure => b = b.tls_danger_accept_invalid_certs(true),
+        TlsMode::Pinned(p) => {
+            let pem = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Config {
+                path: p.display().to_string(),
+                detail: format!("not a PEM certificate ({e}); save the BMC's certificate with `openssl s_client -showcerts`"),
+            })?;
+            b = b
+                .tls_certs_only([cert])
+                .tls_danger_accept_invalid_hostnames(true);
+        }
+    }
+    b.build().map_err(|e| Error::Transport {
+        host: owner.into(),
+        detail: format!("cannot build the HTTP client: {}", chain(&e)),
+    })
+}
+
+/// An error and its causes on one line.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+fn transport(host: &str, e: &reqwest::Error) -> Error {
+    let what = if e.is_timeout() {
+        "timed out; the BMC is slow or unreachable, raise timeout_secs or retry"
+    } else if e.is_connect() {
+        "cannot connect; check the address and that the BMC web service is up"
+    } else {
+        "request failed"
+    };
+    // The URL never carries credentials, so it is safe to show.
+    Error::Transport {
+        host: host.into(),
+        detail: format!("{what} ({})", chain(e)),
+    }
+}
+
+/// Something that yields a host's SEL entries.
+pub trait SelSource: Send {
+    /// Name used in messages and on events (inventory host name).
+    fn name(&self) -> &str;
+    /// Fetch the whole SEL, oldest first.
+    fn fetch(&mut self) -> impl Future<Output = Result<Vec<Event>, Error>> + Send;
+}
+
+/// Login credentials.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: Secret,
+}
+
+/// Supermicro web UI source (`/cgi/login.cgi`, `/cgi/ipmi.cgi`).
+pub struct SupermicroSource {
+    name: String,
+    base: Url,
+    client: Client,
+    creds: Credentials,
+}
+
+impl SupermicroSource {
+    /// New source for `base` (e.g. `https://10.0.0.5` or a simulator URL
+    /// with a path prefix).
+    pub fn new(name: &str, base: &str, client: Client, creds: Credentials) -> Result<Self, Error> {
+        Ok(SupermicroSource {
+            name: name.into(),
+            base: base_url(name, base)?,
+            client,
+            creds,
+        })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // base always ends in '/', path is relative.
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    async fn login(&self) -> Result<Session, Error> {
+        let host = &self.name;
+        let resp = self
+            .client
+            .post(self.url("cgi/login.cgi"))
+            .form(&[
+                ("name", self.creds.user.as_str()),
+                ("pwd", self.creds.password.expose()),
+            ])
+            .send()
+            .await
+            .map_err(|e| transport(host, &e))?;
+        let status = resp.status();
+        if status.is_server_error() || status == StatusCode::NOT_FOUND {
+            return Err(Error::Status {
+                host: host.clone(),
+                status: status.as_u16(),
+                path: "/cgi/login.cgi".into(),
+            });
+        }
+        let sid = resp
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                let first = c.split(';').next()?.trim();
+                let v = first.strip_prefix("SID=")?;
+                (!v.is_empty()).then(|| v.to_string())
+            });
+        let _ = resp.bytes().await;
+        let Some(sid) = sid else {
+            return Err(Error::LoginFailed { host: host.clone() });
+        };
+        let mut s = Session { sid, csrf: None };
+        // Newer firmware puts a CSRF token in the top menu page and wants it
+        // back as a header on every CGI call.
+        let resp = self
+            .client
+            .get(self.url("cgi/url_redirect.cgi?url_name=topmenu"))
+            .header("Cookie", format!("SID={}", s.sid))
+            .send()
+            .await
+            .map_err(|e| transport(host, &e))?;
+        if resp.status().is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            s.csrf = find_csrf_token(&body);
+        }
+        Ok(s)
+    }
+
+    async fn sel_xml(&self, s: &Session) -> Result<Result<Vec<Event>, Error>, Error> {
+        let host = &self.name;
+        let mut req = self
+            .client
+            .post(self.url("cgi/ipmi.cgi"))
+            .header("Cookie", format!("SID={}", s.sid))
+            .form(&[("SEL_INFO.XML", "(1,c0)"), ("time_stamp", "0")]);
+        if let Some(t) = &s.csrf {
+            req = req.header("CSRF_TOKEN", t.as_str());
+        }
+        let resp = req.send().await.map_err(|e| transport(host, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(Error::Status {
+                host: host.clone(),
+                status: status.as_u16(),
+                path: "/cgi/ipmi.cgi".into(),
+            });
+        }
+        let body = resp.bytes().await.map_err(|e| transport(host, &e))?;
+        let text = String::from_utf8_lossy(&body);
+        // The inner result distinguishes "session gone" (retry) from data errors.
+        Ok(parse::parse_sel_xml(&text, host))
+    }
+
+    async fn logout(&self, s: &Session) {
+        let mut req = self
+            .client
+            .get(self.url("cgi/logout.cgi"))
+            .header("Cookie", format!("SID={}", s.sid));
+        if let Some(t) = &s.csrf {
+            req = req.header("CSRF_TOKEN", t.as_str());
+        }
+        if let Ok(r) = req.send().await {
+            let _ = r.bytes().await;
+        }
+    }
+}
+
+fn is_login_page(title: &str) -> bool {
+    title.is_empty() || title.contains("login")
+}
+
+struct Session {
+    sid: String,
+    csrf: Option<String>,
+}
+
+/// Find the CSRF token in Supermicro's top menu page
+/// (`SmcCsrfInsert ("CSRF_TOKEN", "<token>")`).
+pub fn find_csrf_token(page: &str) -> Option<String> {
+    let i = page.find("\"CSRF_TOKEN\"")?;
+    let rest = &page[i + "\"CSRF_TOKEN\"".len()..];
+    let start = rest.find('"')? + 1;
+    let len = rest[start..].find('"')?;
+    let tok = &rest[start..start + len];
+    (!tok.is_empty() && tok.len() < 256).then(|| tok.to_string())
+}
+
+impl SelSource for SupermicroSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
+        // One re-login when the session expires mid-run.
+        for attempt in 0..2 {
+            let s = self.login().await?;
+            let r = self.sel_xml(&s).await;
+            self.logout(&s).await;
+            match r? {
+                Ok(mut evs) => {
+                    for e in &mut evs {
+                        e.host = Some(self.name.clone());
+                    }
+                    return Ok(evs);
+                }
+                // The login page instead of data: the session is gone.
+                Err(Error::HtmlPage { title, .. }) if is_login_page(&title) => {
+                    if attempt == 0 {
+                        continue;
+                    }
+                    return Err(Error::SessionExpired {
+                        host: self.name.clone(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::SessionExpired {
+            host: self.name.clone(),
+        })
+    }
+}
+
+fn base_url(name: &str, base: &str) -> Result<Url, Error> {
+    let mut s = base.trim().to_string();
+    if !s.contains("://") {
+        s = format!("https://{s}");
+    }
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    let u = Url::parse(&s).map_err(|e| Error::Config {
+        path: format!("host {name}"),
+        detail: format!("url {base:?} is not valid ({e}); write e.g. https://10.0.0.5"),
+    })?;
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::Config {
+            path: format!("host {name}"),
+            detail: "credentials in the URL are not allowed; use user + password_env/password_file"
+                .into(),
+        });
+    }
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return Err(Error::Config {
+            path: format!("host {name}"),
+            detail: format!("url scheme {:?} is not http or https", u.scheme()),
+        });
+    }
+    Ok(u)
+}
+
+/// Redfish authentication style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedfishAuth {
+    /// `POST /redfish/v1/SessionService/Sessions`, `X-Auth-Token`, DELETE
+    /// the session afterwards (default).
+    #[default]
+    Session,
+    /// HTTP basic authentication on every request.
+    Basic,
+}
+
+/// Redfish SEL source.
+pub struct RedfishSource {
+    name: String,
+    base: Url,
+    client: Client,
+    creds: Credentials,
+    auth: RedfishAuth,
+    entries_path: Option<String>,
+}
+
+impl RedfishSource {
+    /// New source. `entries_path` is the SEL `Entries` collection (e.g.
+    /// `/redfish/v1/Systems/1/LogServices/SEL/Entries`); when `None` it is
+    /// discovered from Systems and Managers (`LogEntryType` `SEL`).
+    pub fn new(
+        name: &str,
+        base: &str,
+        client: Client,
+        creds: Credentials,
+        auth: RedfishAuth,
+        entries_path: Option<String>,
+    ) -> Result<Self, Error> {
+        Ok(RedfishSource {
+            name: name.into(),
+            base: base_url(name, base)?,
+            client,
+            creds,
+            auth,
+            entries_path,
+        })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let p = path.trim_start_matches('/');
+        // Paths from the service (odata.id, nextLink) are absolute from the
+        // origin, except that a simulator/proxy prefix in the base is kept.
+        let prefix = self.base.path().trim_end_matches('/');
+        let full = if !prefix.is_empty() && path.starts_with(prefix) {
+            path.to_string()
+        } else {
+            format!("{prefix}/{p}")
+        };
+        let mut u = self.base.clone();
+        match full.split_once('?') {
+            Some((a, q)) => {
+                u.set_path(a);
+                u.set_query(Some(q));
+            }
+            None => {
+                u.set_path(&full);
+                u.set_query(None);
+            }
+        }
+        u
+    }
+
+    async fn get_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<(String, serde_json::Value), Error> {
+        let text = self.get_text(path, token).await?;
+        let v = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            origin: self.name.clone(),
+            detail: format!(
+                "{path}: line {}, column {}: broken JSON ({e})",
+                e.line(),
+                e.column()
+            ),
+        })?;
+        Ok((text, v))
+    }
+
+    async fn get_text(&self, path: &str, token: Option<&str>) -> Result<String, Error> {
+        let host = &self.name;
+        let mut req = self
+            .client
+            .get(self.url(path))
+            .header("Accept", "application/json");
+        req = match (self.auth, token) {
+            (_, Some(t)) => req.header("X-Auth-Token", t),
+            (RedfishAuth::Basic, None) => {
+                req.basic_auth(&self.creds.user, Some(self.creds.password.expose()))
+            }
+            (RedfishAuth::Session, None) => req,
+        };
+        let resp = req.send().await.map_err(|e| transport(host, &e))?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(if token.is_some() {
+                Error::SessionExpired { host: host.clone() }
+            } else {
+                Error::LoginFailed { host: host.clone() }
+            });
+        }
+        if !status.is_success() {
+            return Err(Error::Status {
+                host: host.clone(),
+                status: status.as_u16(),
+                path: path.into(),
+            });
+        }
+        resp.text().await.map_err(|e| transport(host, &e))
+    }
+
+    async fn login(&self) -> Result<Option<(String, Option<String>)>, Error> {
+        if self.auth == RedfishAuth::Basic {
+            return Ok(None);
+        }
+        let host = &self.name;
+        let body = serde_json::json!({
+            "UserName": self.creds.user,
+            "Password": self.creds.password.expose(),
+        });
+        let resp = self
+            .client
+            .post(self.url("/redfish/v1/SessionService/Sessions"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| transport(host, &e))?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(Error::LoginFailed { host: host.clone() });
+        }
+        if !status.is_success() {
+            return Err(Error::Status {
+                host: host.clone(),
+                status: status.as_u16(),
+                path: "/redfish/v1/SessionService/Sessions".into(),
+            });
+        }
+        let h: &HeaderMap = resp.headers();
+        let token = h
+            .get("X-Auth-Token")
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string);
+        let location = h
+            .get("Location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let _ = resp.bytes().await;
+        match token {
+            Some(t) if !t.is_empty() => Ok(Some((t, location))),
+            _ => Err(Error::LoginFailed { host: host.clone() }),
+        }
+    }
+
+    async fn logout(&self, token: &str, location: Option<&str>) {
+        if let Some(loc) = location {
+            let path = Url::parse(loc)
+                .map(|u| u.path().to_string())
+                .unwrap_or_else(|_| loc.to_string());
+            if let Ok(r) = self
+                .client
+                .delete(self.url(&path))
+                .header("X-Auth-Token", token)
+                .send()
+                .await
+            {
+                let _ = r.bytes().await;
+            }
+        }
+    }
+
+    async fn discover(&self, token: Option<&str>) -> Result<String, Error> {
+        // Missing resources are skipped; auth and transport errors are not.
+        let soft = |r: Result<(String, serde_json::Value), Error>| match r {
+            Ok((_, v)) => Ok(Some(v)),
+            Err(Error::Status { .. } | Error::Parse { .. }) => Ok(None),
+            Err(e) => Err(e),
+        };
+        for coll in ["/redfish/v1/Systems", "/redfish/v1/Managers"] {
+            let Some(v) = soft(self.get_json(coll, token).await)? else {
+                continue;
+            };
+            for m in members(&v) {
+                let Some(ls) = soft(self.get_json(&format!("{m}/LogServices"), token).await)?
+                else {
+                    continue;
+                };
+                for svc in members(&ls) {
+                    let Some(s) = soft(self.get_json(&svc, token).await)? else {
+                        continue;
+                    };
+                    let is_sel = s.get("LogEntryType").and_then(|x| x.as_str()) == Some("SEL")
+                        || s.get("Id").and_then(|x| x.as_str()) == Some("SEL");
+                    if is_sel {
+                        let entries = s
+                            .get("Entries")
+                            .and_then(|e| e.get("@odata.id"))
+                            .and_then(|x| x.as_str())
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("{svc}/Entries"));
+                        return Ok(entries);
+                    }
+                }
+            }
+        }
+        Err(Error::Parse {
+            origin: self.name.clone(),
+            detail: "no SEL LogService found under Systems or Managers; set redfish_log to the Entries path".into(),
+        })
+    }
+
+    async fn entries(&self, token: Option<&str>) -> Result<Vec<Event>, Error> {
+        let first = match &self.entries_path {
+            Some(p) => p.clone(),
+            None => self.discover(token).await?,
+        };
+        let mut out = Vec::new();
+        let mut next = Some(first);
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > 10_000 {
+                return Err(Error::Parse {
+                    origin: self.name.clone(),
+                    detail: "more than 10000 pages of log entries: the nextLink chain loops".into(),
+                });
+            }
+            let text = self.get_text(&path, token).await?;
+            let (evs, n) = parse::parse_redfish_entries(&text, &self.name)?;
+            out.extend(evs);
+            next = n.map(|n| {
+                Url::parse(&n)
+                    .map(|u| match u.query() {
+                        Some(q) => format!("{}?{q}", u.path()),
+                        None => u.path().to_string(),
+                    })
+                    .unwrap_or(n)
+            });
+        }
+        for e in &mut out {
+            e.host = Some(self.name.clone());
+        }
+        out.sort_by_key(|e| e.record_id);
+        Ok(out)
+    }
+}
+
+fn members(v: &serde_json::Value) -> Vec<String> {
+    v.get("Members")
+        .and_then(|m| m.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| {
+                    m.get("@odata.id")
+                        .and_then(|x| x.as_str())
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl SelSource for RedfishSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
+        for attempt in 0..2 {
+            let session = self.login().await?;
+            let token = session.as_ref().map(|(t, _)| t.as_str());
+            let r = self.entries(token).await;
+            if let Some((t, loc)) = &session {
+                self.logout(t, loc.as_deref()).await;
+            }
+            match r {
+                Err(Error::SessionExpired { .. }) if attempt == 0 => continue,
+                other => return other,
+            }
+        }
+        Err(Error::SessionExpired {
+            host: self.name.clone(),
+        })
+    }
+}
+
+/// A saved file (XML, Redfish JSON, binary dump or hex text).
+pub struct OfflineSource {
+    name: String,
+    path: PathBuf,
+}
+
+impl OfflineSource {
+    /// New offline source.
+    pub fn new(name: &str, path: impl Into<PathBuf>) -> Self {
+        OfflineSource {
+            name: name.into(),
+            path: path.into(),
+        }
+    }
+}
+
+impl SelSource for OfflineSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
+        let bytes = tokio::fs::read(&self.path)
+            .await
+            .map_err(|e| Error::io(&self.path, e))?;
+        let mut evs = parse::parse_any(&bytes, &self.path.display().to_string())?;
+        for e in &mut evs {
+            e.host = Some(self.name.clone());
+        }
+        Ok(evs)
+    }
+}
+
+/// Any of the sources, so a fleet can mix kinds.
+pub enum AnySource {
+    /// Supermicro CGI.
+    Supermicro(SupermicroSource),
+    /// Redfish.
+    Redfish(RedfishSource),
+    /// Saved file.
+    Offline(OfflineSource),
+}
+
+impl SelSource for AnySource {
+    fn name(&self) -> &str {
+        match self {
+            AnySource::Supermicro(s) => s.name(),
+            AnySource::Redfish(s) => s.name(),
+            AnySource::Offline(s) => s.name(),
+        }
+    }
+
+    async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
+        match self {
+            AnySource::Supermicro(s) => s.fetch().await,
+            AnySource::Redfish(s) => s.fetch().await,
+            AnySource::Offline(s) => s.fetch().await,
+        }
+    }
+}
