@@ -127,7 +127,6 @@ impl Error {
 
     /// Adds `base` to the frame number (used when a chunk of a file was
     /// walked with frames counted from the chunk start).
-    #[allow(dead_code)]
     pub(crate) fn shift_frame(mut self, base: u64) -> Self {
         match &mut self {
             Error::Truncated { frame, .. }

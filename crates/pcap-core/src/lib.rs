@@ -44,7 +44,6 @@ mod flow;
 pub mod format;
 pub mod layers;
 mod linktype;
-#[allow(dead_code)]
 pub mod parallel;
 mod read;
 pub mod synth;
@@ -278,17 +277,14 @@ impl Capture {
     }
 
     /// Offset of the first record (after the pcap file header).
-    #[allow(dead_code)]
     pub(crate) fn data_start(&self) -> usize {
         self.start
     }
 
-    #[allow(dead_code)]
     pub(crate) fn walker(&self) -> &Walker {
         &self.walker
     }
 
-    #[allow(dead_code)]
     pub(crate) fn deferred(&self) -> Option<&(u64, String)> {
         self.deferred.as_ref()
     }

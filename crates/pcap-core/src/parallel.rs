@@ -1,1 +1,557 @@
-//! Parallel driver: many files, or one file split across cores (in progress).
+//! Using every core: many files at once ([`for_each_file`]), or one large
+//! file cut into chunks ([`split`], [`map_ordered`]).
+//!
+//! # Many files
+//!
+//! ```no_run
+//! use pcap_core::parallel;
+//!
+//! let paths = vec!["a.pcap", "b.pcapng", "c.erf"];
+//! // One closure call per file, on all cores; results in the order of `paths`.
+//! let counts = parallel::for_each_file(&paths, 0, |path, cap| {
+//!     let cap = cap?; // one unreadable file does not stop the others
+//!     let mut n = 0u64;
+//!     for p in cap.packets() {
+//!         p?;
+//!         n += 1;
+//!     }
+//!     Ok::<_, pcap_core::Error>(n)
+//! });
+//! for (path, n) in paths.iter().zip(counts) {
+//!     match n {
+//!         Ok(n) => println!("{path}: {n} packets"),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! ```
+//!
+//! # One file on all cores
+//!
+//! [`split`] cuts the file into chunks and runs a per-packet closure on
+//! each chunk with its own state; the chunks come back in file order with
+//! their first frame number, so per-chunk results merge into frame order.
+//! Inside the closure `packet.frame` counts from 1 within the chunk: the
+//! absolute frame number is `chunk.first_frame + packet.frame - 1`.
+//!
+//! ```no_run
+//! use std::collections::HashMap;
+//! use pcap_core::{Capture, FlowKey, L4, parallel};
+//!
+//! let cap = Capture::open("big.pcap")?;
+//! // Per chunk: bytes per flow, and the chunk-local frame numbers of SYNs.
+//! #[derive(Default)]
+//! struct State { bytes: HashMap<FlowKey, u64>, syns: Vec<u64> }
+//! let out = parallel::split(&cap, 0, State::default, |st, pkt| {
+//!     let Ok(d) = pkt.decode() else { return };
+//!     *st.bytes.entry(d.flow_key()).or_default() += u64::from(pkt.origlen);
+//!     if let L4::Tcp(t) = d.l4 && t.syn() && !t.ack() {
+//!         st.syns.push(pkt.frame);
+//!     }
+//! });
+//! // Merge in frame order, turning chunk-local frame numbers into absolute ones.
+//! let mut bytes: HashMap<FlowKey, u64> = HashMap::new();
+//! let mut syn_frames = Vec::new();
+//! for chunk in out.chunks {
+//!     for (k, v) in chunk.state.bytes {
+//!         *bytes.entry(k).or_default() += v;
+//!     }
+//!     syn_frames.extend(chunk.state.syns.iter().map(|f| chunk.first_frame + f - 1));
+//! }
+//! if let Some(e) = out.error {
+//!     eprintln!("{e}"); // e.g. truncated at the end: everything before it was processed
+//! }
+//! println!("{} flows, SYNs at frames {:?}", bytes.len(), syn_frames);
+//! # Ok::<(), pcap_core::Error>(())
+//! ```
+//!
+//! For per-packet results, [`map_ordered`] does that bookkeeping: it
+//! returns `(frame, value)` pairs in frame order.
+//!
+//! # How a file is cut, soundly
+//!
+//! Record formats have no sync marks, so a chunk boundary falls somewhere
+//! inside a record. Each chunk but the first finds its first record by
+//! scanning forward from its nominal start for an offset where a chain of
+//! consecutive plausible records begins (pcap: 8 record headers with sane
+//! lengths and timestamps; pcapng: 4 blocks with valid types, lengths and
+//! matching trailing lengths, 4-byte aligned; ERF: 8 records with valid
+//! types, lengths and timestamps). A chunk walks every record that starts
+//! before its nominal end, so the walk of chunk *i* ends exactly where
+//! chunk *i+1* must start. That is checked afterwards, together with the
+//! format state (pcapng section byte order and interfaces): if a payload
+//! contained a fake chain of records and fooled the scan, the check fails,
+//! that chunk's results are thrown away and its region is walked again,
+//! sequentially, from where the previous chunk really ended. The result
+//! is always exactly what a sequential read gives; the closure may
+//! therefore run on some packets whose results are discarded, so keep its
+//! effects in the chunk state.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::format::{self, Endian};
+use crate::read::{NgWalk, PcapWalk, Walker};
+use crate::{Capture, Error, Packet, Packets};
+
+/// The number of threads to use when `0` is passed: the available
+/// parallelism of the machine.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn resolve(threads_wanted: usize) -> usize {
+    if threads_wanted == 0 {
+        threads()
+    } else {
+        threads_wanted
+    }
+}
+
+/// Runs `f` on every file, `threads` at a time (0 = all cores), and
+/// returns the results in the order of `paths`. `f` receives the opened
+/// capture or the error opening it, so one bad file never stops the rest.
+pub fn for_each_file<P, R, F>(paths: &[P], threads: usize, f: F) -> Vec<R>
+where
+    P: AsRef<Path> + Sync,
+    R: Send,
+    F: Fn(&Path, Result<Capture, Error>) -> R + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
+    let n = resolve(threads).min(paths.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..n {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = paths.get(i) else { break };
+                    let p = p.as_ref();
+                    let r = f(p, Capture::open(p));
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The result of one chunk of a [`split`] file.
+#[derive(Debug)]
+pub struct Chunk<S> {
+    /// Absolute frame number of the chunk's first frame.
+    pub first_frame: u64,
+    /// Frame numbers the chunk covers.
+    pub frames: u64,
+    /// Byte offset of the chunk's first record.
+    pub start: u64,
+    /// Byte offset just past the chunk's last record.
+    pub end: u64,
+    /// The state the closure built for this chunk.
+    pub state: S,
+}
+
+/// Everything [`split`] produced.
+#[derive(Debug)]
+pub struct Split<S> {
+    /// Chunks in file order; together they cover exactly the packets a
+    /// sequential read yields (up to `error`).
+    pub chunks: Vec<Chunk<S>>,
+    /// The error that ended the file early (truncated or corrupt record),
+    /// with its absolute frame number; the packets before it were processed.
+    pub error: Option<Error>,
+    /// Chunks whose speculative start turned out wrong and which were
+    /// walked again sequentially (0 on ordinary captures).
+    pub rewalked: usize,
+}
+
+struct Run<S> {
+    /// Where the chunk started, and the format state it assumed there
+    /// (`None`: the state does not matter, the chunk starts with a pcapng
+    /// section header that resets it).
+    start: Option<(usize, Option<Walker>)>,
+    end: usize,
+    end_walker: Walker,
+    frames: u64,
+    state: S,
+    error: Option<Error>,
+}
+
+fn walk<S>(
+    cap: &Capture,
+    start: usize,
+    end: usize,
+    walker: Walker,
+    init: &(impl Fn() -> S + Sync),
+    f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
+) -> (usize, Walker, u64, S, Option<Error>) {
+    let mut it = Packets::new(cap.path(), cap.bytes(), start, end, walker, cap.deferred());
+    let mut st = init();
+    let mut error = None;
+    for r in it.by_ref() {
+        match r {
+            Ok(p) => f(&mut st, &p),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    (
+        it.offset() as usize,
+        it.walker.clone(),
+        it.frames(),
+        st,
+        error,
+    )
+}
+
+/// Smallest chunk worth a thread.
+const MIN_CHUNK: usize = 1 << 20;
+/// Records or blocks that must chain up for a resynchronisation point.
+const PCAP_CHAIN: usize = 8;
+const PCAPNG_CHAIN: usize = 4;
+const ERF_CHAIN: usize = 8;
+
+/// Runs `f` over every packet of `cap`, cutting the file into chunks
+/// processed on `threads` threads (0 = all cores), each chunk with its own
+/// state from `init`. See the [module documentation](self) for an example
+/// and for how the cut is made and verified.
+pub fn split<S, I, F>(cap: &Capture, threads: usize, init: I, f: F) -> Split<S>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Packet<'_>) + Sync,
+{
+    split_with(cap, threads, 0, init, f)
+}
+
+/// [`split`] with an explicit chunk size (0 = automatic), for tests and
+/// tuning.
+pub fn split_with<S, I, F>(
+    cap: &Capture,
+    threads: usize,
+    chunk_size: usize,
+    init: I,
+    f: F,
+) -> Split<S>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Packet<'_>) + Sync,
+{
+    let threads = resolve(threads);
+    let bytes = cap.bytes();
+    let first = cap.data_start().min(bytes.len());
+    let span = bytes.len() - first;
+    let chunk = if chunk_size > 0 {
+        chunk_size
+    } else {
+        span.div_ceil(threads * 4).max(MIN_CHUNK)
+    };
+    let n = span.div_ceil(chunk).max(1);
+    let bounds: Vec<(usize, usize)> = (0..n)
+        .map(|i| {
+            (
+                first + i * chunk,
+                (first + (i + 1) * chunk).min(bytes.len()),
+            )
+        })
+        .collect();
+    let resync = Resync::new(cap);
+
+    let next = AtomicUsize::new(0);
+    let runs: Mutex<Vec<Option<Run<S>>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(lo, hi)) = bounds.get(i) else {
+                        break;
+                    };
+                    let start = if i == 0 {
+                        Some((lo, Some(cap.walker().clone())))
+                    } else {
+                        resync.find(bytes, lo, hi)
+                    };
+                    let run = match start {
+                        Some((pos, ref assumed)) => {
+                            let w = assumed
+                                .clone()
+                                .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
+                            let (end, end_walker, frames, state, error) =
+                                walk(cap, pos, hi, w, &init, &f);
+                            Run {
+                                start,
+                                end,
+                                end_walker,
+                                frames,
+                                state,
+                                error,
+                            }
+                        }
+                        None => Run {
+                            start: None,
+                            end: hi,
+                            end_walker: cap.walker().clone(),
+                            frames: 0,
+                            state: init(),
+                            error: None,
+                        },
+                    };
+                    runs.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(run);
+                }
+            });
+        }
+    });
+
+    let runs = runs.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut out = Split {
+        chunks: Vec::with_capacity(n),
+        error: None,
+        rewalked: 0,
+    };
+    let mut pos = first;
+    let mut walker = cap.walker().clone();
+    let mut frames = 0u64;
+    for (i, run) in runs.into_iter().enumerate() {
+        let Some(run) = run else { continue };
+        let (_, hi) = bounds[i];
+        let verified = match &run.start {
+            Some((p, assumed)) => *p == pos && assumed.as_ref().is_none_or(|a| *a == walker),
+            None => false,
+        };
+        let (start, end, end_walker, n_frames, state, error) = if verified {
+            (
+                pos,
+                run.end,
+                run.end_walker,
+                run.frames,
+                run.state,
+                run.error,
+            )
+        } else {
+            drop(run);
+            if pos >= hi {
+                // the previous chunk's last record reached past this region
+                continue;
+            }
+            out.rewalked += 1;
+            let (end, w, fr, st, err) = walk(cap, pos, hi, walker.clone(), &init, &f);
+            (pos, end, w, fr, st, err)
+        };
+        out.chunks.push(Chunk {
+            first_frame: frames + 1,
+            frames: n_frames,
+            start: start as u64,
+            end: end as u64,
+            state,
+        });
+        if let Some(e) = error {
+            out.error = Some(e.shift_frame(frames));
+            break;
+        }
+        frames += n_frames;
+        pos = end;
+        walker = end_walker;
+    }
+    out
+}
+
+/// Runs `f` on every packet on all cores and returns the `Some` results
+/// as `(frame, value)` in frame order, with the error that ended the file
+/// early, if any.
+///
+/// ```
+/// use pcap_core::{Capture, parallel, synth};
+///
+/// let mut bytes = Vec::new();
+/// synth::write_mixed_pcap(&mut bytes, 200_000, 7).unwrap();
+/// let cap = Capture::from_vec("mixed.pcap", bytes).unwrap();
+/// let (ports, err) = parallel::map_ordered(&cap, 0, |p| p.decode().ok()?.ports());
+/// assert!(err.is_none());
+/// let seq: Vec<_> = cap.packets().filter_map(|p| {
+///     let p = p.unwrap();
+///     Some((p.frame, p.decode().ok()?.ports()?))
+/// }).collect();
+/// assert_eq!(ports, seq);
+/// ```
+pub fn map_ordered<T, F>(cap: &Capture, threads: usize, f: F) -> (Vec<(u64, T)>, Option<Error>)
+where
+    T: Send,
+    F: Fn(&Packet<'_>) -> Option<T> + Sync,
+{
+    let out = split(cap, threads, Vec::new, |v: &mut Vec<(u64, T)>, p| {
+        if let Some(t) = f(p) {
+            v.push((p.frame, t));
+        }
+    });
+    let mut all = Vec::with_capacity(out.chunks.iter().map(|c| c.state.len()).sum());
+    for c in out.chunks {
+        all.extend(
+            c.state
+                .into_iter()
+                .map(|(fr, t)| (c.first_frame + fr - 1, t)),
+        );
+    }
+    (all, out.error)
+}
+
+/// Finds plausible record starts for chunks after the first.
+enum Resync {
+    Pcap {
+        w: PcapWalk,
+        first_sec: Option<u32>,
+    },
+    Pcapng {
+        assumed: Option<Walker>,
+        endian: Option<Endian>,
+    },
+    Erf,
+}
+
+impl Resync {
+    fn new(cap: &Capture) -> Resync {
+        match cap.walker() {
+            Walker::Pcap(w) => {
+                let b = cap.bytes();
+                let at = cap.data_start();
+                let first_sec = (b.len() >= at + w.header_len())
+                    .then(|| w.endian.u32(b, at + format::pcap::REC_TS_SEC));
+                Resync::Pcap { w: *w, first_sec }
+            }
+            Walker::Pcapng(_) => {
+                // The state after the first packet: the first section's
+                // interfaces, which a chunk in that section most likely has.
+                let mut it = cap.packets();
+                let assumed = match it.next() {
+                    Some(Ok(_)) => Some(it.walker.clone()),
+                    _ => None,
+                };
+                let endian = match &assumed {
+                    Some(Walker::Pcapng(ng)) => ng.endian,
+                    _ => None,
+                };
+                Resync::Pcapng { assumed, endian }
+            }
+            Walker::Erf => Resync::Erf,
+        }
+    }
+
+    fn find(&self, b: &[u8], lo: usize, hi: usize) -> Option<(usize, Option<Walker>)> {
+        match self {
+            Resync::Pcap { w, first_sec } => (lo..hi)
+                .find(|&p| pcap_chain_ok(b, p, w, *first_sec))
+                .map(|p| (p, Some(Walker::Pcap(*w)))),
+            Resync::Pcapng { assumed, endian } => {
+                let endian = (*endian)?;
+                let mut p = lo.next_multiple_of(4);
+                while p < hi {
+                    if let Some(is_shb) = pcapng_chain_ok(b, p, endian) {
+                        return Some((p, if is_shb { None } else { Some(assumed.clone()?) }));
+                    }
+                    p += 4;
+                }
+                None
+            }
+            Resync::Erf => (lo..hi)
+                .find(|&p| crate::erf_chain_ok(b, p, ERF_CHAIN, true))
+                .map(|p| (p, Some(Walker::Erf))),
+        }
+    }
+}
+
+fn pcap_chain_ok(b: &[u8], mut p: usize, w: &PcapWalk, first_sec: Option<u32>) -> bool {
+    use format::pcap::*;
+    let hl = w.header_len();
+    let frac_max = if w.nanos { 1_000_000_000 } else { 1_000_000 };
+    let mut prev_sec = first_sec;
+    for i in 0..PCAP_CHAIN {
+        if p == b.len() {
+            return i > 0;
+        }
+        if b.len() - p < hl {
+            return i > 0;
+        }
+        let caplen = w.endian.u32(b, p + REC_CAPLEN);
+        let origlen = w.endian.u32(b, p + REC_ORIGLEN);
+        let frac = w.endian.u32(b, p + REC_TS_FRAC);
+        let sec = w.endian.u32(b, p + REC_TS_SEC);
+        if caplen > w.max_caplen
+            || caplen > origlen
+            || origlen > MAX_SNAPLEN_LIMIT
+            || frac >= frac_max
+        {
+            return false;
+        }
+        // consecutive records (and the first record of the file) lie within a day
+        if let Some(prev) = prev_sec
+            && prev.abs_diff(sec) > 86_400
+            && i > 0
+        {
+            return false;
+        }
+        prev_sec = Some(sec);
+        p += hl + caplen as usize;
+        if p > b.len() {
+            return i > 0;
+        }
+    }
+    true
+}
+
+/// `Some(starts_with_section_header)` if a chain of valid blocks starts at `p`.
+fn pcapng_chain_ok(b: &[u8], mut p: usize, endian: Endian) -> Option<bool> {
+    use format::pcapng::*;
+    let mut first_shb = None;
+    let mut endian = endian;
+    for i in 0..PCAPNG_CHAIN {
+        if p == b.len() {
+            return if i > 0 { first_shb } else { None };
+        }
+        if b.len() - p < MIN_BLOCK_LEN {
+            return None;
+        }
+        let raw = Endian::Little.u32(b, p);
+        let shb = raw == SHB;
+        if shb {
+            let bom = Endian::Little.u32(b, p + BLOCK_BODY);
+            endian = if bom == BYTE_ORDER_MAGIC {
+                Endian::Little
+            } else if bom.swap_bytes() == BYTE_ORDER_MAGIC {
+                Endian::Big
+            } else {
+                return None;
+            };
+        }
+        let t = endian.u32(b, p);
+        if !matches!(
+            t,
+            SHB | IDB | PB | SPB | NRB | ISB | EPB | DSB | CUSTOM | CUSTOM_NOCOPY | SYSTEMD_JOURNAL
+        ) {
+            return None;
+        }
+        let len = endian.u32(b, p + BLOCK_LEN);
+        if len > MAX_BLOCK_LEN
+            || (len as usize) < MIN_BLOCK_LEN
+            || !len.is_multiple_of(4)
+            || len as usize > b.len() - p
+        {
+            return None;
+        }
+        if endian.u32(b, p + len as usize - 4) != len {
+            return None;
+        }
+        if i == 0 {
+            first_shb = Some(shb);
+        }
+        p += len as usize;
+    }
+    first_shb
+}

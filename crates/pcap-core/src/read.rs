@@ -328,7 +328,7 @@ impl<'a> Packets<'a> {
             };
             let btype = endian.u32(data, pos + BLOCK_TYPE);
             let blen = endian.u32(data, pos + BLOCK_LEN);
-            if blen > MAX_BLOCK_LEN || (blen as usize) < MIN_BLOCK_LEN || blen % 4 != 0 {
+            if blen > MAX_BLOCK_LEN || (blen as usize) < MIN_BLOCK_LEN || !blen.is_multiple_of(4) {
                 return Step::Err(self.corrupt(format!(
                     "block of type 0x{btype:08x} has total length {blen}: not a multiple of 4 in 12..={MAX_BLOCK_LEN}"
                 )));

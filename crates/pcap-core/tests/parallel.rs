@@ -1,0 +1,264 @@
+//! The parallel driver gives exactly what a sequential read gives: same
+//! packets, same frame numbers, same ending, whatever the chunking, and
+//! even when payloads contain fake record headers that fool the
+//! resynchronisation scan.
+
+use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
+use pcap_core::{Capture, Endian, LinkType, Packet, parallel, synth};
+use proptest::prelude::*;
+
+type Row = (u64, i64, u32, u32, LinkType, Vec<u8>);
+/// Frame, offset and message of the error that ended a read.
+type Ending = Option<(u64, Option<u64>, String)>;
+
+fn row(p: &Packet<'_>, frame: u64) -> Row {
+    (
+        frame,
+        p.ts_ns,
+        p.caplen,
+        p.origlen,
+        p.linktype,
+        p.data.to_vec(),
+    )
+}
+
+fn sequential(cap: &Capture) -> (Vec<Row>, Ending) {
+    let mut rows = Vec::new();
+    for r in cap.packets() {
+        match r {
+            Ok(p) => rows.push(row(&p, p.frame)),
+            Err(e) => {
+                return (
+                    rows,
+                    Some((e.frame().unwrap_or(0), e.offset(), e.to_string())),
+                );
+            }
+        }
+    }
+    (rows, None)
+}
+
+fn parallel_rows(cap: &Capture, threads: usize, chunk: usize) -> (Vec<Row>, Ending, usize) {
+    let out = parallel::split_with(cap, threads, chunk, Vec::new, |v: &mut Vec<Row>, p| {
+        v.push(row(p, p.frame))
+    });
+    let mut rows = Vec::new();
+    let mut expect_first = 1;
+    for c in out.chunks {
+        assert_eq!(
+            c.first_frame, expect_first,
+            "chunks are contiguous in frame numbers"
+        );
+        expect_first += c.frames;
+        rows.extend(c.state.into_iter().map(|mut r| {
+            r.0 += c.first_frame - 1;
+            r
+        }));
+    }
+    let err = out
+        .error
+        .map(|e| (e.frame().unwrap_or(0), e.offset(), e.to_string()));
+    (rows, err, out.rewalked)
+}
+
+fn check(cap: &Capture, threads: usize, chunk: usize) -> usize {
+    let (seq, seq_err) = sequential(cap);
+    let (par, par_err, rewalked) = parallel_rows(cap, threads, chunk);
+    assert_eq!(
+        par.len(),
+        seq.len(),
+        "{}: chunk {chunk}",
+        cap.path().display()
+    );
+    assert!(
+        par == seq,
+        "{}: chunk {chunk}: packets differ",
+        cap.path().display()
+    );
+    assert_eq!(par_err, seq_err, "{}: chunk {chunk}", cap.path().display());
+    rewalked
+}
+
+fn mixed(bytes: u64, seed: u64) -> Capture {
+    let mut v = Vec::new();
+    synth::write_mixed_pcap(&mut v, bytes, seed).unwrap();
+    Capture::from_vec(format!("mixed-{seed}.pcap"), v).unwrap()
+}
+
+#[test]
+fn mixed_pcap_split_many_ways_equals_sequential() {
+    let cap = mixed(1 << 20, 1);
+    for chunk in [0, 4096, 10_007, 65_536, 300_000] {
+        for threads in [1, 2, 3] {
+            let rewalked = check(&cap, threads, chunk);
+            assert_eq!(
+                rewalked, 0,
+                "random payloads should never fool the scan (chunk {chunk})"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_testdata_file_split_equals_sequential() {
+    for f in synth::testdata() {
+        let cap = Capture::from_vec(f.name, f.bytes).unwrap();
+        for chunk in [1, 7, 64, 333] {
+            check(&cap, 2, chunk);
+        }
+    }
+}
+
+/// A payload holding a perfectly valid chain of pcap records, so a chunk
+/// boundary falling in front of it resynchronises on the fake chain.
+fn fake_pcap_chain(records: usize) -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).unwrap();
+    for i in 0..records {
+        w.write_packet(1_700_000_000_000_000_000 + i as i64 * 1000, 60, &[0xee; 60])
+            .unwrap();
+    }
+    w.into_inner().unwrap()[24..].to_vec()
+}
+
+#[test]
+fn fake_record_headers_in_payloads_are_detected_and_rewalked() {
+    let fake = fake_pcap_chain(12);
+    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).unwrap();
+    let mut rng = synth::Rng::new(5);
+    for i in 0..400 {
+        let mut spec = synth::random_frame(&mut rng, synth::Link::ethernet(), 40);
+        if i % 3 == 0 {
+            // a little random prefix so that the fake chain is not at a fixed offset
+            let mut payload = vec![0u8; (i % 7) as usize];
+            rng.fill(&mut payload);
+            payload.extend_from_slice(&fake);
+            spec.payload = payload;
+        }
+        let b = spec.build();
+        w.write_packet(
+            1_700_000_000_000_000_000 + i * 1_000_000,
+            b.len() as u32,
+            &b,
+        )
+        .unwrap();
+    }
+    let cap = Capture::from_vec("adversarial.pcap", w.into_inner().unwrap()).unwrap();
+    let mut rewalked = 0;
+    for chunk in [500, 1000, 1500, 2048, 3001] {
+        rewalked += check(&cap, 2, chunk);
+    }
+    assert!(
+        rewalked > 0,
+        "the fake chains should have fooled the scan at least once"
+    );
+}
+
+#[test]
+fn pcapng_with_a_new_interface_mid_file_and_fake_blocks_equals_sequential() {
+    let mut w = PcapngWriter::new(Vec::new(), Endian::Little).unwrap();
+    w.add_interface(LinkType::ETHERNET, 65535, TsResolution::Decimal(6))
+        .unwrap();
+    // a fake EPB chain inside payloads
+    let mut fake_w = PcapngWriter::new(Vec::new(), Endian::Little).unwrap();
+    fake_w
+        .add_interface(LinkType::RAW, 1, TsResolution::Decimal(9))
+        .unwrap();
+    for _ in 0..6 {
+        fake_w.write_packet(0, 0, 8, &[0x45; 8]).unwrap();
+    }
+    let fake = fake_w.into_inner().unwrap()[28..].to_vec();
+    let mut rng = synth::Rng::new(9);
+    for i in 0..300i64 {
+        if i == 150 {
+            // interface 1 appears mid-file: chunks after it must not assume the start state
+            w.add_interface(LinkType::RAW, 65535, TsResolution::Decimal(9))
+                .unwrap();
+        }
+        if i == 220 {
+            w.new_section(Endian::Big).unwrap();
+            w.add_interface(LinkType::ETHERNET, 65535, TsResolution::Binary(24))
+                .unwrap();
+            w.add_interface(LinkType::RAW, 65535, TsResolution::Decimal(9))
+                .unwrap();
+        }
+        let iface = if i >= 150 && i % 2 == 0 { 1 } else { 0 };
+        let link = if iface == 1 {
+            synth::Link::Raw
+        } else {
+            synth::Link::ethernet()
+        };
+        let mut spec = synth::random_frame(&mut rng, link, 30);
+        if i % 4 == 0 {
+            spec.payload.extend_from_slice(&fake);
+        }
+        let b = spec.build();
+        w.write_packet(
+            iface,
+            1_700_000_000_000_000_000 + i * 1_000_000,
+            b.len() as u32,
+            &b,
+        )
+        .unwrap();
+    }
+    let cap = Capture::from_vec("mid-idb.pcapng", w.into_inner().unwrap()).unwrap();
+    let mut rewalked = 0;
+    for chunk in [256, 1024, 4000, 9999] {
+        rewalked += check(&cap, 2, chunk);
+    }
+    assert!(
+        rewalked > 0,
+        "the mid-file interface or the fake blocks must have forced re-walks"
+    );
+}
+
+#[test]
+fn truncated_file_gives_the_same_error_in_parallel() {
+    let mut v = Vec::new();
+    synth::write_mixed_pcap(&mut v, 200_000, 3).unwrap();
+    v.truncate(v.len() - 10);
+    let cap = Capture::from_vec("cut.pcap", v).unwrap();
+    for chunk in [1000, 20_000] {
+        check(&cap, 2, chunk);
+    }
+}
+
+#[test]
+fn for_each_file_keeps_order_and_survives_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..6u64 {
+        let p = dir.path().join(format!("f{i}.pcap"));
+        let mut v = Vec::new();
+        let n = synth::write_mixed_pcap(&mut v, 10_000 * (i + 1), i).unwrap();
+        if i == 2 {
+            v = b"not a capture at all".to_vec();
+        }
+        std::fs::write(&p, v).unwrap();
+        paths.push((p, n));
+    }
+    let only: Vec<_> = paths.iter().map(|(p, _)| p.clone()).collect();
+    let got = parallel::for_each_file(&only, 3, |path, cap| -> Result<(String, u64), String> {
+        let cap = cap.map_err(|e| e.to_string())?;
+        Ok((path.display().to_string(), cap.packets().count() as u64))
+    });
+    for (i, ((p, n), g)) in paths.iter().zip(&got).enumerate() {
+        if i == 2 {
+            let e = g.as_ref().unwrap_err();
+            assert!(e.contains("f2.pcap") && e.contains("not a capture"), "{e}");
+        } else {
+            assert_eq!(g.as_ref().unwrap(), &(p.display().to_string(), *n));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn any_chunking_equals_sequential(seed in any::<u64>(), chunk in 1usize..5000, threads in 1usize..4, cut in 0usize..50) {
+        let mut v = Vec::new();
+        synth::write_mixed_pcap(&mut v, 30_000, seed).unwrap();
+        v.truncate(v.len() - cut);
+        let cap = Capture::from_vec("p.pcap", v).unwrap();
+        check(&cap, threads, chunk);
+    }
+}
