@@ -1,13 +1,253 @@
-//! `endace`: thin command-line front end over the `version` crate.
-use clap::Parser;
+//! `endace`: thin command-line front end over the `endace-cli` crate.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// endace (under construction).
+use clap::{Parser, Subcommand, ValueEnum};
+use endace_cli::fleet::{HostResult, Progress, Status, results_table, run_all};
+use endace_cli::inventory::Inventory;
+use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, run_command};
+use endace_cli::session::{HostKeyPolicy, Target};
+
+const AFTER_HELP: &str = "\
+Examples:
+  endace -i fleet.toml run \"show version\"
+  endace -i fleet.toml --limit dc1 collect --out capacity/
+  endace -i fleet.toml hotfix --dry-run hotfix-7.2.1-p3.pkg
+  endace -i fleet.toml hotfix --serial 5 --forks 5 hotfix-7.2.1-p3.pkg
+
+Credentials come from the inventory by reference only (password_env, password_file
+with mode 0600, key_file); never on the command line. Host keys are checked against
+known_hosts (default ~/.ssh/known_hosts); --accept-new-host-keys adds unknown ones.
+
+Exit codes:
+  0  every host succeeded (or was skipped)
+  2  at least one host failed (see the per-host table)
+  3  usage, inventory or credential error";
+
+/// Collect data from and roll hotfixes out to Endace probes over SSH.
 #[derive(Parser)]
-#[command(version)]
-struct Args {}
+#[command(version, after_help = AFTER_HELP)]
+struct Args {
+    /// Inventory file (TOML).
+    #[arg(short, long, env = "ENDACE_INVENTORY")]
+    inventory: PathBuf,
+    /// Only these hosts or groups (comma-separated).
+    #[arg(short, long, default_value = "")]
+    limit: String,
+    /// Hosts worked on at once.
+    #[arg(short, long, default_value_t = 10)]
+    forks: usize,
+    /// Connection retries (exponential back-off from 0.5 s).
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Add keys of hosts missing from known_hosts (changed keys are still refused).
+    #[arg(long)]
+    accept_new_host_keys: bool,
+    /// Override the per-command deadline, seconds.
+    #[arg(long)]
+    command_timeout: Option<f64>,
+    /// Write per-host session transcripts (secrets redacted) into this directory.
+    #[arg(long)]
+    transcript_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+    Jsonl,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one CLI command (enable mode) on every probe and print the output per host.
+    Run {
+        /// The command, e.g. "show version".
+        command: String,
+    },
+    /// Upload, install and activate a package on every probe (see --help).
+    Hotfix {
+        /// The package file.
+        file: PathBuf,
+        /// Check reachability, login, free space and installed state only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Roll out in batches of N probes (the whole estate is never down at once).
+        #[arg(long)]
+        serial: Option<usize>,
+        /// Name `show packages` lists (default: file name without .pkg).
+        #[arg(long)]
+        package_name: Option<String>,
+        /// Read the upload back and compare SHA-256.
+        #[arg(long)]
+        verify_checksum: bool,
+        /// Remote package directory.
+        #[arg(long, default_value = "/endace/packages")]
+        remote_dir: String,
+        /// Seconds to wait for a probe to come back after reload.
+        #[arg(long, default_value_t = 900.0)]
+        reboot_deadline: f64,
+        /// SFTP writes in flight.
+        #[arg(long, default_value_t = 32)]
+        in_flight: usize,
+    },
+    /// Gather capacity figures (show files system, show erfstream rotation-file) as CSV/JSON.
+    Collect {
+        /// Directory with replacement templates (files_system.textfsm, rotation_file.textfsm).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Write one CSV per table here (default: current directory).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("endace: {msg}");
+    std::process::exit(3);
+}
+
+fn progress_sink() -> Progress {
+    if std::io::stderr().is_terminal() {
+        let mp = indicatif::MultiProgress::new();
+        let bars: Arc<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>> =
+            Arc::default();
+        Arc::new(move |host: &str, step: &str| {
+            if let Ok(mut b) = bars.lock() {
+                let bar = b.entry(host.to_string()).or_insert_with(|| {
+                    let pb = mp.add(indicatif::ProgressBar::new_spinner());
+                    pb.enable_steady_tick(Duration::from_millis(200));
+                    pb
+                });
+                bar.set_message(format!("{host}: {step}"));
+            }
+        })
+    } else {
+        Arc::new(|host: &str, step: &str| eprintln!("{host}: {step}"))
+    }
+}
+
+fn print_results<T: serde::Serialize>(results: &[HostResult<T>], format: Format) {
+    match format {
+        Format::Table => print!("{}", results_table(results)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(results).unwrap_or_default()
+        ),
+        Format::Jsonl => {
+            for r in results {
+                println!("{}", serde_json::to_string(r).unwrap_or_default());
+            }
+        }
+        Format::Csv => {
+            println!("host,status,seconds,message");
+            for r in results {
+                println!(
+                    "{},{},{:.1},\"{}\"",
+                    r.host,
+                    r.status,
+                    r.seconds,
+                    r.message.replace('"', "\"\"")
+                );
+            }
+        }
+    }
+}
+
+fn exit_for<T>(results: &[HostResult<T>]) -> ! {
+    std::process::exit(if results.iter().any(|r| r.status == Status::Failed) {
+        2
+    } else {
+        0
+    })
+}
 
 fn main() {
-    let _ = Args::parse();
-    eprintln!("endace: not built yet");
-    std::process::exit(2);
+    let args = Args::parse();
+    let inv = Inventory::load(&args.inventory).unwrap_or_else(|e| fail(e));
+    let hosts = inv.select(&args.limit).unwrap_or_else(|e| fail(e));
+    let mut targets: Vec<Target> = Vec::new();
+    for h in &hosts {
+        let mut t = inv.target(h).unwrap_or_else(|e| fail(e));
+        if args.accept_new_host_keys {
+            t.host_key_policy = HostKeyPolicy::AcceptNew;
+        }
+        if let Some(ct) = args.command_timeout.filter(|x| *x > 0.0) {
+            t.command_timeout = Duration::from_secs_f64(ct);
+        }
+        targets.push(t);
+    }
+    let jo = JobOptions {
+        retries: args.retries,
+        backoff: Duration::from_millis(500),
+        transcript_dir: args.transcript_dir.clone(),
+    };
+    let rt = tokio::runtime::Runtime::new()
+        .unwrap_or_else(|e| fail(format!("cannot start the async runtime: {e}")));
+    let forks = args.forks.max(1);
+    match args.cmd {
+        Cmd::Run { command } => {
+            let results = rt.block_on(run_all(targets, forks, move |t| {
+                run_command(t, jo.clone(), command.clone())
+            }));
+            if args.format == Format::Table {
+                for r in &results {
+                    println!("=== {} ({}) ===", r.host, r.status);
+                    match &r.data {
+                        Some(out) => print!("{out}"),
+                        None => println!("{}", r.message),
+                    }
+                }
+                println!();
+            }
+            print_results(&results, args.format);
+            exit_for(&results);
+        }
+        Cmd::Hotfix {
+            file,
+            dry_run,
+            serial,
+            package_name,
+            verify_checksum,
+            remote_dir,
+            reboot_deadline,
+            in_flight,
+        } => {
+            if !file.is_file() {
+                fail(format!("{}: no such package file", file.display()));
+            }
+            let mut h = HotfixOptions::new(&file);
+            h.dry_run = dry_run;
+            h.verify_checksum = verify_checksum;
+            h.remote_dir = remote_dir;
+            h.in_flight = in_flight.max(1);
+            h.up_deadline = Duration::from_secs_f64(reboot_deadline.max(1.0));
+            if let Some(n) = package_name {
+                h.package_name = n;
+            }
+            let progress = progress_sink();
+            let batch = serial.unwrap_or(targets.len()).max(1);
+            let mut results = Vec::new();
+            for (i, chunk) in targets.chunks(batch).enumerate() {
+                if serial.is_some() {
+                    eprintln!("endace: batch {} ({} probes)", i + 1, chunk.len());
+                }
+                let (jo, h, progress) = (jo.clone(), h.clone(), progress.clone());
+                results.extend(rt.block_on(run_all(chunk.to_vec(), forks, move |t| {
+                    hotfix(t, jo.clone(), h.clone(), progress.clone())
+                })));
+            }
+            print_results(&results, args.format);
+            exit_for(&results);
+        }
+        Cmd::Collect { .. } => fail("collect is not available in this build yet"),
+    }
 }

@@ -69,7 +69,7 @@ impl Default for EndaceOs {
         Self {
             // `host >`, `host #`, `host (config) #`, `(maintenance) host (configuration) #`
             any: Regex::new(
-                r"(?:^|\n)(?:\((?:maintenance)\) )?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*) (?:>|#|\(config\) #|\(configuration\) #|\(config[a-z-]*\) #) ?$",
+                r"(?:\((?:maintenance)\) )?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*) (?:>|#|\(config\) #|\(configuration\) #|\(config[a-z-]*\) #) ?$",
             )
             .expect("static regex"),
             enable_pw: Regex::new(r"(?i)password: ?$").expect("static regex"),

@@ -9,6 +9,9 @@
 
 pub mod driver;
 pub mod error;
+pub mod fleet;
+pub mod inventory;
+pub mod jobs;
 pub mod known_hosts;
 pub mod session;
 #[cfg(feature = "sim")]

@@ -516,8 +516,10 @@ impl CliSession {
         // Wake the CLI and learn the host name from the first prompt.
         s.write("\n").await?;
         let timeout = s.conn.target.command_timeout;
-        let text = s.read_until_prompt(timeout, "the first prompt").await?;
-        let _ = text;
+        s.read_until_prompt(timeout, "the first prompt").await?;
+        // The newline we sent may produce a second prompt (it can be echoed
+        // before the banner): swallow everything until the line is quiet.
+        s.settle(Duration::from_millis(300), timeout).await?;
         let caps = s
             .driver
             .any_prompt()
@@ -616,6 +618,33 @@ impl CliSession {
                 Ok(Some(_)) => {}
             }
         }
+    }
+
+    /// Read until nothing arrives for `quiet` (at most `max`); if the text
+    /// read ends with a prompt, it becomes the current prompt.
+    async fn settle(&mut self, quiet: Duration, max: Duration) -> Result<(), Error> {
+        let end = Instant::now() + max;
+        while !self.closed && Instant::now() < end {
+            match tokio::time::timeout(quiet, self.channel.wait()).await {
+                Err(_) => break,
+                Ok(None) | Ok(Some(ChannelMsg::Close)) | Ok(Some(ChannelMsg::Eof)) => {
+                    self.closed = true
+                }
+                Ok(Some(ChannelMsg::Data { data }))
+                | Ok(Some(ChannelMsg::ExtendedData { data, .. })) => {
+                    let s = String::from_utf8_lossy(&data);
+                    self.transcript.received(&s);
+                    let c = clean_output(&s);
+                    self.pending.push_str(&c);
+                }
+                Ok(Some(_)) => {}
+            }
+        }
+        if let Some(m) = self.prompt_re.find(&self.pending) {
+            self.last_prompt = m.as_str().trim_start_matches('\n').to_string();
+            self.pending.clear();
+        }
+        Ok(())
     }
 
     async fn read_until_prompt(&mut self, timeout: Duration, what: &str) -> Result<String, Error> {

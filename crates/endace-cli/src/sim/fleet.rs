@@ -175,7 +175,7 @@ impl SimFleet {
         let probes = self.probes.lock().map_err(|e| e.to_string())?;
         let mut kh = String::new();
         let mut inv = format!(
-            "# Simulated probe fleet (endace-probe-sim). Log in as root with the fleet key.\n[defaults]\nuser = \"root\"\nkey_file = \"{}\"\nknown_hosts = \"{}\"\n\n",
+            "# Simulated probe fleet (endace-probe-sim). Log in as root with the fleet key.\n[defaults]\nuser = \"root\"\nkey_file = \"{}\"\nknown_hosts = \"{}\"\n\n[groups.sim]\n\n",
             self.dir.join("client_ed25519").display(),
             self.dir.join("known_hosts").display()
         );
