@@ -1,0 +1,409 @@
+//! End-to-end tests: the `endace` client against simulated probes served by
+//! a real OpenSSH `sshd` on 127.0.0.1 (started and stopped by the tests).
+//! Needs root (sshd, mount namespaces for the chrooted sftp-server).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use endace_cli::Error;
+use endace_cli::fleet::{Status, no_progress, run_all};
+use endace_cli::inventory::Inventory;
+use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, run_command};
+use endace_cli::known_hosts::KnownHosts;
+use endace_cli::session::{HostKeyPolicy, Secret, Target, connect};
+use endace_cli::sim::{FleetOptions, SimFleet, fault, unavailable_reason};
+
+const SIM: &str = env!("CARGO_BIN_EXE_endace-probe-sim");
+const ENDACE: &str = env!("CARGO_BIN_EXE_endace");
+
+fn fleet(n: usize) -> Option<(tempfile::TempDir, SimFleet)> {
+    let mut opts = FleetOptions::new(n, SIM);
+    opts.reload_delay = Duration::from_millis(800);
+    if let Some(why) = unavailable_reason(&opts) {
+        if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("NETOPS_REQUIRE_PEERS=1 but the sshd fleet cannot run: {why}");
+        }
+        eprintln!("skipping: {why}");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = SimFleet::start(dir.path().join("fleet"), opts).expect("start fleet");
+    Some((dir, f))
+}
+
+fn targets(f: &SimFleet) -> Vec<Target> {
+    let inv = Inventory::load(&f.inventory_path()).expect("inventory");
+    inv.hosts()
+        .iter()
+        .map(|h| inv.target(h).expect("target"))
+        .collect()
+}
+
+fn package(dir: &Path, name: &str, size: usize) -> std::path::PathBuf {
+    let p = dir.join(name);
+    // Deterministic pseudo-random content.
+    let mut x: u32 = 0x1234_5678;
+    let data: Vec<u8> = (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&p, data).expect("write package");
+    p
+}
+
+fn fast(mut h: HotfixOptions) -> HotfixOptions {
+    h.poll = Duration::from_millis(200);
+    h.down_grace = Duration::from_secs(5);
+    h.up_deadline = Duration::from_secs(20);
+    h
+}
+
+#[test]
+fn cli_dry_run_hotfix_skip_and_run() {
+    let Some((tmp, f)) = fleet(3) else { return };
+    let pkg = package(tmp.path(), "hf-7.2.1-p3.pkg", 3_000_000);
+    // probe-01 has another session in configuration mode: the client must answer YES.
+    f.probes()[0].2.set(fault::CONFIG_LOCK, true).unwrap();
+    let inv = f.inventory_path();
+    let endace = |args: &[&str]| {
+        let out = Command::new(ENDACE)
+            .arg("-i")
+            .arg(&inv)
+            .args(args)
+            .output()
+            .expect("run endace");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, out, err) = endace(&[
+        "--format",
+        "json",
+        "hotfix",
+        "--dry-run",
+        pkg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    for r in v.as_array().unwrap() {
+        assert_eq!(r["status"], "ok", "{r}");
+        assert!(
+            r["message"].as_str().unwrap().contains("would install"),
+            "{r}"
+        );
+    }
+    for (_, _, st) in f.probes() {
+        assert!(
+            st.installed().iter().all(|p| p.name != "hf-7.2.1-p3"),
+            "dry run must not install"
+        );
+        assert!(
+            !st.packages_dir().join("hf-7.2.1-p3.pkg").exists(),
+            "dry run must not upload"
+        );
+    }
+
+    let (code, out, err) = endace(&[
+        "--forks",
+        "3",
+        "hotfix",
+        "--serial",
+        "2",
+        "--verify-checksum",
+        "--reboot-deadline",
+        "30",
+        pkg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("3 hosts: 3 ok, 0 skipped, 0 failed"), "{out}");
+    assert!(err.contains("batch 2 (1 probes)"), "{err}");
+    for (name, _, st) in f.probes() {
+        assert_eq!(
+            std::fs::read(st.packages_dir().join("hf-7.2.1-p3.pkg")).unwrap(),
+            std::fs::read(&pkg).unwrap(),
+            "{name}: uploaded bytes differ"
+        );
+        assert!(
+            st.installed()
+                .iter()
+                .any(|p| p.name == "hf-7.2.1-p3" && p.size == 3_000_000),
+            "{name}"
+        );
+        assert_eq!(st.boots(), 1, "{name} must have rebooted once");
+        assert!(
+            st.dir().join("config-saved").exists(),
+            "{name}: configuration saved"
+        );
+    }
+    assert!(f.wait_all_up(Duration::from_secs(10)));
+
+    let (code, out, _) = endace(&["hotfix", pkg.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("3 hosts: 0 ok, 3 skipped, 0 failed"), "{out}");
+
+    let (code, out, _) = endace(&["--format", "jsonl", "run", "show packages"]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for l in &lines {
+        let data = l["data"].as_str().unwrap();
+        assert!(data.contains("hf-7.2.1-p3"), "{data}");
+        assert!(
+            !data.contains("show packages"),
+            "echo must be stripped: {data}"
+        );
+        assert!(!data.contains(" # "), "prompt must be stripped: {data}");
+    }
+}
+
+#[test]
+fn faults_are_reported_for_that_host_only() {
+    let Some((tmp, f)) = fleet(7) else { return };
+    let pkg = package(tmp.path(), "hf-9.pkg", 200_000);
+    let probes = f.probes();
+    let mut t = targets(&f);
+    // 1: wrong password (no key).
+    t[1].credentials.key_file = None;
+    t[1].credentials.password = Some(Secret::new("not-the-password"));
+    // 2: a key the probe does not know.
+    let other = tmp.path().join("other_key");
+    assert!(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(&other)
+            .status()
+            .unwrap()
+            .success()
+    );
+    t[2].credentials.key_file = Some(other);
+    // 3: known_hosts holds another key for this probe: must refuse.
+    let kh = std::fs::read_to_string(f.known_hosts_path()).unwrap();
+    let fake = std::fs::read_to_string(tmp.path().join("other_key.pub")).unwrap();
+    let fake: Vec<&str> = fake.split_whitespace().take(2).collect();
+    let tampered: String = kh
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("[127.0.0.1]:{} ", probes[3].1)) {
+                format!("[127.0.0.1]:{} {} {}\n", probes[3].1, fake[0], fake[1])
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let tampered_path = tmp.path().join("known_hosts.tampered");
+    std::fs::write(&tampered_path, tampered).unwrap();
+    t[3].known_hosts = KnownHosts::new(&tampered_path);
+    t[3].host_key_policy = HostKeyPolicy::AcceptNew; // accept-new must still refuse a changed key
+    // 4: host down.
+    f.stop_probe(4);
+    // 5: install fails.
+    probes[5].2.set(fault::INSTALL_FAILS, true).unwrap();
+    // 6: never comes back from reload.
+    probes[6].2.set(fault::NEVER_RETURN, true).unwrap();
+
+    let mut h = fast(HotfixOptions::new(&pkg));
+    h.up_deadline = Duration::from_secs(4);
+    let jo = JobOptions {
+        retries: 1,
+        backoff: Duration::from_millis(100),
+        transcript_dir: Some(tmp.path().join("transcripts")),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let res = rt.block_on(run_all(t, 7, move |t| {
+        hotfix(t, jo.clone(), h.clone(), no_progress())
+    }));
+    let msg = |i: usize| res[i].message.clone();
+    assert_eq!(res[0].status, Status::Ok, "{}", msg(0));
+    for i in 1..7 {
+        assert_eq!(res[i].status, Status::Failed, "host {i}: {}", msg(i));
+        assert!(
+            msg(i).starts_with(&probes[i].0),
+            "error must name the host: {}",
+            msg(i)
+        );
+    }
+    assert!(
+        msg(1).contains("authentication as \"root\" failed") && msg(1).contains("password"),
+        "{}",
+        msg(1)
+    );
+    assert!(
+        !msg(1).contains("not-the-password"),
+        "secret leaked: {}",
+        msg(1)
+    );
+    assert!(
+        msg(2).contains("authentication") && msg(2).contains("public key"),
+        "{}",
+        msg(2)
+    );
+    assert!(msg(3).contains("HOST KEY MISMATCH"), "{}", msg(3));
+    assert!(msg(4).contains("cannot connect"), "{}", msg(4));
+    assert!(
+        msg(5).contains("package install") && msg(5).contains("signature verification failed"),
+        "{}",
+        msg(5)
+    );
+    assert!(msg(6).contains("did not come back"), "{}", msg(6));
+
+    // The refused and failed probes were left alone.
+    assert!(
+        !probes[3].2.packages_dir().join("hf-9.pkg").exists(),
+        "nothing may be uploaded to a host with a changed key"
+    );
+    assert!(probes[5].2.installed().iter().all(|p| p.name != "hf-9"));
+    assert_eq!(probes[5].2.boots(), 0, "a failed install must not reload");
+    assert!(probes[0].2.installed().iter().any(|p| p.name == "hf-9"));
+    // accept-new did not add a second key for the changed host.
+    assert_eq!(
+        std::fs::read_to_string(&tampered_path)
+            .unwrap()
+            .matches(&format!("]:{} ", probes[3].1))
+            .count(),
+        1
+    );
+    // Transcripts exist and do not contain the password.
+    let tr = std::fs::read_to_string(tmp.path().join("transcripts/probe-01.log")).unwrap();
+    assert!(tr.contains("maintenance-mode noconfirm"));
+}
+
+#[test]
+fn command_timeout_and_upload_cut_half_way() {
+    let Some((tmp, f)) = fleet(2) else { return };
+    let probes = f.probes();
+    probes[0].2.set(fault::HANG_SHOW, true).unwrap();
+    let mut t = targets(&f);
+    for x in &mut t {
+        x.command_timeout = Duration::from_secs(2);
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let jo = JobOptions::default();
+    let res = rt.block_on(run_all(t.clone(), 2, {
+        let jo = jo.clone();
+        move |t| run_command(t, jo.clone(), "show files system".into())
+    }));
+    assert_eq!(res[0].status, Status::Failed);
+    assert!(
+        res[0].message.contains("timed out after 2s")
+            && res[0].message.contains("show files system"),
+        "{}",
+        res[0].message
+    );
+    assert_eq!(res[1].status, Status::Ok, "{}", res[1].message);
+    assert!(res[1].data.as_deref().unwrap().contains("Bytes Free"));
+
+    // A TCP proxy in front of probe-02 that cuts the connection after 1 MB upstream.
+    let proxy = rt.block_on(cutting_proxy(probes[1].1, 1_000_000));
+    let key = std::fs::read_to_string(probes[1].2.dir().join("ssh_host_ed25519_key.pub")).unwrap();
+    let kh = tmp.path().join("kh_proxy");
+    let k: Vec<&str> = key.split_whitespace().take(2).collect();
+    std::fs::write(&kh, format!("[127.0.0.1]:{proxy} {} {}\n", k[0], k[1])).unwrap();
+    let mut cut = t[1].clone();
+    cut.port = proxy;
+    cut.known_hosts = KnownHosts::new(&kh);
+    let pkg = package(tmp.path(), "big.pkg", 4_000_000);
+    let h = fast(HotfixOptions::new(&pkg));
+    let res = rt.block_on(run_all(vec![cut], 1, {
+        let (jo, h) = (jo.clone(), h.clone());
+        move |t| hotfix(t, jo.clone(), h.clone(), no_progress())
+    }));
+    assert_eq!(res[0].status, Status::Failed);
+    let m = &res[0].message;
+    assert!(
+        m.starts_with("probe-02") && (m.contains("SFTP") || m.contains("connection")),
+        "{m}"
+    );
+    let partial = std::fs::metadata(probes[1].2.packages_dir().join("big.pkg"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(
+        partial < 4_000_000,
+        "the cut upload cannot be complete: {partial}"
+    );
+    assert!(
+        probes[1].2.installed().iter().all(|p| p.name != "big"),
+        "a cut upload must not be installed"
+    );
+    // Re-running directly uploads the whole file and installs it.
+    let res = rt.block_on(run_all(vec![t[1].clone()], 1, move |t| {
+        hotfix(t, jo.clone(), h.clone(), no_progress())
+    }));
+    assert_eq!(res[0].status, Status::Ok, "{}", res[0].message);
+    assert_eq!(
+        std::fs::metadata(probes[1].2.packages_dir().join("big.pkg"))
+            .unwrap()
+            .len(),
+        4_000_000
+    );
+}
+
+/// Forward 127.0.0.1:<returned port> to `port`, closing both sides once
+/// `limit` bytes went upstream.
+async fn cutting_proxy(port: u16, limit: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let p = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let (mut cr, mut cw) = c.into_split();
+                let (mut sr, mut sw) = s.into_split();
+                let down = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
+                let mut sent = 0usize;
+                let mut buf = vec![0u8; 16384];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if sent + n > limit || sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                down.abort();
+            });
+        }
+    });
+    p
+}
+
+#[test]
+fn unknown_host_strict_then_accept_new() {
+    let Some((tmp, f)) = fleet(1) else { return };
+    let mut t = targets(&f).remove(0);
+    let kh = tmp.path().join("fresh/known_hosts");
+    t.known_hosts = KnownHosts::new(&kh);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let e = rt.block_on(connect(&t)).unwrap_err();
+    assert!(matches!(e, Error::HostKey { .. }), "{e}");
+    assert!(
+        e.to_string().contains("is not in") && e.to_string().contains("SHA256:"),
+        "{e}"
+    );
+    t.host_key_policy = HostKeyPolicy::AcceptNew;
+    rt.block_on(async { connect(&t).await.unwrap().close().await });
+    let text = std::fs::read_to_string(&kh).unwrap();
+    assert!(
+        text.starts_with(&format!("[127.0.0.1]:{} ssh-ed25519 ", f.probes()[0].1)),
+        "{text}"
+    );
+    t.host_key_policy = HostKeyPolicy::Strict;
+    rt.block_on(async { connect(&t).await.unwrap().close().await });
+}
