@@ -1,0 +1,168 @@
+//! One output row per TLS connection, and the version threshold used by
+//! `--max-version` / `--fail-on`.
+
+use std::net::IpAddr;
+
+use pcap_core::FlowKey;
+use serde::Serialize;
+use tls_handshake::Version;
+use tls_handshake::tracker::{Handshake, Side};
+
+/// One TLS connection, with the field names of the CSV header and JSON keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    /// Capture file the connection was found in.
+    pub file: String,
+    /// Time of the first hello, RFC 3339 UTC with microseconds.
+    pub first_seen: String,
+    /// Client address.
+    pub client_ip: IpAddr,
+    /// Client port.
+    pub client_port: u16,
+    /// Server address.
+    pub server_ip: IpAddr,
+    /// Server port.
+    pub server_port: u16,
+    /// Version the ServerHello negotiated (`null`: no ServerHello captured).
+    pub version: Option<String>,
+    /// Highest version the client offered (`null`: no ClientHello captured).
+    pub client_version: Option<String>,
+    /// Every version the client offered, strongest first.
+    pub offered_versions: Vec<String>,
+    /// Server name the client asked for (SNI).
+    pub sni: Option<String>,
+    /// ALPN protocols the client offered.
+    pub alpn: Vec<String>,
+    /// Cipher suite the server chose (IANA name, or `0xNNNN`).
+    pub cipher: Option<String>,
+    /// JA4 fingerprint of the ClientHello.
+    pub ja4: Option<String>,
+    /// Negotiated version, typed.
+    #[serde(skip)]
+    pub version_raw: Option<Version>,
+    /// Highest offered version, typed.
+    #[serde(skip)]
+    pub client_version_raw: Option<Version>,
+    /// Frame of the first hello.
+    #[serde(skip)]
+    pub first_frame: u64,
+    /// Timestamp of the first hello, ns since the epoch.
+    #[serde(skip)]
+    pub first_seen_ns: i64,
+}
+
+impl Connection {
+    /// Builds the row for a handshake of flow `key` found in `file`.
+    pub fn new(file: &str, key: &FlowKey, h: Handshake) -> Connection {
+        let (client, server) = match h.client_side {
+            Side::A => (key.lower(), key.upper()),
+            Side::B => (key.upper(), key.lower()),
+        };
+        let version_raw = h.server.as_ref().and_then(|s| s.version);
+        let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
+        let (client_version_raw, offered, sni, alpn, ja4) = match h.client {
+            Some(c) => {
+                let hv = c.highest();
+                (
+                    Some(hv),
+                    c.offered.iter().map(|v| v.name().into_owned()).collect(),
+                    c.sni,
+                    c.alpn,
+                    Some(c.ja4),
+                )
+            }
+            None => (None, Vec::new(), None, Vec::new(), None),
+        };
+        Connection {
+            file: file.to_owned(),
+            first_seen: rfc3339_micros(h.first_seen_ns),
+            client_ip: client.0,
+            client_port: client.1,
+            server_ip: server.0,
+            server_port: server.1,
+            version: version_raw.map(|v| v.name().into_owned()),
+            client_version: client_version_raw.map(|v| v.name().into_owned()),
+            offered_versions: offered,
+            sni,
+            alpn,
+            cipher,
+            ja4,
+            version_raw,
+            client_version_raw,
+            first_frame: h.first_frame,
+            first_seen_ns: h.first_seen_ns,
+        }
+    }
+
+    /// The version this connection is judged by: the negotiated one, or,
+    /// when no ServerHello was captured, the highest the client offered
+    /// (a client that only offers SSL 3.0 breaks whether or not the server
+    /// answered).
+    pub fn effective_version(&self) -> Option<Version> {
+        self.version_raw.or(self.client_version_raw)
+    }
+
+    /// True when the connection is at or below `max` (see
+    /// [`effective_version`](Self::effective_version)).
+    pub fn at_or_below(&self, max: Version) -> bool {
+        self.effective_version()
+            .is_some_and(|v| v.rank() <= max.rank())
+    }
+}
+
+/// IANA name of a cipher suite, or `0xNNNN`.
+pub fn cipher_label(id: u16) -> String {
+    tls_handshake::cipher_name(id).map_or_else(|| format!("0x{id:04x}"), str::to_owned)
+}
+
+/// `2026-11-25T09:30:00.123456Z` for a timestamp in ns since the epoch.
+pub fn rfc3339_micros(ts_ns: i64) -> String {
+    let secs = ts_ns.div_euclid(1_000_000_000);
+    let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (H. Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_utc() {
+        assert_eq!(rfc3339_micros(0), "1970-01-01T00:00:00.000000Z");
+        // 2000-02-29 12:34:56.789012 UTC = 951827696 s.
+        assert_eq!(
+            rfc3339_micros(951_827_696_789_012_345),
+            "2000-02-29T12:34:56.789012Z"
+        );
+        // One microsecond before the epoch.
+        assert_eq!(rfc3339_micros(-1_000), "1969-12-31T23:59:59.999999Z");
+        // 2026-11-25 00:00:00 UTC = 1795564800 s.
+        assert_eq!(
+            rfc3339_micros(1_795_564_800_000_000_000),
+            "2026-11-25T00:00:00.000000Z"
+        );
+    }
+}
