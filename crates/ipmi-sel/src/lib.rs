@@ -28,6 +28,7 @@ pub mod parse;
 pub mod sim;
 pub mod source;
 pub mod tables;
+pub mod watch;
 
 pub use decode::{SelRecord, Severity};
 pub use error::Error;

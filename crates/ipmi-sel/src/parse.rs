@@ -352,7 +352,7 @@ pub fn redfish_entry(m: &serde_json::Value, index: usize) -> Option<Event> {
         devfn,
         record_type: None,
         generator: s("GeneratorId").map(str::to_string),
-        sensor_name: s("Name").map(str::to_string),
+        sensor_name: None,
         raw: None,
         unix_time,
     })

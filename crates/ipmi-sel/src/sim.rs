@@ -46,6 +46,41 @@ pub struct Faults {
     pub csrf: bool,
 }
 
+impl Faults {
+    /// Switch one fault on from `name` or `name=value` (the field names of
+    /// this struct, e.g. `wrong_password`, `slow_ms=3000`).
+    pub fn set(&mut self, spec: &str) -> Result<(), String> {
+        let (name, value) = spec.split_once('=').unwrap_or((spec, ""));
+        let flag = |v: &str| -> Result<bool, String> {
+            match v {
+                "" | "1" | "true" | "on" => Ok(true),
+                "0" | "false" | "off" => Ok(false),
+                _ => Err(format!("fault {name}: {v:?} is not true/false")),
+            }
+        };
+        match name {
+            "wrong_password" => self.wrong_password = flag(value)?,
+            "expire_once" => self.expire_once = flag(value)?,
+            "expire_always" => self.expire_always = flag(value)?,
+            "http_500" => self.http_500 = flag(value)?,
+            "truncated" => self.truncated = flag(value)?,
+            "html_error" => self.html_error = flag(value)?,
+            "csrf" => self.csrf = flag(value)?,
+            "slow_ms" => {
+                self.slow_ms = value.parse().map_err(|_| {
+                    format!("fault slow_ms: {value:?} is not a number of milliseconds")
+                })?
+            }
+            _ => {
+                return Err(format!(
+                    "unknown fault {name:?}; one of wrong_password, expire_once, expire_always, slow_ms=N, http_500, truncated, html_error, csrf"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Simulator configuration.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -59,6 +94,8 @@ pub struct SimConfig {
     pub page_size: usize,
     /// Records per BMC in the generated fixtures.
     pub records: usize,
+    /// Faults switched on at start, by BMC index (missing: none).
+    pub faults: Vec<Faults>,
 }
 
 impl Default for SimConfig {
@@ -69,6 +106,7 @@ impl Default for SimConfig {
             password: "ADMIN".into(),
             page_size: 50,
             records: 12,
+            faults: Vec::new(),
         }
     }
 }
@@ -311,7 +349,7 @@ pub async fn serve(
             Mutex::new(Bmc {
                 next_id: records.len() as u16 + 1,
                 records,
-                faults: Faults::default(),
+                faults: cfg.faults.get(i).cloned().unwrap_or_default(),
                 sessions: HashSet::new(),
                 tokens: HashSet::new(),
             })

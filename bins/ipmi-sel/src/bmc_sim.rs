@@ -1,0 +1,144 @@
+//! `bmc-sim`: serve simulated BMCs (Supermicro CGI + Redfish SEL) for trying
+//! `ipmi-sel` and for its tests. Logic lives in `ipmi_sel::sim`.
+use std::io::Write;
+
+use clap::Parser;
+use ipmi_sel::sim::{Faults, SimConfig};
+
+/// Simulated Supermicro/Redfish BMCs on one HTTP port.
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "\
+BMC n is served under http://ADDR/bmc/n (BMC 0 also at http://ADDR/).
+The password is read from the env var BMC_SIM_PASSWORD (default ADMIN);
+the user is ADMIN unless --user is given. The first line on stdout is
+`bmc-sim: listening on http://ADDR (N BMCs)`.
+
+Faults (per BMC, or `all`): wrong_password, expire_once, expire_always,
+slow_ms=N, http_500, truncated, html_error, csrf. Change them at run time:
+  curl -X POST -d '{\"http_500\":true}' http://ADDR/bmc/2/_sim/faults
+  curl -X POST http://ADDR/bmc/2/_sim/clear          # SEL cleared
+  curl -X POST -d 020002124c015d33000413006fa58012 http://ADDR/bmc/2/_sim/add
+
+Examples:
+  bmc-sim --listen 127.0.0.1:9623 --count 3
+  BMC_SIM_PASSWORD=secret bmc-sim --count 1000 --fault 5:wrong_password --fault all:csrf
+
+Exit codes: 0 stopped by Ctrl-C/SIGTERM, 3 usage error or cannot listen."
+)]
+struct Args {
+    /// Address to listen on (keep it on loopback: the control API has no auth).
+    #[arg(long, default_value = "127.0.0.1:9623")]
+    listen: std::net::SocketAddr,
+    /// Number of simulated BMCs.
+    #[arg(long, default_value_t = 3)]
+    count: usize,
+    /// Login user every BMC accepts.
+    #[arg(long, default_value = "ADMIN")]
+    user: String,
+    /// Routine records per BMC (every third BMC also gets a PCI SERR and PERR).
+    #[arg(long, default_value_t = 12)]
+    records: usize,
+    /// Redfish entries per page.
+    #[arg(long, default_value_t = 50)]
+    page_size: usize,
+    /// Fault to switch on at start: `N:name[=value]` or `all:name[=value]`.
+    #[arg(long = "fault", value_name = "BMC:FAULT")]
+    faults: Vec<String>,
+}
+
+fn main() {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 3 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    if let Err(e) = run(args) {
+        eprintln!("bmc-sim: {e}");
+        std::process::exit(3);
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    if args.count == 0 || args.count > 100_000 {
+        return Err("--count must be between 1 and 100000".into());
+    }
+    let mut faults = vec![Faults::default(); args.count];
+    for spec in &args.faults {
+        let (who, what) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("--fault {spec:?}: write BMC:FAULT, e.g. 2:http_500"))?;
+        if who == "all" {
+            for f in &mut faults {
+                f.set(what)?;
+            }
+        } else {
+            let n: usize = who
+                .parse()
+                .map_err(|_| format!("--fault {spec:?}: {who:?} is not a BMC number or all"))?;
+            faults
+                .get_mut(n)
+                .ok_or_else(|| format!("--fault {spec:?}: there are only {} BMCs", args.count))?
+                .set(what)?;
+        }
+    }
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "bmc-sim: warning: listening on a non-loopback address; the control API has no authentication"
+        );
+    }
+    let cfg = SimConfig {
+        count: args.count,
+        user: args.user,
+        password: std::env::var("BMC_SIM_PASSWORD").unwrap_or_else(|_| "ADMIN".into()),
+        page_size: args.page_size.max(1),
+        records: args.records,
+        faults,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "bmc-sim: listening on http://{addr} ({} BMCs)",
+                cfg.count
+            );
+            let _ = out.flush();
+        }
+        let shutdown = async {
+            let term = async {
+                #[cfg(unix)]
+                {
+                    if let Ok(mut s) =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        s.recv().await;
+                    } else {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                #[cfg(not(unix))]
+                std::future::pending::<()>().await;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term => {},
+            }
+        };
+        ipmi_sel::sim::serve(cfg, listener, shutdown)
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })
+}

@@ -1,0 +1,342 @@
+//! Watch-mode logic with offline sources (files the test rewrites between
+//! "runs"): exactly-once alerting across restarts, SEL clear, record-id wrap,
+//! sink failure retry, down hosts, inventory validation and check mode.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ipmi_sel::decode;
+use ipmi_sel::watch::{self, Inventory, Sinks};
+
+/// A system event record: PCI SERR (critical) with the given id and time.
+fn serr(id: u16, ts: u32, bus: u8) -> String {
+    let mut r = [0u8; 16];
+    r[0..2].copy_from_slice(&id.to_le_bytes());
+    r[2] = 2;
+    r[3..7].copy_from_slice(&ts.to_le_bytes());
+    r[7] = 0x33;
+    r[9] = 4;
+    r[10] = 0x13;
+    r[12] = 0x6f;
+    r[13] = 0xa5;
+    r[14] = bus;
+    r[15] = 0x12;
+    decode::hex(&r)
+}
+
+/// Power button pressed (info).
+fn button(id: u16, ts: u32) -> String {
+    let mut r = [0u8; 16];
+    r[0..2].copy_from_slice(&id.to_le_bytes());
+    r[2] = 2;
+    r[3..7].copy_from_slice(&ts.to_le_bytes());
+    r[7] = 0x20;
+    r[9] = 4;
+    r[10] = 0x14;
+    r[12] = 0x6f;
+    r[13] = 0x00;
+    r[14] = 0xff;
+    r[15] = 0xff;
+    decode::hex(&r)
+}
+
+fn write_sel(p: &Path, recs: &[String]) {
+    std::fs::write(p, recs.join("\n")).unwrap();
+}
+
+fn inventory(dir: &Path, extra: &str) -> Inventory {
+    let text = format!(
+        r#"
+[settings]
+concurrency = 2
+min_severity = "critical"
+state_dir = "state"
+
+[[host]]
+name = "a"
+kind = "offline"
+path = "a.hex"
+
+[[host]]
+name = "b"
+kind = "offline"
+path = "b.hex"
+
+[[host]]
+name = "gone"
+kind = "offline"
+path = "missing.hex"
+
+[[sink]]
+type = "jsonl"
+path = "alerts.jsonl"
+{extra}
+"#
+    );
+    let p = dir.join("fleet.toml");
+    std::fs::write(&p, &text).unwrap();
+    Inventory::load(&p).unwrap()
+}
+
+/// One "process run": fresh inventory, sinks and state loaded from disk.
+async fn run(dir: &Path, extra: &str) -> Vec<watch::PollReport> {
+    let inv = inventory(dir, extra);
+    let sinks = Sinks::new(inv.sinks.clone()).unwrap();
+    watch::poll_once(&inv, &sinks, Arc::new(|_: &str| {})).await
+}
+
+fn alerts(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("alerts.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const T0: u32 = 1_790_000_000;
+
+#[tokio::test]
+async fn each_event_alerts_once_across_restarts_clear_and_wrap() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_sel(&dir.join("a.hex"), &[button(1, T0), serr(2, T0 + 10, 0x80)]);
+    write_sel(&dir.join("b.hex"), &[button(1, T0)]);
+
+    // Run 1: one PCI error on a; host "gone" reported down, a and b still polled.
+    let reps = run(dir, "").await;
+    assert_eq!(reps.len(), 3);
+    assert_eq!(reps[0].alerted, 1);
+    assert_eq!(reps[1].alerted, 0);
+    let gone = reps[2].error.as_deref().unwrap();
+    assert!(gone.contains("missing.hex"), "{gone}");
+    let a = alerts(dir);
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(a[0]["alert"], "event");
+    assert_eq!(a[0]["host"], "a");
+    assert_eq!(a[0]["bus"], 0x80);
+    assert_eq!(a[1]["alert"], "host_down");
+    assert_eq!(a[1]["host"], "gone");
+
+    // Run 2 (restart, nothing changed): no alert at all, the down host is
+    // not re-announced.
+    let reps = run(dir, "").await;
+    assert_eq!(reps.iter().map(|r| r.alerted).sum::<usize>(), 0);
+    assert_eq!(alerts(dir).len(), 2);
+
+    // Run 3: a new PCI error on b alerts exactly once.
+    write_sel(&dir.join("b.hex"), &[button(1, T0), serr(2, T0 + 99, 0x81)]);
+    let reps = run(dir, "").await;
+    assert_eq!(reps[1].alerted, 1);
+    let reps = run(dir, "").await;
+    assert_eq!(reps[1].alerted, 0);
+    assert_eq!(alerts(dir).len(), 3);
+
+    // Run 4: SEL of a cleared; record ids restart and id 2 is reused by a
+    // different (later) PCI error: that one alerts, nothing old does.
+    write_sel(
+        &dir.join("a.hex"),
+        &[button(1, T0 + 500), serr(2, T0 + 510, 0x82)],
+    );
+    let reps = run(dir, "").await;
+    assert_eq!(reps[0].alerted, 1);
+    let a = alerts(dir);
+    assert_eq!(a.len(), 4);
+    assert_eq!(a[3]["bus"], 0x82);
+
+    // Run 5: record ids wrap from 0xFFFF to 0x0001 on b.
+    write_sel(
+        &dir.join("b.hex"),
+        &[
+            serr(0xFFFE, T0 + 600, 0x90),
+            serr(0xFFFF, T0 + 601, 0x91),
+            serr(1, T0 + 602, 0x92),
+        ],
+    );
+    let reps = run(dir, "").await;
+    assert_eq!(reps[1].alerted, 3);
+    let reps = run(dir, "").await;
+    assert_eq!(reps[1].alerted, 0);
+    // The missing host comes back: "host_up" once.
+    write_sel(&dir.join("missing.hex"), &[button(1, T0)]);
+    let reps = run(dir, "").await;
+    assert!(reps[2].error.is_none());
+    let a = alerts(dir);
+    assert_eq!(a.last().unwrap()["alert"], "host_up");
+    assert_eq!(a.len(), 4 + 3 + 1);
+    // State files exist, one per host, and are valid JSON.
+    let n = std::fs::read_dir(dir.join("state")).unwrap().count();
+    assert_eq!(n, 3);
+}
+
+#[tokio::test]
+async fn failed_sink_delivery_is_retried_next_run() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_sel(&dir.join("a.hex"), &[serr(1, T0, 0x80)]);
+    write_sel(&dir.join("b.hex"), &[button(1, T0)]);
+    write_sel(&dir.join("missing.hex"), &[button(1, T0)]);
+    let failing = "[[sink]]\ntype = \"command\"\nargv = [\"false\"]\n";
+    let reps = run(dir, failing).await;
+    assert_eq!(reps[0].alerted, 0);
+    assert_eq!(reps[0].sink_errors.len(), 1, "{:?}", reps[0].sink_errors);
+    assert!(reps[0].sink_errors[0].contains("command sink false"));
+    // The jsonl sink got it, but the event is not remembered as handled...
+    assert_eq!(alerts(dir).len(), 1);
+    // ...so a run with a working command sink delivers it (once).
+    let out = dir.join("cmd.out");
+    let ok = format!(
+        "[[sink]]\ntype = \"command\"\nargv = [\"sh\", \"-c\", \"cat >> {}\"]\n",
+        out.display()
+    );
+    let reps = run(dir, &ok).await;
+    assert_eq!(reps[0].alerted, 1);
+    let reps = run(dir, &ok).await;
+    assert_eq!(reps[0].alerted, 0);
+    let got = std::fs::read_to_string(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(got.trim()).unwrap();
+    assert_eq!(v["description"], "PCI SERR @Bus80(DevFn12)");
+    assert_eq!(got.lines().count(), 1);
+}
+
+#[tokio::test]
+async fn baseline_records_existing_events_silently() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_sel(&dir.join("a.hex"), &[serr(1, T0, 0x80)]);
+    write_sel(&dir.join("b.hex"), &[button(1, T0)]);
+    let inv_text = "[settings]\nbaseline = true\nstate_dir = \"st\"\n[[host]]\nname = \"a\"\nkind = \"offline\"\npath = \"a.hex\"\n[[sink]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n";
+    std::fs::write(dir.join("base.toml"), inv_text).unwrap();
+    let inv = Inventory::load(&dir.join("base.toml")).unwrap();
+    let sinks = Sinks::new(inv.sinks.clone()).unwrap();
+    let r = watch::poll_once(&inv, &sinks, Arc::new(|_: &str| {})).await;
+    assert_eq!((r[0].new, r[0].alerted), (1, 0));
+    write_sel(
+        &dir.join("a.hex"),
+        &[serr(1, T0, 0x80), serr(2, T0 + 5, 0x81)],
+    );
+    let r = watch::poll_once(&inv, &sinks, Arc::new(|_: &str| {})).await;
+    assert_eq!((r[0].new, r[0].alerted), (1, 1));
+}
+
+#[test]
+fn inventory_validation() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("inv.toml");
+    let load = |t: &str| {
+        std::fs::write(&p, t).unwrap();
+        Inventory::load(&p).map(|_| ()).unwrap_err().to_string()
+    };
+    let e = load(
+        "[[host]]\nname = \"x\"\nkind = \"supermicro\"\nurl = \"https://h\"\nuser = \"ADMIN\"\npassword = \"hunter2\"\n",
+    );
+    assert!(e.contains("inline passwords are not allowed"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+    let e = load(
+        "[[host]]\nname = \"x\"\nkind = \"supermicro\"\nurl = \"https://h\"\nuser = \"ADMIN\"\n",
+    );
+    assert!(
+        e.contains("exactly one of password_env or password_file"),
+        "{e}"
+    );
+    let e = load("[settings]\nconcurrency = 5\n\n[[host]]\nname = \"x\"\nkind = \"ipmi\"\n");
+    assert!(
+        e.contains("inv.toml: line 6: unknown variant `ipmi`"),
+        "{e}"
+    );
+    let e = load(
+        "[[host]]\nname = \"x\"\nkind = \"offline\"\npath = \"a\"\n[[host]]\nname = \"x\"\nkind = \"offline\"\npath = \"b\"\n",
+    );
+    assert!(e.contains("duplicate host name"), "{e}");
+}
+
+#[test]
+fn password_file_must_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let pw = d.path().join("pw");
+    std::fs::write(&pw, "hunter2\n").unwrap();
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = ipmi_sel::source::SecretRef::File(pw.clone()).load("host x");
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("mode 0644") && e.contains("chmod 600"), "{e}");
+    assert!(!e.contains("hunter2"));
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let s = ipmi_sel::source::SecretRef::File(pw)
+        .load("host x")
+        .unwrap();
+    assert_eq!(s.expose(), "hunter2");
+    assert_eq!(format!("{s:?}"), "Secret(***)");
+}
+
+#[test]
+fn nagios_check_states_and_perfdata() {
+    use ipmi_sel::{Error, Event};
+    let now = i64::from(T0) + 3600;
+    let ev = |hex: &str| -> Vec<Event> {
+        let mut v = ipmi_sel::parse::parse_hex(hex, "t").unwrap();
+        for e in &mut v {
+            e.host = Some("h1".into());
+        }
+        v
+    };
+    let ok = vec![("h1".to_string(), Ok(ev(&button(1, T0))))];
+    let r = watch::check(&ok, now, 86_400);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.line
+            .starts_with("IPMI-SEL OK - 0 critical, 0 warning in the last 24h on 1 host(s) | "),
+        "{}",
+        r.line
+    );
+    let crit = vec![("h1".to_string(), Ok(ev(&serr(2, T0 + 10, 0x80))))];
+    let r = watch::check(&crit, now, 86_400);
+    assert_eq!(r.code, 2);
+    assert!(r.line.contains("h1 PCI SERR @Bus80(DevFn12)"), "{}", r.line);
+    assert!(
+        r.line.ends_with(
+            "critical=1;;1;0 warning=0;1;;0 records=1;;;0 hosts=1;;;0 hosts_failed=0;;;0"
+        ),
+        "{}",
+        r.line
+    );
+    // Outside the window: OK again.
+    let r = watch::check(&crit, now + 2 * 86_400, 86_400);
+    assert_eq!(r.code, 0);
+    // A host that cannot be read: UNKNOWN, unless something is critical.
+    let down = || {
+        (
+            "h2".to_string(),
+            Err(Error::LoginFailed { host: "h2".into() }),
+        )
+    };
+    let r = watch::check(&[ok[0].clone_ok(), down()], now, 86_400);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.line.contains("1 unreadable: h2: login failed"),
+        "{}",
+        r.line
+    );
+    let r = watch::check(&[crit[0].clone_ok(), down()], now, 86_400);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.line.lines().count(), 1);
+}
+
+trait CloneOk {
+    fn clone_ok(&self) -> (String, Result<Vec<ipmi_sel::Event>, ipmi_sel::Error>);
+}
+impl CloneOk for (String, Result<Vec<ipmi_sel::Event>, ipmi_sel::Error>) {
+    fn clone_ok(&self) -> (String, Result<Vec<ipmi_sel::Event>, ipmi_sel::Error>) {
+        (self.0.clone(), Ok(self.1.as_ref().unwrap().clone()))
+    }
+}
+
+#[test]
+fn durations() {
+    assert_eq!(watch::parse_duration("90s").unwrap().as_secs(), 90);
+    assert_eq!(watch::parse_duration("5m").unwrap().as_secs(), 300);
+    assert_eq!(watch::parse_duration("24h").unwrap().as_secs(), 86_400);
+    assert_eq!(watch::parse_duration("7d").unwrap().as_secs(), 604_800);
+    assert_eq!(watch::parse_duration("12").unwrap().as_secs(), 12);
+    assert!(watch::parse_duration("5w").is_none());
+    assert!(watch::parse_duration("").is_none());
+}
