@@ -12,7 +12,9 @@ use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
 use pcap_core::{Capture, Endian, FlowKey, LinkType};
 
 use crate::http::Matcher;
-use crate::scan::{FileReport, Match, ScanOptions, conversation_packets, scan_capture};
+use crate::scan::{
+    FileReport, Match, ScanOptions, conversation_packets, scan_capture, scan_capture_parallel,
+};
 
 /// File name endings taken from directories (explicitly named files are
 /// always read, whatever their name).
@@ -82,7 +84,8 @@ pub struct FileResult<S> {
     pub bytes: u64,
 }
 
-/// Scans `files` on `threads` threads (one file per thread at a time);
+/// Scans `files` on `threads` threads: one file per thread at a time, or,
+/// for a single file, that file cut into chunks on all threads;
 /// `fold` adds each match to the file's state. `deliver` receives the
 /// files in the order given, each as soon as it and all before it are done.
 /// `progress` is called from the workers with bytes walked.
@@ -101,6 +104,11 @@ pub fn scan_files<S, F, P>(
 {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, FileResult<S>)>();
+    if files.len() == 1 && threads > 1 {
+        let r = scan_one(&files[0], matcher, opts, threads, &fold, &progress);
+        deliver(r);
+        return;
+    }
     std::thread::scope(|s| {
         for _ in 0..threads.clamp(1, files.len().max(1)) {
             let tx = tx.clone();
@@ -109,7 +117,7 @@ pub fn scan_files<S, F, P>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let r = scan_one(path, matcher, opts, fold, progress);
+                    let r = scan_one(path, matcher, opts, 1, fold, progress);
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -133,6 +141,7 @@ fn scan_one<S: Default>(
     path: &Path,
     matcher: &Matcher,
     opts: &ScanOptions,
+    threads: usize,
     fold: &(impl Fn(&mut S, Match) + Sync),
     progress: &(impl Fn(u64) + Sync),
 ) -> FileResult<S> {
@@ -150,7 +159,18 @@ fn scan_one<S: Default>(
         }
     };
     let bytes = cap.bytes().len() as u64;
-    let report = scan_capture(&cap, matcher, opts, |m| fold(&mut state, m), progress);
+    let report = if threads > 1 {
+        scan_capture_parallel(
+            &cap,
+            matcher,
+            opts,
+            threads,
+            |m| fold(&mut state, m),
+            progress,
+        )
+    } else {
+        scan_capture(&cap, matcher, opts, |m| fold(&mut state, m), progress)
+    };
     FileResult {
         path: path.to_path_buf(),
         state,

@@ -51,6 +51,9 @@ pub struct ScanOptions {
     /// How long (capture time) a split header block waits for its next
     /// segment.
     pub carry_timeout_ns: i64,
+    /// Chunk size for [`scan_capture_parallel`] (0 = chosen by
+    /// `pcap_core::parallel`).
+    pub chunk_size: usize,
 }
 
 impl Default for ScanOptions {
@@ -58,6 +61,7 @@ impl Default for ScanOptions {
         ScanOptions {
             max_carry_flows: 4096,
             carry_timeout_ns: 30_000_000_000,
+            chunk_size: 0,
         }
     }
 }
@@ -159,8 +163,89 @@ impl Carries {
     }
 }
 
-/// Scans one capture; calls `on_match` for every matching packet in frame
-/// order and `progress` with the number of bytes walked since the last call.
+/// The per-packet state of a scan over one stretch of a capture: the
+/// prefilter hits ahead of the walk and the pending split headers.
+struct Scanner<'c> {
+    bytes: &'c [u8],
+    finder: memmem::Finder<'static>,
+    searched: Option<usize>,
+    hits: VecDeque<usize>,
+    carries: Carries,
+    out: Vec<Match>,
+    frames: u64,
+    decoded: u64,
+    walked: usize,
+}
+
+impl<'c> Scanner<'c> {
+    fn new(bytes: &'c [u8]) -> Scanner<'c> {
+        Scanner {
+            bytes,
+            finder: memmem::Finder::new(REQUEST_LINE_NEEDLE),
+            searched: None,
+            hits: VecDeque::new(),
+            carries: Carries {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+                dropped: 0,
+            },
+            out: Vec::new(),
+            frames: 0,
+            decoded: 0,
+            walked: 0,
+        }
+    }
+
+    /// Handles one packet; matches go to `self.out`.
+    #[inline]
+    fn packet(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
+        self.frames += 1;
+        let bytes = self.bytes;
+        let base = bytes.as_ptr() as usize;
+        let nlen = REQUEST_LINE_NEEDLE.len();
+        let ptr = pkt.data.as_ptr() as usize;
+        let candidate = if ptr >= base && ptr + pkt.data.len() <= base + bytes.len() {
+            let off = ptr - base;
+            let end = off + pkt.data.len();
+            let mut searched = *self.searched.get_or_insert(off);
+            while searched < end {
+                let stop = searched.saturating_add(BLOCK).min(bytes.len());
+                let from = searched.saturating_sub(nlen - 1);
+                self.hits
+                    .extend(self.finder.find_iter(&bytes[from..stop]).map(|h| h + from));
+                self.walked += stop - searched;
+                searched = stop;
+            }
+            self.searched = Some(searched);
+            while self.hits.front().is_some_and(|&h| h < off) {
+                self.hits.pop_front();
+            }
+            self.hits.front().is_some_and(|&h| h + nlen <= end)
+        } else {
+            true // not zero-copy: look at every packet
+        };
+        if !candidate && self.carries.map.is_empty() {
+            return;
+        }
+        if !self.carries.map.is_empty() {
+            self.carries.expire(pkt.ts_ns, opts);
+        }
+        if scan_packet(
+            pkt,
+            candidate,
+            matcher,
+            opts,
+            &mut self.carries,
+            &mut self.out,
+        ) {
+            self.decoded += 1;
+        }
+    }
+}
+
+/// Scans one capture on the calling thread; calls `on_match` for every
+/// matching packet in frame order and `progress` with the number of bytes
+/// searched since the last call.
 ///
 /// A truncated or corrupt file stops the walk; the error is returned in
 /// [`FileReport::error`] after the matches before it were delivered.
@@ -172,18 +257,8 @@ pub fn scan_capture(
     mut progress: impl FnMut(u64),
 ) -> FileReport {
     let bytes = cap.bytes();
-    let base = bytes.as_ptr() as usize;
-    let finder = memmem::Finder::new(REQUEST_LINE_NEEDLE);
-    let nlen = REQUEST_LINE_NEEDLE.len();
-    let mut searched = 0usize;
-    let mut hits: VecDeque<usize> = VecDeque::new();
+    let mut sc = Scanner::new(bytes);
     let mut report = FileReport::default();
-    let mut carries = Carries {
-        map: HashMap::new(),
-        order: VecDeque::new(),
-        dropped: 0,
-    };
-    let mut out = Vec::new();
     let mut reported = 0usize;
     for pkt in cap.packets() {
         let pkt = match pkt {
@@ -193,43 +268,66 @@ pub fn scan_capture(
                 break;
             }
         };
-        report.frames += 1;
-        let ptr = pkt.data.as_ptr() as usize;
-        let candidate = if ptr >= base && ptr + pkt.data.len() <= base + bytes.len() {
-            let off = ptr - base;
-            let end = off + pkt.data.len();
-            while searched < end {
-                let stop = searched.saturating_add(BLOCK).min(bytes.len());
-                let from = searched.saturating_sub(nlen - 1);
-                hits.extend(finder.find_iter(&bytes[from..stop]).map(|h| h + from));
-                progress((stop - searched) as u64);
-                reported = stop;
-                searched = stop;
-            }
-            while hits.front().is_some_and(|&h| h < off) {
-                hits.pop_front();
-            }
-            hits.front().is_some_and(|&h| h + nlen <= end)
-        } else {
-            true // not zero-copy: look at every packet
-        };
-        if !candidate && carries.map.is_empty() {
-            continue;
+        sc.packet(&pkt, matcher, opts);
+        for m in sc.out.drain(..) {
+            on_match(m);
         }
-        if !carries.map.is_empty() {
-            carries.expire(pkt.ts_ns, opts);
-        }
-        if scan_packet(&pkt, candidate, matcher, opts, &mut carries, &mut out) {
-            report.decoded += 1;
-        }
-        for hit in out.drain(..) {
-            on_match(hit);
+        if sc.walked > reported {
+            progress((sc.walked - reported) as u64);
+            reported = sc.walked;
         }
     }
-    if reported < bytes.len() {
+    if bytes.len() > reported {
         progress((bytes.len() - reported) as u64);
     }
-    report.carry_dropped = carries.dropped + carries.map.len() as u64;
+    report.frames = sc.frames;
+    report.decoded = sc.decoded;
+    report.carry_dropped = sc.carries.dropped + sc.carries.map.len() as u64;
+    report
+}
+
+/// Scans one capture on `threads` threads (0 = all cores) by cutting it
+/// into chunks with [`pcap_core::parallel::split`]; the matches come back
+/// in frame order with absolute frame numbers, exactly as
+/// [`scan_capture`] reports them, except that a header block split across
+/// two segments that fall into different chunks is not joined (it is
+/// counted in [`FileReport::carry_dropped`]). `progress` is called from the
+/// worker threads.
+pub fn scan_capture_parallel(
+    cap: &Capture,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    threads: usize,
+    mut on_match: impl FnMut(Match),
+    progress: impl Fn(u64) + Sync,
+) -> FileReport {
+    let bytes = cap.bytes();
+    let split = pcap_core::parallel::split_with(
+        cap,
+        threads,
+        opts.chunk_size,
+        || (Scanner::new(bytes), Vec::new(), 0usize),
+        |(sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
+            sc.packet(pkt, matcher, opts);
+            found.append(&mut sc.out);
+            if sc.walked >= *reported + BLOCK {
+                progress((sc.walked - *reported) as u64);
+                *reported = sc.walked;
+            }
+        },
+    );
+    let mut report = FileReport::default();
+    for chunk in split.chunks {
+        let (sc, found, _) = chunk.state;
+        report.frames += chunk.frames;
+        report.decoded += sc.decoded;
+        report.carry_dropped += sc.carries.dropped + sc.carries.map.len() as u64;
+        for mut m in found {
+            m.frame = chunk.first_frame + m.frame - 1;
+            on_match(m);
+        }
+    }
+    report.error = split.error;
     report
 }
 

@@ -692,7 +692,10 @@ pub fn bench_capture<W: Write>(
     while bytes < size {
         let flow = rng.below(64) as usize;
         let client = (v4(10, 1, 0, flow as u8), 40000 + flow as u16);
-        let server = (v4(10, 2, 0, 1), if flow.is_multiple_of(2) { 80 } else { 443 });
+        let server = (
+            v4(10, 2, 0, 1),
+            if flow.is_multiple_of(2) { 80 } else { 443 },
+        );
         let frame = if rng.below(http_every) == 0 {
             info.requests += 1;
             let target = rng.below(50_000) == 0 || info.requests == 1_000;

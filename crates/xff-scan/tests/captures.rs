@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use pcap_core::Capture;
 use xff_scan::batch::Conversations;
-use xff_scan::scan::{Match, ScanOptions, scan_capture};
+use xff_scan::scan::{Match, ScanOptions, scan_capture, scan_capture_parallel};
 use xff_scan::synth::{self, Container, Expected, TARGET_V4, TARGET_V6};
 use xff_scan::{Matcher, TargetSet, default_headers};
 
@@ -231,4 +231,29 @@ fn truncated_file_reports_matches_before_the_cut_and_the_error() {
     assert!(!got.is_empty());
     assert!(got.len() < exp.len());
     assert!(got.iter().all(|g| g.frame <= r.frames));
+}
+
+#[test]
+fn parallel_chunks_give_the_sequential_result() {
+    let mut random = Vec::new();
+    let info = synth::bench_capture(&mut random, 2 << 20, 10, 11).unwrap();
+    assert!(info.requests > 100);
+    let (h, _) = synth::headers_fixture(Container::Pcapng);
+    let m = Matcher::new(default_headers(), None);
+    for (name, bytes) in [("random.pcap", random), ("headers.pcapng", h)] {
+        let cap = Capture::from_vec(name, bytes).unwrap();
+        let mut seq = vec![];
+        scan_capture(&cap, &m, &ScanOptions::default(), |x| seq.push(x), |_| {});
+        for chunk_size in [4096, 65536] {
+            let opts = ScanOptions {
+                chunk_size,
+                ..ScanOptions::default()
+            };
+            let mut par = vec![];
+            let r = scan_capture_parallel(&cap, &m, &opts, 2, |x| par.push(x), |_| {});
+            assert!(r.error.is_none());
+            assert_eq!(par, seq, "{name} chunk {chunk_size}");
+        }
+        assert!(!seq.is_empty());
+    }
 }
