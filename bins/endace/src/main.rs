@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use endace_cli::collect::{Collected, collect, load_tables, to_json, write_csvs};
 use endace_cli::fleet::{HostResult, Progress, Status, results_table, run_all};
 use endace_cli::inventory::Inventory;
 use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, run_command};
@@ -42,7 +43,7 @@ struct Args {
     /// Connection retries (exponential back-off from 0.5 s).
     #[arg(long, default_value_t = 2)]
     retries: u32,
-    /// Output format.
+    /// Output format (the per-host results; `collect` writes CSV files unless json).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Add keys of hosts missing from known_hosts (changed keys are still refused).
@@ -248,6 +249,41 @@ fn main() {
             print_results(&results, args.format);
             exit_for(&results);
         }
-        Cmd::Collect { .. } => fail("collect is not available in this build yet"),
+        Cmd::Collect { templates, out } => {
+            let tables = Arc::new(load_tables(templates.as_deref()).unwrap_or_else(|e| fail(e)));
+            let tb = tables.clone();
+            let results = rt.block_on(run_all(targets, forks, move |t| {
+                collect(t, jo.clone(), tb.clone())
+            }));
+            let per_host: Vec<(String, Collected)> = results
+                .iter()
+                .filter_map(|r| Some((r.host.clone(), r.data.clone()?)))
+                .collect();
+            if args.format == Format::Json {
+                let summary: Vec<HostResult<()>> = results
+                    .iter()
+                    .map(|r| HostResult {
+                        host: r.host.clone(),
+                        status: r.status,
+                        message: r.message.clone(),
+                        seconds: r.seconds,
+                        data: None,
+                    })
+                    .collect();
+                let v = serde_json::json!({ "tables": to_json(&tables, &per_host), "results": summary });
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                match write_csvs(&out, &tables, &per_host) {
+                    Ok(paths) => {
+                        for p in paths {
+                            eprintln!("endace: wrote {}", p.display());
+                        }
+                    }
+                    Err(e) => fail(format!("{}: cannot write CSV: {e}", out.display())),
+                }
+                print_results(&results, args.format);
+            }
+            exit_for(&results);
+        }
     }
 }

@@ -150,6 +150,35 @@ fn cli_dry_run_hotfix_skip_and_run() {
     assert_eq!(code, Some(0));
     assert!(out.contains("3 hosts: 0 ok, 3 skipped, 0 failed"), "{out}");
 
+    let capdir = tmp.path().join("capacity");
+    let (code, out, err) = endace(&["collect", "--out", capdir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let csv = std::fs::read_to_string(capdir.join("rotation_file.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "Device,Rot File Name,User Size Limit (GB),Actual Size Limit (GB),Disk Usage (GB),Vision Retention Time,Vision Size (GB),Current Size (GB),Source"
+    );
+    let want: usize = f
+        .probes()
+        .iter()
+        .map(|(_, _, st)| {
+            endace_cli::sim::show_rotation_files(st)
+                .matches("Rotation file:")
+                .count()
+        })
+        .sum();
+    assert_eq!(lines.count(), want);
+    for (name, _, _) in f.probes() {
+        assert!(csv.contains(&format!("\n{name},rotfile_main,")), "{csv}");
+    }
+    let fs = std::fs::read_to_string(capdir.join("files_system.csv")).unwrap();
+    assert_eq!(
+        fs.lines().filter(|l| l.contains(",/endace,")).count(),
+        3,
+        "{fs}"
+    );
+
     let (code, out, _) = endace(&["--format", "jsonl", "run", "show packages"]);
     assert_eq!(code, Some(0));
     let lines: Vec<serde_json::Value> = out

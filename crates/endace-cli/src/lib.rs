@@ -7,6 +7,7 @@
 //! - [`known_hosts`]: OpenSSH `known_hosts` checking (hashed entries too).
 #![deny(missing_docs)]
 
+pub mod collect;
 pub mod driver;
 pub mod error;
 pub mod fleet;
