@@ -6,14 +6,14 @@
 //!
 //! ```no_run
 //! use tls_audit::{Audit, AuditOptions};
+//! use tls_handshake::Version;
 //!
 //! let files = vec!["capture.pcap".into()];
-//! let mut n = 0;
-//! let report = Audit::new(AuditOptions::default()).run(&files, |row| {
+//! let opts = AuditOptions { max_version: Some(Version::TLS11), ..AuditOptions::default() };
+//! let report = Audit::new(opts).run(&files, |row| {
 //!     println!("{} -> {}:{} {:?}", row.client_ip, row.server_ip, row.server_port, row.version);
-//!     n += 1;
 //! }, |file, err| eprintln!("{}: {err}", file.display()));
-//! assert_eq!(report.files_failed, 0);
+//! println!("{} weak connections, {} file(s) failed", report.connections, report.files_failed);
 //! ```
 #![deny(missing_docs)]
 
@@ -28,7 +28,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 pub use conn::Connection;
+use output::Summary;
 use pcap_core::Capture;
+use tls_handshake::Version;
 use tls_handshake::tracker::{Limits, Stats};
 
 /// Settings of an audit run.
@@ -38,10 +40,19 @@ pub struct AuditOptions {
     pub limits: Limits,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Report only connections at or below this version
+    /// ([`Connection::at_or_below`]).
+    pub max_version: Option<Version>,
+    /// Set [`Report::found`] when a connection is at or below this version.
+    pub fail_on: Option<Version>,
+    /// Aggregate into [`Report::summary`] instead of delivering rows.
+    pub summary: bool,
+    /// Chunk size when one file is split over cores (0: automatic).
+    pub chunk_size: usize,
 }
 
 /// Totals of a run.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Report {
     /// Files read to the end.
     pub files_ok: usize,
@@ -49,10 +60,75 @@ pub struct Report {
     pub files_failed: usize,
     /// Packets read.
     pub packets: u64,
-    /// Connections reported.
+    /// Connections reported (after `max_version`).
     pub connections: u64,
+    /// A connection at or below `fail_on` was seen.
+    pub found: bool,
+    /// With `summary`: the aggregated rows.
+    pub summary: Summary,
     /// Tracker counters summed over all files.
     pub stats: Stats,
+}
+
+/// Applies the filter, `fail_on` and the summary to rows.
+pub struct Collector<'a> {
+    max_version: Option<Version>,
+    fail_on: Option<Version>,
+    summarize: bool,
+    /// Set when a row at or below `fail_on` passed.
+    pub found: bool,
+    /// Rows that passed the filter.
+    pub count: u64,
+    /// The aggregate (with `summary`).
+    pub summary: Summary,
+    rows: Box<dyn FnMut(Connection) + 'a>,
+}
+
+impl<'a> Collector<'a> {
+    /// A collector for `opts` delivering rows (when not summarising) to `rows`.
+    pub fn new(opts: &AuditOptions, rows: impl FnMut(Connection) + 'a) -> Self {
+        Collector {
+            max_version: opts.max_version,
+            fail_on: opts.fail_on,
+            summarize: opts.summary,
+            found: false,
+            count: 0,
+            summary: Summary::default(),
+            rows: Box::new(rows),
+        }
+    }
+
+    /// True when rows are aggregated rather than delivered.
+    pub fn summarizes(&self) -> bool {
+        self.summarize
+    }
+
+    /// Takes one row.
+    pub fn accept(&mut self, c: Connection) {
+        if let Some(t) = self.fail_on
+            && c.at_or_below(t)
+        {
+            self.found = true;
+        }
+        if let Some(max) = self.max_version
+            && !c.at_or_below(max)
+        {
+            return;
+        }
+        self.count += 1;
+        if self.summarize {
+            self.summary.add(&c);
+        } else {
+            (self.rows)(c);
+        }
+    }
+
+    /// Takes the counts of another collector (a chunk's).
+    pub fn absorb(&mut self, found: bool, count: u64, summary: Summary) {
+        self.found |= found;
+        self.count += count;
+        self.summary.merge(summary);
+    }
 }
 
 /// Runs audits over capture files.
@@ -90,27 +166,71 @@ impl Audit {
         if self.opts.threads > 0 {
             self.opts.threads
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            pcap_core::parallel::threads()
         }
     }
 
-    /// Scans `files` on all cores. Rows are delivered on the calling thread,
+    /// Scans `files` on all cores: with at least as many files as cores,
+    /// one file per core; otherwise each file in turn split over all cores.
+    /// Rows that pass `max_version` are delivered on the calling thread,
     /// file by file in the order given, each file's rows in the order their
-    /// handshakes complete. A file that fails is reported to `on_error` (its
-    /// rows up to the error are still delivered) and the run goes on.
+    /// handshakes complete (with `summary`, they are counted into
+    /// [`Report::summary`] instead). A file that fails is reported to
+    /// `on_error` (its rows up to the error are still counted) and the run
+    /// goes on.
     pub fn run(
         &self,
         files: &[PathBuf],
-        mut on_row: impl FnMut(Connection),
+        on_row: impl FnMut(Connection),
         mut on_error: impl FnMut(&Path, &str),
     ) -> Report {
         let mut report = Report::default();
+        let mut col = Collector::new(&self.opts, on_row);
+        let threads = self.threads();
+        if files.len() < threads {
+            for path in files {
+                let cap = match Capture::open(path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        report.files_failed += 1;
+                        on_error(path, &e.to_string());
+                        continue;
+                    }
+                };
+                let s = scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col);
+                report.packets += s.packets;
+                report.stats.merge(&s.stats);
+                match s.error {
+                    Some(e) => {
+                        report.files_failed += 1;
+                        on_error(path, &e.to_string());
+                    }
+                    None => report.files_ok += 1,
+                }
+            }
+        } else {
+            self.run_per_file(files, threads, &mut col, &mut report, &mut on_error);
+        }
+        report.found = col.found;
+        report.connections = col.count;
+        report.summary = std::mem::take(&mut col.summary);
+        report
+    }
+
+    fn run_per_file(
+        &self,
+        files: &[PathBuf],
+        threads: usize,
+        col: &mut Collector<'_>,
+        report: &mut Report,
+        on_error: &mut impl FnMut(&Path, &str),
+    ) {
         let next = AtomicUsize::new(0);
         let (txs, rxs): (Vec<_>, Vec<_>) = files.iter().map(|_| mpsc::channel::<Msg>()).unzip();
         let progress = &*self.progress;
         let limits = self.opts.limits;
         std::thread::scope(|s| {
-            for _ in 0..self.threads().min(files.len().max(1)) {
+            for _ in 0..threads.min(files.len()).max(1) {
                 let txs = &txs;
                 let next = &next;
                 s.spawn(move || {
@@ -124,10 +244,7 @@ impl Audit {
             for (i, rx) in rxs.into_iter().enumerate() {
                 for msg in rx {
                     match msg {
-                        Msg::Rows(rows) => {
-                            report.connections += rows.len() as u64;
-                            rows.into_iter().for_each(&mut on_row);
-                        }
+                        Msg::Rows(rows) => rows.into_iter().for_each(|r| col.accept(r)),
                         Msg::Done {
                             packets,
                             stats,
@@ -148,7 +265,6 @@ impl Audit {
                 }
             }
         });
-        report
     }
 }
 
@@ -162,7 +278,7 @@ fn scan_file(path: &Path, limits: Limits, progress: &(dyn Fn(u64) + Sync), tx: &
             let _ = tx.send(Msg::Done {
                 packets: 0,
                 stats: Stats::default(),
-                error: Some(advice(&e)),
+                error: Some(e.to_string()),
             });
             return;
         }
@@ -183,12 +299,6 @@ fn scan_file(path: &Path, limits: Limits, progress: &(dyn Fn(u64) + Sync), tx: &
     let _ = tx.send(Msg::Done {
         packets: summary.packets,
         stats: summary.stats,
-        error: summary.error.as_ref().map(advice),
+        error: summary.error.as_ref().map(ToString::to_string),
     });
-}
-
-/// pcap-core's messages already name the file, offset and frame and say
-/// what to do.
-fn advice(e: &pcap_core::Error) -> String {
-    e.to_string()
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tls_audit::output::{COLUMNS, Format, RowWriter, SUMMARY_COLUMNS, Summary, fields};
+use tls_audit::output::{COLUMNS, Format, RowWriter, SUMMARY_COLUMNS, fields};
 use tls_audit::{Audit, AuditOptions, Connection};
 use tls_handshake::Version;
 
@@ -147,6 +147,10 @@ fn run(args: Args) -> std::io::Result<u8> {
     let mut audit = Audit::new(AuditOptions {
         limits,
         threads: args.threads,
+        max_version: args.max_version,
+        fail_on: args.fail_on,
+        summary: args.summary,
+        chunk_size: 0,
     });
     if let Some(bar) = bar.clone() {
         audit = audit.with_progress(move |n| bar.inc(n));
@@ -160,25 +164,11 @@ fn run(args: Args) -> std::io::Result<u8> {
         &COLUMNS
     };
     let mut writer = RowWriter::new(format, headers, out)?;
-    let mut summary = Summary::default();
-    let mut found = false;
     let mut write_err: Option<std::io::Error> = None;
     let report = audit.run(
         &files,
         |c: Connection| {
-            if let Some(t) = args.fail_on
-                && c.at_or_below(t)
-            {
-                found = true;
-            }
-            if let Some(max) = args.max_version
-                && !c.at_or_below(max)
-            {
-                return;
-            }
-            if args.summary {
-                summary.add(&c);
-            } else if write_err.is_none()
+            if write_err.is_none()
                 && let Err(e) = writer.row(|null| fields(&c, null), &c)
             {
                 write_err = Some(e);
@@ -196,6 +186,7 @@ fn run(args: Args) -> std::io::Result<u8> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let found = report.found;
     if let Some(e) = write_err {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return Ok(if found { 1 } else { 0 });
@@ -203,7 +194,7 @@ fn run(args: Args) -> std::io::Result<u8> {
         return Err(e);
     }
     if args.summary {
-        for r in summary.rows() {
+        for r in report.summary.rows() {
             writer.row(|null| r.fields(null), &r)?;
         }
     }

@@ -278,6 +278,26 @@ impl Summary {
         e.2 = e.2.max(c.first_seen_ns);
     }
 
+    /// Adds another summary's counts.
+    pub fn merge(&mut self, other: Summary) {
+        for (k, (n, first, last)) in other.groups {
+            let e = self.groups.entry(k).or_insert((0, i64::MAX, i64::MIN));
+            e.0 += n;
+            e.1 = e.1.min(first);
+            e.2 = e.2.max(last);
+        }
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
     /// The rows, weakest version first (connections without a ServerHello
     /// last), then by most connections, then by addresses.
     pub fn rows(&self) -> Vec<SummaryRow> {

@@ -100,3 +100,271 @@ pub fn scan_sequential(
     out.stats = tracker.finish(&mut emit);
     out
 }
+
+/// Files smaller than this are not split (threads would cost more than they save).
+pub const SPLIT_MIN_BYTES: usize = 32 << 20;
+
+/// A row with the frame at which it was emitted (`u64::MAX`: at the end).
+type Emitted = (u64, FlowKey, Handshake);
+
+struct ChunkState {
+    tracker: Tracker<FlowKey>,
+    /// Rows not yet final: those without a ClientHello (a boundary merge may
+    /// drop them), or all rows when not summarising.
+    rows: Vec<Emitted>,
+    /// With `--summary`: rows with a ClientHello, already counted.
+    found: bool,
+    count: u64,
+    summary: crate::output::Summary,
+    packets: u64,
+    bytes: u64,
+}
+
+/// Scans one capture on `threads` cores (0 = all) by cutting it into
+/// chunks (pcap-core's [`parallel::split_with`](pcap_core::parallel::split_with)),
+/// then joins handshakes that straddle a chunk boundary: the unfinished
+/// flows of chunk *k* are followed through chunk *k+1* by a fix-up tracker
+/// that sees only their packets, and a ServerHello that chunk *k+1* reported
+/// on its own (without its ClientHello) is dropped when the fix-up claimed it.
+/// The rows are the ones a sequential scan reports.
+///
+/// Classic pcap files are split; pcapng, ERF and small files are scanned
+/// sequentially (see [`scan_sequential`]). `chunk_size` 0 picks a size.
+pub fn scan_parallel(
+    cap: &Capture,
+    opts: &crate::AuditOptions,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    col: &mut crate::Collector<'_>,
+) -> ScanSummary {
+    let limits = opts.limits;
+    let chunk_size = opts.chunk_size;
+    let summarize = col.summarizes();
+    let mut sink = |c: Connection| col.accept(c);
+    let sink: &mut dyn FnMut(Connection) = &mut sink;
+    let pcap_core::Format::Pcap {
+        endian,
+        nanos,
+        modified,
+        linktype,
+        ..
+    } = cap.format()
+    else {
+        return scan_sequential(cap, limits, progress, sink);
+    };
+    let threads = if threads == 0 {
+        pcap_core::parallel::threads()
+    } else {
+        threads
+    };
+    if threads < 2 || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
+        return scan_sequential(cap, limits, progress, sink);
+    }
+    let walk = PcapRecords {
+        endian,
+        nanos,
+        modified,
+        linktype,
+    };
+    let file = cap.path().display().to_string();
+    let split = pcap_core::parallel::split_with(
+        cap,
+        threads,
+        chunk_size,
+        || ChunkState {
+            tracker: Tracker::new(limits),
+            rows: Vec::new(),
+            found: false,
+            count: 0,
+            summary: crate::output::Summary::default(),
+            packets: 0,
+            bytes: 0,
+        },
+        |st, pkt| {
+            st.packets += 1;
+            st.bytes += u64::from(pkt.caplen) + 16;
+            let frame = pkt.frame;
+            let ChunkState {
+                tracker,
+                rows,
+                found,
+                count,
+                summary,
+                ..
+            } = st;
+            feed(tracker, pkt, false, &mut |k, h| {
+                if summarize && h.client.is_some() {
+                    // Final already: count it here, keeping memory bounded.
+                    let c = Connection::new(&file, &k, h);
+                    if opts.fail_on.is_some_and(|t| c.at_or_below(t)) {
+                        *found = true;
+                    }
+                    if opts.max_version.is_none_or(|m| c.at_or_below(m)) {
+                        *count += 1;
+                        summary.add(&c);
+                    }
+                } else {
+                    rows.push((frame, k, h));
+                }
+            });
+            if st.packets.is_multiple_of(8192) {
+                progress(st.bytes);
+                st.bytes = 0;
+            }
+        },
+    );
+    let mut out = ScanSummary {
+        error: split.error,
+        ..ScanSummary::default()
+    };
+    let mut carry: Vec<(FlowKey, tls_handshake::tracker::PendingFlow)> = Vec::new();
+    let mut deliver_counts = Vec::new();
+    let mut absorbed: std::collections::HashSet<FlowKey> = std::collections::HashSet::new();
+    let mut deliver = |rows: Vec<Emitted>| {
+        for (_, k, h) in rows {
+            sink(Connection::new(&file, &k, h));
+        }
+    };
+    for chunk in split.chunks {
+        let base = chunk.first_frame - 1;
+        let mut st = chunk.state;
+        progress(st.bytes);
+        let chunk_summary = std::mem::take(&mut st.summary);
+        deliver_counts.push((st.found, st.count, chunk_summary));
+        out.packets += st.packets;
+        let mut rows: Vec<Emitted> = st
+            .rows
+            .into_iter()
+            .map(|(f, k, mut h)| {
+                h.shift_frames(base);
+                (f + base, k, h)
+            })
+            .collect();
+        let mut done_here = st.tracker.completed_keys();
+        let mut pending = st.tracker.take_pending();
+        for (_, p) in pending.iter_mut() {
+            p.shift_frames(base);
+        }
+        out.stats.merge(&st.tracker.stats());
+        // Follow the previous chunk's unfinished flows through this one.
+        let mut resolved: std::collections::HashMap<FlowKey, u64> =
+            std::collections::HashMap::new();
+        let mut fixed: Vec<Emitted> = Vec::new();
+        if !carry.is_empty() {
+            let mut fix = Tracker::new(limits);
+            for (k, p) in carry.drain(..) {
+                fix.adopt(k, p);
+            }
+            let data = cap.bytes();
+            let end = (chunk.end as usize).min(data.len());
+            let mut pos = chunk.start as usize;
+            let mut frame = chunk.first_frame;
+            while !fix.is_empty() {
+                let Some((pkt, next)) = walk.record(data, pos, end, frame) else {
+                    break;
+                };
+                feed(&mut fix, &pkt, true, &mut |k, h| fixed.push((frame, k, h)));
+                pos = next;
+                frame += 1;
+            }
+            for (f, k, _) in &fixed {
+                resolved.insert(*k, *f);
+            }
+            done_here.extend(fix.completed_keys());
+            // Still unfinished at the end of this chunk: carried on, in
+            // place of whatever this chunk started for the same flow.
+            let leftover = fix.take_pending();
+            out.stats.merge(&fix.stats());
+            for (k, _) in &leftover {
+                resolved.insert(*k, u64::MAX);
+            }
+            pending.retain(|(k, _)| !leftover.iter().any(|(l, _)| l == k));
+            pending.extend(leftover);
+        }
+        // What this chunk reported on its own for a flow the previous chunk
+        // was tracking belongs to that flow, as in a sequential scan: a
+        // ServerHello without its ClientHello (joined by the fix-up, or a
+        // retransmission), or a retransmitted ClientHello before the flow
+        // was resolved.
+        if !absorbed.is_empty() {
+            let stale = |k: &FlowKey, client: bool, frame: u64| {
+                absorbed.contains(k) && (!client || frame <= resolved.get(k).copied().unwrap_or(0))
+            };
+            rows.retain(|(_, k, h)| !stale(k, h.client.is_some(), h.first_frame));
+            pending.retain(|(k, p)| {
+                resolved.get(k) == Some(&u64::MAX)
+                    || !stale(k, p.has_client_hello(), p.first_frame())
+            });
+        }
+        if !fixed.is_empty() {
+            rows.extend(fixed);
+            rows.sort_by_key(|(f, _, _)| *f);
+        }
+        absorbed = pending.iter().map(|(k, _)| *k).chain(done_here).collect();
+        carry = pending;
+        deliver(rows);
+    }
+    if !carry.is_empty() {
+        let mut last = Tracker::new(limits);
+        carry.sort_by_key(|(_, p)| p.first_frame());
+        for (k, p) in carry {
+            last.adopt(k, p);
+        }
+        let mut rows = Vec::new();
+        last.finish(&mut |k, h| rows.push((u64::MAX, k, h)));
+        deliver(rows);
+    }
+    for (found, count, summary) in deliver_counts {
+        col.absorb(found, count, summary);
+    }
+    out
+}
+
+/// A minimal walk over classic pcap records from a known record start, for
+/// the fix-up pass (pcap-core's chunk walker is not public).
+struct PcapRecords {
+    endian: pcap_core::Endian,
+    nanos: bool,
+    modified: bool,
+    linktype: pcap_core::LinkType,
+}
+
+impl PcapRecords {
+    fn u32(&self, b: &[u8], off: usize) -> u32 {
+        let a = [b[off], b[off + 1], b[off + 2], b[off + 3]];
+        match self.endian {
+            pcap_core::Endian::Big => u32::from_be_bytes(a),
+            _ => u32::from_le_bytes(a),
+        }
+    }
+
+    /// The record at `pos` (before `end`), and the offset of the next one.
+    fn record<'a>(
+        &self,
+        data: &'a [u8],
+        pos: usize,
+        end: usize,
+        frame: u64,
+    ) -> Option<(Packet<'a>, usize)> {
+        let hl = if self.modified { 24 } else { 16 };
+        if pos >= end || end - pos < hl {
+            return None;
+        }
+        let sec = i64::from(self.u32(data, pos));
+        let frac = i64::from(self.u32(data, pos + 4));
+        let caplen = self.u32(data, pos + 8);
+        let origlen = self.u32(data, pos + 12);
+        let start = pos + hl;
+        let stop = start.checked_add(caplen as usize).filter(|&s| s <= end)?;
+        let ts_ns = sec * 1_000_000_000 + if self.nanos { frac } else { frac * 1000 };
+        let pkt = Packet {
+            frame,
+            ts_ns,
+            caplen,
+            origlen,
+            linktype: self.linktype,
+            data: &data[start..stop],
+        };
+        Some((pkt, stop))
+    }
+}

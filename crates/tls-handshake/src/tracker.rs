@@ -307,6 +307,36 @@ impl PendingFlow {
     fn held(&self) -> usize {
         self.client.held() + self.server.held()
     }
+    /// Adds `delta` to every frame number the flow holds (chunk-local frame
+    /// numbers become absolute ones when chunks are merged).
+    pub fn shift_frames(&mut self, delta: u64) {
+        self.first_frame += delta;
+        self.client.first_frame += delta;
+        self.server.first_frame += delta;
+        if let Some(c) = self.client_info.as_mut() {
+            c.frame += delta;
+        }
+        if let Some(s) = self.server_info.as_mut() {
+            s.frame += delta;
+        }
+    }
+    /// True when the flow's ClientHello has been parsed.
+    pub fn has_client_hello(&self) -> bool {
+        self.client_info.is_some()
+    }
+}
+
+impl Handshake {
+    /// Adds `delta` to every frame number (see [`PendingFlow::shift_frames`]).
+    pub fn shift_frames(&mut self, delta: u64) {
+        self.first_frame += delta;
+        if let Some(c) = self.client.as_mut() {
+            c.frame += delta;
+        }
+        if let Some(s) = self.server.as_mut() {
+            s.frame += delta;
+        }
+    }
 }
 
 /// A fast, non-cryptographic hasher (FxHash-style) for flow keys. Flow keys
@@ -572,17 +602,20 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                     self.stats.flows += 1;
                     self.stats.emitted += 1;
                     let server = ServerInfo::from_outcome(o, seg.frame, seg.ts_ns);
-                    emit(
-                        key,
-                        Handshake {
-                            client_side: flow.client_side,
-                            first_frame: seg.frame,
-                            first_seen_ns: seg.ts_ns,
-                            client: None,
-                            server: Some(server),
-                            end: End::Complete,
-                        },
-                    );
+                    let hs = Handshake {
+                        client_side: flow.client_side,
+                        first_frame: seg.frame,
+                        first_seen_ns: seg.ts_ns,
+                        client: None,
+                        server: Some(server),
+                        end: End::Complete,
+                    };
+                    if !(seg.fin || seg.rst) && self.flows.len() < self.limits.max_flows {
+                        // A tombstone absorbs retransmissions of this hello.
+                        flow.done = true;
+                        self.flows.insert(key.clone(), flow);
+                    }
+                    emit(key, hs);
                     return;
                 }
                 Progress::NeedMore => flow.server.state = DirState::Collecting,
@@ -689,6 +722,17 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         v.sort_by_key(|(_, f)| f.first_frame);
         self.buffered = 0;
         v
+    }
+
+    /// Keys of connections whose handshake was emitted and which are still
+    /// open (no FIN/RST/SYN or idle timeout since). A chunked reader uses
+    /// them to ignore retransmitted hellos at the start of the next chunk.
+    pub fn completed_keys(&self) -> Vec<K> {
+        self.flows
+            .iter()
+            .filter(|(_, f)| f.done)
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     /// Takes over a flow from another tracker.
