@@ -1,0 +1,270 @@
+//! End-to-end tests of the `tls-audit` binary.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use tls_audit::synth::testdata;
+
+fn testdata_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/tls")
+}
+
+fn cmd() -> Command {
+    Command::cargo_bin("tls-audit").unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn csv_by_default_when_not_a_terminal_with_every_connection() {
+    let out = cmd().arg(testdata_dir()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "file,first_seen,client_ip,client_port,server_ip,server_port,version,client_version,offered_versions,sni,alpn,cipher,ja4"
+    );
+    let expected: usize = testdata().iter().map(|f| f.expected.len()).sum();
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), expected);
+    // The refused SSL 3.0 client: no negotiated version, client SSL 3.0.
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",10.1.0.21,50011,192.0.2.20,443,,SSL 3.0,SSL 3.0,")),
+        "{text}"
+    );
+    // A TLS 1.3 client talking to a TLS 1.2-only server.
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(",TLS 1.2,TLS 1.3,TLS 1.3;TLS 1.2,shop.example.com,h2;http/1.1,")),
+        "{text}"
+    );
+}
+
+#[test]
+fn jsonl_has_exactly_the_documented_fields() {
+    let out = cmd()
+        .args(["--format", "jsonl"])
+        .arg(testdata_dir().join("vlan-ipv6.pcapng"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    let keys = [
+        "file",
+        "first_seen",
+        "client_ip",
+        "client_port",
+        "server_ip",
+        "server_port",
+        "version",
+        "client_version",
+        "offered_versions",
+        "sni",
+        "alpn",
+        "cipher",
+        "ja4",
+    ];
+    for r in &rows {
+        let obj = r.as_object().unwrap();
+        let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
+    let ldap = rows.iter().find(|r| r["server_port"] == 636).unwrap();
+    assert_eq!(ldap["version"], "TLS 1.0");
+    assert_eq!(ldap["client_ip"], "10.2.0.12");
+    assert_eq!(ldap["sni"], "ldap.example.com");
+    let ssl3 = rows.iter().find(|r| r["version"] == "SSL 3.0").unwrap();
+    assert_eq!(ssl3["sni"], serde_json::Value::Null);
+    assert_eq!(ssl3["client_ip"], "2001:db8:1::13");
+}
+
+#[test]
+fn max_version_and_fail_on() {
+    let dir = testdata_dir();
+    let out = cmd()
+        .args(["--format", "jsonl", "--max-version", "tls1.1"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Designed: TLS 1.1 x2, TLS 1.0 x4 (one SSLv2-framed, one STARTTLS, one
+    // LDAPS), SSL 3.0 x2 negotiated, plus the refused SSL 3.0-only client.
+    assert_eq!(rows.len(), 9, "{rows:#?}");
+    for r in &rows {
+        let v = r["version"]
+            .as_str()
+            .or(r["client_version"].as_str())
+            .unwrap();
+        assert!(["SSL 3.0", "TLS 1.0", "TLS 1.1"].contains(&v), "{r}");
+    }
+    let out = cmd()
+        .args(["--fail-on", "tls1.1", "--format", "csv"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // Nothing below SSL 3.0 here: exit 0.
+    let out = cmd()
+        .args(["--fail-on", "ssl2"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = cmd()
+        .args(["--fail-on", "tls1.9"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown version"));
+}
+
+#[test]
+fn summary_lists_weakest_versions_first() {
+    let out = cmd()
+        .args(["--summary", "--format", "csv"])
+        .arg(testdata_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "version,client_ip,server_ip,server_port,sni,connections,first_seen,last_seen"
+    );
+    let versions: Vec<String> = lines
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    let rank = |v: &str| {
+        ["SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", ""]
+            .iter()
+            .position(|x| *x == v)
+            .unwrap()
+    };
+    assert!(
+        versions.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])),
+        "{versions:?}"
+    );
+    assert_eq!(versions.first().map(String::as_str), Some("SSL 3.0"));
+    assert_eq!(
+        versions.last().map(String::as_str),
+        Some(""),
+        "no ServerHello last"
+    );
+}
+
+#[test]
+fn table_format_aligns_columns() {
+    let out = cmd()
+        .args(["--format", "table"])
+        .arg(testdata_dir().join("handshakes.pcap"))
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("file") && lines[0].contains("client_version"));
+    let col = lines[0].find("version ").unwrap();
+    for l in &lines[1..] {
+        // Every row has its version (or "-") in the same column.
+        let cell = &l[col..col + 7];
+        assert!(
+            cell.starts_with("TLS") || cell.starts_with("SSL") || cell.starts_with('-'),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn bad_files_are_named_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = testdata().remove(0);
+    std::fs::write(dir.path().join("a-good.pcap"), &good.bytes).unwrap();
+    // Cut inside a record: the rows before the cut are still reported.
+    let cut = &good.bytes[..good.bytes.len() * 2 / 3];
+    std::fs::write(dir.path().join("b-truncated.pcap"), cut).unwrap();
+    std::fs::write(
+        dir.path().join("c-garbage.pcap"),
+        b"this is not a capture file at all",
+    )
+    .unwrap();
+    let gz = flate2_gzip(&good.bytes);
+    std::fs::File::create(dir.path().join("d-good.pcap.gz"))
+        .unwrap()
+        .write_all(&gz)
+        .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"ignored: not a capture name").unwrap();
+    let out = cmd()
+        .args(["--format", "jsonl"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("b-truncated.pcap") && err.contains("byte offset"),
+        "{err}"
+    );
+    assert!(
+        err.contains("c-garbage.pcap") && err.contains("not a capture file"),
+        "{err}"
+    );
+    assert!(!err.contains("notes.txt"));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let per_file = |name: &str| {
+        rows.iter()
+            .filter(|r| r["file"].as_str().unwrap().ends_with(name))
+            .count()
+    };
+    assert_eq!(per_file("a-good.pcap"), good.expected.len());
+    assert_eq!(per_file("d-good.pcap.gz"), good.expected.len());
+    let partial = per_file("b-truncated.pcap");
+    assert!(partial > 0 && partial < good.expected.len(), "{partial}");
+}
+
+#[test]
+fn missing_path_is_an_input_error() {
+    let out = cmd().arg("/nonexistent/capture.pcap").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/capture.pcap"));
+}
+
+#[test]
+fn help_documents_examples_and_exit_codes() {
+    let out = cmd().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let h = stdout(&out);
+    assert!(h.contains("Examples:") && h.contains("Exit status:") && h.contains("--fail-on"));
+}
+
+fn flate2_gzip(data: &[u8]) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

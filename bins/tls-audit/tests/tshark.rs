@@ -1,0 +1,209 @@
+//! Differential test against tshark: for every TLS connection in the test
+//! captures, the negotiated version, the client's offered versions and the
+//! SNI must equal what tshark (with TCP and TLS reassembly on) decodes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use tls_audit::synth::{testdata, write_bench_capture};
+use tls_audit::{Audit, AuditOptions};
+use tls_handshake::Version;
+
+fn tshark_available() -> bool {
+    let ok = Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("NETOPS_REQUIRE_PEERS").is_none_or(|v| v != "1"),
+            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
+        );
+        eprintln!("skipping: tshark not installed (apt-get install tshark)");
+    }
+    ok
+}
+
+/// (client "ip:port", server "ip:port") -> (version, offered versions, sni)
+type View = BTreeMap<(String, String), (Option<String>, BTreeSet<String>, Option<String>)>;
+
+fn endpoint(ip4: &str, ip6: &str, port: &str) -> String {
+    if ip6.is_empty() {
+        format!("{ip4}:{port}")
+    } else {
+        format!("[{ip6}]:{port}")
+    }
+}
+
+fn version_name(hex: &str) -> String {
+    let v = u16::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex version");
+    Version(v).name().into_owned()
+}
+
+fn tshark_view(path: &Path) -> View {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(path)
+        .args([
+            "-n",
+            "-o",
+            "tls.desegment_ssl_records:TRUE",
+            "-o",
+            "tcp.desegment_tcp_streams:TRUE",
+        ])
+        .args([
+            "-Y",
+            "tls.handshake.type == 1 || tls.handshake.type == 2",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ])
+        .args([
+            "-e",
+            "tcp.stream",
+            "-e",
+            "ip.src",
+            "-e",
+            "ipv6.src",
+            "-e",
+            "tcp.srcport",
+        ])
+        .args([
+            "-e",
+            "ip.dst",
+            "-e",
+            "ipv6.dst",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "tls.handshake.type",
+        ])
+        .args([
+            "-e",
+            "tls.handshake.version",
+            "-e",
+            "tls.handshake.extensions.supported_version",
+        ])
+        .args(["-e", "tls.handshake.extensions_server_name"])
+        .output()
+        .expect("running tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Per TCP stream: endpoints, first ClientHello, last ServerHello (a
+    // HelloRetryRequest is followed by the real one).
+    #[derive(Default)]
+    struct Stream {
+        ends: Option<(String, String)>,
+        offered: Option<BTreeSet<String>>,
+        sni: Option<String>,
+        version: Option<String>,
+    }
+    let mut streams: BTreeMap<u64, Stream> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 11, "unexpected tshark line {line:?}");
+        let st = streams
+            .entry(f[0].parse().expect("tcp.stream"))
+            .or_default();
+        let src = endpoint(f[1], f[2], f[3]);
+        let dst = endpoint(f[4], f[5], f[6]);
+        let types: Vec<&str> = f[7].split(',').collect();
+        let supported: Vec<String> = f[9]
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .filter(|s| !tls_handshake::is_grease(u16::from_str_radix(&s[2..], 16).unwrap_or(0)))
+            .map(version_name)
+            .collect();
+        if types.contains(&"1") {
+            if st.offered.is_none() {
+                st.ends = Some((src, dst));
+                st.offered = Some(if supported.is_empty() {
+                    std::iter::once(version_name(f[8].split(',').next().unwrap_or_default()))
+                        .collect()
+                } else {
+                    supported.into_iter().collect()
+                });
+                st.sni = (!f[10].is_empty()).then(|| f[10].to_owned());
+            }
+        } else if types.contains(&"2") {
+            if st.ends.is_none() {
+                st.ends = Some((dst, src));
+            }
+            st.version = Some(
+                supported
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| version_name(f[8].split(',').next().unwrap_or_default())),
+            );
+        }
+    }
+    streams
+        .into_values()
+        .filter_map(|s| Some((s.ends?, (s.version, s.offered.unwrap_or_default(), s.sni))))
+        .collect()
+}
+
+fn our_view(path: &Path) -> View {
+    let mut view = View::new();
+    let report = Audit::new(AuditOptions::default()).run(
+        &[path.to_path_buf()],
+        |r| {
+            let c = std::net::SocketAddr::new(r.client_ip, r.client_port).to_string();
+            let s = std::net::SocketAddr::new(r.server_ip, r.server_port).to_string();
+            let prev = view.insert(
+                (c, s),
+                (
+                    r.version.clone(),
+                    r.offered_versions.iter().cloned().collect(),
+                    r.sni.clone(),
+                ),
+            );
+            assert!(prev.is_none(), "two rows for one connection: {r:?}");
+        },
+        |p, e| panic!("{}: {e}", p.display()),
+    );
+    assert_eq!(report.files_failed, 0);
+    view
+}
+
+fn compare(path: &Path) -> usize {
+    let theirs = tshark_view(path);
+    let ours = our_view(path);
+    for (k, v) in &theirs {
+        assert_eq!(ours.get(k), Some(v), "{}: connection {k:?}", path.display());
+    }
+    for k in ours.keys() {
+        assert!(
+            theirs.contains_key(k),
+            "{}: tshark has no TLS connection {k:?}",
+            path.display()
+        );
+    }
+    theirs.len()
+}
+
+#[test]
+fn versions_and_sni_equal_tsharks_on_the_test_captures() {
+    if !tshark_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for f in testdata() {
+        let p = dir.path().join(f.name);
+        std::fs::write(&p, &f.bytes).unwrap();
+        let n = compare(&p);
+        assert_eq!(n, f.expected.len(), "{}", f.name);
+    }
+    // Many connections among bulk traffic with random payloads.
+    let p = dir.path().join("mixed.pcap");
+    let mut bytes = Vec::new();
+    let (_, tls) = write_bench_capture(&mut bytes, 3 << 20, 30, 99).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    let n = compare(&p);
+    assert_eq!(n as u64, tls);
+}
