@@ -196,34 +196,53 @@ impl<'c> Scanner<'c> {
         }
     }
 
+    /// Searches ahead to `end` and says whether a prefilter hit lies
+    /// entirely inside `off..end`.
+    #[inline(always)]
+    fn is_candidate(&mut self, off: usize, end: usize) -> bool {
+        let nlen = REQUEST_LINE_NEEDLE.len();
+        let mut searched = *self.searched.get_or_insert(off);
+        while searched < end {
+            let stop = searched.saturating_add(BLOCK).min(self.bytes.len());
+            let from = searched.saturating_sub(nlen - 1);
+            self.hits.extend(
+                self.finder
+                    .find_iter(&self.bytes[from..stop])
+                    .map(|h| h + from),
+            );
+            self.walked += stop - searched;
+            searched = stop;
+        }
+        self.searched = Some(searched);
+        while self.hits.front().is_some_and(|&h| h < off) {
+            self.hits.pop_front();
+        }
+        self.hits.front().is_some_and(|&h| h + nlen <= end)
+    }
+
     /// Handles one packet; matches go to `self.out`.
     #[inline]
     fn packet(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         self.frames += 1;
-        let bytes = self.bytes;
-        let base = bytes.as_ptr() as usize;
-        let nlen = REQUEST_LINE_NEEDLE.len();
+        let base = self.bytes.as_ptr() as usize;
         let ptr = pkt.data.as_ptr() as usize;
-        let candidate = if ptr >= base && ptr + pkt.data.len() <= base + bytes.len() {
+        let candidate = if ptr >= base && ptr + pkt.data.len() <= base + self.bytes.len() {
             let off = ptr - base;
-            let end = off + pkt.data.len();
-            let mut searched = *self.searched.get_or_insert(off);
-            while searched < end {
-                let stop = searched.saturating_add(BLOCK).min(bytes.len());
-                let from = searched.saturating_sub(nlen - 1);
-                self.hits
-                    .extend(self.finder.find_iter(&bytes[from..stop]).map(|h| h + from));
-                self.walked += stop - searched;
-                searched = stop;
-            }
-            self.searched = Some(searched);
-            while self.hits.front().is_some_and(|&h| h < off) {
-                self.hits.pop_front();
-            }
-            self.hits.front().is_some_and(|&h| h + nlen <= end)
+            self.is_candidate(off, off + pkt.data.len())
         } else {
             true // not zero-copy: look at every packet
         };
+        self.process(pkt, candidate, matcher, opts);
+    }
+
+    #[inline]
+    fn process(
+        &mut self,
+        pkt: &Packet<'_>,
+        candidate: bool,
+        matcher: &Matcher,
+        opts: &ScanOptions,
+    ) {
         if !candidate && self.carries.map.is_empty() {
             return;
         }
@@ -239,6 +258,118 @@ impl<'c> Scanner<'c> {
             &mut self.out,
         ) {
             self.decoded += 1;
+        }
+    }
+
+    /// The fast path for uncompressed classic pcap: walks the record
+    /// headers itself (no per-packet prefetching or `Packet` construction,
+    /// the prefilter has just brought the bytes into cache) and builds a
+    /// [`Packet`] only for candidates. Follows pcap-core's validity rules;
+    /// returns `false` at the first record it does not accept, having
+    /// processed every frame before it, so that the caller can let
+    /// pcap-core's reader report the exact error from there.
+    fn walk_pcap(
+        &mut self,
+        w: PcapLayout,
+        matcher: &Matcher,
+        opts: &ScanOptions,
+        on_match: &mut impl FnMut(Match),
+        progress: &mut impl FnMut(u64),
+        reported: &mut usize,
+    ) -> bool {
+        use pcap_core::format::pcap::{REC_CAPLEN, REC_ORIGLEN, REC_TS_FRAC, REC_TS_SEC};
+        let bytes = self.bytes;
+        let hl = w.header_len;
+        let mut pos = pcap_core::format::pcap::FILE_HEADER_LEN;
+        while pos < bytes.len() {
+            if bytes.len() - pos < hl {
+                return false;
+            }
+            let h = &bytes[pos..pos + hl];
+            let caplen = w.u32(h, REC_CAPLEN);
+            if caplen > w.max_caplen || bytes.len() - pos - hl < caplen as usize {
+                return false;
+            }
+            let start = pos + hl;
+            let end = start + caplen as usize;
+            self.frames += 1;
+            let candidate = self.is_candidate(start, end);
+            if candidate || !self.carries.map.is_empty() {
+                let frac = i64::from(w.u32(h, REC_TS_FRAC));
+                let pkt = Packet {
+                    frame: self.frames,
+                    ts_ns: i64::from(w.u32(h, REC_TS_SEC)) * 1_000_000_000
+                        + if w.nanos { frac } else { frac * 1000 },
+                    caplen,
+                    origlen: w.u32(h, REC_ORIGLEN),
+                    linktype: w.linktype,
+                    data: &bytes[start..end],
+                };
+                self.process(&pkt, candidate, matcher, opts);
+                for m in self.out.drain(..) {
+                    on_match(m);
+                }
+            }
+            if self.walked > *reported {
+                progress((self.walked - *reported) as u64);
+                *reported = self.walked;
+            }
+            pos = end;
+        }
+        true
+    }
+}
+
+/// What the fast classic-pcap walk needs from the file header.
+#[derive(Clone, Copy)]
+struct PcapLayout {
+    big_endian: bool,
+    nanos: bool,
+    header_len: usize,
+    max_caplen: u32,
+    linktype: pcap_core::LinkType,
+}
+
+impl PcapLayout {
+    fn of(cap: &Capture) -> Option<PcapLayout> {
+        use pcap_core::format::pcap as p;
+        if cap.gzipped() {
+            return None; // gzip may carry a deferred error for the reader to report
+        }
+        match cap.format() {
+            pcap_core::Format::Pcap {
+                endian,
+                nanos,
+                modified,
+                linktype,
+                snaplen,
+            } => Some(PcapLayout {
+                big_endian: endian == pcap_core::Endian::Big,
+                nanos: nanos && !modified,
+                header_len: if modified {
+                    p::MODIFIED_REC_HEADER_LEN
+                } else {
+                    p::REC_HEADER_LEN
+                },
+                // the same rule as pcap-core's reader
+                max_caplen: if snaplen > p::MAX_CAPLEN && snaplen <= p::MAX_SNAPLEN_LIMIT {
+                    snaplen
+                } else {
+                    p::MAX_CAPLEN
+                },
+                linktype,
+            }),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn u32(&self, h: &[u8], off: usize) -> u32 {
+        let a = [h[off], h[off + 1], h[off + 2], h[off + 3]];
+        if self.big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
         }
     }
 }
@@ -260,6 +391,22 @@ pub fn scan_capture(
     let mut sc = Scanner::new(bytes);
     let mut report = FileReport::default();
     let mut reported = 0usize;
+    let mut done = 0u64;
+    if let Some(layout) = PcapLayout::of(cap) {
+        if sc.walk_pcap(
+            layout,
+            matcher,
+            opts,
+            &mut on_match,
+            &mut progress,
+            &mut reported,
+        ) {
+            return finish(sc, report, bytes.len(), reported, &mut progress);
+        }
+        // Let the reader produce its exact error from the first frame the
+        // fast walk did not take.
+        done = sc.frames;
+    }
     for pkt in cap.packets() {
         let pkt = match pkt {
             Ok(p) => p,
@@ -268,6 +415,9 @@ pub fn scan_capture(
                 break;
             }
         };
+        if pkt.frame <= done {
+            continue;
+        }
         sc.packet(&pkt, matcher, opts);
         for m in sc.out.drain(..) {
             on_match(m);
@@ -277,8 +427,18 @@ pub fn scan_capture(
             reported = sc.walked;
         }
     }
-    if bytes.len() > reported {
-        progress((bytes.len() - reported) as u64);
+    finish(sc, report, bytes.len(), reported, &mut progress)
+}
+
+fn finish(
+    sc: Scanner<'_>,
+    mut report: FileReport,
+    len: usize,
+    reported: usize,
+    progress: &mut impl FnMut(u64),
+) -> FileReport {
+    if len > reported {
+        progress((len - reported) as u64);
     }
     report.frames = sc.frames;
     report.decoded = sc.decoded;

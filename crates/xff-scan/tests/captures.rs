@@ -257,3 +257,38 @@ fn parallel_chunks_give_the_sequential_result() {
         assert!(!seq.is_empty());
     }
 }
+
+#[test]
+fn corrupt_record_mid_file_stops_with_the_readers_error() {
+    let (mut bytes, exp) = synth::headers_fixture(Container::Pcap);
+    // Walk the records to the 30th and give it an impossible caplen.
+    let mut pos = 24usize;
+    for _ in 0..29 {
+        let caplen = u32::from_le_bytes(bytes[pos + 8..pos + 12].try_into().unwrap()) as usize;
+        pos += 16 + caplen;
+    }
+    bytes[pos + 8..pos + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let cap = Capture::from_vec("bad.pcap", bytes).unwrap();
+    // What pcap-core's own reader says about this file:
+    let reader_err = cap
+        .packets()
+        .find_map(Result::err)
+        .expect("reader rejects it");
+    let m = Matcher::new(
+        default_headers(),
+        Some(TargetSet::parse(&[TARGET_V4.to_string(), TARGET_V6.to_string()]).unwrap()),
+    );
+    let mut got = vec![];
+    let r = scan_capture(&cap, &m, &ScanOptions::default(), |x| got.push(x), |_| {});
+    let err = r.error.expect("error reported");
+    assert_eq!(err.to_string(), reader_err.to_string());
+    assert!(err.to_string().contains("bad.pcap"));
+    assert_eq!(r.frames, 29);
+    let want: Vec<_> = exp
+        .iter()
+        .filter(|e| e.frame <= 29)
+        .map(expected_key)
+        .collect();
+    assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want);
+    assert!(!want.is_empty());
+}
