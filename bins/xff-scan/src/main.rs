@@ -156,20 +156,28 @@ impl Out {
             }
             Format::Csv => self.csv_line(&row),
             Format::Jsonl => {
-                let mut m = serde_json::Map::new();
+                // Fields in the documented column order.
+                let mut line = String::from("{");
                 for (i, (k, v)) in self.header.iter().zip(row).enumerate() {
-                    let val = if v.is_empty() && !numeric.get(i).copied().unwrap_or(false) {
-                        serde_json::Value::Null
-                    } else if numeric.get(i).copied().unwrap_or(false) {
+                    let num = numeric.get(i).copied().unwrap_or(false);
+                    let val = if num {
                         v.parse::<u64>()
                             .map(serde_json::Value::from)
                             .unwrap_or(serde_json::Value::Null)
+                    } else if v.is_empty() {
+                        serde_json::Value::Null
                     } else {
                         serde_json::Value::String(v)
                     };
-                    m.insert((*k).to_string(), val);
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(&serde_json::Value::String((*k).to_string()).to_string());
+                    line.push(':');
+                    line.push_str(&val.to_string());
                 }
-                writeln!(self.w, "{}", serde_json::Value::Object(m))
+                line.push('}');
+                writeln!(self.w, "{line}")
             }
         }
     }

@@ -295,3 +295,76 @@ fn differential_against_tshark_x_forwarded_for() {
     assert_eq!(ours.len() as u64, info.requests);
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn jsonl_fields_come_in_the_documented_order() {
+    let f = testdata().join("headers.pcap");
+    let (_, out, _) = run(&[
+        "--ip",
+        "203.0.113.77",
+        "--format",
+        "jsonl",
+        f.to_str().unwrap(),
+    ]);
+    let first = out.lines().next().unwrap();
+    let order = [
+        "file",
+        "packet",
+        "ts",
+        "src_ip",
+        "src_port",
+        "dst_ip",
+        "dst_port",
+        "header",
+        "client_ip",
+        "position",
+        "method",
+        "host",
+    ];
+    let pos: Vec<usize> = order
+        .iter()
+        .map(|k| first.find(&format!("\"{k}\":")).unwrap())
+        .collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{first}");
+}
+
+#[test]
+fn gzipped_captures_in_directories_are_found() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("rotated");
+    std::fs::create_dir(&sub).unwrap();
+    let bytes = std::fs::read(testdata().join("headers.pcap")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    std::fs::write(sub.join("headers.pcap.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(sub.join("notes.txt"), b"X-Forwarded-For: 203.0.113.77\n").unwrap();
+    let plain = run(&[
+        "--ip",
+        "203.0.113.77",
+        "--format",
+        "csv",
+        testdata().join("headers.pcap").to_str().unwrap(),
+    ])
+    .1;
+    let (code, out, err) = run(&[
+        "--ip",
+        "203.0.113.77",
+        "--format",
+        "csv",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.is_empty(),
+        "notes.txt is not a capture and is not read: {err}"
+    );
+    let strip = |s: &str| {
+        s.lines()
+            .skip(1)
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&out), strip(&plain));
+    assert!(out.contains("headers.pcap.gz"));
+}

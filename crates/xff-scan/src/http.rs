@@ -24,9 +24,12 @@ pub struct Hit {
     pub client_ip: IpAddr,
     /// Position in the header's list: 0 = leftmost = the original client.
     pub position: u32,
-    /// The request method (`GET`, `POST`, ...).
+    /// The request method (`GET`, `POST`, ...), from the request line (in an
+    /// earlier segment if the header block was split).
     pub method: Box<str>,
-    /// The request's `Host` header if it was seen by the end of this packet.
+    /// The request's `Host` header, if it is in this packet or, for a header
+    /// block split across segments, in an earlier segment of the same
+    /// request; `None` if it comes only after this packet (or not at all).
     pub host: Option<Box<str>>,
 }
 
