@@ -436,3 +436,93 @@ fn unknown_host_strict_then_accept_new() {
     t.host_key_policy = HostKeyPolicy::Strict;
     rt.block_on(async { connect(&t).await.unwrap().close().await });
 }
+
+/// Password login against real sshd needs a real account: the test creates
+/// (once) a locked-down system user `netops-probe` and gives it a fresh
+/// random password for this run.
+#[test]
+fn password_login_with_real_sshd() {
+    let Some((tmp, f)) = fleet(1) else { return };
+    let user = "netops-probe";
+    if Command::new("id")
+        .arg(user)
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        let st = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/bin/sh", user])
+            .status();
+        if !st.map(|s| s.success()).unwrap_or(false) {
+            if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("cannot create the test user {user} (useradd)");
+            }
+            eprintln!("skipping: cannot create the test user {user}");
+            return;
+        }
+    }
+    let pw: String = {
+        let mut x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        (0..20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect()
+    };
+    let mut child = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{user}:{pw}\n").as_bytes())
+            .unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    // The simulator runs as that user: let it reach and write its state.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let st = &f.probes()[0].2;
+    assert!(
+        Command::new("chown")
+            .args(["-R", user])
+            .arg(st.dir())
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let mut t = targets(&f).remove(0);
+    t.credentials.user = user.into();
+    t.credentials.key_file = None;
+    t.credentials.password = Some(Secret::new(pw.clone()));
+    let jo = JobOptions {
+        transcript_dir: Some(tmp.path().join("tr")),
+        ..JobOptions::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let res = rt.block_on(run_all(vec![t], 1, move |t| {
+        run_command(t, jo.clone(), "show version".into())
+    }));
+    assert_eq!(res[0].status, Status::Ok, "{}", res[0].message);
+    assert!(
+        res[0]
+            .data
+            .as_deref()
+            .unwrap()
+            .contains("Hostname:          probe-01")
+    );
+    let tr = std::fs::read_to_string(tmp.path().join("tr/probe-01.log")).unwrap();
+    assert!(tr.contains("show version") && !tr.contains(&pw));
+}

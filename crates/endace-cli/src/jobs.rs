@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::driver::{EndaceOs, Mode};
 use crate::error::Error;
 use crate::fleet::{Done, Progress, Status, connect_with_retry};
-use crate::session::{CliSession, Target, connect};
+use crate::session::{CliSession, Connection, Target, connect};
 
 /// Common per-host settings for jobs.
 #[derive(Debug, Clone)]
@@ -179,14 +179,14 @@ pub fn sha256_file(p: &Path) -> std::io::Result<String> {
 /// Upload `local` to `remote` over SFTP with many writes in flight; verify the
 /// size (and optionally the SHA-256 by reading it back). Returns (bytes, seconds).
 pub async fn upload(
-    s: &CliSession,
+    conn: &Connection,
     local: &Path,
     remote: &str,
     in_flight: usize,
     verify_sha: Option<&str>,
 ) -> Result<(u64, f64), Error> {
-    let t = &s.connection().target;
-    let sftp = s.connection().sftp(in_flight).await?;
+    let t = &conn.target;
+    let sftp = conn.sftp(in_flight).await?;
     let e = |m: String| Error::Sftp {
         host: t.name.clone(),
         message: m,
@@ -379,7 +379,7 @@ async fn hotfix_session(
         .map_err(|e| step(t, "read package", format!("{}: {e}", h.file.display())))?;
     let remote = format!("{}/{}", h.remote_dir.trim_end_matches('/'), h.base_name());
     let (bytes, secs) = upload(
-        s,
+        s.connection(),
         &h.file,
         &remote,
         h.in_flight,

@@ -326,10 +326,35 @@ pub fn run_shell<R: BufRead, W: Write>(
             (_, ["reload"]) => reply = "% Command requires enable mode.\n".into(),
             (_, _) => reply = format!("% Unrecognized command \"{cmd}\".\nType \"?\" for help.\n"),
         }
-        let _ = paging;
-        write!(out, "{}", reply.replace('\n', "\r\n"))?;
+        if paging && reply.lines().count() > PAGE_LINES {
+            // Like the real CLI with paging on: stop every PAGE_LINES lines
+            // until a key (a line, on a cooked TTY) arrives; `q` stops.
+            let lines: Vec<&str> = reply.lines().collect();
+            for (i, chunk) in lines.chunks(PAGE_LINES).enumerate() {
+                for l in chunk {
+                    write!(out, "{l}\r\n")?;
+                }
+                if (i + 1) * PAGE_LINES < lines.len() {
+                    write!(out, "--More--")?;
+                    out.flush()?;
+                    let mut k = String::new();
+                    if input.read_line(&mut k)? == 0 {
+                        return Ok(());
+                    }
+                    write!(out, "\r        \r")?;
+                    if k.trim() == "q" {
+                        break;
+                    }
+                }
+            }
+        } else {
+            write!(out, "{}", reply.replace('\n', "\r\n"))?;
+        }
     }
 }
+
+/// Lines per page while paging is on.
+pub const PAGE_LINES: usize = 24;
 
 fn install(state: &ProbeState, file: &str) -> std::io::Result<String> {
     if file.contains('/') && !file.starts_with("/endace/packages/") {
@@ -438,6 +463,32 @@ mod tests {
         assert!(out.contains("% Package file /endace/packages/none.pkg not found."));
         assert!(out.contains("% Unrecognized command \"foo\"."));
         assert_eq!(st.installed().len(), 1);
+    }
+
+    #[test]
+    fn paging_stops_until_turned_off() {
+        let d = tempfile::tempdir().unwrap();
+        let st = ProbeState::create(d.path(), "p2").unwrap();
+        let many: String = (0..40).map(|i| format!("hf-{i}\t{i}\tx\n")).collect();
+        std::fs::write(st.dir().join("installed"), many).unwrap();
+        // Paging on: the output stops at --More--; the next line we send is eaten as the key.
+        let out = run(&st, "show packages\nq\n");
+        assert!(out.contains("--More--"), "{out}");
+        assert!(out.contains("hf-22") && !out.contains("hf-39"), "{out}");
+        let out = run(&st, "no cli session paging enable\nshow packages\n");
+        assert!(!out.contains("--More--") && out.contains("hf-39"), "{out}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn shell_never_panics(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let d = tempfile::tempdir().unwrap();
+            let st = ProbeState::create(d.path(), "px").unwrap();
+            let mut out = Vec::new();
+            // Invalid UTF-8 is an I/O error for read_line: must be an Err, not a panic.
+            let _ = run_shell(&st, &input[..], &mut out, true);
+        }
     }
 
     #[test]
