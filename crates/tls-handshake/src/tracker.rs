@@ -724,6 +724,12 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         v
     }
 
+    /// True when some flow still waits for a hello (connections already
+    /// emitted, kept only to absorb retransmissions, do not count).
+    pub fn has_unfinished(&self) -> bool {
+        self.flows.values().any(|f| !f.done)
+    }
+
     /// Keys of connections whose handshake was emitted and which are still
     /// open (no FIN/RST/SYN or idle timeout since). A chunked reader uses
     /// them to ignore retransmitted hellos at the start of the next chunk.
