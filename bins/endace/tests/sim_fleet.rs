@@ -526,3 +526,59 @@ fn password_login_with_real_sshd() {
     let tr = std::fs::read_to_string(tmp.path().join("tr/probe-01.log")).unwrap();
     assert!(tr.contains("show version") && !tr.contains(&pw));
 }
+
+/// Entries hashed by OpenSSH's own `ssh-keygen -H` are matched.
+#[test]
+fn hashed_known_hosts_from_ssh_keygen() {
+    let Some((tmp, f)) = fleet(1) else { return };
+    let kh = tmp.path().join("hashed_known_hosts");
+    std::fs::copy(f.known_hosts_path(), &kh).unwrap();
+    let out = Command::new("ssh-keygen")
+        .arg("-H")
+        .arg("-f")
+        .arg(&kh)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&kh).unwrap();
+    assert!(
+        text.starts_with("|1|") && !text.contains("127.0.0.1"),
+        "{text}"
+    );
+    let mut t = targets(&f).remove(0);
+    t.known_hosts = KnownHosts::new(&kh);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { connect(&t).await.unwrap().close().await });
+    // Strict policy with an unrelated hashed file: refused as unknown.
+    let other = tmp.path().join("other_hashed");
+    std::fs::write(&other, text.replace("|1|", "|1|A")).unwrap();
+    t.known_hosts = KnownHosts::new(&other);
+    let e = rt.block_on(connect(&t)).unwrap_err();
+    assert!(e.to_string().contains("is not in"), "{e}");
+}
+
+#[test]
+fn help_documents_examples_and_exit_codes() {
+    let out = Command::new(ENDACE).arg("--help").output().unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        s.contains("Examples:") && s.contains("Exit codes:") && s.contains("hotfix --dry-run"),
+        "{s}"
+    );
+    let out = Command::new(ENDACE)
+        .args(["-i", "/nonexistent/inv.toml", "run", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.starts_with("endace: /nonexistent/inv.toml: cannot read"),
+        "{e}"
+    );
+    assert_eq!(e.trim_end().lines().count(), 1, "one-line error: {e}");
+}

@@ -153,8 +153,20 @@ impl SimFleet {
                 child: None,
                 down_until: None,
             };
-            write_sshd_config(&dir, &p, &opts)?;
-            start_sshd(&mut p, &opts)?;
+            // The port was free a moment ago; another process may take it
+            // before sshd binds it: then try a fresh port.
+            let mut attempt = 0;
+            loop {
+                write_sshd_config(&dir, &p, &opts)?;
+                match start_sshd(&mut p, &opts) {
+                    Ok(()) => break,
+                    Err(e) if attempt >= 4 => return Err(e),
+                    Err(_) => {
+                        attempt += 1;
+                        p.port = free_port().map_err(|e| e.to_string())?;
+                    }
+                }
+            }
             probes.push(p);
         }
         let fleet = Self {
@@ -321,7 +333,13 @@ fn start_sshd(p: &mut SimProbe, o: &FleetOptions) -> Result<(), String> {
     let end = Instant::now() + Duration::from_secs(10);
     while Instant::now() < end {
         if TcpStream::connect(("127.0.0.1", p.port)).is_ok() {
-            return Ok(());
+            // Make sure it is our sshd that answers, not a squatter on the port.
+            std::thread::sleep(Duration::from_millis(30));
+            if let Some(c) = p.child.as_mut()
+                && matches!(c.try_wait(), Ok(None))
+            {
+                return Ok(());
+            }
         }
         if let Some(c) = p.child.as_mut()
             && let Ok(Some(st)) = c.try_wait()
@@ -336,6 +354,7 @@ fn start_sshd(p: &mut SimProbe, o: &FleetOptions) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    kill(p);
     Err(format!(
         "sshd for {} did not listen on 127.0.0.1:{} within 10 s",
         p.name, p.port
