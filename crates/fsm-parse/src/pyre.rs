@@ -372,10 +372,12 @@ impl Tr<'_> {
             if s.is_empty() {
                 return Ok(None);
             }
+            // Python's limit is MAXREPEAT (2**32 - 1); the regex size limit
+            // rejects what is too big to compile.
             match s.parse::<u32>() {
-                Ok(v) if v < 1000 => Ok(Some(v)),
+                Ok(v) if v < u32::MAX => Ok(Some(v)),
                 _ => Err(format!(
-                    "repetition count {s} is too large for this engine at position {here}"
+                    "the repetition number {s} is too large at position {here}"
                 )),
             }
         };
