@@ -23,6 +23,7 @@ slow_ms=N, http_500, truncated, html_error, csrf. Change them at run time:
 
 Examples:
   bmc-sim --listen 127.0.0.1:9623 --count 3
+  bmc-sim --count 1000 --listen 127.0.0.1:0 --write-inventory /tmp/fleet.toml
   BMC_SIM_PASSWORD=secret bmc-sim --count 1000 --fault 5:wrong_password --fault all:csrf
 
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 3 usage error or cannot listen."
@@ -43,6 +44,10 @@ struct Args {
     /// Redfish entries per page.
     #[arg(long, default_value_t = 50)]
     page_size: usize,
+    /// Write an inventory for `ipmi-sel --inventory` pointing at these BMCs
+    /// (password_env = BMC_SIM_PASSWORD).
+    #[arg(long, value_name = "PATH")]
+    write_inventory: Option<std::path::PathBuf>,
     /// Fault to switch on at start: `N:name[=value]` or `all:name[=value]`.
     #[arg(long = "fault", value_name = "BMC:FAULT")]
     faults: Vec<String>,
@@ -108,6 +113,10 @@ fn run(args: Args) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if let Some(p) = &args.write_inventory {
+            let t = ipmi_sel::sim::inventory_toml(addr, cfg.count, "BMC_SIM_PASSWORD", 100);
+            std::fs::write(p, t).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
