@@ -89,11 +89,11 @@ proptest! {
 
     #[test]
     fn template_soup_never_panics_and_runs(t in template_soup(), input in "[a-z0-9 \\n\\r]{0,80}") {
-        if let Ok(t) = Template::parse(&t) {
-            if let Ok(rows) = t.run(&input) {
-                for r in rows {
-                    prop_assert_eq!(r.values().len(), t.value_names().len());
-                }
+        if let Ok(t) = Template::parse(&t)
+            && let Ok(rows) = t.run(&input)
+        {
+            for r in rows {
+                prop_assert_eq!(r.values().len(), t.value_names().len());
             }
         }
     }
