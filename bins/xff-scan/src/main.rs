@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use clap::{Parser, ValueEnum};
 use xff_scan::batch::{
-    ClientList, ConversationWriter, Conversations, discover, format_ts, scan_files,
+    ClientList, ConversationWriter, Conversations, Mode, discover, format_ts, scan_files,
 };
 use xff_scan::scan::{Match, ScanOptions};
 use xff_scan::{HeaderSpec, Matcher, TargetSet, default_headers};
@@ -31,9 +31,11 @@ Only HTTP/1.x request header blocks in TCP payloads are read: addresses in
 bodies, responses, Referer or other protocols are never reported.
 position 0 is the leftmost entry (the original client).
 
-Headers split across two TCP segments of one flow are found (bounded
-carry-over per flow); a request line itself split across segments, or
-requests starting mid-segment after a multi-segment body, are not.
+Headers split across TCP segments of one flow are found (bounded carry-over
+per flow). Only --reassemble (which decodes every packet, several times
+slower) also finds request lines cut across segments, out-of-order or
+retransmitted first segments, and pipelined requests that start in the
+middle of a segment after a body that spanned segments.
 
 --write does a second pass over the inputs and saves every packet of the
 matching connections, both directions (pcapng if the name ends in .pcapng).
@@ -71,6 +73,13 @@ struct Args {
     /// Save the complete matching conversations to this capture file.
     #[arg(long, value_name = "FILE")]
     write: Option<PathBuf>,
+
+    /// Reassemble TCP streams: also finds request lines cut across
+    /// segments, out-of-order and retransmitted segments, and requests that
+    /// start mid-segment after a multi-segment body. Decodes every packet
+    /// (slower; one thread per file).
+    #[arg(long)]
+    reassemble: bool,
 
     /// Header to search (replaces the default list); repeatable.
     #[arg(long = "header", value_name = "NAME")]
@@ -345,6 +354,11 @@ fn run(args: Args) -> Result<u8, String> {
         &files,
         &matcher,
         &opts,
+        &if args.reassemble {
+            Mode::Reassemble(Default::default())
+        } else {
+            Mode::Fast
+        },
         threads,
         |s: &mut PerFile, m| {
             if list_mode {

@@ -36,10 +36,16 @@ fn newcomer_command_on_the_testdata_directory() {
         lines[0].starts_with("file") && lines[0].contains("client_ip"),
         "{out}"
     );
-    // 9 hits in each headers fixture (v4 only) + 4 in split.pcap
-    let (_, exp) = synth::headers_fixture(Container::Pcap);
-    let v4 = exp.iter().filter(|e| e.client_ip.is_ipv4()).count();
-    assert_eq!(lines.len() - 1, 2 * v4 + 4, "{out}");
+    // every IPv4 hit the generators planted that the default scan finds
+    let (_, h) = synth::headers_fixture(Container::Pcap);
+    let (_, sp) = synth::split_fixture();
+    let (_, re) = synth::reassemble_fixture();
+    let v4 = |e: &[synth::Expected]| {
+        e.iter()
+            .filter(|e| e.client_ip.is_ipv4() && !e.reassemble_only)
+            .count()
+    };
+    assert_eq!(lines.len() - 1, 2 * v4(&h) + v4(&sp) + v4(&re), "{out}");
     assert!(out.contains("headers.pcapng"));
     assert!(err.is_empty(), "{err}");
 }
@@ -367,4 +373,30 @@ fn gzipped_captures_in_directories_are_found() {
     };
     assert_eq!(strip(&out), strip(&plain));
     assert!(out.contains("headers.pcap.gz"));
+}
+
+#[test]
+fn reassemble_flag_finds_more_on_the_reassembly_fixture() {
+    let f = testdata().join("reassemble.pcap");
+    let (_, exp) = synth::reassemble_fixture();
+    let frames = |extra: &[&str]| -> BTreeSet<u64> {
+        let mut a = vec!["--ip", "203.0.113.77", "--format", "csv"];
+        a.extend_from_slice(extra);
+        a.push(f.to_str().unwrap());
+        let (code, out, err) = run(&a);
+        assert_eq!(code, 0, "{err}");
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    let all: BTreeSet<u64> = exp.iter().map(|e| e.frame).collect();
+    let plain: BTreeSet<u64> = exp
+        .iter()
+        .filter(|e| !e.reassemble_only)
+        .map(|e| e.frame)
+        .collect();
+    assert_eq!(frames(&["--reassemble"]), all);
+    assert_eq!(frames(&[]), plain);
+    assert!(plain.len() < all.len());
 }

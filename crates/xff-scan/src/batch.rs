@@ -84,15 +84,28 @@ pub struct FileResult<S> {
     pub bytes: u64,
 }
 
+/// How each file is scanned.
+#[derive(Clone, Debug, Default)]
+pub enum Mode {
+    /// The prefiltered scan with split-header carry-over ([`crate::scan`]);
+    /// a single file is cut into chunks on all threads.
+    #[default]
+    Fast,
+    /// TCP reassembly ([`crate::reassemble`]); one thread per file.
+    Reassemble(crate::reassemble::ReassembleOptions),
+}
+
 /// Scans `files` on `threads` threads: one file per thread at a time, or,
 /// for a single file, that file cut into chunks on all threads;
 /// `fold` adds each match to the file's state. `deliver` receives the
 /// files in the order given, each as soon as it and all before it are done.
 /// `progress` is called from the workers with bytes walked.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_files<S, F, P>(
     files: &[PathBuf],
     matcher: &Matcher,
     opts: &ScanOptions,
+    mode: &Mode,
     threads: usize,
     fold: F,
     progress: P,
@@ -104,8 +117,8 @@ pub fn scan_files<S, F, P>(
 {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, FileResult<S>)>();
-    if files.len() == 1 && threads > 1 {
-        let r = scan_one(&files[0], matcher, opts, threads, &fold, &progress);
+    if files.len() == 1 && threads > 1 && matches!(mode, Mode::Fast) {
+        let r = scan_one(&files[0], matcher, opts, mode, threads, &fold, &progress);
         deliver(r);
         return;
     }
@@ -117,7 +130,7 @@ pub fn scan_files<S, F, P>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    let r = scan_one(path, matcher, opts, 1, fold, progress);
+                    let r = scan_one(path, matcher, opts, mode, 1, fold, progress);
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -141,6 +154,7 @@ fn scan_one<S: Default>(
     path: &Path,
     matcher: &Matcher,
     opts: &ScanOptions,
+    mode: &Mode,
     threads: usize,
     fold: &(impl Fn(&mut S, Match) + Sync),
     progress: &(impl Fn(u64) + Sync),
@@ -159,7 +173,15 @@ fn scan_one<S: Default>(
         }
     };
     let bytes = cap.bytes().len() as u64;
-    let report = if threads > 1 {
+    let report = if let Mode::Reassemble(ro) = mode {
+        crate::reassemble::scan_capture_reassembled(
+            &cap,
+            matcher,
+            ro,
+            |m| fold(&mut state, m),
+            progress,
+        )
+    } else if threads > 1 {
         scan_capture_parallel(
             &cap,
             matcher,

@@ -61,6 +61,7 @@ pub struct Matcher {
     targets: Option<TargetSet>,
 }
 
+#[derive(Debug)]
 struct Req {
     method: Box<str>,
     host: Option<Box<str>>,
@@ -331,6 +332,250 @@ fn request_line(s: &[u8]) -> Option<(&str, usize)> {
     // method is ASCII (checked above)
     let method = std::str::from_utf8(method).ok()?;
     Some((method, nl + 1))
+}
+
+/// Bytes of one unfinished line held between segments by a
+/// [`RequestStream`]; a longer line makes the stream resynchronise.
+pub const MAX_STREAM_HOLD: usize = 16 * 1024;
+
+#[derive(Debug)]
+enum Phase {
+    /// Not (or no longer) in step with the request stream: wait for a
+    /// segment that starts with a request line.
+    Resync,
+    /// Expecting a request line.
+    Line,
+    Headers(Req),
+    Body(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkEnd,
+    Trailers,
+}
+
+/// Incremental parser of the client-to-server byte stream of one TCP
+/// connection, fed in sequence order (used by `--reassemble`).
+///
+/// Unlike [`Matcher::scan_payload`], it follows the stream across any
+/// number of segments: request lines and header lines cut anywhere,
+/// `Content-Length` and chunked bodies spanning segments, and pipelined
+/// requests that start in the middle of a segment. It holds at most
+/// [`MAX_STREAM_HOLD`] bytes.
+#[derive(Debug)]
+pub struct RequestStream {
+    buf: Vec<u8>,
+    phase: Phase,
+}
+
+impl RequestStream {
+    /// A stream seen from its first byte (after the SYN).
+    pub fn from_start() -> RequestStream {
+        RequestStream {
+            buf: Vec::new(),
+            phase: Phase::Line,
+        }
+    }
+
+    /// A stream joined in the middle (no SYN seen, or after lost bytes):
+    /// it waits for a segment that begins with a request line.
+    pub fn mid_stream() -> RequestStream {
+        RequestStream {
+            buf: Vec::new(),
+            phase: Phase::Resync,
+        }
+    }
+
+    /// Whether the stream is waiting to resynchronise (nothing buffered,
+    /// sequence order does not matter until a request line starts a
+    /// segment).
+    pub fn is_resyncing(&self) -> bool {
+        matches!(self.phase, Phase::Resync)
+    }
+
+    /// Forgets the current state after lost bytes.
+    pub fn lose_sync(&mut self) {
+        self.buf.clear();
+        self.phase = Phase::Resync;
+    }
+
+    /// Feeds the next bytes of the stream. `segment_start` says the bytes
+    /// begin a TCP segment (a resynchronising stream only restarts there).
+    /// Hits for header lines completed by these bytes go to `out`.
+    pub fn feed(&mut self, m: &Matcher, data: &[u8], segment_start: bool, out: &mut Vec<Hit>) {
+        if let Phase::Resync = self.phase {
+            if !(segment_start && looks_like_request_start(data)) {
+                return;
+            }
+            self.phase = Phase::Line;
+            self.buf.clear();
+        }
+        let mut owned = std::mem::take(&mut self.buf);
+        let input: &[u8] = if owned.is_empty() {
+            data
+        } else {
+            owned.extend_from_slice(data);
+            &owned
+        };
+        let first_hit = out.len();
+        let pos = self.run(m, input, out, first_hit);
+        let rest = &input[pos.min(input.len())..];
+        if let Phase::Headers(req) = &self.phase {
+            for h in &mut out[first_hit..] {
+                if h.host.is_none() {
+                    h.host.clone_from(&req.host);
+                }
+            }
+        }
+        if matches!(self.phase, Phase::Resync) || rest.is_empty() {
+            self.buf = Vec::new();
+        } else if rest.len() > MAX_STREAM_HOLD {
+            self.lose_sync();
+        } else {
+            self.buf = rest.to_vec();
+        }
+    }
+
+    /// Parses as far as the input allows; returns the bytes consumed.
+    fn run(&mut self, m: &Matcher, input: &[u8], out: &mut Vec<Hit>, first_hit: usize) -> usize {
+        let mut pos = 0usize;
+        loop {
+            let rest = &input[pos..];
+            match &mut self.phase {
+                Phase::Resync => return pos,
+                Phase::Line => {
+                    let Some(nl) = memchr::memchr(b'\n', rest) else {
+                        if !looks_like_request_start(rest) && !rest.is_empty() {
+                            self.phase = Phase::Resync;
+                        }
+                        return pos;
+                    };
+                    if strip_cr(&rest[..nl]).is_empty() {
+                        pos += nl + 1; // stray CRLF between requests (RFC 9112 2.2)
+                        continue;
+                    }
+                    match request_line(rest) {
+                        Some((method, len)) => {
+                            pos += len;
+                            self.phase = Phase::Headers(Req {
+                                method: method.into(),
+                                host: None,
+                                content_length: None,
+                                chunked: false,
+                                first_hit: out.len(),
+                            });
+                        }
+                        None => {
+                            self.phase = Phase::Resync;
+                            return pos;
+                        }
+                    }
+                }
+                Phase::Headers(req) => {
+                    let Some(nl) = memchr::memchr(b'\n', rest) else {
+                        return pos;
+                    };
+                    let line = strip_cr(&rest[..nl]);
+                    if line.is_empty() {
+                        pos += nl + 1;
+                        let start = req.first_hit.max(first_hit);
+                        for h in &mut out[start..] {
+                            if h.host.is_none() {
+                                h.host.clone_from(&req.host);
+                            }
+                        }
+                        self.phase = if req.chunked {
+                            Phase::ChunkSize
+                        } else {
+                            match req.content_length {
+                                Some(n) if n > 0 => Phase::Body(n as u64),
+                                _ => Phase::Line,
+                            }
+                        };
+                        continue;
+                    }
+                    // obsolete folding, as far as this input shows it
+                    let mut end = nl + 1;
+                    let mut folded = false;
+                    while end < rest.len() && matches!(rest[end], b' ' | b'\t') {
+                        match memchr::memchr(b'\n', &rest[end..]) {
+                            Some(n) => {
+                                end += n + 1;
+                                folded = true;
+                            }
+                            None => return pos,
+                        }
+                    }
+                    if folded {
+                        let mut joined = Vec::with_capacity(end);
+                        for (i, piece) in rest[..end].split(|&b| b == b'\n').enumerate() {
+                            if i > 0 {
+                                joined.push(b' ');
+                            }
+                            joined.extend_from_slice(strip_cr(piece));
+                        }
+                        m.field(trim_end_ws(&joined), req, out);
+                    } else {
+                        m.field(line, req, out);
+                    }
+                    pos += end;
+                }
+                Phase::Body(n) | Phase::ChunkData(n) => {
+                    let take = (*n).min(rest.len() as u64);
+                    pos += take as usize;
+                    *n -= take;
+                    if *n > 0 {
+                        return pos;
+                    }
+                    self.phase = match self.phase {
+                        Phase::Body(_) => Phase::Line,
+                        _ => Phase::ChunkEnd,
+                    };
+                }
+                Phase::ChunkSize | Phase::ChunkEnd | Phase::Trailers => {
+                    let Some(nl) = memchr::memchr(b'\n', rest) else {
+                        return pos;
+                    };
+                    let line = strip_cr(&rest[..nl]);
+                    pos += nl + 1;
+                    self.phase = match self.phase {
+                        Phase::ChunkEnd if line.is_empty() => Phase::ChunkSize,
+                        Phase::ChunkSize => {
+                            let hex = line.split(|&b| b == b';').next().unwrap_or(b"");
+                            match parse_hex(trim_ws(hex)) {
+                                Some(0) => Phase::Trailers,
+                                Some(n) => Phase::ChunkData(n),
+                                None => Phase::Resync,
+                            }
+                        }
+                        Phase::Trailers if line.is_empty() => Phase::Line,
+                        Phase::Trailers => Phase::Trailers,
+                        _ => Phase::Resync,
+                    };
+                }
+            }
+        }
+    }
+}
+
+fn parse_hex(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 15 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in s {
+        v = v * 16 + u64::from((b as char).to_digit(16)?);
+    }
+    Some(v)
+}
+
+/// Whether `s` could be the start of a request line (a method token and a
+/// space, or a prefix of one).
+fn looks_like_request_start(s: &[u8]) -> bool {
+    let tok = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    match s.iter().position(|&b| b == b' ') {
+        Some(sp) => sp > 0 && sp <= 32 && s[..sp].iter().all(|&b| tok(b)),
+        None => !s.is_empty() && s.len() <= 32 && s.iter().all(|&b| tok(b)),
+    }
 }
 
 #[cfg(test)]

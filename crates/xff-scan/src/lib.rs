@@ -24,10 +24,13 @@
 pub mod batch;
 mod headers;
 mod http;
+pub mod reassemble;
 pub mod scan;
 pub mod synth;
 mod target;
 
 pub use headers::{HeaderSpec, Syntax, default_headers, for_each_address, parse_node};
-pub use http::{Carry, Hit, MAX_CARRY_LINE, Matcher, REQUEST_LINE_NEEDLE};
+pub use http::{
+    Carry, Hit, MAX_CARRY_LINE, MAX_STREAM_HOLD, Matcher, REQUEST_LINE_NEEDLE, RequestStream,
+};
 pub use target::{Target, TargetError, TargetSet};

@@ -315,6 +315,8 @@ pub struct Expected {
     /// Whether the header line is split over two segments (tshark and the
     /// single-segment differential test skip these).
     pub split: bool,
+    /// Found only with `--reassemble` (not by the default scan).
+    pub reassemble_only: bool,
 }
 
 /// A TCP conversation being written: handshake, data both ways, close.
@@ -382,6 +384,26 @@ impl Conv {
             payload,
         );
         self.cseq = self.cseq.wrapping_add(payload.len() as u32);
+        w.frame(&f)
+    }
+
+    /// Sends `payload` at `cseq + offset` without moving `cseq` (for
+    /// out-of-order segments).
+    fn send_at<W: Write>(
+        &mut self,
+        w: &mut CaptureWriter<W>,
+        offset: u32,
+        payload: &[u8],
+    ) -> io::Result<u64> {
+        let f = tcp_frame(
+            &self.vlans,
+            self.client,
+            self.server,
+            self.cseq.wrapping_add(offset),
+            self.sseq,
+            flags::PSH | flags::ACK,
+            payload,
+        );
         w.frame(&f)
     }
 
@@ -583,6 +605,7 @@ pub fn headers_fixture(container: Container) -> (Vec<u8>, Vec<Expected>) {
                 method,
                 host: *host,
                 split: false,
+                reassemble_only: false,
             });
         }
     }
@@ -653,9 +676,200 @@ pub fn split_fixture() -> (Vec<u8>, Vec<Expected>) {
             method: "GET",
             host: Some("split.example"),
             split: cut < line_end && cut > req.find("X-Forwarded-For").expect("literal"),
+            reassemble_only: false,
         });
     }
     noise.close(&mut w).expect("in-memory write");
+    (w.finish().expect("in-memory write"), exp)
+}
+
+/// The reassembly fixture (`testdata/xff/reassemble.pcap`): cases that
+/// need `--reassemble` (request line cut across segments, segments out of
+/// order, a pipelined request after a body spanning segments, after a
+/// chunked body) and two that the default scan also finds (a header block
+/// over three segments, a connection captured mid-stream without its SYN).
+/// Other flows' packets are interleaved.
+pub fn reassemble_fixture() -> (Vec<u8>, Vec<Expected>) {
+    let mut w = CaptureWriter::new(Vec::new(), Container::Pcap).expect("in-memory write");
+    let mut exp = Vec::new();
+    let t4 = IpAddr::V4(TARGET_V4);
+    let lb = v4(10, 0, 0, 2);
+    let web = v4(10, 0, 1, 80);
+    let mut rng = Rng::new(9);
+    let mut noise = Conv::new(&[], (v4(10, 0, 0, 9), 45001), (web, 443), 77);
+    noise.open(&mut w).expect("in-memory write");
+    let mut junk = |w: &mut CaptureWriter<Vec<u8>>, noise: &mut Conv| {
+        let mut j = vec![0u8; 200 + rng.below(600) as usize];
+        rng.fill(&mut j);
+        noise.send(w, &j).expect("in-memory write");
+    };
+    #[allow(clippy::too_many_arguments)]
+    fn expect(
+        frame: u64,
+        port: u16,
+        header: &'static str,
+        client_ip: IpAddr,
+        position: u32,
+        method: &'static str,
+        host: Option<&'static str>,
+        reassemble_only: bool,
+    ) -> Expected {
+        Expected {
+            frame,
+            src: (v4(10, 0, 0, 2), port),
+            dst: (v4(10, 0, 1, 80), 80),
+            header,
+            client_ip,
+            position,
+            method,
+            host,
+            split: true,
+            reassemble_only,
+        }
+    }
+
+    // A: the request line itself is cut.
+    let mut c = Conv::new(&[], (lb, 42001), (web, 80), 100);
+    c.open(&mut w).expect("in-memory write");
+    c.send(&mut w, b"GET /long/path/").expect("in-memory write");
+    junk(&mut w, &mut noise);
+    let f = c
+        .send(
+            &mut w,
+            b"x HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 203.0.113.77\r\n\r\n",
+        )
+        .expect("in-memory write");
+    exp.push(expect(
+        f,
+        42001,
+        "X-Forwarded-For",
+        t4,
+        0,
+        "GET",
+        Some("a.example"),
+        true,
+    ));
+    c.close(&mut w).expect("in-memory write");
+
+    // B: the second segment arrives before the first.
+    let req = b"GET /ooo HTTP/1.1\r\nHost: b.example\r\nX-Forwarded-For: 198.51.100.1, 203.0.113.77\r\nAccept: */*\r\n\r\n";
+    let cut = 60;
+    let mut c = Conv::new(&[], (lb, 42002), (web, 80), 200);
+    c.open(&mut w).expect("in-memory write");
+    let f2 = c
+        .send_at(&mut w, cut as u32, &req[cut..])
+        .expect("in-memory write");
+    junk(&mut w, &mut noise);
+    c.send(&mut w, &req[..cut]).expect("in-memory write");
+    c.cseq = c.cseq.wrapping_add((req.len() - cut) as u32);
+    exp.push(expect(
+        f2,
+        42002,
+        "X-Forwarded-For",
+        t4,
+        1,
+        "GET",
+        Some("b.example"),
+        true,
+    ));
+    c.close(&mut w).expect("in-memory write");
+
+    // D: a pipelined request after a body spanning three segments, whose
+    // bytes include a decoy header line.
+    let mut c = Conv::new(&[], (lb, 42003), (web, 80), 300);
+    c.open(&mut w).expect("in-memory write");
+    let mut s1 =
+        b"POST /upload HTTP/1.1\r\nHost: d.example\r\nContent-Length: 3000\r\n\r\n".to_vec();
+    s1.extend(std::iter::repeat_n(b'a', 1400));
+    c.send(&mut w, &s1).expect("in-memory write");
+    let mut s2 = b"\r\nX-Forwarded-For: 203.0.113.77\r\n".to_vec();
+    s2.resize(1400, b'b');
+    c.send(&mut w, &s2).expect("in-memory write");
+    junk(&mut w, &mut noise);
+    let mut s3 = vec![b'c'; 200];
+    s3.extend_from_slice(
+        b"GET /next HTTP/1.1\r\nX-Real-IP: 203.0.113.77\r\nHost: d.example\r\n\r\n",
+    );
+    let f = c.send(&mut w, &s3).expect("in-memory write");
+    exp.push(expect(
+        f,
+        42003,
+        "X-Real-IP",
+        t4,
+        0,
+        "GET",
+        Some("d.example"),
+        true,
+    ));
+    c.close(&mut w).expect("in-memory write");
+
+    // E: a pipelined request after a chunked body.
+    let mut c = Conv::new(&[], (lb, 42004), (web, 80), 400);
+    c.open(&mut w).expect("in-memory write");
+    c.send(
+        &mut w,
+        b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nHost: e.example\r\n\r\n5\r\nhello\r\n",
+    )
+    .expect("in-memory write");
+    let f = c
+        .send(
+            &mut w,
+            b"1a\r\nX-Forwarded-For: 203.0.113\r\n0\r\n\r\nGET /after HTTP/1.1\r\nForwarded: for=203.0.113.77\r\n\r\n",
+        )
+        .expect("in-memory write");
+    exp.push(expect(f, 42004, "Forwarded", t4, 0, "GET", None, true));
+    c.close(&mut w).expect("in-memory write");
+
+    // F: a header block over three segments (the default scan chains its
+    // carry-over).
+    let mut c = Conv::new(&[], (lb, 42005), (web, 80), 500);
+    c.open(&mut w).expect("in-memory write");
+    c.send(&mut w, b"GET /three HTTP/1.1\r\nHost: f.example\r\nX-Forw")
+        .expect("in-memory write");
+    junk(&mut w, &mut noise);
+    c.send(&mut w, b"arded-For: 10.9.8.7,")
+        .expect("in-memory write");
+    junk(&mut w, &mut noise);
+    let f = c
+        .send(&mut w, b" 203.0.113.77\r\n\r\n")
+        .expect("in-memory write");
+    exp.push(expect(
+        f,
+        42005,
+        "X-Forwarded-For",
+        t4,
+        1,
+        "GET",
+        Some("f.example"),
+        false,
+    ));
+    c.close(&mut w).expect("in-memory write");
+
+    // G: captured mid-connection: no SYN, a body continuation first.
+    let mut c = Conv::new(&[], (lb, 42006), (web, 80), 600);
+    let mut body = vec![0u8; 700];
+    rng.fill(&mut body);
+    c.send(&mut w, &body).expect("in-memory write");
+    let f = c
+        .send(
+            &mut w,
+            b"GET /resync HTTP/1.1\r\nx-forwarded-for: 203.0.113.77\r\n\r\n",
+        )
+        .expect("in-memory write");
+    exp.push(expect(
+        f,
+        42006,
+        "X-Forwarded-For",
+        t4,
+        0,
+        "GET",
+        None,
+        false,
+    ));
+    c.close(&mut w).expect("in-memory write");
+
+    noise.close(&mut w).expect("in-memory write");
+    exp.sort_by_key(|e| e.frame);
     (w.finish().expect("in-memory write"), exp)
 }
 

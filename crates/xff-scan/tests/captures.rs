@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use pcap_core::Capture;
 use xff_scan::batch::Conversations;
+use xff_scan::reassemble::{ReassembleOptions, scan_capture_reassembled};
 use xff_scan::scan::{Match, ScanOptions, scan_capture, scan_capture_parallel};
 use xff_scan::synth::{self, Container, Expected, TARGET_V4, TARGET_V6};
 use xff_scan::{Matcher, TargetSet, default_headers};
@@ -30,7 +31,7 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>, Vec<Expected>)> {
 fn committed_fixtures_match_the_generator() {
     let dir = testdata();
     let update = std::env::var_os("UPDATE_TESTDATA").is_some_and(|v| v == "1");
-    for (name, bytes, _) in fixtures() {
+    for (name, bytes, _) in fixtures().into_iter().chain([reassemble_fixture()]) {
         let path = dir.join(name);
         if update {
             std::fs::create_dir_all(&dir).unwrap();
@@ -291,4 +292,86 @@ fn corrupt_record_mid_file_stops_with_the_readers_error() {
         .collect();
     assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want);
     assert!(!want.is_empty());
+}
+
+fn scan_reassembled(bytes: Vec<u8>, name: &str) -> Vec<Match> {
+    let cap = Capture::from_vec(name, bytes).unwrap();
+    let m = Matcher::new(
+        default_headers(),
+        Some(TargetSet::parse(&[TARGET_V4.to_string(), TARGET_V6.to_string()]).unwrap()),
+    );
+    let mut out = vec![];
+    let r = scan_capture_reassembled(
+        &cap,
+        &m,
+        &ReassembleOptions::default(),
+        |x| out.push(x),
+        |_| {},
+    );
+    assert!(r.error.is_none(), "{:?}", r.error);
+    out
+}
+
+#[test]
+fn reassembly_finds_what_needs_it_and_the_default_scan_what_it_documents() {
+    let (name, bytes, exp) = reassemble_fixture();
+    let got: Vec<_> = scan_reassembled(bytes.clone(), name)
+        .iter()
+        .map(key)
+        .collect();
+    let want: Vec<_> = exp.iter().map(expected_key).collect();
+    assert_eq!(got, want);
+    assert!(exp.iter().filter(|e| e.reassemble_only).count() >= 4);
+    let t4 = TARGET_V4.to_string();
+    let fast: Vec<_> = scan(bytes, name, Some(&[&t4])).iter().map(key).collect();
+    let want_fast: Vec<_> = exp
+        .iter()
+        .filter(|e| !e.reassemble_only)
+        .map(expected_key)
+        .collect();
+    assert_eq!(fast, want_fast);
+}
+
+#[test]
+fn reassembly_agrees_on_the_other_fixtures() {
+    for (name, bytes, exp) in fixtures() {
+        let got: Vec<_> = scan_reassembled(bytes, name).iter().map(key).collect();
+        let want: Vec<_> = exp.iter().map(expected_key).collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn retransmissions_count_once_when_reassembling() {
+    use xff_scan::synth::{CaptureWriter, flags, tcp_frame};
+    let c: (IpAddr, u16) = ("10.0.0.2".parse().unwrap(), 40000);
+    let s: (IpAddr, u16) = ("10.0.1.80".parse().unwrap(), 80);
+    let req = b"GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.77\r\n\r\n";
+    let mut w = CaptureWriter::new(Vec::new(), Container::Pcap).unwrap();
+    w.frame(&tcp_frame(&[], c, s, 10, 0, flags::SYN, &[]))
+        .unwrap();
+    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
+        .unwrap();
+    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
+        .unwrap();
+    // a retransmission that also carries new bytes: only those are read
+    let mut more = req.to_vec();
+    more.extend_from_slice(b"GET /2 HTTP/1.1\r\nX-Real-IP: 203.0.113.77\r\n\r\n");
+    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, &more))
+        .unwrap();
+    let bytes = w.finish().unwrap();
+    let got = scan_reassembled(bytes.clone(), "rtx.pcap");
+    let frames: Vec<(u64, usize)> = got.iter().map(|m| (m.frame, m.hit.header)).collect();
+    assert_eq!(frames, vec![(2, 0), (4, 2)]);
+    // The default scan reports every packet that carries the header.
+    let fast = scan(bytes, "rtx.pcap", Some(&["203.0.113.77"]));
+    assert_eq!(
+        fast.iter().map(|m| m.frame).collect::<Vec<_>>(),
+        vec![2, 3, 4, 4]
+    );
+}
+
+fn reassemble_fixture() -> (&'static str, Vec<u8>, Vec<Expected>) {
+    let (d, ed) = synth::reassemble_fixture();
+    ("reassemble.pcap", d, ed)
 }

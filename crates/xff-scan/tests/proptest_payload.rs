@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
-use xff_scan::{Matcher, TargetSet, default_headers};
+use xff_scan::{Matcher, RequestStream, TargetSet, default_headers};
 
 /// Randomises the ASCII case of every letter.
 fn recase(name: &str, mask: u64) -> String {
@@ -245,6 +245,80 @@ proptest! {
         prop_assert!(part.len() <= full.len());
         for (a, b) in part.iter().zip(&full) {
             prop_assert_eq!(a.client_ip, b.client_ip);
+        }
+    }
+}
+
+/// A client-to-server stream of pipelined requests with bodies of every
+/// framing; returns it and the client addresses in order.
+fn pipeline(seed: u32, n: usize) -> (Vec<u8>, Vec<IpAddr>) {
+    let mut s = Vec::new();
+    let mut ips = Vec::new();
+    for i in 0..n {
+        let ip = other_ip(seed.wrapping_add(i as u32), i % 3 == 0);
+        ips.push(ip);
+        let kind = (seed as usize + i) % 3;
+        s.extend_from_slice(
+            format!(
+                "POST /r{i} HTTP/1.1\r\nX-Forwarded-For: {}\r\n",
+                node(ip, i as u8, false)
+            )
+            .as_bytes(),
+        );
+        let decoy =
+            format!("X-Real-IP: {TARGET_V4}\r\n\r\nGET / HTTP/1.1\r\nX-Real-IP: {TARGET_V4}\r\n");
+        match kind {
+            0 => s.extend_from_slice(format!("Content-Length: {}\r\n\r\n{decoy}", decoy.len()).as_bytes()),
+            1 => s.extend_from_slice(
+                format!("Transfer-Encoding: chunked\r\n\r\n{:x};ext=1\r\n{decoy}\r\n3\r\nabc\r\n0\r\nTrailer: x\r\n\r\n", decoy.len())
+                    .as_bytes(),
+            ),
+            _ => s.extend_from_slice(b"\r\n"),
+        }
+    }
+    (s, ips)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn request_stream_cut_anywhere_gives_the_same_hits(
+        seed in any::<u32>(),
+        n in 1usize..6,
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let (stream, ips) = pipeline(seed, n);
+        let m = Matcher::new(default_headers(), None);
+        let mut whole = vec![];
+        RequestStream::from_start().feed(&m, &stream, true, &mut whole);
+        let got: Vec<IpAddr> = whole.iter().map(|h| h.client_ip).collect();
+        prop_assert_eq!(&got, &ips);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (stream.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut pieces = vec![];
+        let mut st = RequestStream::from_start();
+        let mut prev = 0;
+        for c in cuts.into_iter().chain([stream.len()]) {
+            st.feed(&m, &stream[prev..c], true, &mut pieces);
+            prev = c;
+        }
+        let got: Vec<IpAddr> = pieces.iter().map(|h| h.client_ip).collect();
+        prop_assert_eq!(got, ips);
+    }
+
+    #[test]
+    fn request_stream_garbage_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..8)) {
+        let m = Matcher::new(default_headers(), None);
+        let mut st = RequestStream::from_start();
+        let mut out = vec![];
+        st.feed(&m, b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", true, &mut out);
+        for c in &chunks {
+            st.feed(&m, c, true, &mut out);
+        }
+        let mut st = RequestStream::mid_stream();
+        for c in &chunks {
+            st.feed(&m, c, false, &mut out);
         }
     }
 }
