@@ -4,7 +4,7 @@
 //! # How the scan is fast
 //!
 //! Every HTTP/1.x request line contains the case-sensitive literal
-//! `" HTTP/1."` ([`REQUEST_LINE_NEEDLE`](crate::REQUEST_LINE_NEEDLE)). The
+//! `" HTTP/1."` ([`REQUEST_LINE_NEEDLE`]). The
 //! scan runs `memchr::memmem` for it over the raw capture bytes in blocks of
 //! [`BLOCK`] bytes, ahead of the record walk, so that the walk (which only
 //! reads the record headers) then touches memory that is already in cache.
@@ -16,7 +16,7 @@
 //! # Split headers
 //!
 //! A request whose header block does not end in its first segment leaves a
-//! bounded [`Carry`](crate::Carry) for its flow (the method, the `Host` so
+//! bounded [`Carry`] for its flow (the method, the `Host` so
 //! far and the unfinished line, at most
 //! [`MAX_CARRY_LINE`](crate::MAX_CARRY_LINE) bytes). While any flow has a
 //! carry pending, every packet is decoded to find the next in-sequence
