@@ -27,10 +27,21 @@
 //! when more than [`ScanOptions::max_carry_flows`] flows are pending (the
 //! oldest goes). Dropped carries are counted in [`FileReport::carry_dropped`].
 //!
-//! What this does not find (it would need full TCP stream reassembly, which
-//! this crate does not do): a request line itself cut across segments;
-//! requests that start in the middle of a segment after a body that spanned
-//! segments; out-of-order or retransmitted first segments.
+//! What this does not find; [`crate::reassemble`] (`--reassemble`) does, at
+//! the cost of decoding every packet: a request line itself cut across
+//! segments; requests that start in the middle of a segment after a body
+//! that spanned segments; segments captured out of order. A retransmitted
+//! request is reported once per packet that carries it.
+//!
+//! # Why not search for the header names directly
+//!
+//! Header names are case-insensitive, so a literal search for them would
+//! need a case-insensitive multi-pattern search on the hot path, and a hit
+//! would still have to be checked to be inside a request header block. The
+//! request line's `" HTTP/1."` is case-sensitive, single, and marks exactly
+//! the packets whose payload must be parsed; behind a load balancer almost
+//! every request carries `X-Forwarded-For` anyway, so searching for the
+//! names would not decode fewer packets.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
