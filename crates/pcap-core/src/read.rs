@@ -605,7 +605,8 @@ impl<'a> Iterator for Packets<'a> {
                 // A damaged gzip stream ends the data early: report it once
                 // the packets decompressed before the damage were read.
                 let (offset, reason) = self.deferred?;
-                if self.end < self.data.len() {
+                if self.pos < self.data.len() {
+                    // stopped at a chunk boundary, not at the end of the data
                     return None;
                 }
                 Some(Err(Error::Gzip {

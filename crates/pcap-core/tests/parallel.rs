@@ -262,3 +262,19 @@ proptest! {
         check(&cap, threads, chunk);
     }
 }
+
+#[test]
+fn damaged_gzip_gives_the_same_packets_and_error_in_parallel() {
+    use std::io::Write;
+    let mut v = Vec::new();
+    synth::write_mixed_pcap(&mut v, 100_000, 4).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&v).unwrap();
+    let mut gz = gz.finish().unwrap();
+    gz.truncate(gz.len() * 2 / 3);
+    let cap = Capture::from_vec("cut.pcap.gz", gz).unwrap();
+    assert!(sequential(&cap).1.is_some(), "the damage is reported");
+    for chunk in [500, 5000, 40_000] {
+        check(&cap, 2, chunk);
+    }
+}
