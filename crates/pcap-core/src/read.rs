@@ -83,6 +83,8 @@ pub(crate) struct NgWalk {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Iface {
     pub(crate) linktype: LinkType,
+    /// Snapshot length (0 = none); bounds Simple Packet Blocks.
+    pub(crate) snaplen: u32,
     pub(crate) res: TsRes,
     pub(crate) offset_ns: i64,
 }
@@ -390,8 +392,16 @@ impl<'a> Packets<'a> {
                             "simple packet block, but the section describes no interface".into(),
                         ));
                     };
+                    // An SPB has no captured length: the packet is its
+                    // original length cut to the snapshot length, and it
+                    // must fit in the block (the rest is padding).
                     let origlen = endian.u32(body, SPB_ORIGLEN);
-                    let caplen = (origlen as usize).min(body.len() - SPB_DATA);
+                    let snap = if iface.snaplen == 0 {
+                        u32::MAX
+                    } else {
+                        iface.snaplen
+                    };
+                    let caplen = (origlen.min(snap) as usize).min(body.len() - SPB_DATA);
                     self.pos = pos + blen;
                     self.frame += 1;
                     return Step::Packet(Packet {
@@ -463,8 +473,10 @@ impl<'a> Packets<'a> {
                         )));
                     }
                     let linktype = LinkType(u32::from(endian.u16(body, IDB_LINKTYPE)));
+                    let snaplen = endian.u32(body, IDB_SNAPLEN);
                     let mut iface = Iface {
                         linktype,
+                        snaplen,
                         res: TsRes::Dec { mul: 1000, div: 1 },
                         offset_ns: 0,
                     };

@@ -322,3 +322,19 @@ fn erf_extension_headers_past_the_record_are_corrupt() {
     assert!(e.to_string().contains("extension headers run past"), "{e}");
     assert_eq!((e.frame(), e.offset()), (Some(9), Some(8 * 32)));
 }
+
+#[test]
+fn pcapng_simple_packet_is_cut_to_the_interface_snaplen() {
+    let b = ng_with(|w| {
+        w.add_interface(LinkType::RAW, 6, TsResolution::Decimal(6))
+            .unwrap();
+        // original packet of 10 bytes, 6 captured, block padded to 8
+        w.write_simple_packet(10, &[1, 2, 3, 4, 5, 6]).unwrap();
+    });
+    let cap = Capture::from_vec("spb.pcapng", b).unwrap();
+    let p = cap.packets().next().unwrap().unwrap();
+    assert_eq!(
+        (p.caplen, p.origlen, p.data),
+        (6, 10, &[1, 2, 3, 4, 5, 6][..])
+    );
+}
