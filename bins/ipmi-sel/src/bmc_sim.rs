@@ -24,6 +24,7 @@ slow_ms=N, http_500, truncated, html_error, csrf. Change them at run time:
 Examples:
   bmc-sim --listen 127.0.0.1:9623 --count 3
   bmc-sim --count 1000 --listen 127.0.0.1:0 --write-inventory /tmp/fleet.toml
+  bmc-sim --tls-cert-out /tmp/bmc.pem     # HTTPS; then ipmi-sel fetch --pinned-cert /tmp/bmc.pem ...
   BMC_SIM_PASSWORD=secret bmc-sim --count 1000 --fault 5:wrong_password --fault all:csrf
 
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 3 usage error or cannot listen."
@@ -48,6 +49,10 @@ struct Args {
     /// (password_env = BMC_SIM_PASSWORD).
     #[arg(long, value_name = "PATH")]
     write_inventory: Option<std::path::PathBuf>,
+    /// Serve HTTPS with a fresh self-signed certificate, written (PEM) to
+    /// this path so that clients can pin it.
+    #[arg(long, value_name = "PEM")]
+    tls_cert_out: Option<std::path::PathBuf>,
     /// Fault to switch on at start: `N:name[=value]` or `all:name[=value]`.
     #[arg(long = "fault", value_name = "BMC:FAULT")]
     faults: Vec<String>,
@@ -113,15 +118,38 @@ fn run(args: Args) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let tls = match &args.tls_cert_out {
+            Some(p) => {
+                let id = ipmi_sel::sim::TlsIdentity::self_signed(&[
+                    "localhost",
+                    "127.0.0.1",
+                    "bmc-sim.invalid",
+                ])?;
+                std::fs::write(p, &id.cert_pem).map_err(|e| format!("{}: {e}", p.display()))?;
+                Some(id)
+            }
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         if let Some(p) = &args.write_inventory {
-            let t = ipmi_sel::sim::inventory_toml(addr, cfg.count, "BMC_SIM_PASSWORD", 100);
+            let mut t = ipmi_sel::sim::inventory_toml(addr, cfg.count, "BMC_SIM_PASSWORD", 100);
+            if let Some(pem) = &args.tls_cert_out {
+                let abs = std::fs::canonicalize(pem).unwrap_or_else(|_| pem.clone());
+                t = t.replace("url = \"http://", "url = \"https://").replace(
+                    "user = \"ADMIN\"\n",
+                    &format!(
+                        "user = \"ADMIN\"\npinned_cert = {:?}\n",
+                        abs.display().to_string()
+                    ),
+                );
+            }
             std::fs::write(p, t).map_err(|e| format!("{}: {e}", p.display()))?;
         }
         {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
                 out,
-                "bmc-sim: listening on http://{addr} ({} BMCs)",
+                "bmc-sim: listening on {scheme}://{addr} ({} BMCs)",
                 cfg.count
             );
             let _ = out.flush();
@@ -146,8 +174,10 @@ fn run(args: Args) -> Result<(), String> {
                 _ = term => {},
             }
         };
-        ipmi_sel::sim::serve(cfg, listener, shutdown)
-            .await
-            .map_err(|e| format!("server error: {e}"))
+        match tls {
+            Some(id) => ipmi_sel::sim::serve_tls(cfg, listener, &id, shutdown).await,
+            None => ipmi_sel::sim::serve(cfg, listener, shutdown).await,
+        }
+        .map_err(|e| format!("server error: {e}"))
     })
 }

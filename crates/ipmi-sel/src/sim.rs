@@ -292,6 +292,7 @@ pub fn redfish_entry(prefix: &str, raw: &[u8; RECORD_LEN]) -> serde_json::Value 
 pub struct SimServer {
     /// Bound address.
     pub addr: SocketAddr,
+    https: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -299,7 +300,8 @@ pub struct SimServer {
 impl SimServer {
     /// Base URL of BMC `n` (`http://127.0.0.1:port/bmc/n`).
     pub fn url(&self, n: usize) -> String {
-        format!("http://{}/bmc/{n}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}/bmc/{n}", self.addr)
     }
     /// Stop the server and wait for its thread.
     pub fn stop(mut self) {
@@ -324,6 +326,15 @@ impl Drop for SimServer {
 /// Start the simulator on `addr` (use `127.0.0.1:0` for an ephemeral port)
 /// in its own thread and tokio runtime.
 pub fn spawn(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<SimServer> {
+    spawn_inner(cfg, addr, None)
+}
+
+fn spawn_inner(
+    cfg: SimConfig,
+    addr: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<SimServer> {
+    let https = tls.is_some();
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -346,25 +357,110 @@ pub fn spawn(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<SimServer> {
                 let Ok(l) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let _ = serve(cfg, l, async move {
+                let stop = async move {
                     let _ = rx.await;
-                })
-                .await;
+                };
+                match tls {
+                    Some(acceptor) => {
+                        let l = TlsListener { tcp: l, acceptor };
+                        let _ = axum::serve(l, build_app(cfg))
+                            .with_graceful_shutdown(stop)
+                            .await;
+                    }
+                    None => {
+                        let _ = serve(cfg, l, stop).await;
+                    }
+                }
             });
         })?;
     Ok(SimServer {
         addr,
+        https,
         shutdown: Some(tx),
         thread: Some(thread),
     })
 }
 
-/// Serve on an already bound listener until `shutdown` resolves.
-pub async fn serve(
+/// A certificate and key for the simulator's HTTPS mode.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    /// The certificate, PEM (what a user would pin).
+    pub cert_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl TlsIdentity {
+    /// A fresh self-signed certificate for the given subject alternative
+    /// names (like a BMC's factory certificate).
+    pub fn self_signed(names: &[&str]) -> Result<Self, String> {
+        let ck = rcgen::generate_simple_self_signed(
+            names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .map_err(|e| format!("cannot generate a certificate: {e}"))?;
+        Ok(TlsIdentity {
+            cert_pem: ck.cert.pem(),
+            cert_der: ck.cert.der().to_vec(),
+            key_der: ck.signing_key.serialize_der(),
+        })
+    }
+
+    fn acceptor(&self) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+        use tokio_rustls::rustls;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let cert = rustls::pki_types::CertificateDer::from(self.cert_der.clone());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        let cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(vec![cert], key))
+            .map_err(std::io::Error::other)?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+    }
+}
+
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (s, a) = match self.tcp.accept().await {
+                Ok(x) => x,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            };
+            // A client that rejects our certificate just fails its handshake.
+            if let Ok(Ok(t)) =
+                tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(s)).await
+            {
+                return (t, a);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Like [`spawn`], serving HTTPS with `identity`.
+pub fn spawn_tls(
     cfg: SimConfig,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+    addr: SocketAddr,
+    identity: &TlsIdentity,
+) -> std::io::Result<SimServer> {
+    let acceptor = identity.acceptor()?;
+    spawn_inner(cfg, addr, Some(acceptor))
+}
+
+fn build_app(cfg: SimConfig) -> Router {
     let bmcs = (0..cfg.count)
         .map(|i| {
             let records = fixture_records(i, cfg.records);
@@ -385,8 +481,32 @@ pub async fn serve(
         logins: AtomicU64::new(0),
         logouts: AtomicU64::new(0),
     });
-    let app = Router::new().fallback(handle).with_state(sim);
-    axum::serve(listener, app)
+    Router::new().fallback(handle).with_state(sim)
+}
+
+/// Serve HTTPS on an already bound listener until `shutdown` resolves.
+pub async fn serve_tls(
+    cfg: SimConfig,
+    listener: tokio::net::TcpListener,
+    identity: &TlsIdentity,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let l = TlsListener {
+        tcp: listener,
+        acceptor: identity.acceptor()?,
+    };
+    axum::serve(l, build_app(cfg))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serve on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    cfg: SimConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, build_app(cfg))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -160,6 +160,12 @@ pub fn build_client(opts: &HttpOptions, owner: &str) -> Result<Client, Error> {
         TlsMode::Insecure => b = b.tls_danger_accept_invalid_certs(true),
         TlsMode::Pinned(p) => {
             let pem = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(Error::Config {
+                    path: p.display().to_string(),
+                    detail: "no PEM certificate (-----BEGIN CERTIFICATE-----) in the pinned_cert file; save the BMC's certificate with `openssl s_client -showcerts`".into(),
+                });
+            }
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Config {
                 path: p.display().to_string(),
                 detail: format!("not a PEM certificate ({e}); save the BMC's certificate with `openssl s_client -showcerts`"),
@@ -191,6 +197,19 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn transport(host: &str, e: &reqwest::Error) -> Error {
+    let detail = chain(e);
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate")
+        || lower.contains("invalidcertificate")
+        || lower.contains("unknownissuer")
+    {
+        return Error::Transport {
+            host: host.into(),
+            detail: format!(
+                "TLS certificate not trusted ({detail}); for a self-signed BMC pin its certificate (pinned_cert / --pinned-cert PEM) or, knowingly, set insecure"
+            ),
+        };
+    }
     let what = if e.is_timeout() {
         "timed out; the BMC is slow or unreachable, raise timeout_secs or retry"
     } else if e.is_connect() {
@@ -201,7 +220,7 @@ fn transport(host: &str, e: &reqwest::Error) -> Error {
     // The URL never carries credentials, so it is safe to show.
     Error::Transport {
         host: host.into(),
-        detail: format!("{what} ({})", chain(e)),
+        detail: format!("{what} ({detail})"),
     }
 }
 
