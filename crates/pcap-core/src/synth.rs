@@ -735,15 +735,16 @@ pub fn testdata() -> Vec<TestFile> {
         out.push(f);
     }
     {
+        let specs = mix(10, 6, eth);
         let mut f = pcap_file(
             "truncated.pcap",
             PcapOptions::new(LinkType::ETHERNET),
-            &mix(10, 6, eth),
+            &specs,
         );
         let last = f.frames.len() as u64;
         // cut the last record in the middle of its data
-        let cut = f.specs_len_last(&mix(10, 6, eth));
-        f.bytes.truncate(f.bytes.len() - cut);
+        let last_len = specs.last().map_or(0, |s| s.build().len());
+        f.bytes.truncate(f.bytes.len() - last_len / 2);
         f.frames.pop();
         f.ending = Ending::Truncated(last);
         out.push(f);
@@ -773,12 +774,6 @@ pub fn testdata() -> Vec<TestFile> {
         }
     }
     out
-}
-
-impl TestFile {
-    fn specs_len_last(&self, specs: &[FrameSpec]) -> usize {
-        specs.last().map(|s| s.build().len() / 2).unwrap_or(0)
-    }
 }
 
 /// IPv4 options, IPv4 fragments (first and later), IPv6 extension headers
