@@ -116,6 +116,14 @@ pub fn parse_node(s: &[u8]) -> Option<IpAddr> {
     if s.len() > 64 {
         return None;
     }
+    // Fast path for the common `a.b.c.d` and `a.b.c.d:port`.
+    if let Some((v4, rest)) = parse_v4_prefix(s) {
+        return match rest {
+            [] => Some(IpAddr::V4(v4)),
+            [b':', port @ ..] if is_port_bytes(port) => Some(IpAddr::V4(v4)),
+            _ => None,
+        };
+    }
     let text = std::str::from_utf8(s).ok()?;
     let ip = if let Some(rest) = text.strip_prefix('[') {
         let (inner, after) = rest.split_once(']')?;
@@ -137,15 +145,64 @@ pub fn parse_node(s: &[u8]) -> Option<IpAddr> {
     Some(unmap(ip))
 }
 
+/// A dotted quad at the start of `s` (decimal, no leading zeros, like
+/// `Ipv4Addr::from_str`), and what follows it. `None` if `s` does not
+/// start with one or it runs on into more digits or dots.
+fn parse_v4_prefix(s: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let mut octets = [0u8; 4];
+    let mut i = 0usize;
+    for (k, o) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if s.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v = 0u32;
+        while i < s.len() && s[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u32::from(s[i] - b'0');
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 || v > 255 || (n > 1 && s[start] == b'0') {
+            return None;
+        }
+        *o = v as u8;
+    }
+    match s.get(i) {
+        Some(b) if b.is_ascii_digit() || *b == b'.' => None,
+        _ => Some((Ipv4Addr::from(octets), &s[i..])),
+    }
+}
+
+fn is_port_bytes(p: &[u8]) -> bool {
+    !p.is_empty() && p.len() <= 5 && p.iter().all(|b| b.is_ascii_digit())
+}
+
 fn is_port(p: &str) -> bool {
     !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Splits at `sep` bytes that are outside double-quoted strings.
 fn split_outside_quotes(s: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let quoted = memchr::memchr(b'"', s).is_some();
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let s = rest?;
+        if !quoted {
+            // Common case: no quotes anywhere, split with memchr.
+            return Some(match memchr::memchr(sep, s) {
+                Some(i) => {
+                    rest = Some(&s[i + 1..]);
+                    &s[..i]
+                }
+                None => {
+                    rest = None;
+                    s
+                }
+            });
+        }
         let mut quoted = false;
         let mut escaped = false;
         for (i, &b) in s.iter().enumerate() {

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::headers::{HeaderSpec, for_each_address, is_tchar};
+use crate::headers::{HeaderSpec, for_each_address};
 use crate::target::TargetSet;
 
 /// The longest header line (with folded continuation lines) kept across a
@@ -249,7 +249,9 @@ impl Matcher {
             return;
         };
         let name = &line[..colon];
-        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        // No token check needed: a name only matters if it equals one of
+        // the known names, which are tokens.
+        if name.is_empty() {
             return;
         }
         let value = trim_ws(&line[colon + 1..]);

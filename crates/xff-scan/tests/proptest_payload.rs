@@ -322,3 +322,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn node_parser_agrees_with_std_on_dotted_text(s in "[0-9.]{0,20}") {
+        let want = s.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+        prop_assert_eq!(xff_scan::parse_node(s.as_bytes()), want);
+    }
+
+    #[test]
+    fn node_parser_reads_every_address_and_port(ip in any::<u32>(), port in any::<u16>(), with_port in any::<bool>()) {
+        let a = Ipv4Addr::from(ip);
+        let s = if with_port { format!("{a}:{port}") } else { a.to_string() };
+        prop_assert_eq!(xff_scan::parse_node(s.as_bytes()), Some(IpAddr::V4(a)));
+        let bad = format!("{s}x");
+        prop_assert_eq!(xff_scan::parse_node(bad.as_bytes()), None);
+    }
+}
