@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 use endace_cli::fleet::{Status, no_progress, run_all};
 use endace_cli::inventory::Inventory;
 use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, upload};
@@ -88,6 +88,7 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("endace_hotfix");
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .measurement_time(Duration::from_secs(60))
         .warm_up_time(Duration::from_millis(1));
     for (label, n) in [("1_probe", 1usize), ("20_probes_forks_20", 20)] {
@@ -120,6 +121,7 @@ fn bench(c: &mut Criterion) {
     let t0 = all[0].clone();
     let mut g = c.benchmark_group("endace_sftp_upload");
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .throughput(Throughput::Bytes((up_mb * 1e6) as u64));
     for inflight in [1usize, 32] {
         g.bench_function(format!("russh_sftp_{inflight}_in_flight"), |b| {

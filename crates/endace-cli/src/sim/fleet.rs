@@ -313,6 +313,12 @@ fn write_sshd_config(fleet_dir: &Path, p: &SimProbe, o: &FleetOptions) -> Result
 }
 
 fn start_sshd(p: &mut SimProbe, o: &FleetOptions) -> Result<(), String> {
+    spawn_sshd(p, o)?;
+    wait_listening(p)
+}
+
+/// Start the probe's sshd without waiting for it to listen.
+fn spawn_sshd(p: &mut SimProbe, o: &FleetOptions) -> Result<(), String> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -329,7 +335,11 @@ fn start_sshd(p: &mut SimProbe, o: &FleetOptions) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", o.sshd.display()))?;
     p.child = Some(child);
-    // Wait until it accepts connections.
+    Ok(())
+}
+
+/// Wait until the probe's sshd accepts connections (10 s at most).
+fn wait_listening(p: &mut SimProbe) -> Result<(), String> {
     let end = Instant::now() + Duration::from_secs(10);
     while Instant::now() < end {
         if TcpStream::connect(("127.0.0.1", p.port)).is_ok() {
@@ -387,9 +397,24 @@ fn supervise(probes: &Mutex<Vec<SimProbe>>, stop: &AtomicBool, o: &FleetOptions)
                     p.down_until = None;
                     let boots = p.state.boots() + 1;
                     let _ = std::fs::write(p.state.dir().join("boot-count"), boots.to_string());
-                    if let Err(e) = start_sshd(p, o) {
+                    // Do not wait for it to listen: every probe due now comes
+                    // back at once, as real probes rebooting in parallel would.
+                    if let Err(e) = spawn_sshd(p, o) {
                         let _ = writeln!(std::io::stderr(), "endace-probe-sim: {e}");
+                        p.down_until = Some(Instant::now() + Duration::from_millis(200));
                     }
+                } else if p.down_until.is_none()
+                    && let Some(c) = p.child.as_mut()
+                    && let Ok(Some(st)) = c.try_wait()
+                {
+                    // sshd died (e.g. its port was taken while it was down): retry.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "endace-probe-sim: sshd for {} exited ({st}); restarting",
+                        p.name
+                    );
+                    p.child = None;
+                    p.down_until = Some(Instant::now() + Duration::from_millis(200));
                 }
             }
         }
