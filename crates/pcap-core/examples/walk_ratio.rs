@@ -1,0 +1,58 @@
+//! One pass kind per process, for CPU-time comparisons that survive a
+//! loaded machine (`perf stat -e task-clock` counts only this process's
+//! CPU time, not the time it waits for a core):
+//!
+//! ```text
+//! cargo build --release -p pcap-core --example walk_ratio
+//! for m in sum walk decode; do
+//!   perf stat -e task-clock target/release/examples/walk_ratio $m CAPTURE 6
+//! done
+//! ```
+//!
+//! `sum` adds every u64 of the mapping (the sequential-read reference),
+//! `walk` iterates `packets()`, `decode` also decodes each packet to L4.
+//! The last argument is the number of passes (default 6).
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(mode), Some(path)) = (args.next(), args.next()) else {
+        eprintln!("usage: walk_ratio sum|walk|decode CAPTURE [PASSES]");
+        std::process::exit(3);
+    };
+    let passes: u32 = args.next().and_then(|p| p.parse().ok()).unwrap_or(6);
+    let cap = match pcap_core::Capture::open(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let mut acc = 0u64;
+    for _ in 0..passes {
+        match mode.as_str() {
+            "sum" => {
+                for c in cap.bytes().chunks_exact(8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(c);
+                    acc = acc.wrapping_add(u64::from_le_bytes(w));
+                }
+            }
+            "walk" | "decode" => {
+                for p in cap.packets() {
+                    let Ok(p) = p else { break };
+                    if mode == "walk" {
+                        acc += u64::from(p.caplen);
+                    } else if let Ok(d) = p.decode() {
+                        acc +=
+                            d.ports().map_or(0, |(s, _)| u64::from(s)) + d.ip_payload.len() as u64;
+                    }
+                }
+            }
+            _ => {
+                eprintln!("unknown mode {mode}: sum, walk or decode");
+                std::process::exit(3);
+            }
+        }
+    }
+    println!("{mode}: {acc}");
+}
