@@ -178,7 +178,13 @@ impl Capture {
             source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        let meta = file.metadata().map_err(io)?;
+        if meta.is_dir() {
+            return Err(io(std::io::Error::other(
+                "it is a directory; pass the capture files in it",
+            )));
+        }
+        let len = meta.len();
         if len == 0 {
             return Capture::from_vec(path, Vec::new());
         }

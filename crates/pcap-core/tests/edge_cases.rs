@@ -338,3 +338,20 @@ fn pcapng_simple_packet_is_cut_to_the_interface_snaplen() {
         (6, 10, &[1, 2, 3, 4, 5, 6][..])
     );
 }
+
+#[test]
+fn opening_a_directory_or_a_missing_file_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Capture::open(dir.path()).unwrap_err();
+    assert!(
+        e.to_string().contains("directory")
+            && e.to_string().contains(&dir.path().display().to_string()),
+        "{e}"
+    );
+    let missing = dir.path().join("nope.pcap");
+    let e = Capture::open(&missing).unwrap_err();
+    assert!(
+        matches!(e, Error::Io { .. }) && e.to_string().contains("nope.pcap"),
+        "{e}"
+    );
+}
