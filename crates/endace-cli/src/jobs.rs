@@ -185,10 +185,22 @@ pub async fn upload(
     in_flight: usize,
     verify_sha: Option<&str>,
 ) -> Result<(u64, f64), Error> {
-    let t = &conn.target;
     let sftp = conn.sftp(in_flight).await?;
+    let r = upload_with(&sftp, &conn.target.name, local, remote, verify_sha).await;
+    let _ = sftp.close().await;
+    r
+}
+
+/// [`upload`] on an open SFTP session (`host` names the probe in errors).
+pub async fn upload_with(
+    sftp: &russh_sftp::client::SftpSession,
+    host: &str,
+    local: &Path,
+    remote: &str,
+    verify_sha: Option<&str>,
+) -> Result<(u64, f64), Error> {
     let e = |m: String| Error::Sftp {
-        host: t.name.clone(),
+        host: host.to_string(),
         message: m,
     };
     let size = std::fs::metadata(local)
@@ -253,18 +265,19 @@ pub async fn upload(
             )));
         }
     }
-    let _ = sftp.close().await;
     Ok((size, secs))
 }
 
 /// Free bytes in `dir` on the probe (SFTP statvfs), if the server supports it.
-pub async fn free_bytes(s: &CliSession, dir: &str) -> Result<Option<u64>, Error> {
-    let sftp = s.connection().sftp(4).await?;
+pub async fn free_bytes(
+    sftp: &russh_sftp::client::SftpSession,
+    host: &str,
+    dir: &str,
+) -> Result<Option<u64>, Error> {
     let r = sftp.fs_info(dir).await.map_err(|x| Error::Sftp {
-        host: s.host().into(),
+        host: host.into(),
         message: format!("statvfs {dir}: {x}"),
     })?;
-    let _ = sftp.close().await;
     Ok(r.map(|v| v.blocks_avail.saturating_mul(v.fragment_size)))
 }
 
@@ -348,7 +361,9 @@ async fn hotfix_session(
         }));
     }
     p("checking free space");
-    let free = free_bytes(s, &h.remote_dir).await?;
+    // One SFTP session for the free-space check and the upload.
+    let sftp = s.connection().sftp(h.in_flight).await?;
+    let free = free_bytes(&sftp, &t.name, &h.remote_dir).await?;
     if let Some(f) = free
         && f < size.saturating_mul(2)
     {
@@ -378,14 +393,15 @@ async fn hotfix_session(
     let sha = sha256_file(&h.file)
         .map_err(|e| step(t, "read package", format!("{}: {e}", h.file.display())))?;
     let remote = format!("{}/{}", h.remote_dir.trim_end_matches('/'), h.base_name());
-    let (bytes, secs) = upload(
-        s.connection(),
+    let (bytes, secs) = upload_with(
+        &sftp,
+        &t.name,
         &h.file,
         &remote,
-        h.in_flight,
         h.verify_checksum.then_some(sha.as_str()),
     )
     .await?;
+    let _ = sftp.close().await;
     p(&format!(
         "uploaded {bytes} bytes in {secs:.2} s; entering maintenance mode"
     ));
