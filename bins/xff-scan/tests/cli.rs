@@ -228,6 +228,8 @@ fn tshark() -> Option<&'static str> {
 
 fn tshark_frames(file: &std::path::Path, filter: &str) -> BTreeSet<u64> {
     let o = Command::new("tshark")
+        // Dissect every segment on its own: the single-segment comparison.
+        .args(["-o", "tcp.desegment_tcp_streams:FALSE"])
         .args([
             "-n",
             "-r",

@@ -902,7 +902,8 @@ pub fn bench_capture<W: Write>(
     let mut info = BenchInfo::default();
     let mut bytes = 24u64;
     let mut payload = vec![0u8; 1460];
-    let mut seqs = [0u32; 64];
+    // one sequence space per (client, server port)
+    let mut seqs = [0u32; 128];
     while bytes < size {
         let flow = rng.below(64) as usize;
         let client = (v4(10, 1, 0, flow as u8), 40000 + flow as u16);
@@ -910,7 +911,14 @@ pub fn bench_capture<W: Write>(
             v4(10, 2, 0, 1),
             if flow.is_multiple_of(2) { 80 } else { 443 },
         );
-        let frame = if rng.below(http_every) == 0 {
+        let http = rng.below(http_every) == 0;
+        let slot = if http || server.1 == 80 {
+            flow
+        } else {
+            64 + flow
+        };
+        let seq = seqs[slot];
+        let (frame, len) = if http {
             info.requests += 1;
             let target = rng.below(50_000) == 0 || info.requests == 1_000;
             let xff = if target {
@@ -933,29 +941,23 @@ pub fn bench_capture<W: Write>(
                 "GET /item/{} HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\nX-Forwarded-For: {xff}\r\n\r\n",
                 rng.below(1_000_000)
             );
-            tcp_frame(
+            let f = tcp_frame(
                 &[],
                 client,
                 (server.0, 80),
-                seqs[flow],
+                seq,
                 1,
                 flags::PSH | flags::ACK,
                 req.as_bytes(),
-            )
+            );
+            (f, req.len())
         } else {
             let n = rng.below(1461) as usize;
             rng.fill(&mut payload[..n]);
-            tcp_frame(
-                &[],
-                client,
-                server,
-                seqs[flow],
-                1,
-                flags::ACK,
-                &payload[..n],
-            )
+            let f = tcp_frame(&[], client, server, seq, 1, flags::ACK, &payload[..n]);
+            (f, n)
         };
-        seqs[flow] = seqs[flow].wrapping_add(frame.len() as u32);
+        seqs[slot] = seq.wrapping_add(len as u32);
         w.frame(&frame)?;
         bytes += 16 + frame.len() as u64;
     }
