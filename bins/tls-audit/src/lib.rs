@@ -171,7 +171,9 @@ impl Audit {
     }
 
     /// Scans `files` on all cores: with at least as many files as cores,
-    /// one file per core; otherwise each file in turn split over all cores.
+    /// one file per core; otherwise each file in turn split over all cores
+    /// (in row mode only files up to [`SPLIT_ROWS_MAX_BYTES`], to keep
+    /// memory bounded).
     /// Rows that pass `max_version` are delivered on the calling thread,
     /// file by file in the order given, each file's rows in the order their
     /// handshakes complete (with `summary`, they are counted into
@@ -197,7 +199,15 @@ impl Audit {
                         continue;
                     }
                 };
-                let s = scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col);
+                let split_ok =
+                    self.opts.summary || cap.bytes().len() as u64 <= SPLIT_ROWS_MAX_BYTES;
+                let s = if split_ok {
+                    scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col)
+                } else {
+                    scan::scan_sequential(&cap, self.opts.limits, &*self.progress, &mut |r| {
+                        col.accept(r)
+                    })
+                };
                 report.packets += s.packets;
                 report.stats.merge(&s.stats);
                 match s.error {
@@ -226,7 +236,12 @@ impl Audit {
         on_error: &mut impl FnMut(&Path, &str),
     ) {
         let next = AtomicUsize::new(0);
-        let (txs, rxs): (Vec<_>, Vec<_>) = files.iter().map(|_| mpsc::channel::<Msg>()).unzip();
+        // Bounded: a file scanned ahead of the one being printed waits instead
+        // of piling up its rows (memory stays bounded by the flow caps).
+        let (txs, rxs): (Vec<_>, Vec<_>) = files
+            .iter()
+            .map(|_| mpsc::sync_channel::<Msg>(IN_FLIGHT_BATCHES))
+            .unzip();
         let progress = &*self.progress;
         let limits = self.opts.limits;
         std::thread::scope(|s| {
@@ -270,8 +285,21 @@ impl Audit {
 
 /// Rows are sent to the output thread in batches of this size.
 const BATCH: usize = 256;
+/// Batches a worker may have queued for the output thread.
+const IN_FLIGHT_BATCHES: usize = 64;
 
-fn scan_file(path: &Path, limits: Limits, progress: &(dyn Fn(u64) + Sync), tx: &mpsc::Sender<Msg>) {
+/// Largest file whose rows are held in memory so that it can be split over
+/// cores in row mode (pcap-core's split hands back every chunk at the end);
+/// bigger files are scanned on one core and their rows streamed. With
+/// `--summary` every file is split (the summary is aggregated per chunk).
+pub const SPLIT_ROWS_MAX_BYTES: u64 = 512 << 20;
+
+fn scan_file(
+    path: &Path,
+    limits: Limits,
+    progress: &(dyn Fn(u64) + Sync),
+    tx: &mpsc::SyncSender<Msg>,
+) {
     let cap = match Capture::open(path) {
         Ok(c) => c,
         Err(e) => {

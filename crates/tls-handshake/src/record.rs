@@ -233,21 +233,50 @@ fn sniff_tls(p: &[u8]) -> Sniff {
 }
 
 fn sniff_sslv2(p: &[u8]) -> Sniff {
-    // 2-byte header (high bit set), then message type and version.
-    if p.len() > 1 {
-        let len = (usize::from(p[0] & 0x7f) << 8) | usize::from(p[1]);
-        if len < 9 {
-            return Sniff::No;
-        }
+    // Half of all random bytes have the high bit set, so every field the
+    // payload holds must be consistent before a flow is started on it.
+    // 2-byte header (high bit set, length), message type, then:
+    //  CLIENT-HELLO (1): version (00 02 or 03 00..04), cipher_spec_length
+    //    (non-zero multiple of 3), session_id_length (0/16/32),
+    //    challenge_length (16..=32), and the lengths add up.
+    //  SERVER-HELLO (4): session_id_hit (0/1), certificate_type (1 = X.509),
+    //    version 00 02, and certificate, cipher specs and connection id
+    //    lengths that add up.
+    // An SSLv2 hello whose first 11 (13) bytes are not in one segment is
+    // not detected.
+    if p.len() < 11 {
+        return Sniff::No; // too little to tell; SSLv2 is rare enough to wait
     }
-    match p.get(2) {
-        None => Sniff::No, // too little to tell; SSLv2 is rare enough to wait
-        Some(1) => match (p.get(3), p.get(4)) {
-            (Some(0), Some(2)) | (Some(0), None) | (None, None) => Sniff::Sslv2ClientHello,
-            (Some(3), Some(0..=4)) | (Some(3), None) => Sniff::Sslv2ClientHello,
-            _ => Sniff::No,
-        },
-        Some(4) => Sniff::Sslv2ServerHello,
+    let len = (usize::from(p[0] & 0x7f) << 8) | usize::from(p[1]);
+    let be = |i: usize| usize::from(u16::from_be_bytes([p[i], p[i + 1]]));
+    match p[2] {
+        1 => {
+            let version_ok = matches!((p[3], p[4]), (0, 2) | (3, 0..=4));
+            let (cs, sid, ch) = (be(5), be(7), be(9));
+            let ok = version_ok
+                && cs > 0
+                && cs % 3 == 0
+                && matches!(sid, 0 | 16 | 32)
+                && (16..=32).contains(&ch)
+                && len == 9 + cs + sid + ch;
+            if ok {
+                Sniff::Sslv2ClientHello
+            } else {
+                Sniff::No
+            }
+        }
+        4 if p.len() >= 13 => {
+            let ok = p[3] <= 1
+                && p[4] == 1
+                && p[5] == 0
+                && p[6] == 2
+                && len == 11 + be(7) + be(9) + be(11);
+            if ok {
+                Sniff::Sslv2ServerHello
+            } else {
+                Sniff::No
+            }
+        }
         _ => Sniff::No,
     }
 }

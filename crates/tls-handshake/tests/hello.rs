@@ -339,6 +339,18 @@ fn sniff_detects_by_content_not_port() {
     );
     assert_eq!(sniff(&[0x16, 0x02]), Sniff::No);
     assert_eq!(sniff(b""), Sniff::No);
+    // Random bytes with the high bit set are not taken for SSLv2 hellos.
+    let mut rng = tls_handshake::testgen::Rng::new(5);
+    let mut starts = 0;
+    for _ in 0..100_000 {
+        let mut b = [0u8; 64];
+        rng.fill(&mut b);
+        b[0] |= 0x80;
+        if sniff(&b) != Sniff::No {
+            starts += 1;
+        }
+    }
+    assert_eq!(starts, 0);
 }
 
 #[test]
