@@ -152,6 +152,9 @@ pub struct Chunk<S> {
     pub start: u64,
     /// Byte offset just past the chunk's last record.
     pub end: u64,
+    /// Packets the capture device reported lost within the chunk (see
+    /// [`Packets::lost`]).
+    pub lost: u64,
     /// The state the closure built for this chunk.
     pub state: S,
 }
@@ -175,9 +178,16 @@ struct Run<S> {
     /// (`None`: the state does not matter, the chunk starts with a pcapng
     /// section header that resets it).
     start: Option<(usize, Option<Walker>)>,
+    /// `None` when no record start was found in the chunk's region.
+    walked: Option<Walked<S>>,
+}
+
+/// What walking one region gave.
+struct Walked<S> {
     end: usize,
     end_walker: Walker,
     frames: u64,
+    lost: u64,
     state: S,
     error: Option<Error>,
 }
@@ -189,7 +199,7 @@ fn walk<S>(
     walker: Walker,
     init: &(impl Fn() -> S + Sync),
     f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
-) -> (usize, Walker, u64, S, Option<Error>) {
+) -> Walked<S> {
     let mut it = Packets::new(cap.path(), cap.bytes(), start, end, walker, cap.deferred());
     let mut st = init();
     let mut error = None;
@@ -202,13 +212,14 @@ fn walk<S>(
             }
         }
     }
-    (
-        it.offset() as usize,
-        it.walker.clone(),
-        it.frames(),
-        st,
+    Walked {
+        end: it.offset() as usize,
+        end_walker: it.walker.clone(),
+        frames: it.frames(),
+        lost: it.lost(),
+        state: st,
         error,
-    )
+    }
 }
 
 /// Smallest chunk worth a thread.
@@ -280,31 +291,13 @@ where
                     } else {
                         resync.find(bytes, lo, hi)
                     };
-                    let run = match start {
-                        Some((pos, ref assumed)) => {
-                            let w = assumed
-                                .clone()
-                                .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
-                            let (end, end_walker, frames, state, error) =
-                                walk(cap, pos, hi, w, &init, &f);
-                            Run {
-                                start,
-                                end,
-                                end_walker,
-                                frames,
-                                state,
-                                error,
-                            }
-                        }
-                        None => Run {
-                            start: None,
-                            end: hi,
-                            end_walker: cap.walker().clone(),
-                            frames: 0,
-                            state: init(),
-                            error: None,
-                        },
-                    };
+                    let walked = start.as_ref().map(|(pos, assumed)| {
+                        let w = assumed
+                            .clone()
+                            .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
+                        walk(cap, *pos, hi, w, &init, &f)
+                    });
+                    let run = Run { start, walked };
                     runs.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(run);
                 }
             });
@@ -327,39 +320,32 @@ where
             Some((p, assumed)) => *p == pos && assumed.as_ref().is_none_or(|a| *a == walker),
             None => false,
         };
-        let (start, end, end_walker, n_frames, state, error) = if verified {
-            (
-                pos,
-                run.end,
-                run.end_walker,
-                run.frames,
-                run.state,
-                run.error,
-            )
-        } else {
-            drop(run);
-            if pos >= hi {
-                // the previous chunk's last record reached past this region
-                continue;
+        let w = match run.walked {
+            Some(w) if verified => w,
+            _ => {
+                if pos >= hi {
+                    // the previous chunk's last record reached past this region
+                    continue;
+                }
+                out.rewalked += 1;
+                walk(cap, pos, hi, walker.clone(), &init, &f)
             }
-            out.rewalked += 1;
-            let (end, w, fr, st, err) = walk(cap, pos, hi, walker.clone(), &init, &f);
-            (pos, end, w, fr, st, err)
         };
         out.chunks.push(Chunk {
             first_frame: frames + 1,
-            frames: n_frames,
-            start: start as u64,
-            end: end as u64,
-            state,
+            frames: w.frames,
+            start: pos as u64,
+            end: w.end as u64,
+            lost: w.lost,
+            state: w.state,
         });
-        if let Some(e) = error {
+        if let Some(e) = w.error {
             out.error = Some(e.shift_frame(frames));
             break;
         }
-        frames += n_frames;
-        pos = end;
-        walker = end_walker;
+        frames += w.frames;
+        pos = w.end;
+        walker = w.end_walker;
     }
     out
 }

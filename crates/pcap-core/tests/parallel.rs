@@ -105,6 +105,13 @@ fn every_testdata_file_split_equals_sequential() {
         let cap = Capture::from_vec(f.name, f.bytes).unwrap();
         for chunk in [1, 7, 64, 333] {
             check(&cap, 2, chunk);
+            let out = parallel::split_with(&cap, 2, chunk, || (), |_, _| {});
+            let lost: u64 = out.chunks.iter().map(|c| c.lost).sum();
+            assert_eq!(
+                lost, f.lost,
+                "{}: chunk {chunk}: lost packets summed over chunks",
+                f.name
+            );
         }
     }
 }
