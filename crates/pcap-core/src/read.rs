@@ -220,6 +220,8 @@ impl<'a> Packets<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn truncated(&self, what: &'static str, needed: usize) -> Error {
         Error::Truncated {
             path: self.path.to_path_buf(),
@@ -231,6 +233,8 @@ impl<'a> Packets<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn corrupt(&self, reason: String) -> Error {
         Error::Corrupt {
             path: self.path.to_path_buf(),

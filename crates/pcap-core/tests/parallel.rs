@@ -258,8 +258,17 @@ fn for_each_file_keeps_order_and_survives_bad_files() {
     }
 }
 
+/// Case count: the CI-friendly default, or `PROPTEST_CASES` for a long
+/// local run (`PROPTEST_CASES=20000 cargo test --release ...`).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
     #[test]
     fn any_chunking_equals_sequential(seed in any::<u64>(), chunk in 1usize..5000, threads in 1usize..4, cut in 0usize..50) {
         let mut v = Vec::new();

@@ -40,8 +40,17 @@ fn read_all(cap: &Capture) -> Vec<(u64, i64, u32, u32, LinkType, Vec<u8>)> {
         .collect()
 }
 
+/// Case count: the CI-friendly default, or `PROPTEST_CASES` for a long
+/// local run (`PROPTEST_CASES=20000 cargo test --release ...`).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     #[test]
     fn pcap_round_trip(pkts in packets(), endian in endian(), variant in 0u8..3, lt in 0u32..300) {
