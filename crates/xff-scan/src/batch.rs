@@ -351,64 +351,58 @@ pub struct ClientSeen {
 /// Counts client addresses (`--list`).
 #[derive(Debug, Default)]
 pub struct ClientList {
-    map: HashMap<IpAddr, (ClientSeen, HashSet<FlowKey>)>,
+    map: HashMap<IpAddr, ClientSeen>,
+    /// (client, connection) pairs, to count distinct connections per client.
+    pairs: HashSet<(IpAddr, FlowKey)>,
 }
 
 impl ClientList {
     /// Adds one match.
     pub fn add(&mut self, m: &Match) {
-        let (c, flows) = self.map.entry(m.hit.client_ip).or_insert_with(|| {
-            (
-                ClientSeen {
-                    client_ip: m.hit.client_ip,
-                    hits: 0,
-                    as_origin: 0,
-                    connections: 0,
-                    first_ns: m.ts_ns,
-                    last_ns: m.ts_ns,
-                },
-                HashSet::new(),
-            )
+        let c = self.map.entry(m.hit.client_ip).or_insert(ClientSeen {
+            client_ip: m.hit.client_ip,
+            hits: 0,
+            as_origin: 0,
+            connections: 0,
+            first_ns: m.ts_ns,
+            last_ns: m.ts_ns,
         });
         c.hits += 1;
         c.as_origin += u64::from(m.hit.position == 0);
         c.first_ns = c.first_ns.min(m.ts_ns);
         c.last_ns = c.last_ns.max(m.ts_ns);
-        flows.insert(m.flow());
+        self.pairs.insert((m.hit.client_ip, m.flow()));
     }
 
     /// Merges another list into this one.
     pub fn merge(&mut self, other: ClientList) {
-        for (ip, (c, flows)) in other.map {
-            let e = self.map.entry(ip).or_insert_with(|| {
-                (
-                    ClientSeen {
-                        hits: 0,
-                        as_origin: 0,
-                        ..c.clone()
-                    },
-                    HashSet::new(),
-                )
-            });
-            e.0.hits += c.hits;
-            e.0.as_origin += c.as_origin;
-            e.0.first_ns = e.0.first_ns.min(c.first_ns);
-            e.0.last_ns = e.0.last_ns.max(c.last_ns);
-            e.1.extend(flows);
+        if self.map.is_empty() {
+            *self = other;
+            return;
         }
+        for (ip, c) in other.map {
+            let e = self.map.entry(ip).or_insert(ClientSeen {
+                hits: 0,
+                as_origin: 0,
+                ..c.clone()
+            });
+            e.hits += c.hits;
+            e.as_origin += c.as_origin;
+            e.first_ns = e.first_ns.min(c.first_ns);
+            e.last_ns = e.last_ns.max(c.last_ns);
+        }
+        self.pairs.extend(other.pairs);
     }
 
     /// Most frequent first, then by address.
-    pub fn into_sorted(self) -> Vec<ClientSeen> {
-        let mut v: Vec<ClientSeen> = self
-            .map
-            .into_values()
-            .map(|(mut c, flows)| {
-                c.connections = flows.len() as u64;
-                c
-            })
-            .collect();
-        v.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.client_ip.cmp(&b.client_ip)));
+    pub fn into_sorted(mut self) -> Vec<ClientSeen> {
+        for (ip, _) in &self.pairs {
+            if let Some(c) = self.map.get_mut(ip) {
+                c.connections += 1;
+            }
+        }
+        let mut v: Vec<ClientSeen> = self.map.into_values().collect();
+        v.sort_unstable_by(|a, b| b.hits.cmp(&a.hits).then(a.client_ip.cmp(&b.client_ip)));
         v
     }
 }
