@@ -84,3 +84,41 @@ fn split_summary_equals_sequential_summary() {
         assert_eq!(got.rows(), want.rows(), "summary, chunk size {size}");
     }
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+    use tls_audit::synth::{Conversation, tcp_frame};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Handshakes interleaved with arbitrary TCP payloads (hello-like
+        /// prefixes included), any chunk size: no panic, and the split scan
+        /// reports exactly what the sequential scan reports.
+        #[test]
+        fn split_equals_sequential_on_random_traffic(
+            ids in proptest::collection::vec(1u64..5000, 1..25),
+            junk in proptest::collection::vec((any::<u16>(), proptest::collection::vec(any::<u8>(), 0..400), 0u8..3), 0..60),
+            chunk in 500usize..6000,
+        ) {
+            let convs: Vec<Conversation> = ids.iter().map(|&n| numbered_conversation(n)).collect();
+            let mut frames = interleave(&convs, T0);
+            let c: std::net::SocketAddr = "10.200.0.1:4000".parse().unwrap();
+            let s: std::net::SocketAddr = "10.200.0.2:443".parse().unwrap();
+            for (i, (pos, mut payload, kind)) in junk.into_iter().enumerate() {
+                if kind == 1 { payload.splice(0..0, [0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00]); }
+                if kind == 2 { payload.splice(0..0, [0x16, 0x03, 0x03, 0x00, 0x30, 0x02, 0x00]); }
+                let (a, b) = if i % 2 == 0 { (c, s) } else { (s, c) };
+                let f = tcp_frame(&[], a, b, i as u32 * 100, 0, 0x18, 0, &payload);
+                let at = usize::from(pos) % (frames.len() + 1);
+                let ts = frames.get(at).map_or(T0, |x| x.0);
+                frames.insert(at, (ts, f));
+            }
+            let cap = Capture::from_vec("random.pcap", to_pcap(&frames)).unwrap();
+            let want = sequential(&cap);
+            let (got, _) = parallel(&cap, chunk, false);
+            prop_assert_eq!(brief(&got), brief(&want));
+        }
+    }
+}
