@@ -165,9 +165,17 @@ fn run(args: Args) -> std::io::Result<u8> {
     };
     let mut writer = RowWriter::new(format, headers, out)?;
     let mut write_err: Option<std::io::Error> = None;
+    // Per negotiated version (None: no ServerHello), for the footer.
+    let mut by_version: std::collections::BTreeMap<(u32, Option<String>), u64> = Default::default();
     let report = audit.run(
         &files,
         |c: Connection| {
+            *by_version
+                .entry((
+                    c.version_raw.map_or(u32::MAX, |v| v.rank()),
+                    c.version.clone(),
+                ))
+                .or_default() += 1;
             if write_err.is_none()
                 && let Err(e) = writer.row(|null| fields(&c, null), &c)
             {
@@ -201,6 +209,23 @@ fn run(args: Args) -> std::io::Result<u8> {
     match writer.finish() {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other?,
+    }
+    if format == Format::Table && !args.summary && std::io::stderr().is_terminal() {
+        // A one-line digest for people reading the table.
+        let parts: Vec<String> = by_version
+            .iter()
+            .map(|((_, v), n)| format!("{n} {}", v.as_deref().unwrap_or("without ServerHello")))
+            .collect();
+        eprintln!(
+            "tls-audit: {} connection(s) in {} file(s): {}; see --summary for who to call, --max-version tls1.1 for the weak ones",
+            report.connections,
+            report.files_ok + report.files_failed,
+            if parts.is_empty() {
+                "none".to_owned()
+            } else {
+                parts.join(", ")
+            }
+        );
     }
     let s = report.stats;
     if s.dropped_capacity > 0 || s.truncated > 0 {
