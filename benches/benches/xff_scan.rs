@@ -28,19 +28,19 @@ fn bench_file() -> PathBuf {
     target.join("xff-bench-256m.pcap")
 }
 
-fn ensure(path: &PathBuf) {
-    if std::fs::metadata(path).is_ok_and(|m| m.len() >= SIZE) {
+fn ensure(path: &PathBuf, size: u64, http_every: u64) {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() >= size) {
         return;
     }
     let f = std::fs::File::create(path).expect("create the benchmark capture");
-    let info =
-        xff_scan::synth::bench_capture(f, SIZE, 100, 42).expect("write the benchmark capture");
+    let info = xff_scan::synth::bench_capture(f, size, http_every, 42)
+        .expect("write the benchmark capture");
     eprintln!("wrote {} ({info:?})", path.display());
 }
 
 fn scan(c: &mut Criterion) {
     let path = bench_file();
-    ensure(&path);
+    ensure(&path, SIZE, 100);
     let cap = Capture::open(&path).expect("open the benchmark capture");
     let len = cap.bytes().len() as u64;
     let targets = TargetSet::parse(&["203.0.113.77"]).expect("valid target");
@@ -70,6 +70,27 @@ fn scan(c: &mut Criterion) {
     g.bench_function("memmem_only_baseline", |b| {
         let f = memchr::memmem::Finder::new(b"X-Forwarded-For: 203.0.113.77");
         b.iter(|| f.find_iter(cap.bytes()).count())
+    });
+    g.finish();
+
+    // Dense: every other frame an HTTP request (a capture behind a load
+    // balancer); every request is decoded and parsed.
+    let dense = path.with_file_name("xff-bench-dense-64m.pcap");
+    ensure(&dense, 64 << 20, 2);
+    let cap = Capture::open(&dense).expect("open the dense capture");
+    let mut g = c.benchmark_group("xff_scan_dense");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Bytes(cap.bytes().len() as u64));
+    g.bench_function("scan_capture_1core_rare_target", |b| {
+        b.iter(|| scan_capture(&cap, &m, &opts, |_| {}, |_| {}).frames)
+    });
+    g.bench_function("scan_capture_1core_list_all", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            scan_capture(&cap, &all, &opts, |_| n += 1, |_| {});
+            n
+        })
     });
     g.finish();
 }
