@@ -67,3 +67,29 @@ proptest! {
         prop_assert!(part.iter().all(|p| p.frame <= r.frames));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The fast classic-pcap walk gives exactly what pcap-core's reader
+    /// gives (used by the chunked scan), on damaged files too.
+    #[test]
+    fn fast_walk_equals_the_reader(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..6), cut in any::<usize>()) {
+        let (mut bytes, _) = synth::split_fixture();
+        for (at, v) in flips {
+            let i = 24 + at % (bytes.len() - 24);
+            bytes[i] = v;
+        }
+        let cut = 24 + cut % (bytes.len() - 23);
+        bytes.truncate(cut);
+        let cap = Capture::from_vec("eq.pcap", bytes).unwrap();
+        let m = all();
+        let mut fast = vec![];
+        let a = scan_capture(&cap, &m, &ScanOptions::default(), |x| fast.push(x), |_| {});
+        let mut reader = vec![];
+        let b = scan_capture_parallel(&cap, &m, &ScanOptions { chunk_size: 1 << 30, ..ScanOptions::default() }, 1, |x| reader.push(x), |_| {});
+        prop_assert_eq!(a.frames, b.frames);
+        prop_assert_eq!(a.error.map(|e| e.to_string()), b.error.map(|e| e.to_string()));
+        prop_assert_eq!(fast, reader);
+    }
+}
