@@ -448,7 +448,8 @@ pub struct HostState {
     /// Last poll error, if the last poll failed.
     #[serde(default)]
     pub last_error: Option<String>,
-    /// Seconds since 1970 of the last successful poll.
+    /// Seconds since 1970 of the last successful poll that changed the state
+    /// (unchanged state is not rewritten).
     #[serde(default)]
     pub last_ok: Option<i64>,
 }
@@ -740,10 +741,48 @@ pub async fn poll_once(
     let results = fetch_all(inv, on_done).await;
     let dir = inv.state_dir();
     let mut reports = Vec::with_capacity(results.len());
+    let mut writes = Vec::new();
     for (host, r) in results {
-        reports.push(handle_host(inv, sinks, &dir, host, r).await);
+        let (rep, w) = handle_host(inv, sinks, &dir, host, r).await;
+        if let Some(w) = w {
+            writes.push((reports.len(), w));
+        }
+        reports.push(rep);
+    }
+    // State files are written (fsync + rename) in parallel: on a busy disk
+    // 1,000 sequential fsyncs take seconds.
+    let errors = tokio::task::spawn_blocking(move || write_states(writes))
+        .await
+        .unwrap_or_default();
+    for (i, e) in errors {
+        if let Some(r) = reports.get_mut(i) {
+            r.error.get_or_insert(e);
+        }
     }
     reports
+}
+
+fn write_states(writes: Vec<(usize, (PathBuf, Vec<u8>))>) -> Vec<(usize, String)> {
+    let threads = 16.min(writes.len().max(1));
+    let chunk = writes.len().div_ceil(threads).max(1);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = writes
+            .chunks(chunk)
+            .map(|part| {
+                sc.spawn(move || {
+                    part.iter()
+                        .filter_map(|(i, (p, b))| {
+                            write_atomic(p, b).err().map(|e| (*i, e.to_string()))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 async fn handle_host(
@@ -752,7 +791,7 @@ async fn handle_host(
     dir: &Path,
     host: String,
     r: Result<Vec<Event>, Error>,
-) -> PollReport {
+) -> (PollReport, Option<(PathBuf, Vec<u8>)>) {
     let path = state_path(dir, &host);
     let mut rep = PollReport {
         host: host.clone(),
@@ -766,10 +805,11 @@ async fn handle_host(
         Ok(p) => p,
         Err(e) => {
             rep.error = Some(e.to_string());
-            return rep;
+            return (rep, None);
         }
     };
     let first = prev.is_none();
+    let before = prev.clone();
     let mut state = prev.unwrap_or(HostState {
         version: 1,
         ..HostState::default()
@@ -825,17 +865,20 @@ async fn handle_host(
             state.last_ok = Some(now_unix());
         }
     }
+    // Unchanged state (the steady case) is not rewritten.
+    let changed = before
+        .as_ref()
+        .is_none_or(|b| b.seen != state.seen || b.last_error != state.last_error);
+    if !changed {
+        return (rep, None);
+    }
     match serde_json::to_vec_pretty(&state) {
-        Ok(b) => {
-            if let Err(e) = write_atomic(&path, &b) {
-                rep.error.get_or_insert(e.to_string());
-            }
-        }
+        Ok(b) => (rep, Some((path, b))),
         Err(e) => {
             rep.error.get_or_insert(format!("{}: {e}", path.display()));
+            (rep, None)
         }
     }
-    rep
 }
 
 /// Nagios/Icinga plugin result.

@@ -10,7 +10,6 @@ thread pool of --concurrency workers (stdlib only: urllib + tomllib).
 """
 import argparse
 import concurrent.futures as cf
-import http.cookiejar
 import os
 import sys
 import tomllib
@@ -22,10 +21,14 @@ import xml.etree.ElementTree as ET
 def poll(host):
     url = host["url"].rstrip("/")
     pw = os.environ[host["password_env"]]
-    jar = http.cookiejar.CookieJar()
-    op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    op = urllib.request.build_opener()
     data = urllib.parse.urlencode({"name": host["user"], "pwd": pw}).encode()
-    op.open(url + "/cgi/login.cgi", data, timeout=20).read()
+    r = op.open(url + "/cgi/login.cgi", data, timeout=20)
+    r.read()
+    # The SID cookie is marked `secure`; send it back by hand like a browser
+    # on the BMC's page would.
+    sid = next(c.split(";")[0] for c in r.headers.get_all("Set-Cookie") if c.startswith("SID="))
+    op.addheaders = [("Cookie", sid)]
     data = urllib.parse.urlencode({"SEL_INFO.XML": "(1,c0)"}).encode()
     body = op.open(url + "/cgi/ipmi.cgi", data, timeout=20).read()
     op.open(url + "/cgi/logout.cgi", timeout=20).read()
