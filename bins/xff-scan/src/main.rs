@@ -252,6 +252,7 @@ fn run(args: Args) -> Result<u8, String> {
 
     let (files, missing) = discover(&args.paths);
     let mut failed = false;
+    let mut unfinished = 0u64;
     for (p, e) in &missing {
         eprintln!("xff-scan: {}: {e}; skipped", p.display());
         failed = true;
@@ -374,6 +375,7 @@ fn run(args: Args) -> Result<u8, String> {
                 failed = true;
                 return;
             }
+            unfinished += r.report.carry_dropped;
             if let Some(e) = &r.report.error {
                 eprintln!("xff-scan: {e}; matches before it are reported");
                 failed = true;
@@ -471,6 +473,12 @@ fn run(args: Args) -> Result<u8, String> {
             )
             .map_err(|e| e.to_string())?;
         }
+    }
+    if unfinished > 0 && !args.reassemble {
+        eprintln!(
+            "xff-scan: note: {unfinished} request header block(s) split across TCP segments could not be completed \
+             (segment lost, out of order, or at a chunk boundary); --reassemble follows them"
+        );
     }
     let empty_table = out.format == Format::Table && out.rows.is_empty();
     out.finish()

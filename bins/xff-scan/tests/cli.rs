@@ -47,6 +47,15 @@ fn newcomer_command_on_the_testdata_directory() {
     };
     assert_eq!(lines.len() - 1, 2 * v4(&h) + v4(&sp) + v4(&re), "{out}");
     assert!(out.contains("headers.pcapng"));
+    // reassemble.pcap has a header block whose first segment comes second
+    assert!(err.contains("--reassemble"), "{err}");
+    let (code, _, err) = run(&[
+        "--ip",
+        "203.0.113.77",
+        "--reassemble",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
     assert!(err.is_empty(), "{err}");
 }
 
