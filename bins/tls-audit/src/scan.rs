@@ -34,7 +34,11 @@ pub fn feed(
     if t.payload.is_empty() && !(syn || fin || rst) {
         return; // pure ACK
     }
-    if tracker.is_empty()
+    // With no hello awaited, only a new hello or a flag can change anything
+    // (connections already reported just wait for FIN/RST/SYN): skip the
+    // flow lookup for the bulk of the traffic.
+    if !tracker.has_unfinished()
+        && !(syn || fin || rst)
         && (tracked_only
             || tls_handshake::record::sniff(t.payload) == tls_handshake::record::Sniff::No)
     {

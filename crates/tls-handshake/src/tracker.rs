@@ -404,6 +404,8 @@ pub struct Tracker<K> {
     flows: HashMap<K, PendingFlow, BuildHasherDefault<FlowHasher>>,
     limits: Limits,
     buffered: usize,
+    /// Flows still waiting for a hello (not tombstones).
+    unfinished: usize,
     now_ns: i64,
     last_sweep_ns: i64,
     stats: Stats,
@@ -416,6 +418,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             flows: HashMap::default(),
             limits,
             buffered: 0,
+            unfinished: 0,
             now_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
             stats: Stats::default(),
@@ -531,11 +534,13 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                     };
                     self.buffered -= flow.client.release() + flow.server.release();
                     flow.done = true;
+                    self.unfinished -= 1;
                     self.stats.emitted += 1;
                     emit(key, hs);
                 }
                 Some(end) => {
                     if let Some(flow) = self.flows.remove(&key) {
+                        self.unfinished -= 1;
                         self.retire(key, flow, end, emit);
                     }
                 }
@@ -660,6 +665,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             }
         }
         self.flows.insert(key, flow);
+        self.unfinished += 1;
         self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
     }
 
@@ -696,6 +702,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             }
         });
         idle.sort_by_key(|(_, f)| f.first_frame);
+        self.unfinished -= idle.iter().filter(|(_, f)| !f.done).count();
         for (k, f) in idle {
             self.retire(k, f, End::Idle, emit);
         }
@@ -721,13 +728,24 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         let mut v: Vec<(K, PendingFlow)> = self.flows.drain().filter(|(_, f)| !f.done).collect();
         v.sort_by_key(|(_, f)| f.first_frame);
         self.buffered = 0;
+        self.unfinished = 0;
         v
     }
 
     /// True when some flow still waits for a hello (connections already
     /// emitted, kept only to absorb retransmissions, do not count).
+    #[inline]
     pub fn has_unfinished(&self) -> bool {
-        self.flows.values().any(|f| !f.done)
+        self.unfinished > 0
+    }
+
+    /// Checks the internal counters against the flow table (for tests).
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        let unfinished = self.flows.values().filter(|f| !f.done).count();
+        assert_eq!(self.unfinished, unfinished, "unfinished counter");
+        let held: usize = self.flows.values().map(PendingFlow::held).sum();
+        assert_eq!(self.buffered, held, "buffered counter");
     }
 
     /// Keys of connections whose handshake was emitted and which are still
@@ -745,6 +763,9 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
     pub fn adopt(&mut self, key: K, flow: PendingFlow) {
         self.buffered += flow.held();
         self.now_ns = self.now_ns.max(flow.last_ts);
+        if !flow.done {
+            self.unfinished += 1;
+        }
         self.flows.insert(key, flow);
     }
 }

@@ -447,6 +447,7 @@ proptest! {
             t.push(key, side, &seg, &mut |_, _| n += 1);
             prop_assert!(t.len() <= 3);
             prop_assert!(t.buffered() <= 1024);
+            t.check_invariants();
         }
         let stats = t.finish(&mut |_, _| n += 1);
         prop_assert_eq!(stats.emitted, n);
