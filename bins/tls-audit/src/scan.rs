@@ -37,8 +37,7 @@ pub fn feed(
     // With no hello awaited, only a new hello or a flag can change anything
     // (connections already reported just wait for FIN/RST/SYN): skip the
     // flow lookup for the bulk of the traffic.
-    if !tracker.has_unfinished()
-        && !(syn || fin || rst)
+    if !(tracker.has_unfinished() || syn || fin || rst)
         && (tracked_only
             || tls_handshake::record::sniff(t.payload) == tls_handshake::record::Sniff::No)
     {
