@@ -532,7 +532,68 @@ fn describe_system(e: &SystemEvent) -> String {
                     (0x10, 1, 3) => {
                         d.push_str(&format!(": event/reading type 0x{d2:02x}"));
                     }
+                    (0x21, _, 3) => {
+                        d.push_str(&format!(": {}", slot_type(d2 & 0x7F)));
+                        if e.data3_kind() == 3 {
+                            d.push_str(&format!(" {d3}"));
+                        }
+                    }
+                    (0x23, _, 3) => {
+                        d.push_str(&format!(
+                            ", interrupt: {}, timer use: {}",
+                            watchdog_interrupt(d2 >> 4),
+                            watchdog_timer_use(d2 & 0x0F)
+                        ));
+                    }
+                    (0x28, 4, 3) => d.push_str(&format!(", sensor 0x{d2:02x}")),
+                    (0x2A, _, 3) if d2 & 0x3F != 0 => {
+                        d.push_str(&format!(", user ID {}", d2 & 0x3F));
+                    }
+                    (0x2C, _, 3) => {
+                        let prev = tables::sensor_specific_offset(0x2C, d2 & 0x0F)
+                            .unwrap_or("reserved state");
+                        d.push_str(&format!(
+                            ", cause: {}, previous state: {prev}",
+                            fru_state_cause(d2 >> 4)
+                        ));
+                    }
+                    (0x12, 5, 3) => {
+                        let clock = if d2 & 0x0F == 1 { "SDR" } else { "SEL" };
+                        let which = if d2 & 0x80 != 0 { "second" } else { "first" };
+                        d.push_str(&format!(
+                            ": {clock} timestamp clock updated ({which} of pair)"
+                        ));
+                    }
                     _ => {}
+                }
+                // Event data 3 extensions.
+                if e.data3_kind() == 3 {
+                    match (e.sensor_type, e.offset()) {
+                        (0x2A, _) => {
+                            d.push_str(&format!(", channel {}", d3 & 0x0F));
+                            let cause = match (d3 >> 4) & 0x3 {
+                                1 => Some("Close Session command"),
+                                2 => Some("timeout"),
+                                3 => Some("configuration change"),
+                                _ => None,
+                            };
+                            if let Some(c) = cause {
+                                d.push_str(&format!(", deactivated by {c}"));
+                            }
+                        }
+                        (0x08, 6) => {
+                            let t = match d3 & 0x0F {
+                                0 => "Vendor mismatch",
+                                1 => "Revision mismatch",
+                                2 => "Processor missing",
+                                3 => "Power Supply rating mismatch",
+                                4 => "Voltage rating mismatch",
+                                _ => "reserved error type",
+                            };
+                            d.push_str(&format!(": {t}"));
+                        }
+                        _ => {}
+                    }
                 }
                 if e.data2_kind() == 1 {
                     let sev = d2 >> 4;
@@ -554,6 +615,66 @@ fn describe_system(e: &SystemEvent) -> String {
         _ => {}
     }
     d
+}
+
+/// Slot/connector types (sensor type 0x21, event data 2).
+fn slot_type(t: u8) -> String {
+    match t {
+        0 => "PCI slot".into(),
+        1 => "Drive Array slot".into(),
+        2 => "External Peripheral Connector".into(),
+        3 => "Docking slot".into(),
+        4 => "other standard internal expansion slot".into(),
+        5 => "slot of the sensor's entity".into(),
+        6 => "AdvancedTCA slot".into(),
+        7 => "DIMM/memory device slot".into(),
+        8 => "FAN slot".into(),
+        9 => "PCI Express slot".into(),
+        10 => "SCSI (parallel) slot".into(),
+        11 => "SATA / SAS slot".into(),
+        _ => format!("slot type 0x{t:02x}"),
+    }
+}
+
+fn watchdog_interrupt(t: u8) -> &'static str {
+    match t {
+        0 => "none",
+        1 => "SMI",
+        2 => "NMI",
+        3 => "messaging interrupt",
+        0xF => "unspecified",
+        _ => "reserved",
+    }
+}
+
+fn watchdog_timer_use(t: u8) -> &'static str {
+    match t {
+        1 => "BIOS FRB2",
+        2 => "BIOS/POST",
+        3 => "OS Load",
+        4 => "SMS/OS",
+        5 => "OEM",
+        0xF => "unspecified",
+        _ => "reserved",
+    }
+}
+
+fn fru_state_cause(c: u8) -> &'static str {
+    match c {
+        0 => "Normal State Change",
+        1 => "Change Commanded by software external to FRU",
+        2 => "State Change due to operator changing a Handle latch",
+        3 => "State Change due to operator pressing the hotswap push button",
+        4 => "State Change due to FRU programmatic action",
+        5 => "Communication Lost",
+        6 => "Communication Lost due to local failure",
+        7 => "State Change due to unexpected extraction",
+        8 => "State Change due to operator intervention/update",
+        9 => "Unable to compute IPMB address",
+        0xA => "Unexpected Deactivation",
+        0xF => "State Change, Cause Unknown",
+        _ => "reserved cause",
+    }
 }
 
 fn system_severity(e: &SystemEvent) -> Severity {

@@ -738,8 +738,27 @@ pub async fn poll_once(
     sinks: &Sinks,
     on_done: Arc<dyn Fn(&str) + Send + Sync>,
 ) -> Vec<PollReport> {
-    let results = fetch_all(inv, on_done).await;
     let dir = inv.state_dir();
+    // Two watchers on one state directory would both alert: refuse.
+    let _lock = match lock_state_dir(&dir) {
+        Ok(l) => l,
+        Err(e) => {
+            let msg = e.to_string();
+            return inv
+                .hosts
+                .iter()
+                .map(|h| PollReport {
+                    host: h.name.clone(),
+                    error: Some(msg.clone()),
+                    records: 0,
+                    new: 0,
+                    alerted: 0,
+                    sink_errors: Vec::new(),
+                })
+                .collect();
+        }
+    };
+    let results = fetch_all(inv, on_done).await;
     let mut reports = Vec::with_capacity(results.len());
     let mut writes = Vec::new();
     for (host, r) in results {
@@ -760,6 +779,28 @@ pub async fn poll_once(
         }
     }
     reports
+}
+
+/// Take the exclusive lock of a state directory (`watch.lock`, an advisory
+/// file lock released when the returned file is dropped or the process
+/// exits).
+pub fn lock_state_dir(dir: &Path) -> Result<std::fs::File, Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let p = dir.join("watch.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .map_err(|e| Error::io(&p, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Config {
+            path: p.display().to_string(),
+            detail: "another ipmi-sel watch is using this state directory; stop it or give this one its own state_dir".into(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&p, e)),
+    }
 }
 
 fn write_states(writes: Vec<(usize, (PathBuf, Vec<u8>))>) -> Vec<(usize, String)> {

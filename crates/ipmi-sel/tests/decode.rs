@@ -276,6 +276,66 @@ fn firmware_progress_error_code() {
 }
 
 #[test]
+fn more_sensor_specific_event_data() {
+    // Session Audit (0x2A) offset 0 activated, ed1 = 11 11 0000:
+    // ed2 = 0x02 -> user ID 2; ed3 = 0x01 -> channel 1, cause unspecified.
+    let r = rec("10000200000060200004 2a 01 6f f0 02 01"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(r.description(), "Session Activated, user ID 2, channel 1");
+    // Offset 1 deactivated, ed3 = 0x21: cause 10 = timeout, channel 1.
+    let r = rec("11000200000060200004 2a 01 6f f1 02 21"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "Session Deactivated, user ID 2, channel 1, deactivated by timeout"
+    );
+    // Slot/Connector (0x21) offset 2 installed, ed2 = 0x09 PCI Express, ed3 = slot 4.
+    let r = rec("12000200000060200004 21 10 6f f2 09 04"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "Slot / Connector Device installed/attached: PCI Express slot 4"
+    );
+    // Watchdog 2 (0x23) offset 1 hard reset, ed2 = 0x24: NMI, SMS/OS.
+    let r = rec("13000200000060200004 23 11 6f c1 24 ff"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "Hard Reset, interrupt: NMI, timer use: SMS/OS"
+    );
+    assert_eq!(r.severity(), Severity::Warning);
+    // FRU State (0x2C) offset 7 communication lost, ed2 = 0x54: cause 5, previous 4 (FRU Active).
+    let r = rec("14000200000060200004 2c 12 6f c7 54 ff"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "FRU Communication Lost, cause: Communication Lost, previous state: FRU Active"
+    );
+    // Power Supply config error (0x08 offset 6), ed3 = 0x03 rating mismatch.
+    let r = rec("15000200000060200004 08 13 6f 36 ff 03"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "Configuration error: Power Supply rating mismatch"
+    );
+    // Generic discrete with previous state + severity in ed2 (ed1 bits 7:6 = 01):
+    // ed2 = 0x21 -> severity offset 2 (critical from less severe), previous state 1.
+    let r = rec("16000200000060200004 02 14 03 41 21 ff"
+        .replace(' ', "")
+        .as_str());
+    assert_eq!(
+        r.description(),
+        "State Asserted, severity: Transition to Critical from less severe, previous state offset 0x1"
+    );
+}
+
+#[test]
 fn critical_interrupt_severities() {
     // Per offset: 4 PERR, 5 SERR, 8 uncorrectable, 9 fatal NMI, A bus fatal -> critical.
     for (off, want) in [

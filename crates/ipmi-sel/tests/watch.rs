@@ -163,9 +163,39 @@ async fn each_event_alerts_once_across_restarts_clear_and_wrap() {
     let a = alerts(dir);
     assert_eq!(a.last().unwrap()["alert"], "host_up");
     assert_eq!(a.len(), 4 + 3 + 1);
-    // State files exist, one per host, and are valid JSON.
-    let n = std::fs::read_dir(dir.join("state")).unwrap().count();
+    // State files exist, one per host (plus the lock file).
+    let n = std::fs::read_dir(dir.join("state"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".state.json")
+        })
+        .count();
     assert_eq!(n, 3);
+}
+
+#[tokio::test]
+async fn a_second_watcher_on_the_same_state_dir_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_sel(&dir.join("a.hex"), &[serr(1, T0, 0x80)]);
+    let held = watch::lock_state_dir(&dir.join("state")).unwrap();
+    let reps = run(dir, "").await;
+    assert!(
+        reps.iter().all(|r| r
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("another ipmi-sel watch")),
+        "{reps:?}"
+    );
+    assert!(alerts(dir).is_empty());
+    drop(held);
+    let reps = run(dir, "").await;
+    assert_eq!(reps[0].alerted, 1);
 }
 
 #[tokio::test]
@@ -339,4 +369,43 @@ fn durations() {
     assert_eq!(watch::parse_duration("12").unwrap().as_secs(), 12);
     assert!(watch::parse_duration("5w").is_none());
     assert!(watch::parse_duration("").is_none());
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn inventory_parser_never_panics(text in "[\\[\\]a-z_=\"0-9 \\n.#-]{0,300}") {
+            let _ = Inventory::parse(&text, Path::new("fuzz.toml"));
+        }
+
+        #[test]
+        fn redfish_members_of_any_shape_never_panic(
+            id in proptest::option::of("[0-9a-z]{0,6}"),
+            created in "[0-9TZ:+-]{0,30}",
+            st in "[A-Za-z /]{0,30}",
+            num in proptest::option::of(any::<i64>()),
+            code in "[A-Za-z]{0,12}",
+            msg in ".{0,60}",
+            sev in "[A-Za-z]{0,10}",
+        ) {
+            let m = serde_json::json!({
+                "Id": id, "EntryType": "SEL", "Created": created, "SensorType": st,
+                "SensorNumber": num, "EntryCode": code, "Message": msg, "Severity": sev,
+                "OemSensorType": st,
+            });
+            let doc = serde_json::json!({"Members": [m.clone(), m]}).to_string();
+            let (evs, _) = ipmi_sel::parse::parse_redfish_entries(&doc, "fuzz").unwrap();
+            prop_assert_eq!(evs.len(), 2);
+            for n in (0..doc.len()).step_by(9) {
+                if doc.is_char_boundary(n) {
+                    let _ = ipmi_sel::parse::parse_redfish_entries(&doc[..n], "fuzz");
+                }
+            }
+        }
+    }
 }
