@@ -7,8 +7,6 @@
 //! ALPN) followed by the signature algorithms in wire order. GREASE values are
 //! ignored everywhere.
 
-use std::fmt::Write as _;
-
 use sha2::{Digest, Sha256};
 
 use crate::hello::{ClientHello, ext, non_grease};
@@ -54,22 +52,28 @@ fn hash12(list: &str) -> String {
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn truncated_sha256(s: &str) -> String {
     let digest = Sha256::digest(s.as_bytes());
     let mut out = String::with_capacity(12);
-    for b in &digest[..6] {
-        let _ = write!(out, "{b:02x}");
+    for &b in &digest[..6] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
 }
 
+/// `0a0a,1301,...`: 4 lower-case hex digits per value, comma separated.
 fn hex_list(v: impl Iterator<Item = u16>) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(5 * 24);
     for (i, x) in v.enumerate() {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(s, "{x:04x}");
+        for shift in [12u16, 8, 4, 0] {
+            s.push(char::from(HEX[usize::from((x >> shift) & 0x0f)]));
+        }
     }
     s
 }
