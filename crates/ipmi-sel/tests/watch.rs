@@ -409,3 +409,63 @@ mod fuzz {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_sink_posts_json_with_bearer_token_and_failures_retry() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::Mutex;
+    type Got = Arc<Mutex<Vec<(Option<String>, serde_json::Value)>>>;
+    let got: Got = Arc::new(Mutex::new(Vec::new()));
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (g2, f2) = (got.clone(), fail.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |h: HeaderMap, body: String| {
+            let (g, f) = (g2.clone(), f2.clone());
+            async move {
+                if f.load(std::sync::atomic::Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let auth = h
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_string());
+                g.lock()
+                    .unwrap()
+                    .push((auth, serde_json::from_str(&body).unwrap()));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(l, app).await });
+
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_path_buf();
+    write_sel(&dir.join("a.hex"), &[serr(1, T0, 0x80)]);
+    write_sel(&dir.join("b.hex"), &[button(1, T0)]);
+    write_sel(&dir.join("missing.hex"), &[button(1, T0)]);
+    // PATH is always set; its value stands in for a token here.
+    let sink = format!(
+        "[[sink]]\ntype = \"webhook\"\nurl = \"http://{addr}/hook\"\ntoken_env = \"PATH\"\n"
+    );
+    let reps = run(&dir, &sink).await;
+    assert_eq!(reps[0].alerted, 0);
+    assert!(
+        reps[0].sink_errors[0].contains("HTTP 503"),
+        "{:?}",
+        reps[0].sink_errors
+    );
+    fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    let reps = run(&dir, &sink).await;
+    assert_eq!(reps[0].alerted, 1);
+    let reps = run(&dir, &sink).await;
+    assert_eq!(reps[0].alerted, 0);
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let want = format!("Bearer {}", std::env::var("PATH").unwrap());
+    assert_eq!(got[0].0.as_deref(), Some(want.as_str()));
+    assert_eq!(got[0].1["alert"], "event");
+    assert_eq!(got[0].1["bus"], 0x80);
+    server.abort();
+}
