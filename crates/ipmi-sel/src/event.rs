@@ -47,6 +47,15 @@ pub struct Event {
     /// Generator ID as ipmitool prints it, e.g. `0x0033`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<String>,
+    /// Who generated it, e.g. `SMI Handler (software ID 0x19, channel 0)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_desc: Option<String>,
+    /// Event message format revision (0x04 for IPMI 1.5/2.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evm_rev: Option<u8>,
+    /// Event data 1-3 as hex, e.g. `a58012`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_data: Option<String>,
     /// Sensor name as the BMC reports it (`SENSOR_ID`), trimmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensor_name: Option<String>,
@@ -81,6 +90,9 @@ impl Event {
             devfn: None,
             record_type: Some(r.record_type),
             generator: None,
+            generator_desc: None,
+            evm_rev: None,
+            event_data: None,
             sensor_name: None,
             raw: Some(r.raw_hex()),
             unix_time,
@@ -99,6 +111,9 @@ impl Event {
                 .into(),
             );
             ev.generator = Some(format!("0x{:04x}", e.generator.raw));
+            ev.generator_desc = Some(e.generator.to_string());
+            ev.evm_rev = Some(e.evm_rev);
+            ev.event_data = Some(crate::decode::hex(&e.event_data));
             if let Some((bus, devfn)) = e.pci_location() {
                 ev.bus = Some(bus);
                 ev.devfn = Some(devfn);

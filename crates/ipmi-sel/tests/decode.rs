@@ -132,10 +132,21 @@ fn jsonl_field_names_and_types() {
     assert_eq!(v["severity"], "critical");
     assert_eq!(v["bus"], 0x80);
     assert_eq!(v["devfn"], 0x12);
+    assert_eq!(v["generator"], "0x0033");
+    assert_eq!(
+        v["generator_desc"],
+        "SMI Handler (software ID 0x19, channel 0)"
+    );
+    assert_eq!(v["evm_rev"], 4);
+    assert_eq!(v["event_data"], "a58012");
     // No bus/devfn keys for non-PCI records.
     let evs = parse::parse_hex("0100029e40c45c20000405516ff0ffff", "argv").unwrap();
     let v = serde_json::to_value(&evs[0]).unwrap();
     assert!(v.get("bus").is_none() && v.get("devfn").is_none());
+    assert_eq!(
+        v["generator_desc"],
+        "BMC (slave address 0x20, channel 0, LUN 0)"
+    );
 }
 
 #[test]
