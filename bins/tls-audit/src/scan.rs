@@ -52,7 +52,9 @@ pub fn feed(
     let seg = Segment {
         frame: pkt.frame,
         ts_ns: pkt.ts_ns,
-        seq: t.seq,
+        // A SYN occupies one sequence number: TCP Fast Open data
+        // starts after it.
+        seq: if syn { t.seq.wrapping_add(1) } else { t.seq },
         fin,
         rst,
         syn,

@@ -122,3 +122,34 @@ mod random {
         }
     }
 }
+
+#[test]
+fn tcp_fast_open_hello_in_the_syn() {
+    use tls_audit::synth::tcp_frame;
+    use tls_handshake::testgen::{
+        ClientSpec, ServerSpec, client_hello_record, server_hello_record,
+    };
+    let c: std::net::SocketAddr = "10.3.0.1:40000".parse().unwrap();
+    let s: std::net::SocketAddr = "10.3.0.2:443".parse().unwrap();
+    let ch = client_hello_record(&ClientSpec::tls13("tfo.example.com"));
+    let sh = server_hello_record(&ServerSpec::tls13());
+    // The SYN (seq 1000) carries the first 100 hello bytes, which start at
+    // sequence number 1001; the rest follows at 1101.
+    let frames = vec![
+        (T0, tcp_frame(&[], c, s, 1000, 0, 0x02, 1, &ch[..100])),
+        (T0 + 1000, tcp_frame(&[], s, c, 5000, 1101, 0x12, 2, &[])),
+        (
+            T0 + 2000,
+            tcp_frame(&[], c, s, 1101, 5001, 0x18, 3, &ch[100..]),
+        ),
+        (
+            T0 + 3000,
+            tcp_frame(&[], s, c, 5001, 1001 + ch.len() as u32, 0x18, 4, &sh),
+        ),
+    ];
+    let cap = Capture::from_vec("tfo.pcap", to_pcap(&frames)).unwrap();
+    let rows = sequential(&cap);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].sni.as_deref(), Some("tfo.example.com"));
+    assert_eq!(rows[0].version.as_deref(), Some("TLS 1.3"));
+}

@@ -187,6 +187,9 @@ pub enum End {
     ServerNotTls,
     /// The input ended ([`Tracker::finish`]).
     EndOfInput,
+    /// The client opened a new connection on the same ports (a SYN from
+    /// the client after its ClientHello) before the server answered.
+    NewConnection,
 }
 
 /// One TLS connection attempt: what each side said.
@@ -503,6 +506,16 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             if flow.done {
                 if seg.fin || seg.rst || seg.syn {
                     self.flows.remove(&key);
+                }
+                return;
+            }
+            if seg.syn && seg.payload.is_empty() && side == flow.client_side {
+                // Port reuse: the old attempt is over, the new one starts
+                // with its own ClientHello. (A server's SYN-ACK may be a
+                // retransmission and is ignored.)
+                if let Some(flow) = self.flows.remove(&key) {
+                    self.unfinished -= 1;
+                    self.retire(key, flow, End::NewConnection, emit);
                 }
                 return;
             }

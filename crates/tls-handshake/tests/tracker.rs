@@ -453,3 +453,72 @@ proptest! {
         prop_assert_eq!(stats.emitted, n);
     }
 }
+
+#[test]
+fn client_syn_on_the_same_ports_starts_a_new_connection() {
+    let c1 = client_hello_record(&ClientSpec::legacy(Version::SSL3, None));
+    let c2 = client_hello_record(&ClientSpec::tls13("second.example"));
+    let sh = server_hello_record(&ServerSpec::tls13());
+    let mut pkts = vec![Pkt {
+        side: Side::A,
+        seq: 1,
+        data: c1,
+        fin: false,
+        rst: false,
+    }];
+    let mut t = Tracker::new(Limits::default());
+    let mut out = Vec::new();
+    run_with(&mut t, &pkts, &mut out, false);
+    // The server never answers; the client reconnects from the same port.
+    let syn = Segment {
+        frame: 2,
+        ts_ns: 5_000,
+        seq: 9000,
+        fin: false,
+        rst: false,
+        syn: true,
+        payload: &[],
+    };
+    t.push("flow", Side::A, &syn, &mut |_, h| out.push(h));
+    // A SYN-ACK from the server side is not taken for a new connection.
+    let synack = Segment {
+        frame: 3,
+        ts_ns: 6_000,
+        seq: 100,
+        fin: false,
+        rst: false,
+        syn: true,
+        payload: &[],
+    };
+    t.push("flow", Side::B, &synack, &mut |_, h| out.push(h));
+    pkts.clear();
+    for (i, (side, seq, data)) in [(Side::A, 9001u32, c2), (Side::B, 101, sh)]
+        .into_iter()
+        .enumerate()
+    {
+        let seg = Segment {
+            frame: 4 + i as u64,
+            ts_ns: 7_000,
+            seq,
+            fin: false,
+            rst: false,
+            syn: false,
+            payload: &data,
+        };
+        t.push("flow", side, &seg, &mut |_, h| out.push(h));
+    }
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0].end, End::NewConnection);
+    assert_eq!(out[0].client.as_ref().unwrap().highest(), Version::SSL3);
+    assert!(out[0].server.is_none());
+    assert_eq!(out[1].end, End::Complete);
+    assert_eq!(
+        out[1].client.as_ref().unwrap().sni.as_deref(),
+        Some("second.example")
+    );
+    assert_eq!(
+        out[1].server.as_ref().unwrap().version,
+        Some(Version::TLS13)
+    );
+    t.check_invariants();
+}
