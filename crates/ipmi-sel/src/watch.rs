@@ -515,7 +515,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 #[serde(tag = "alert", rename_all = "snake_case")]
 pub enum Alert {
     /// A new SEL entry.
-    Event(Event),
+    Event(Box<Event>),
     /// A host whose poll failed after it had worked (or on its first poll).
     HostDown {
         /// Host name.
@@ -889,7 +889,7 @@ async fn handle_host(
                 let alert =
                     !(first && inv.settings.baseline) && ev.severity >= inv.settings.min_severity;
                 if alert {
-                    let errs = sinks.deliver(&Alert::Event(ev.clone())).await;
+                    let errs = sinks.deliver(&Alert::Event(Box::new(ev.clone()))).await;
                     if errs.is_empty() {
                         rep.alerted += 1;
                         keep.push(id);
