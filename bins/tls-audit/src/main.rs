@@ -33,7 +33,8 @@ Exit status:
   0  every file was read (and, with --fail-on, nothing at or below it)
   1  --fail-on: at least one connection at or below the given version
   2  some file or directory could not be read completely (named on stderr)
-  3  usage error, or output could not be written";
+  3  usage error, or output could not be written
+With --fail-on, 1 wins over 2 (the failed file is still named on stderr).";
 
 /// List TLS connections in captures with the version each one negotiated:
 /// who still connects with SSL 3.0, TLS 1.0 or TLS 1.1.
@@ -62,7 +63,7 @@ struct Args {
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     fail_on: Option<Version>,
 
-    /// Worker threads [default: one per core].
+    /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
 
