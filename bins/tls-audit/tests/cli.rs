@@ -268,3 +268,17 @@ fn flate2_gzip(data: &[u8]) -> Vec<u8> {
     e.write_all(data).unwrap();
     e.finish().unwrap()
 }
+
+#[test]
+fn fail_on_wins_over_a_failed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.pcap"), &testdata().remove(0).bytes).unwrap();
+    std::fs::write(dir.path().join("b.pcap"), b"garbage, not a capture").unwrap();
+    let out = cmd()
+        .args(["--fail-on", "tls1.0", "--format", "csv"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("b.pcap"));
+}
