@@ -193,6 +193,8 @@ pub mod pcapng {
     pub const EPB_ORIGLEN: usize = 16;
     /// EPB body: packet data.
     pub const EPB_DATA: usize = 20;
+    /// EPB option: packets lost between this packet and the previous one (u64).
+    pub const OPT_EPB_DROPCOUNT: u16 = 4;
 
     /// SPB body: original length.
     pub const SPB_ORIGLEN: usize = 0;

@@ -202,8 +202,9 @@ impl<'a> Packets<'a> {
 
     /// Packets the capture device reported lost so far: the sum of the loss
     /// counters of the ERF records read (colour record types excluded, their
-    /// counter field holds a colour), plus the drop counts of obsolete pcapng
-    /// Packet Blocks. Zero for classic pcap, which does not record losses.
+    /// counter field holds a colour), plus the pcapng `epb_dropcount` options
+    /// and the drop counts of obsolete Packet Blocks. Zero for classic pcap,
+    /// which does not record losses.
     pub fn lost(&self) -> u64 {
         self.loss
     }
@@ -374,6 +375,14 @@ impl<'a> Packets<'a> {
                     let units = (u64::from(endian.u32(body, EPB_TS_HIGH)) << 32)
                         | u64::from(endian.u32(body, EPB_TS_LOW));
                     let origlen = endian.u32(body, EPB_ORIGLEN);
+                    let opts = EPB_DATA + (caplen as usize).next_multiple_of(4);
+                    if body.len() > opts {
+                        for (code, val) in Options::new(&body[opts..], endian) {
+                            if code == OPT_EPB_DROPCOUNT && val.len() == 8 {
+                                self.loss = self.loss.saturating_add(endian.u64(val, 0));
+                            }
+                        }
+                    }
                     self.pos = pos + blen;
                     self.frame += 1;
                     return Step::Packet(Packet {
@@ -439,7 +448,7 @@ impl<'a> Packets<'a> {
                     };
                     let drops = endian.u16(body, PB_DROPS);
                     if drops != u16::MAX {
-                        self.loss += u64::from(drops);
+                        self.loss = self.loss.saturating_add(u64::from(drops));
                     }
                     let units = (u64::from(endian.u32(body, PB_TS_HIGH)) << 32)
                         | u64::from(endian.u32(body, PB_TS_LOW));
@@ -579,7 +588,7 @@ impl<'a> Packets<'a> {
                 kind,
                 TYPE_COLOR_ETH | TYPE_DSM_COLOR_ETH | TYPE_COLOR_HASH_ETH | 10 | 15 | 17 | 19
             ) {
-                self.loss += u64::from(lctr);
+                self.loss = self.loss.saturating_add(u64::from(lctr));
             }
             let ts = Endian::Little.u64(h, TS);
             let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;

@@ -355,3 +355,29 @@ fn opening_a_directory_or_a_missing_file_names_it() {
         "{e}"
     );
 }
+
+#[test]
+fn pcapng_epb_dropcount_option_is_counted_as_lost() {
+    let b = ng_with(|w| {
+        w.add_interface(LinkType::RAW, 0, TsResolution::Decimal(6))
+            .unwrap();
+        // EPB with 5 data bytes (padded to 8) and options: epb_dropcount = 42, end
+        let mut epb = Vec::new();
+        for v in [0u32, 0, 0, 5, 5] {
+            epb.extend_from_slice(&v.to_le_bytes());
+        }
+        epb.extend_from_slice(&[0x45, 1, 2, 3, 4, 0, 0, 0]);
+        epb.extend_from_slice(&4u16.to_le_bytes());
+        epb.extend_from_slice(&8u16.to_le_bytes());
+        epb.extend_from_slice(&42u64.to_le_bytes());
+        epb.extend_from_slice(&[0; 4]);
+        w.write_block(6, &epb).unwrap();
+        w.write_packet(0, 0, 3, &[0x45, 0, 0]).unwrap();
+    });
+    let cap = Capture::from_vec("drops.pcapng", b).unwrap();
+    let mut it = cap.packets();
+    let first = it.next().unwrap().unwrap();
+    assert_eq!(first.data, &[0x45, 1, 2, 3, 4]);
+    assert_eq!(it.by_ref().count(), 1);
+    assert_eq!(it.lost(), 42);
+}
