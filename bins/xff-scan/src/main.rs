@@ -110,7 +110,15 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            // --help / --version are not errors; usage errors exit 3.
+            return ExitCode::from(if usage { 3 } else { 0 });
+        }
+    };
     match run(args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

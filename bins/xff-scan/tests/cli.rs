@@ -185,8 +185,9 @@ fn exit_codes_and_errors_name_the_file() {
     let (code, _, err) = run(&["--ip", "10.0.0.0/99", good.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(err.contains("10.0.0.0/99"));
-    let (code, _, _) = run(&[good.to_str().unwrap()]);
-    assert_ne!(code, 0);
+    let (code, _, err) = run(&[good.to_str().unwrap()]);
+    assert_eq!(code, 3, "missing --ip is a usage error: {err}");
+    assert!(err.contains("--ip"), "{err}");
 }
 
 #[test]
