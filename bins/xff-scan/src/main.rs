@@ -32,10 +32,11 @@ bodies, responses, Referer or other protocols are never reported.
 position 0 is the leftmost entry (the original client).
 
 Headers split across TCP segments of one flow are found (bounded carry-over
-per flow). Only --reassemble (which decodes every packet, several times
-slower) also finds request lines cut across segments, out-of-order or
-retransmitted first segments, and pipelined requests that start in the
-middle of a segment after a body that spanned segments.
+per flow). Only --reassemble also finds request lines cut across segments,
+segments captured out of order, and pipelined requests that start in the
+middle of a segment after a body that spanned segments. It decodes every
+packet and reads each file on one thread: about 1.6x the CPU time of the
+default scan on mostly non-HTTP captures, 1.2x on dense HTTP.
 
 --write does a second pass over the inputs and saves every packet of the
 matching connections, both directions (pcapng if the name ends in .pcapng).
@@ -50,7 +51,7 @@ Exit status:
 /// X-Forwarded-For / Forwarded / X-Real-IP headers name it, and the
 /// connections (5-tuples) they belong to.
 #[derive(Parser, Debug)]
-#[command(version, after_help = AFTER_HELP)]
+#[command(name = "xff-scan", version, after_help = AFTER_HELP)]
 struct Args {
     /// Client address or CIDR to look for (IPv4 or IPv6); repeat or
     /// separate with commas.
