@@ -237,17 +237,20 @@ impl<'t> Machine<'t> {
                 self.clear();
                 return;
             }
-            let v = match &slot.value {
+            // Moved out, not copied: the row is cleared right after (when it
+            // is not recorded because it is all empty, every value was None
+            // or [] anyway, and None and [] behave alike from here on).
+            let v = match std::mem::replace(&mut slot.value, PyVal::None) {
                 PyVal::None => Value::Str(String::new()),
                 PyVal::Str(s) => {
                     all_empty = false;
-                    Value::Str(s.clone())
+                    Value::Str(s)
                 }
                 PyVal::List(l) => {
                     if !l.is_empty() {
                         all_empty = false;
                     }
-                    Value::List(l.clone())
+                    Value::List(l)
                 }
             };
             row.push(v);
@@ -278,10 +281,12 @@ impl Template {
     /// order (no header pointer per row).
     pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
         let mut m = Machine::new(self);
-        let mut scratch: Vec<Vec<Scratch>> = self
+        // Capture scratch space, made on first use (most rules of a template
+        // never match a given input).
+        let mut scratch: Vec<Vec<Option<Scratch>>> = self
             .states
             .iter()
-            .map(|s| s.rules.iter().map(|r| r.regex.scratch()).collect())
+            .map(|s| s.rules.iter().map(|_| None).collect())
             .collect();
         let mut spans: Spans = Vec::new();
         let mut state = self.start;
@@ -291,14 +296,18 @@ impl Template {
             let line_no = idx + 1;
             let rules = &self.states[state].rules;
             for (ri, rule) in rules.iter().enumerate() {
-                let matched = rule
-                    .regex
-                    .match_into(line, &mut scratch[state][ri], &mut spans)
-                    .map_err(|reason| RunError::Pattern {
-                        rule_line: rule.line_num,
-                        input_line: line_no,
-                        reason,
-                    })?;
+                // A rule that sets no value only needs a yes/no answer.
+                let matched = if rule.assigns.is_empty() {
+                    rule.regex.is_match(line)
+                } else {
+                    let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());
+                    rule.regex.match_into(line, sc, &mut spans)
+                }
+                .map_err(|reason| RunError::Pattern {
+                    rule_line: rule.line_num,
+                    input_line: line_no,
+                    reason,
+                })?;
                 if !matched {
                     continue;
                 }

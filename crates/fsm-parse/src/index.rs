@@ -259,11 +259,7 @@ impl Index {
             attributes
                 .iter()
                 .all(|(k, v)| match row.compiled.iter().find(|(h, _)| h == k) {
-                    Some((_, Some(re))) => {
-                        let mut s = re.scratch();
-                        let mut spans = Vec::new();
-                        re.match_into(v, &mut s, &mut spans).unwrap_or(false)
-                    }
+                    Some((_, Some(re))) => re.is_match(v).unwrap_or(false),
                     _ => true,
                 })
         })

@@ -21,8 +21,58 @@ pub(crate) struct PyRegex {
 
 #[derive(Debug, Clone)]
 enum Engine {
-    Std(regex::Regex),
-    Fancy(Box<fancy_regex::Regex>),
+    Std(StdRe),
+    /// `fancy-regex`, behind a `regex` prefilter: the same pattern with
+    /// look-around removed, back-references as `.*`, atomic groups plain.
+    /// It accepts every line the real pattern accepts, so a line it
+    /// rejects is rejected without running the backtracking VM.
+    Fancy {
+        re: Box<fancy_regex::Regex>,
+        pre: Option<StdRe>,
+    },
+}
+
+/// A pattern on the `regex` crate. `ascii` is the same pattern compiled with
+/// Unicode off, used for ASCII lines (where it matches exactly the same
+/// text): Unicode `\w`/`\d`/`\s` classes make automata many times larger,
+/// and device output is nearly always ASCII.
+#[derive(Debug, Clone)]
+struct StdRe {
+    uni: regex::Regex,
+    ascii: Option<regex::bytes::Regex>,
+}
+
+impl StdRe {
+    fn compile(anchored: &str) -> Result<StdRe, String> {
+        let uni = regex::RegexBuilder::new(anchored)
+            .size_limit(64 << 20)
+            .dfa_size_limit(16 << 20)
+            .build()
+            .map_err(|e| format!("invalid regular expression: {e}"))?;
+        // A non-ASCII pattern (a literal or escape) keeps Unicode rules even
+        // against ASCII text (case folding), so it gets no ASCII variant; if
+        // the variant does not compile, the Unicode one does it all.
+        let ascii = anchored
+            .is_ascii()
+            .then(|| {
+                regex::bytes::RegexBuilder::new(anchored)
+                    .unicode(false)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(16 << 20)
+                    .build()
+                    .ok()
+            })
+            .flatten()
+            .filter(|a| a.captures_len() == uni.captures_len());
+        Ok(StdRe { uni, ascii })
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        match &self.ascii {
+            Some(a) if text.is_ascii() => a.is_match(text.as_bytes()),
+            _ => self.uni.is_match(text),
+        }
+    }
 }
 
 /// The result of translating a Python pattern.
@@ -38,6 +88,10 @@ pub(crate) struct Translated {
 /// group did not take part.
 pub(crate) type Spans = Vec<Option<(usize, usize)>>;
 
+fn runtime_err(e: fancy_regex::Error) -> String {
+    format!("regular expression failed at run time: {e}")
+}
+
 impl PyRegex {
     /// Compiles a Python pattern. The error text says what is wrong.
     pub(crate) fn compile(py: &str) -> Result<PyRegex, String> {
@@ -49,19 +103,25 @@ impl PyRegex {
                 .build()
                 .map_err(|e| format!("regular expression not supported: {e}"))?;
             let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
+            let pre = translate_relaxed(py)
+                .ok()
+                .and_then(|r| StdRe::compile(&format!(r"\A(?:{r})")).ok());
             Ok(PyRegex {
-                engine: Engine::Fancy(Box::new(re)),
+                engine: Engine::Fancy {
+                    re: Box::new(re),
+                    pre,
+                },
                 names,
             })
         } else {
-            let re = regex::RegexBuilder::new(&anchored)
-                .size_limit(64 << 20)
-                .dfa_size_limit(16 << 20)
-                .build()
-                .map_err(|e| format!("invalid regular expression: {e}"))?;
-            let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
+            let std = StdRe::compile(&anchored)?;
+            let names = std
+                .uni
+                .capture_names()
+                .map(|n| n.map(str::to_owned))
+                .collect();
             Ok(PyRegex {
-                engine: Engine::Std(re),
+                engine: Engine::Std(std),
                 names,
             })
         }
@@ -81,14 +141,36 @@ impl PyRegex {
     /// Whether `fancy-regex` runs this pattern.
     #[cfg(test)]
     pub(crate) fn is_fancy(&self) -> bool {
-        matches!(self.engine, Engine::Fancy(_))
+        matches!(self.engine, Engine::Fancy { .. })
+    }
+
+    /// Whether the pattern has a `regex` prefilter (fancy patterns only).
+    #[cfg(test)]
+    pub(crate) fn has_prefilter(&self) -> bool {
+        matches!(self.engine, Engine::Fancy { pre: Some(_), .. })
     }
 
     /// A reusable scratch space for [`PyRegex::match_into`].
     pub(crate) fn scratch(&self) -> Scratch {
         match &self.engine {
-            Engine::Std(re) => Scratch::Std(re.capture_locations()),
-            Engine::Fancy(_) => Scratch::Fancy,
+            Engine::Std(StdRe { uni, ascii }) => Scratch::Std {
+                uni: uni.capture_locations(),
+                ascii: ascii.as_ref().map(regex::bytes::Regex::capture_locations),
+            },
+            Engine::Fancy { .. } => Scratch::Fancy,
+        }
+    }
+
+    /// `bool(re.match(text))`, without computing groups.
+    pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
+        match &self.engine {
+            Engine::Std(std) => Ok(std.is_match(text)),
+            Engine::Fancy { re, pre } => {
+                if pre.as_ref().is_some_and(|p| !p.is_match(text)) {
+                    return Ok(false);
+                }
+                re.is_match(text).map_err(runtime_err)
+            }
         }
     }
 
@@ -102,25 +184,41 @@ impl PyRegex {
     ) -> Result<bool, String> {
         spans.clear();
         match (&self.engine, scratch) {
-            (Engine::Std(re), Scratch::Std(locs)) => {
-                if re.captures_read(locs, text).is_none() {
+            (
+                Engine::Std(StdRe { ascii: Some(a), .. }),
+                Scratch::Std {
+                    ascii: Some(locs), ..
+                },
+            ) if text.is_ascii() => {
+                if a.captures_read(locs, text.as_bytes()).is_none() {
                     return Ok(false);
                 }
                 spans.extend((0..locs.len()).map(|i| locs.get(i)));
                 Ok(true)
             }
-            (Engine::Fancy(re), _) => match re.captures(text) {
-                Ok(Some(c)) => {
-                    spans.extend(
-                        (0..self.names.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))),
-                    );
-                    Ok(true)
+            (Engine::Std(StdRe { uni, .. }), Scratch::Std { uni: locs, .. }) => {
+                if uni.captures_read(locs, text).is_none() {
+                    return Ok(false);
                 }
-                Ok(None) => Ok(false),
-                Err(e) => Err(format!("regular expression failed at run time: {e}")),
-            },
-            (Engine::Std(re), s) => {
-                *s = Scratch::Std(re.capture_locations());
+                spans.extend((0..locs.len()).map(|i| locs.get(i)));
+                Ok(true)
+            }
+            (Engine::Fancy { re, pre }, _) => {
+                if pre.as_ref().is_some_and(|p| !p.is_match(text)) {
+                    return Ok(false);
+                }
+                match re.captures(text).map_err(runtime_err)? {
+                    Some(c) => {
+                        spans.extend(
+                            (0..self.names.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))),
+                        );
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+            (Engine::Std(_), s) => {
+                *s = self.scratch();
                 self.match_into(text, s, spans)
             }
         }
@@ -130,7 +228,10 @@ impl PyRegex {
 /// Per-run scratch space of one pattern.
 #[derive(Debug)]
 pub(crate) enum Scratch {
-    Std(regex::CaptureLocations),
+    Std {
+        uni: regex::CaptureLocations,
+        ascii: Option<regex::bytes::CaptureLocations>,
+    },
     Fancy,
 }
 
@@ -183,6 +284,8 @@ struct Tr<'a> {
     stack: Vec<(usize, usize, GroupKind)>,
     names: Vec<String>,
     verbose: bool,
+    /// Emit the prefilter form (see [`translate_relaxed`]).
+    relax: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -193,6 +296,18 @@ enum GroupKind {
 
 /// Translates a Python `re` pattern into Rust syntax.
 pub(crate) fn translate(py: &str) -> Result<Translated, String> {
+    translate_with(py, false)
+}
+
+/// A `regex`-crate pattern that matches (at least) every text `py`
+/// matches: look-around removed, back-references as `.*`, atomic groups
+/// and possessive quantifiers plain, conditionals as an alternation of both
+/// branches and nothing; no capture groups.
+pub(crate) fn translate_relaxed(py: &str) -> Result<String, String> {
+    translate_with(py, true).map(|t| t.pattern)
+}
+
+fn translate_with(py: &str, relax: bool) -> Result<Translated, String> {
     let mut t = Tr {
         chars: py.chars().collect(),
         pos: 0,
@@ -204,6 +319,7 @@ pub(crate) fn translate(py: &str) -> Result<Translated, String> {
         stack: Vec::new(),
         names: Vec::new(),
         verbose: false,
+        relax,
     };
     t.run()?;
     Ok(Translated {
@@ -250,7 +366,11 @@ impl Tr<'_> {
                     if cap > 0 {
                         self.closed[cap] = true;
                     }
-                    self.out.push(')');
+                    if self.relax && kind == GroupKind::LookAround {
+                        self.out.truncate(start);
+                    } else {
+                        self.out.push(')');
+                    }
                     last = if kind == GroupKind::LookAround {
                         Last::LookAround(start)
                     } else {
@@ -331,7 +451,9 @@ impl Tr<'_> {
             }
             Some('+') => {
                 self.pos += 1;
-                self.out.push('+');
+                if !self.relax {
+                    self.out.push('+');
+                }
                 self.fancy = true;
             }
             _ => {}
@@ -513,7 +635,11 @@ impl Tr<'_> {
                     return self.err("cannot refer to an open group");
                 }
                 self.fancy = true;
-                let _ = write!(self.out, "(?:\\{n})");
+                if self.relax {
+                    self.out.push_str("(?s:.*)");
+                } else {
+                    let _ = write!(self.out, "(?:\\{n})");
+                }
                 return Ok(Last::Atom);
             }
             _ => {}
@@ -608,7 +734,7 @@ impl Tr<'_> {
             self.groups += 1;
             self.closed.push(false);
             self.stack.push((self.groups, start, GroupKind::Plain));
-            self.out.push('(');
+            self.out.push_str(if self.relax { "(?:" } else { "(" });
             return Ok(Last::Nothing);
         }
         self.pos += 1;
@@ -631,7 +757,11 @@ impl Tr<'_> {
                     self.groups += 1;
                     self.closed.push(false);
                     self.stack.push((self.groups, start, GroupKind::Plain));
-                    let _ = write!(self.out, "(?P<{name}>");
+                    if self.relax {
+                        self.out.push_str("(?:");
+                    } else {
+                        let _ = write!(self.out, "(?P<{name}>");
+                    }
                     Ok(Last::Nothing)
                 }
                 Some('=') => {
@@ -642,7 +772,11 @@ impl Tr<'_> {
                     };
                     let _ = idx;
                     self.fancy = true;
-                    let _ = write!(self.out, "(?:\\k<{name}>)");
+                    if self.relax {
+                        self.out.push_str("(?s:.*)");
+                    } else {
+                        let _ = write!(self.out, "(?:\\k<{name}>)");
+                    }
                     Ok(Last::Atom)
                 }
                 _ => self.err("unknown extension ?P"),
@@ -655,7 +789,7 @@ impl Tr<'_> {
             '>' => {
                 self.fancy = true;
                 self.stack.push((0, start, GroupKind::Plain));
-                self.out.push_str("(?>");
+                self.out.push_str(if self.relax { "(?:" } else { "(?>" });
                 Ok(Last::Nothing)
             }
             '#' => {
@@ -700,7 +834,11 @@ impl Tr<'_> {
                 }
                 self.fancy = true;
                 self.stack.push((0, start, GroupKind::Plain));
-                let _ = write!(self.out, "(?({cond})");
+                if self.relax {
+                    self.out.push_str("(?:|");
+                } else {
+                    let _ = write!(self.out, "(?({cond})");
+                }
                 Ok(Last::Nothing)
             }
             c if "aiLmsux-".contains(c) => {
@@ -849,6 +987,37 @@ mod tests {
         let re = PyRegex::compile(r"(?P<x>\d+)\s+\S").unwrap();
         assert!(!re.is_fancy());
         assert_eq!(re.groups(), 1);
+    }
+
+    #[test]
+    fn fancy_patterns_get_a_superset_prefilter() {
+        let cases = [
+            (
+                r"(?P<a>\S.*(?<!\s))\s+MTU:(?P<m>\d+)",
+                "eth0 up  MTU:1500",
+                "RX packets:1",
+            ),
+            (
+                r"([^\s].+?)(?=\s+(Up|Down))",
+                "Gi1/0/1 port Up",
+                "nothing here",
+            ),
+            (r"(a+)b\1c", "aabaac", "ab"),
+            (r"(?>a+)b", "aab", "ac"),
+            (r"(a)?(?(1)b|c)", "ab", "d"),
+            (r"x(?<=[^()\s])+y", "xy", "xz"),
+        ];
+        for (p, yes, no) in cases {
+            let re = PyRegex::compile(p).unwrap();
+            assert!(re.is_fancy() && re.has_prefilter(), "{p}");
+            assert!(re.is_match(yes).unwrap(), "{p} on {yes}");
+            assert!(!re.is_match(no).unwrap(), "{p} on {no}");
+            let relaxed = translate_relaxed(p).unwrap();
+            let plain = regex::Regex::new(&format!(r"\A(?:{relaxed})")).unwrap();
+            assert!(plain.is_match(yes), "prefilter of {p} must accept {yes}");
+            assert_eq!(plain.captures_len(), 1, "no groups in {relaxed}");
+        }
+        assert_eq!(translate_relaxed(r"a(?=b)c").unwrap(), "ac");
     }
 
     #[test]
