@@ -19,6 +19,21 @@
 //! assert_eq!(m.headers()[hits[0].header].name(), "X-Forwarded-For");
 //! assert_eq!(hits[0].host.as_deref(), Some("shop.example"));
 //! ```
+//!
+//! Over captures (via `pcap-core`):
+//!
+//! * [`scan::scan_capture`] / [`scan::scan_capture_parallel`]: the default
+//!   scan. `memmem` for `" HTTP/1."` runs right ahead of the record walk and
+//!   only packets containing it are decoded; header blocks split across
+//!   segments are joined by a bounded per-flow carry-over. Its module docs
+//!   explain the design and what it cannot find.
+//! * [`reassemble::scan_capture_reassembled`]: `--reassemble`, full
+//!   per-direction TCP reassembly into a streaming request parser
+//!   ([`RequestStream`]).
+//! * [`batch`]: many files on all cores, `--summary` conversations, the
+//!   `--write` second pass, `--list` counts.
+//! * [`synth`]: the deterministic captures behind `testdata/xff/` and the
+//!   benchmarks, each with the hits it plants.
 #![deny(missing_docs)]
 
 pub mod batch;
