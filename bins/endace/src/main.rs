@@ -132,7 +132,10 @@ fn progress_sink() -> Progress {
             }
         })
     } else {
-        Arc::new(|host: &str, step: &str| eprintln!("{host}: {step}"))
+        let start = std::time::Instant::now();
+        Arc::new(move |host: &str, step: &str| {
+            eprintln!("[{:7.2}s] {host}: {step}", start.elapsed().as_secs_f64())
+        })
     }
 }
 
