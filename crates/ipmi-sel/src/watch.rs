@@ -551,7 +551,10 @@ impl Alert {
                 },
                 e.record_id
             ),
-            Alert::HostDown { host, error } => format!("{host} DOWN: {error}"),
+            Alert::HostDown { host, error } => {
+                let e = error.strip_prefix(&format!("{host}: ")).unwrap_or(error);
+                format!("{host} DOWN: {e}")
+            }
             Alert::HostUp { host } => format!("{host} UP again"),
         }
     }
