@@ -167,4 +167,21 @@ mod tests {
                 .is_match("ok\n% Unrecognized command \"foo\".\n")
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn prompt_detection_never_panics(text in "\\PC{0,200}", host in "\\PC{0,30}") {
+            let d = EndaceOs::default();
+            if let Some(c) = d.any_prompt().captures(&text) {
+                // A host name captured from a prompt yields a host regex that
+                // recognises a fresh prompt line for it.
+                let h = c["host"].to_string();
+                let line = format!("out\n{h} # ");
+                proptest::prop_assert!(d.host_prompt(&h).is_match(&line));
+            }
+            let _ = d.host_prompt(&host).is_match(&text);
+            let _ = d.mode_of(&text);
+        }
+    }
 }
