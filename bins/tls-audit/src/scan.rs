@@ -34,10 +34,12 @@ pub fn feed(
     if t.payload.is_empty() && !(syn || fin || rst) {
         return; // pure ACK
     }
-    // With no hello awaited, only a new hello or a flag can change anything
-    // (connections already reported just wait for FIN/RST/SYN): skip the
-    // flow lookup for the bulk of the traffic.
-    if !(tracker.has_unfinished() || syn || fin || rst)
+    // Unless a flow with these ports awaits a hello, only a new hello or a
+    // flag can change anything (connections already reported just wait for
+    // FIN/RST/SYN): skip building the key and the lookup for the bulk of
+    // the traffic.
+    let hint = t.src_port ^ t.dst_port;
+    if !(tracker.may_await(hint) || syn || fin || rst)
         && (tracked_only
             || tls_handshake::record::sniff(t.payload) == tls_handshake::record::Sniff::No)
     {
@@ -60,11 +62,7 @@ pub fn feed(
         syn,
         payload: t.payload,
     };
-    if tracked_only {
-        tracker.push_tracked(key, side, &seg, emit);
-    } else {
-        tracker.push(key, side, &seg, emit);
-    }
+    tracker.push_with(key, hint, side, &seg, !tracked_only, emit);
 }
 
 /// Scans a whole capture on the calling thread, delivering rows to `sink`

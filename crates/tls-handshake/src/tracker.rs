@@ -296,6 +296,8 @@ pub struct PendingFlow {
     /// Handshake already emitted: the entry only absorbs the rest of the
     /// connection (retransmitted hellos) until FIN/RST/SYN/idle.
     done: bool,
+    /// The caller's hint (see [`Tracker::push_with`]).
+    hint: u16,
 }
 
 impl PendingFlow {
@@ -385,6 +387,9 @@ impl Hasher for FlowHasher {
     }
 }
 
+/// Buckets of [`Tracker::may_await`].
+const HINT_BUCKETS: usize = 1024;
+
 /// Turns TCP segments of many flows into [`Handshake`] records.
 ///
 /// ```
@@ -409,6 +414,8 @@ pub struct Tracker<K> {
     buffered: usize,
     /// Flows still waiting for a hello (not tombstones).
     unfinished: usize,
+    /// The same, per hint bucket.
+    hints: Box<[u32; HINT_BUCKETS]>,
     now_ns: i64,
     last_sweep_ns: i64,
     stats: Stats,
@@ -422,6 +429,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             limits,
             buffered: 0,
             unfinished: 0,
+            hints: Box::new([0; HINT_BUCKETS]),
             now_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
             stats: Stats::default(),
@@ -468,7 +476,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         seg: &Segment<'_>,
         emit: &mut impl FnMut(K, Handshake),
     ) {
-        self.push_inner(key, side, seg, emit, true);
+        self.push_with(key, 0, side, seg, true, emit);
     }
 
     /// Like [`push`](Self::push), but never starts a new flow: only flows
@@ -480,17 +488,24 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         seg: &Segment<'_>,
         emit: &mut impl FnMut(K, Handshake),
     ) {
-        self.push_inner(key, side, seg, emit, false);
+        self.push_with(key, 0, side, seg, false, emit);
     }
 
-    fn push_inner(
+    /// The general form of [`push`](Self::push) (`new_flows`: whether a hello
+    /// start may begin a new flow). `hint` is any value the caller derives
+    /// cheaply and identically for both directions of a flow (for example
+    /// `src_port ^ dst_port`); [`may_await`](Self::may_await) then tells,
+    /// before the key is even built, whether a segment can matter.
+    pub fn push_with(
         &mut self,
         key: K,
+        hint: u16,
         side: Side,
         seg: &Segment<'_>,
+        new_flows: bool,
         emit: &mut impl FnMut(K, Handshake),
-        new: bool,
     ) {
+        let new = new_flows;
         if seg.ts_ns > self.now_ns {
             self.now_ns = seg.ts_ns;
             if !self.flows.is_empty()
@@ -514,7 +529,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                 // with its own ClientHello. (A server's SYN-ACK may be a
                 // retransmission and is ignored.)
                 if let Some(flow) = self.flows.remove(&key) {
-                    self.unfinished -= 1;
+                    self.finished(flow.hint);
                     self.retire(key, flow, End::NewConnection, emit);
                 }
                 return;
@@ -547,13 +562,14 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                     };
                     self.buffered -= flow.client.release() + flow.server.release();
                     flow.done = true;
-                    self.unfinished -= 1;
+                    let h = flow.hint;
+                    self.finished(h);
                     self.stats.emitted += 1;
                     emit(key, hs);
                 }
                 Some(end) => {
                     if let Some(flow) = self.flows.remove(&key) {
-                        self.unfinished -= 1;
+                        self.finished(flow.hint);
                         self.retire(key, flow, end, emit);
                     }
                 }
@@ -566,8 +582,12 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         }
         match sniff(seg.payload) {
             Sniff::No => {}
-            Sniff::ClientHello | Sniff::Sslv2ClientHello => self.start(key, side, seg, true, emit),
-            Sniff::ServerHello | Sniff::Sslv2ServerHello => self.start(key, side, seg, false, emit),
+            Sniff::ClientHello | Sniff::Sslv2ClientHello => {
+                self.start(key, hint, side, seg, true, emit)
+            }
+            Sniff::ServerHello | Sniff::Sslv2ServerHello => {
+                self.start(key, hint, side, seg, false, emit)
+            }
         }
     }
 
@@ -575,6 +595,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
     fn start(
         &mut self,
         key: K,
+        hint: u16,
         side: Side,
         seg: &Segment<'_>,
         client: bool,
@@ -590,6 +611,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             client_info: None,
             server_info: None,
             done: false,
+            hint,
         };
         // Fast path: the whole hello is in this segment, nothing is copied.
         let dir = if client {
@@ -677,8 +699,10 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                 return;
             }
         }
+        let h = flow.hint;
         self.flows.insert(key, flow);
         self.unfinished += 1;
+        self.hints[usize::from(h) % HINT_BUCKETS] += 1;
         self.stats.peak_flows = self.stats.peak_flows.max(self.flows.len() as u64);
     }
 
@@ -715,7 +739,11 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             }
         });
         idle.sort_by_key(|(_, f)| f.first_frame);
-        self.unfinished -= idle.iter().filter(|(_, f)| !f.done).count();
+        for (_, f) in &idle {
+            if !f.done {
+                self.finished(f.hint);
+            }
+        }
         for (k, f) in idle {
             self.retire(k, f, End::Idle, emit);
         }
@@ -742,6 +770,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         v.sort_by_key(|(_, f)| f.first_frame);
         self.buffered = 0;
         self.unfinished = 0;
+        self.hints.fill(0);
         v
     }
 
@@ -752,11 +781,29 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         self.unfinished > 0
     }
 
+    /// False when no flow pushed with this `hint` waits for a hello: a
+    /// caller may then skip building the key of a segment that is neither a
+    /// hello start nor carries SYN/FIN/RST (see [`push_with`](Self::push_with)).
+    #[inline]
+    pub fn may_await(&self, hint: u16) -> bool {
+        self.hints[usize::from(hint) % HINT_BUCKETS] > 0
+    }
+
+    fn finished(&mut self, hint: u16) {
+        self.unfinished -= 1;
+        self.hints[usize::from(hint) % HINT_BUCKETS] -= 1;
+    }
+
     /// Checks the internal counters against the flow table (for tests).
     #[doc(hidden)]
     pub fn check_invariants(&self) {
         let unfinished = self.flows.values().filter(|f| !f.done).count();
         assert_eq!(self.unfinished, unfinished, "unfinished counter");
+        let mut hints = [0u32; HINT_BUCKETS];
+        for f in self.flows.values().filter(|f| !f.done) {
+            hints[usize::from(f.hint) % HINT_BUCKETS] += 1;
+        }
+        assert!(hints == *self.hints, "hint counters");
         let held: usize = self.flows.values().map(PendingFlow::held).sum();
         assert_eq!(self.buffered, held, "buffered counter");
     }
@@ -778,6 +825,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         self.now_ns = self.now_ns.max(flow.last_ts);
         if !flow.done {
             self.unfinished += 1;
+            self.hints[usize::from(flow.hint) % HINT_BUCKETS] += 1;
         }
         self.flows.insert(key, flow);
     }
