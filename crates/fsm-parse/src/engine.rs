@@ -78,14 +78,18 @@ enum PyVal {
     None,
     Str(String),
     List(Vec<ListItem>),
+    /// The same object as Filldown's `_myvar` (Python shares it; we read
+    /// `Slot::myvar` instead of copying it on every Clear).
+    Filled,
 }
 
-impl PyVal {
+impl Slot {
     fn truthy(&self) -> bool {
-        match self {
+        match &self.value {
             PyVal::None => false,
             PyVal::Str(s) => !s.is_empty(),
             PyVal::List(l) => !l.is_empty(),
+            PyVal::Filled => self.myvar.as_deref().is_some_and(|s| !s.is_empty()),
         }
     }
 }
@@ -129,12 +133,17 @@ impl<'t> Machine<'t> {
         let def = &self.t.values[vi];
         let slot = &mut self.slots[vi];
         slot.value = match v {
-            Some(s) => PyVal::Str(s.to_owned()),
-            None => PyVal::None,
+            Some(s) if !def.has(Opt::Filldown) => PyVal::Str(s.to_owned()),
+            _ => PyVal::None,
         };
         for opt in &def.options {
             match opt {
-                Opt::Filldown => slot.myvar = v.map(str::to_owned),
+                Opt::Filldown => {
+                    slot.myvar = v.map(str::to_owned);
+                    if slot.myvar.is_some() {
+                        slot.value = PyVal::Filled;
+                    }
+                }
                 Opt::Fillup => {
                     if let Some(s) = v.filter(|s| !s.is_empty()) {
                         for row in self.result.iter_mut().rev() {
@@ -193,7 +202,11 @@ impl<'t> Machine<'t> {
             for opt in &def.options {
                 match opt {
                     Opt::Filldown => {
-                        slot.value = slot.myvar.clone().map_or(PyVal::None, PyVal::Str);
+                        slot.value = if slot.myvar.is_some() {
+                            PyVal::Filled
+                        } else {
+                            PyVal::None
+                        };
                     }
                     Opt::List if !def.has(Opt::Filldown) => slot.list.clear(),
                     _ => {}
@@ -218,7 +231,7 @@ impl<'t> Machine<'t> {
     fn save_value(def_opts: &[Opt], slot: &mut Slot) -> Result<(), SkipRecord> {
         for opt in def_opts {
             match opt {
-                Opt::Required if !slot.value.truthy() => return Err(SkipRecord),
+                Opt::Required if !slot.truthy() => return Err(SkipRecord),
                 Opt::List => slot.value = PyVal::List(slot.list.clone()),
                 _ => {}
             }
@@ -242,6 +255,13 @@ impl<'t> Machine<'t> {
             // or [] anyway, and None and [] behave alike from here on).
             let v = match std::mem::replace(&mut slot.value, PyVal::None) {
                 PyVal::None => Value::Str(String::new()),
+                PyVal::Filled => match &slot.myvar {
+                    Some(s) => {
+                        all_empty = false;
+                        Value::Str(s.clone())
+                    }
+                    None => Value::Str(String::new()),
+                },
                 PyVal::Str(s) => {
                     all_empty = false;
                     Value::Str(s)
