@@ -328,7 +328,36 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, c: &Credentials) -> Re
         if r.success() {
             return Ok(());
         }
+        // Many appliances take passwords only through keyboard-interactive
+        // (PAM): answer its password prompts (the ones that do not echo).
+        let mut r = handle
+            .authenticate_keyboard_interactive_start(&c.user, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        for _ in 0..5 {
+            match r {
+                client::KeyboardInteractiveAuthResponse::Success => return Ok(()),
+                client::KeyboardInteractiveAuthResponse::Failure { .. } => break,
+                client::KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
+                    let answers = prompts
+                        .iter()
+                        .map(|p| {
+                            if !p.echo || p.prompt.to_ascii_lowercase().contains("password") {
+                                pw.expose().to_string()
+                            } else {
+                                String::new()
+                            }
+                        })
+                        .collect();
+                    r = handle
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
         tried.push("password".to_string());
+        tried.push("keyboard-interactive".to_string());
     }
     if tried.is_empty() {
         return Err(

@@ -35,6 +35,17 @@ pub async fn start_inproc(
     user: &str,
     password: &str,
 ) -> std::io::Result<InProcServer> {
+    start_inproc_with(state, user, password, true).await
+}
+
+/// Like [`start_inproc`]; with `password_method = false` the password is
+/// only accepted through keyboard-interactive (as PAM-only appliances do).
+pub async fn start_inproc_with(
+    state: ProbeState,
+    user: &str,
+    password: &str,
+    password_method: bool,
+) -> std::io::Result<InProcServer> {
     let seed: [u8; 32] = {
         let mut s = [7u8; 32];
         for (i, b) in state.hostname().bytes().enumerate() {
@@ -60,6 +71,7 @@ pub async fn start_inproc(
                 state: state.clone(),
                 user: user.clone(),
                 password: password.clone(),
+                password_method,
                 input: None,
             };
             let cfg = config.clone();
@@ -81,13 +93,36 @@ struct ProbeHandler {
     state: ProbeState,
     user: String,
     password: String,
+    password_method: bool,
     input: Option<std::io::PipeWriter>,
 }
 
 impl russh::server::Handler for ProbeHandler {
     type Error = russh::Error;
 
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        match response {
+            None => Ok(Auth::Partial {
+                name: "".into(),
+                instructions: "".into(),
+                prompts: vec![("Password: ".into(), false)].into(),
+            }),
+            Some(mut r) => {
+                let ok = user == self.user && r.next().as_deref() == Some(self.password.as_bytes());
+                Ok(if ok { Auth::Accept } else { Auth::reject() })
+            }
+        }
+    }
+
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        if !self.password_method {
+            return Ok(Auth::reject());
+        }
         Ok(if user == self.user && password == self.password {
             Auth::Accept
         } else {
@@ -247,6 +282,40 @@ mod tests {
         // The host key was accepted once (accept-new) and is now known.
         let text = std::fs::read_to_string(d.path().join("known_hosts")).unwrap();
         assert!(text.starts_with(&format!("[127.0.0.1]:{} ssh-ed25519 ", srv.port)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keyboard_interactive_only_server() {
+        let d = tempfile::tempdir().unwrap();
+        let st = ProbeState::create(d.path().join("p"), "probe-43").unwrap();
+        let srv = start_inproc_with(st, "admin", "kbd-pw", false)
+            .await
+            .unwrap();
+        let kh = KnownHosts::new(d.path().join("known_hosts"));
+        let creds = Credentials {
+            user: "admin".into(),
+            password: Some(Secret::new("kbd-pw")),
+            ..Default::default()
+        };
+        let mut t = Target::new("probe-43", "127.0.0.1", srv.port, creds, kh);
+        t.host_key_policy = HostKeyPolicy::AcceptNew;
+        let conn = connect(&t).await.unwrap();
+        let mut s = CliSession::open(conn, Box::new(EndaceOs::default()))
+            .await
+            .unwrap();
+        assert!(
+            s.send_command("show version")
+                .await
+                .unwrap()
+                .contains("probe-43")
+        );
+        s.close().await;
+        t.credentials.password = Some(Secret::new("wrong"));
+        let e = connect(&t).await.unwrap_err().to_string();
+        assert!(
+            e.contains("keyboard-interactive") && !e.contains("wrong"),
+            "{e}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,4 +23,4 @@ pub use cli::{
     Installed, ProbeState, fault, run_shell, show_files_system, show_packages, show_rotation_files,
 };
 pub use fleet::{FleetOptions, SimFleet, SimProbe, serve_session, unavailable_reason};
-pub use inproc::{InProcServer, start_inproc};
+pub use inproc::{InProcServer, start_inproc, start_inproc_with};
