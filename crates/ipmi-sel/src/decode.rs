@@ -461,10 +461,11 @@ impl SelRecord {
 
 /// Lower-case hex string of bytes.
 pub fn hex(b: &[u8]) -> String {
-    use fmt::Write;
+    const D: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
+    for &x in b {
+        s.push(char::from(D[usize::from(x >> 4)]));
+        s.push(char::from(D[usize::from(x & 0x0F)]));
     }
     s
 }

@@ -171,12 +171,13 @@ pub fn parse_sel_xml(text: &str, origin: &str) -> Result<Vec<Event>, Error> {
     let mut total: Option<usize> = None;
     let mut out = Vec::new();
     for n in sel_info.children().filter(|n| n.has_tag_name("SEL")) {
-        let line = doc.text_pos_at(n.range().start).row;
+        // Only computed for errors: text_pos_at scans from the start.
+        let line = || doc.text_pos_at(n.range().start).row;
         if let Some(t) = n.attribute("TOTAL_NUMBER") {
             total = Some(
                 usize::from_str_radix(t.trim(), 16).map_err(|_| Error::Parse {
                     origin: origin.into(),
-                    detail: format!("line {line}: TOTAL_NUMBER {t:?} is not hex"),
+                    detail: format!("line {}: TOTAL_NUMBER {t:?} is not hex", line()),
                 })?,
             );
             continue;
@@ -186,12 +187,15 @@ pub fn parse_sel_xml(text: &str, origin: &str) -> Result<Vec<Event>, Error> {
         };
         let recs = decode::parse_hex_records(rd).map_err(|d| Error::Parse {
             origin: origin.into(),
-            detail: format!("line {line}: SEL_RD {rd:?}: {d}"),
+            detail: format!("line {}: SEL_RD {rd:?}: {d}", line()),
         })?;
         if recs.len() != 1 {
             return Err(Error::Parse {
                 origin: origin.into(),
-                detail: format!("line {line}: SEL_RD must hold exactly one 16-byte record"),
+                detail: format!(
+                    "line {}: SEL_RD must hold exactly one 16-byte record",
+                    line()
+                ),
             });
         }
         let mut ev = Event::from_record(&recs[0]);

@@ -471,6 +471,13 @@ fn xml_faults_give_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("bmc1: line 1, column"), "{e}");
+    // A bad SEL_RD is reported with its line.
+    let bad = "<?xml version=\"1.0\"?>\n<IPMI><SEL_INFO>\n<SEL TOTAL_NUMBER=\"0001\"/>\n<SEL SEL_RD=\"0200zz\"/>\n</SEL_INFO></IPMI>";
+    let e = parse::parse_sel_xml(bad, "bmc1").unwrap_err().to_string();
+    assert!(
+        e.starts_with("bmc1: line 4: SEL_RD \"0200zz\": character 5"),
+        "{e}"
+    );
     // Empty SEL: count 0, no records: fine and empty.
     let empty =
         r#"<?xml version="1.0"?><IPMI><SEL_INFO><SEL TOTAL_NUMBER="0000"/></SEL_INFO></IPMI>"#;
