@@ -212,7 +212,23 @@ fn main() {
                 }
                 println!();
             }
-            print_results(&results, args.format);
+            if args.format == Format::Csv {
+                // One row per host with the whole output in the last column.
+                let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                println!("host,status,seconds,message,output");
+                for r in &results {
+                    println!(
+                        "{},{},{:.1},{},{}",
+                        r.host,
+                        r.status,
+                        r.seconds,
+                        q(&r.message),
+                        q(r.data.as_deref().unwrap_or(""))
+                    );
+                }
+            } else {
+                print_results(&results, args.format);
+            }
             exit_for(&results);
         }
         Cmd::Hotfix {
