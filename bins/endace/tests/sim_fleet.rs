@@ -199,7 +199,7 @@ fn cli_dry_run_hotfix_skip_and_run() {
 
 #[test]
 fn faults_are_reported_for_that_host_only() {
-    let Some((tmp, f)) = fleet(7) else { return };
+    let Some((tmp, f)) = fleet(8) else { return };
     let pkg = package(tmp.path(), "hf-9.pkg", 200_000);
     let probes = f.probes();
     let mut t = targets(&f);
@@ -242,21 +242,24 @@ fn faults_are_reported_for_that_host_only() {
     probes[5].2.set(fault::INSTALL_FAILS, true).unwrap();
     // 6: never comes back from reload.
     probes[6].2.set(fault::NEVER_RETURN, true).unwrap();
+    // 7: `reload` does not reboot: must not be reported as done.
+    probes[7].2.set(fault::RELOAD_IGNORED, true).unwrap();
 
     let mut h = fast(HotfixOptions::new(&pkg));
     h.up_deadline = Duration::from_secs(4);
+    h.down_grace = Duration::from_secs(3);
     let jo = JobOptions {
         retries: 1,
         backoff: Duration::from_millis(100),
         transcript_dir: Some(tmp.path().join("transcripts")),
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let res = rt.block_on(run_all(t, 7, move |t| {
+    let res = rt.block_on(run_all(t, 8, move |t| {
         hotfix(t, jo.clone(), h.clone(), no_progress())
     }));
     let msg = |i: usize| res[i].message.clone();
     assert_eq!(res[0].status, Status::Ok, "{}", msg(0));
-    for i in 1..7 {
+    for i in 1..8 {
         assert_eq!(res[i].status, Status::Failed, "host {i}: {}", msg(i));
         assert!(
             msg(i).starts_with(&probes[i].0),
@@ -287,6 +290,7 @@ fn faults_are_reported_for_that_host_only() {
         msg(5)
     );
     assert!(msg(6).contains("did not come back"), "{}", msg(6));
+    assert!(msg(7).contains("did not reboot"), "{}", msg(7));
 
     // The refused and failed probes were left alone.
     assert!(

@@ -303,7 +303,17 @@ pub async fn hotfix(
             let reload_at = Instant::now();
             drop(s);
             p("waiting for the probe to go down");
-            wait_down(&t, h.down_grace, h.poll.min(Duration::from_millis(200))).await;
+            if !wait_down(&t, h.down_grace, h.poll.min(Duration::from_millis(200))).await {
+                // Verifying now would read the old, not rebooted, system.
+                return Err(step(
+                    &t,
+                    "reload",
+                    format!(
+                        "SSH still answers {:?} after `reload`: the probe did not reboot; the package is installed but not active: reload it by hand",
+                        h.down_grace
+                    ),
+                ));
+            }
             p("waiting for the probe to come back");
             let mut s2 = wait_up(&t, &o, &h).await?;
             let reboot = reload_at.elapsed().as_secs_f64();
@@ -470,7 +480,8 @@ impl EndaceOsErrors {
 }
 
 /// Wait until the SSH port stops accepting connections, or `grace` passes.
-async fn wait_down(t: &Target, grace: Duration, poll: Duration) {
+/// Returns false if it still answers after `grace`.
+async fn wait_down(t: &Target, grace: Duration, poll: Duration) -> bool {
     let end = Instant::now() + grace;
     while Instant::now() < end {
         let c = tokio::time::timeout(
@@ -479,10 +490,11 @@ async fn wait_down(t: &Target, grace: Duration, poll: Duration) {
         )
         .await;
         if !matches!(c, Ok(Ok(_))) {
-            return;
+            return true;
         }
         tokio::time::sleep(poll).await;
     }
+    false
 }
 
 /// Poll connect + auth + CLI until it works or the deadline passes.

@@ -12,6 +12,8 @@ pub mod fault {
     pub const HANG_SHOW: &str = "fault-hang";
     /// After `reload` the probe never comes back.
     pub const NEVER_RETURN: &str = "never-return";
+    /// `reload` ends the session but the probe does not reboot.
+    pub const RELOAD_IGNORED: &str = "fault-reload-ignored";
     /// Another session holds configuration mode: `configure terminal` asks.
     pub const CONFIG_LOCK: &str = "config-lock";
 }
@@ -320,7 +322,9 @@ pub fn run_shell<R: BufRead, W: Write>(
                 reply.push_str("Rebooting...\n");
                 write!(out, "{}", reply.replace('\n', "\r\n"))?;
                 out.flush()?;
-                std::fs::write(state.dir().join("reload-request"), now_text())?;
+                if !state.has(fault::RELOAD_IGNORED) {
+                    std::fs::write(state.dir().join("reload-request"), now_text())?;
+                }
                 return Ok(());
             }
             (_, ["reload"]) => reply = "% Command requires enable mode.\n".into(),
