@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::pyre::PyRegex;
 use crate::template::Template;
@@ -82,9 +82,50 @@ pub struct IndexRow {
     pub templates: String,
     /// Every column, as written, by header name.
     pub fields: Vec<(String, String)>,
-    /// Compiled column patterns (all but `Template`), after the `[[..]]`
-    /// expansion of `Command`; `None` for an empty field (matches anything).
-    compiled: Vec<(String, Option<PyRegex>)>,
+    /// Column patterns (all but `Template`), after the `[[..]]` expansion
+    /// of `Command`.
+    compiled: Vec<(String, Field)>,
+}
+
+/// One index field as a matcher. Python compiles all of them when it loads
+/// the index; here the syntax is checked at load (same errors) and the
+/// pattern is compiled the first time a lookup reaches it, and a field
+/// without regex syntax is a plain prefix test (what `re.match` does with
+/// it). Loading the ntc-templates index this way takes milliseconds.
+#[derive(Debug, Clone)]
+enum Field {
+    /// Empty field: matches anything.
+    Any,
+    /// No regex syntax: `re.match` is a prefix test.
+    Literal(String),
+    /// A pattern, compiled on first use.
+    Pattern(String, OnceLock<Option<PyRegex>>),
+}
+
+impl Field {
+    fn new(f: &str) -> Result<Field, String> {
+        if f.is_empty() {
+            return Ok(Field::Any);
+        }
+        if !f.contains([
+            '\\', '.', '^', '$', '*', '+', '?', '{', '}', '[', ']', '|', '(', ')',
+        ]) {
+            return Ok(Field::Literal(f.to_owned()));
+        }
+        crate::pyre::translate(f)?;
+        Ok(Field::Pattern(f.to_owned(), OnceLock::new()))
+    }
+
+    fn matches(&self, v: &str) -> bool {
+        match self {
+            Field::Any => true,
+            Field::Literal(l) => v.starts_with(l.as_str()),
+            Field::Pattern(src, re) => re
+                .get_or_init(|| PyRegex::compile(src).ok())
+                .as_ref()
+                .is_some_and(|re| re.is_match(v).unwrap_or(false)),
+        }
+    }
 }
 
 /// A clitable index: the `index` file of a template directory.
@@ -212,16 +253,12 @@ impl Index {
                 if h == "Template" {
                     templates = f.clone();
                 } else {
-                    let re = if f.is_empty() {
-                        None
-                    } else {
-                        Some(PyRegex::compile(&f).map_err(|e| IndexError::Index {
-                            path: path.to_path_buf(),
-                            line: n + 1,
-                            message: format!("column {h}: {e}"),
-                        })?)
-                    };
-                    compiled.push((h.clone(), re));
+                    let field = Field::new(&f).map_err(|e| IndexError::Index {
+                        path: path.to_path_buf(),
+                        line: n + 1,
+                        message: format!("column {h}: {e}"),
+                    })?;
+                    compiled.push((h.clone(), field));
                 }
                 named.push((h.clone(), f));
             }
@@ -259,8 +296,8 @@ impl Index {
             attributes
                 .iter()
                 .all(|(k, v)| match row.compiled.iter().find(|(h, _)| h == k) {
-                    Some((_, Some(re))) => re.is_match(v).unwrap_or(false),
-                    _ => true,
+                    Some((_, field)) => field.matches(v),
+                    None => true,
                 })
         })
     }
@@ -487,6 +524,20 @@ mod tests {
             idx.parse("juniper", "show x", ""),
             Err(IndexError::NoTemplate { .. })
         ));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn bad_index_patterns_fail_at_load_with_the_line() {
+        let d = tmpdir("bad");
+        write(
+            &d,
+            "index",
+            "Template, Platform, Command\nok.t, p, show x\nbad.t, p(, show y\n",
+        );
+        let e = Index::load(&d).unwrap_err();
+        assert!(matches!(e, IndexError::Index { line: 3, .. }), "{e}");
+        assert!(e.to_string().contains("line 3"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
     }
 
