@@ -586,3 +586,50 @@ fn help_documents_examples_and_exit_codes() {
     );
     assert_eq!(e.trim_end().lines().count(), 1, "one-line error: {e}");
 }
+
+/// A probe that is down at first and comes up while the client backs off is
+/// reached by a retry; with no retries left the same host fails.
+#[test]
+fn connect_retries_with_backoff() {
+    let Some((_tmp, f)) = fleet(1) else { return };
+    let t = targets(&f).remove(0);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    f.stop_probe(0);
+    let no_retry = JobOptions {
+        retries: 0,
+        backoff: Duration::from_millis(100),
+        transcript_dir: None,
+    };
+    let res = rt.block_on(run_all(vec![t.clone()], 1, move |t| {
+        run_command(t, no_retry.clone(), "show version".into())
+    }));
+    assert_eq!(res[0].status, Status::Failed);
+    assert!(
+        res[0].message.contains("cannot connect"),
+        "{}",
+        res[0].message
+    );
+
+    let f = std::sync::Arc::new(f);
+    let f2 = f.clone();
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        f2.start_probe(0).unwrap();
+    });
+    // Back-off 400 ms, 800 ms, 1.6 s: the probe is up by the second or third attempt.
+    let jo = JobOptions {
+        retries: 4,
+        backoff: Duration::from_millis(400),
+        transcript_dir: None,
+    };
+    let res = rt.block_on(run_all(vec![t], 1, move |t| {
+        run_command(t, jo.clone(), "show version".into())
+    }));
+    starter.join().unwrap();
+    assert_eq!(res[0].status, Status::Ok, "{}", res[0].message);
+    assert!(
+        res[0].seconds >= 0.7,
+        "it must have waited for the probe: {}",
+        res[0].seconds
+    );
+}
