@@ -9,6 +9,7 @@
 //! `&&`) never gets a meaning Python would not give it.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 /// A compiled pattern with Python `re.match` semantics (anchored at the
 /// start of the text, not at its end).
@@ -34,43 +35,75 @@ enum Engine {
 
 /// A pattern on the `regex` crate. `ascii` is the same pattern compiled with
 /// Unicode off, used for ASCII lines (where it matches exactly the same
-/// text): Unicode `\w`/`\d`/`\s` classes make automata many times larger,
-/// and device output is nearly always ASCII.
+/// text): Unicode `\w`/`\d`/`\s` classes make automata many times larger
+/// and slower to build, and device output is nearly always ASCII. The
+/// Unicode form is compiled the first time a non-ASCII line needs it (at
+/// once when there is no ASCII form).
 #[derive(Debug, Clone)]
 struct StdRe {
-    uni: regex::Regex,
+    src: String,
+    uni: OnceLock<regex::Regex>,
     ascii: Option<regex::bytes::Regex>,
+}
+
+fn build_uni(anchored: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(anchored)
+        .size_limit(64 << 20)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .map_err(|e| format!("invalid regular expression: {e}"))
 }
 
 impl StdRe {
     fn compile(anchored: &str) -> Result<StdRe, String> {
-        let uni = regex::RegexBuilder::new(anchored)
-            .size_limit(64 << 20)
-            .dfa_size_limit(16 << 20)
-            .build()
-            .map_err(|e| format!("invalid regular expression: {e}"))?;
         // A non-ASCII pattern (a literal or escape) keeps Unicode rules even
-        // against ASCII text (case folding), so it gets no ASCII variant; if
-        // the variant does not compile, the Unicode one does it all.
-        let ascii = anchored
-            .is_ascii()
-            .then(|| {
+        // against ASCII text (case folding), so it gets no ASCII form.
+        let ascii = if anchored.is_ascii() {
+            Some(
                 regex::bytes::RegexBuilder::new(anchored)
                     .unicode(false)
                     .size_limit(64 << 20)
                     .dfa_size_limit(16 << 20)
                     .build()
-                    .ok()
-            })
-            .flatten()
-            .filter(|a| a.captures_len() == uni.captures_len());
-        Ok(StdRe { uni, ascii })
+                    .map_err(|e| format!("invalid regular expression: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let uni = OnceLock::new();
+        if ascii.is_none() {
+            let _ = uni.set(build_uni(anchored)?);
+        }
+        Ok(StdRe {
+            src: anchored.to_owned(),
+            uni,
+            ascii,
+        })
     }
 
-    fn is_match(&self, text: &str) -> bool {
+    fn uni(&self) -> Result<&regex::Regex, String> {
+        if let Some(r) = self.uni.get() {
+            return Ok(r);
+        }
+        let r = build_uni(&self.src)?;
+        Ok(self.uni.get_or_init(|| r))
+    }
+
+    fn names(&self) -> Vec<Option<String>> {
         match &self.ascii {
-            Some(a) if text.is_ascii() => a.is_match(text.as_bytes()),
-            _ => self.uni.is_match(text),
+            Some(a) => a.capture_names().map(|n| n.map(str::to_owned)).collect(),
+            None => self
+                .uni
+                .get()
+                .map(|u| u.capture_names().map(|n| n.map(str::to_owned)).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn is_match(&self, text: &str) -> Result<bool, String> {
+        match &self.ascii {
+            Some(a) if text.is_ascii() => Ok(a.is_match(text.as_bytes())),
+            _ => Ok(self.uni()?.is_match(text)),
         }
     }
 }
@@ -115,11 +148,7 @@ impl PyRegex {
             })
         } else {
             let std = StdRe::compile(&anchored)?;
-            let names = std
-                .uni
-                .capture_names()
-                .map(|n| n.map(str::to_owned))
-                .collect();
+            let names = std.names();
             Ok(PyRegex {
                 engine: Engine::Std(std),
                 names,
@@ -153,8 +182,8 @@ impl PyRegex {
     /// A reusable scratch space for [`PyRegex::match_into`].
     pub(crate) fn scratch(&self) -> Scratch {
         match &self.engine {
-            Engine::Std(StdRe { uni, ascii }) => Scratch::Std {
-                uni: uni.capture_locations(),
+            Engine::Std(StdRe { ascii, .. }) => Scratch::Std {
+                uni: None,
                 ascii: ascii.as_ref().map(regex::bytes::Regex::capture_locations),
             },
             Engine::Fancy { .. } => Scratch::Fancy,
@@ -164,9 +193,9 @@ impl PyRegex {
     /// `bool(re.match(text))`, without computing groups.
     pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
         match &self.engine {
-            Engine::Std(std) => Ok(std.is_match(text)),
+            Engine::Std(std) => std.is_match(text),
             Engine::Fancy { re, pre } => {
-                if pre.as_ref().is_some_and(|p| !p.is_match(text)) {
+                if pre.as_ref().is_some_and(|p| p.is_match(text) == Ok(false)) {
                     return Ok(false);
                 }
                 re.is_match(text).map_err(runtime_err)
@@ -196,7 +225,9 @@ impl PyRegex {
                 spans.extend((0..locs.len()).map(|i| locs.get(i)));
                 Ok(true)
             }
-            (Engine::Std(StdRe { uni, .. }), Scratch::Std { uni: locs, .. }) => {
+            (Engine::Std(std), Scratch::Std { uni: locs, .. }) => {
+                let uni = std.uni()?;
+                let locs = locs.get_or_insert_with(|| uni.capture_locations());
                 if uni.captures_read(locs, text).is_none() {
                     return Ok(false);
                 }
@@ -204,7 +235,7 @@ impl PyRegex {
                 Ok(true)
             }
             (Engine::Fancy { re, pre }, _) => {
-                if pre.as_ref().is_some_and(|p| !p.is_match(text)) {
+                if pre.as_ref().is_some_and(|p| p.is_match(text) == Ok(false)) {
                     return Ok(false);
                 }
                 match re.captures(text).map_err(runtime_err)? {
@@ -229,7 +260,7 @@ impl PyRegex {
 #[derive(Debug)]
 pub(crate) enum Scratch {
     Std {
-        uni: regex::CaptureLocations,
+        uni: Option<regex::CaptureLocations>,
         ascii: Option<regex::bytes::CaptureLocations>,
     },
     Fancy,
@@ -948,6 +979,22 @@ mod tests {
         assert_eq!(m(r"(a{2,})", "aaa").unwrap()[1].as_deref(), Some("aaa"));
         assert_eq!(m(r"(a{2})", "aaa").unwrap()[1].as_deref(), Some("aa"));
         assert!(m(r"a{2}", "a{2}").is_none());
+    }
+
+    #[test]
+    fn unicode_lines_use_the_unicode_form() {
+        // ASCII pattern, non-ASCII line: the lazily built Unicode form runs.
+        assert_eq!(
+            m(r"(\w+)\s(\d+)", "héllo ٣").unwrap()[1].as_deref(),
+            Some("héllo")
+        );
+        assert_eq!(m(r"(\w+)", "abc").unwrap()[1].as_deref(), Some("abc"));
+        assert!(
+            m(r"\S+ x", "ü\u{a0}x").is_none(),
+            "NBSP is whitespace for Python"
+        );
+        // Non-ASCII pattern.
+        assert!(m(r"°C (\d+)", "°C 21").is_some());
     }
 
     #[test]
