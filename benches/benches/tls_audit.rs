@@ -1,11 +1,11 @@
 //! tls-audit on the benchmark capture: a 256 MiB classic pcap of bulk TCP
 //! with random (encrypted-looking) payloads, 5 % of the conversations being
-//! TLS handshakes of every version (`tls_audit::synth::write_bench_capture`,
+//! TLS handshakes of every version (`tls_handshake::audit::synth::write_bench_capture`,
 //! seed 1), mean frame ~580 bytes.
 //!
 //! The capture is written once to `$TLS_BENCH_PCAP` or
 //! `<target dir>/tls-bench-256m.pcap` (the same bytes as
-//! `cargo run --release -p tls-audit --example gen_bench_capture -- FILE 256 5 1`),
+//! `cargo run --release -p tls-handshake --features audit --example gen_bench_capture -- FILE 256 5 1`),
 //! so ripgrep and tshark can be timed on the same file (docs/BENCHMARKS.md).
 //!
 //! In the same run: the sequential-read reference (a u64 sum over the same
@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pcap_core::Capture;
-use tls_audit::scan::{scan_parallel, scan_sequential};
-use tls_audit::{AuditOptions, Collector};
+use tls_handshake::audit::scan::{scan_parallel, scan_sequential};
+use tls_handshake::audit::{AuditOptions, Collector};
 use tls_handshake::testgen::{ClientSpec, client_hello_record};
 
 const SIZE_MIB: u64 = 256;
@@ -37,7 +37,7 @@ fn ensure(path: &PathBuf) {
     }
     let f =
         std::io::BufWriter::new(std::fs::File::create(path).expect("create the benchmark capture"));
-    let (packets, tls) = tls_audit::synth::write_bench_capture(f, SIZE_MIB << 20, 5, 1)
+    let (packets, tls) = tls_handshake::audit::synth::write_bench_capture(f, SIZE_MIB << 20, 5, 1)
         .expect("write the benchmark capture");
     eprintln!(
         "wrote {}: {packets} packets, {tls} TLS connections",

@@ -1,13 +1,16 @@
-//! `tls-audit`: thin command-line front end over the `tls_audit` library.
+//! `tls-audit`: thin command-line front end over `tls_handshake::audit`
+//! (parses arguments, prints rows).
+
+mod output;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tls_audit::output::{COLUMNS, Format, RowWriter, SUMMARY_COLUMNS, fields};
-use tls_audit::{Audit, AuditOptions, Connection};
+use output::{COLUMNS, Format, RowWriter, SUMMARY_COLUMNS, fields, summary_fields};
 use tls_handshake::Version;
+use tls_handshake::audit::{Audit, AuditOptions, Connection};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -118,7 +121,7 @@ fn run(args: Args) -> std::io::Result<u8> {
         None if std::io::stdout().is_terminal() => Format::Table,
         None => Format::Csv,
     };
-    let (files, bad_paths) = tls_audit::inputs::expand(&args.paths);
+    let (files, bad_paths) = tls_handshake::audit::inputs::expand(&args.paths);
     let mut failed = false;
     for (p, e) in &bad_paths {
         eprintln!(
@@ -204,7 +207,7 @@ fn run(args: Args) -> std::io::Result<u8> {
     }
     if args.summary {
         for r in report.summary.rows() {
-            writer.row(|null| r.fields(null), &r)?;
+            writer.row(|null| summary_fields(&r, null), &r)?;
         }
     }
     match writer.finish() {

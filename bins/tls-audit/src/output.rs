@@ -1,13 +1,10 @@
-//! Row writers (table, CSV, JSON Lines) and the `--summary` aggregation.
+//! Presentation only: row writers (table, CSV, JSON Lines) for the rows
+//! and summary rows that `tls_handshake::audit` produces.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 use serde::Serialize;
-use tls_handshake::Version;
-
-use crate::conn::{Connection, rfc3339_micros};
+use tls_handshake::audit::{Connection, SummaryRow};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,121 +206,16 @@ fn csv_err(e: csv::Error) -> io::Error {
     }
 }
 
-/// `--summary` key: who talks to which service with which version.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct SummaryKey {
-    version: Option<Version>,
-    client_ip: IpAddr,
-    server_ip: IpAddr,
-    server_port: u16,
-    sni: Option<String>,
-}
-
-/// One `--summary` row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SummaryRow {
-    /// Negotiated version (`null`: no ServerHello captured).
-    pub version: Option<String>,
-    /// Client address.
-    pub client_ip: IpAddr,
-    /// Server address.
-    pub server_ip: IpAddr,
-    /// Server port.
-    pub server_port: u16,
-    /// Server name (SNI).
-    pub sni: Option<String>,
-    /// Number of connections.
-    pub connections: u64,
-    /// First connection, RFC 3339 UTC.
-    pub first_seen: String,
-    /// Last connection, RFC 3339 UTC.
-    pub last_seen: String,
-}
-
-impl SummaryRow {
-    /// Text fields in [`SUMMARY_COLUMNS`] order.
-    pub fn fields(&self, null: &str) -> Vec<String> {
-        vec![
-            opt(&self.version, null),
-            self.client_ip.to_string(),
-            self.server_ip.to_string(),
-            self.server_port.to_string(),
-            opt(&self.sni, null),
-            self.connections.to_string(),
-            self.first_seen.clone(),
-            self.last_seen.clone(),
-        ]
-    }
-}
-
-/// Aggregates connections by (client, server, port, SNI, version).
-#[derive(Default, Debug)]
-pub struct Summary {
-    groups: HashMap<SummaryKey, (u64, i64, i64)>,
-}
-
-impl Summary {
-    /// Counts one connection.
-    pub fn add(&mut self, c: &Connection) {
-        let key = SummaryKey {
-            version: c.version_raw,
-            client_ip: c.client_ip,
-            server_ip: c.server_ip,
-            server_port: c.server_port,
-            sni: c.sni.clone(),
-        };
-        let e = self.groups.entry(key).or_insert((0, i64::MAX, i64::MIN));
-        e.0 += 1;
-        e.1 = e.1.min(c.first_seen_ns);
-        e.2 = e.2.max(c.first_seen_ns);
-    }
-
-    /// Adds another summary's counts.
-    pub fn merge(&mut self, other: Summary) {
-        for (k, (n, first, last)) in other.groups {
-            let e = self.groups.entry(k).or_insert((0, i64::MAX, i64::MIN));
-            e.0 += n;
-            e.1 = e.1.min(first);
-            e.2 = e.2.max(last);
-        }
-    }
-
-    /// Number of groups.
-    pub fn len(&self) -> usize {
-        self.groups.len()
-    }
-
-    /// True when nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
-    }
-
-    /// The rows, weakest version first (connections without a ServerHello
-    /// last), then by most connections, then by addresses.
-    pub fn rows(&self) -> Vec<SummaryRow> {
-        let mut v: Vec<(&SummaryKey, &(u64, i64, i64))> = self.groups.iter().collect();
-        v.sort_by(|(a, ca), (b, cb)| {
-            let rank = |k: &SummaryKey| k.version.map_or(u32::MAX, |v| v.rank());
-            rank(a)
-                .cmp(&rank(b))
-                .then(cb.0.cmp(&ca.0))
-                .then(a.client_ip.cmp(&b.client_ip))
-                .then(a.server_ip.cmp(&b.server_ip))
-                .then(a.server_port.cmp(&b.server_port))
-                .then(a.sni.cmp(&b.sni))
-                .then(a.version.cmp(&b.version))
-        });
-        v.into_iter()
-            .map(|(k, &(n, first, last))| SummaryRow {
-                version: k.version.map(|v| v.name().into_owned()),
-                client_ip: k.client_ip,
-                server_ip: k.server_ip,
-                server_port: k.server_port,
-                sni: k.sni.clone(),
-                connections: n,
-                first_seen: rfc3339_micros(first),
-                last_seen: rfc3339_micros(last),
-            })
-            .collect()
-    }
+/// Text fields of a `--summary` row in [`SUMMARY_COLUMNS`] order.
+pub fn summary_fields(r: &SummaryRow, null: &str) -> Vec<String> {
+    vec![
+        opt(&r.version, null),
+        r.client_ip.to_string(),
+        r.server_ip.to_string(),
+        r.server_port.to_string(),
+        opt(&r.sni, null),
+        r.connections.to_string(),
+        r.first_seen.clone(),
+        r.last_seen.clone(),
+    ]
 }

@@ -15,6 +15,11 @@
 //!   hand-over of unfinished flows between chunks of one capture.
 //! * [`ja4`]: the JA4 TLS client fingerprint.
 //! * [`testgen`]: deterministic builders of hellos for tests and benchmarks.
+//! * `audit` (only with the opt-in cargo feature `audit`, which pulls in
+//!   `pcap-core` and `serde`): the capture audit behind the `tls-audit`
+//!   tool: reads capture files, scans them on all cores and reports one row
+//!   per TLS connection. Without the feature this crate does no I/O and
+//!   depends only on `thiserror` and `sha2`.
 //!
 //! ```
 //! use tls_handshake::{ClientHello, Version, record::{scan_client, Progress}};
@@ -29,6 +34,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "audit")]
+pub mod audit;
 mod error;
 pub mod hello;
 pub mod ja4;

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
+use crate::Version;
+use crate::tracker::{Handshake, Side};
 use pcap_core::FlowKey;
 use serde::Serialize;
-use tls_handshake::Version;
-use tls_handshake::tracker::{Handshake, Side};
 
 /// One TLS connection, with the field names of the CSV header and JSON keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -112,7 +112,7 @@ impl Connection {
 
 /// IANA name of a cipher suite, or `0xNNNN`.
 pub fn cipher_label(id: u16) -> String {
-    tls_handshake::cipher_name(id).map_or_else(|| format!("0x{id:04x}"), str::to_owned)
+    crate::cipher_name(id).map_or_else(|| format!("0x{id:04x}"), str::to_owned)
 }
 
 /// `2026-11-25T09:30:00.123456Z` for a timestamp in ns since the epoch.

@@ -22,11 +22,12 @@ fn main() {
     }
     println!("walk only: {:?}, {n} packets", t.elapsed());
     let t = std::time::Instant::now();
-    let s = tls_audit::scan::scan_sequential(&cap, Default::default(), &|_| {}, &mut |_| {});
+    let s =
+        tls_handshake::audit::scan::scan_sequential(&cap, Default::default(), &|_| {}, &mut |_| {});
     println!("sequential scan: {:?}, {} packets", t.elapsed(), s.packets);
-    let opts = tls_audit::AuditOptions::default();
-    let mut col = tls_audit::Collector::new(&opts, |_| {});
+    let opts = tls_handshake::audit::AuditOptions::default();
+    let mut col = tls_handshake::audit::Collector::new(&opts, |_| {});
     let t = std::time::Instant::now();
-    let s = tls_audit::scan::scan_parallel(&cap, &opts, threads, &|_| {}, &mut col);
+    let s = tls_handshake::audit::scan::scan_parallel(&cap, &opts, threads, &|_| {}, &mut col);
     println!("split scan: {:?}, {} packets", t.elapsed(), s.packets);
 }

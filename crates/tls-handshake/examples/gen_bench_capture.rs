@@ -1,7 +1,7 @@
 //! Writes the benchmark capture: `gen_bench_capture OUT.pcap MIB [TLS_PERCENT] [SEED]`.
 //!
 //! About `MIB` MiB of classic pcap: TLS handshakes (every version) among
-//! bulk TCP with random payloads; see `tls_audit::synth::write_bench_capture`.
+//! bulk TCP with random payloads; see `tls_handshake::audit::synth::write_bench_capture`.
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -17,7 +17,8 @@ fn main() -> std::io::Result<()> {
         .get(4)
         .map_or(1, |s| s.parse().expect("SEED must be a number"));
     let f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[1])?);
-    let (packets, tls) = tls_audit::synth::write_bench_capture(f, mib << 20, share, seed)?;
+    let (packets, tls) =
+        tls_handshake::audit::synth::write_bench_capture(f, mib << 20, share, seed)?;
     eprintln!("{}: {packets} packets, {tls} TLS connections", args[1]);
     Ok(())
 }

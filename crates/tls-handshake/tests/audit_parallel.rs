@@ -3,9 +3,9 @@
 //! and its ServerHello, inside a split ServerHello).
 
 use pcap_core::Capture;
-use tls_audit::scan::{scan_parallel, scan_sequential};
-use tls_audit::synth::{T0, interleave, numbered_conversation, testdata, to_pcap};
-use tls_audit::{AuditOptions, Collector, Connection};
+use tls_handshake::audit::scan::{scan_parallel, scan_sequential};
+use tls_handshake::audit::synth::{T0, interleave, numbered_conversation, testdata, to_pcap};
+use tls_handshake::audit::{AuditOptions, Collector, Connection};
 
 fn brief(rows: &[Connection]) -> Vec<String> {
     rows.iter()
@@ -29,7 +29,7 @@ fn parallel(
     cap: &Capture,
     chunk_size: usize,
     summary: bool,
-) -> (Vec<Connection>, tls_audit::output::Summary) {
+) -> (Vec<Connection>, tls_handshake::audit::Summary) {
     let opts = AuditOptions {
         chunk_size,
         summary,
@@ -73,7 +73,7 @@ fn split_summary_equals_sequential_summary() {
     let cap = Capture::from_vec("many.pcap", to_pcap(&interleave(&convs, T0))).unwrap();
     let rows = sequential(&cap);
     assert_eq!(rows.len(), 399);
-    let mut want = tls_audit::output::Summary::default();
+    let mut want = tls_handshake::audit::Summary::default();
     rows.iter().for_each(|r| want.add(r));
     for size in [3000, 7777, 50_000] {
         let (got_rows, _) = parallel(&cap, size, false);
@@ -88,7 +88,7 @@ fn split_summary_equals_sequential_summary() {
 mod random {
     use super::*;
     use proptest::prelude::*;
-    use tls_audit::synth::{Conversation, tcp_frame};
+    use tls_handshake::audit::synth::{Conversation, tcp_frame};
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
@@ -125,7 +125,7 @@ mod random {
 
 #[test]
 fn tcp_fast_open_hello_in_the_syn() {
-    use tls_audit::synth::tcp_frame;
+    use tls_handshake::audit::synth::tcp_frame;
     use tls_handshake::testgen::{
         ClientSpec, ServerSpec, client_hello_record, server_hello_record,
     };

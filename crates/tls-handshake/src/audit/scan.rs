@@ -1,9 +1,9 @@
 //! The capture scan: packets -> TCP segments -> [`Tracker`] -> [`Connection`]s.
 
+use crate::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
 use pcap_core::{Capture, FlowKey, L4, Packet};
-use tls_handshake::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
 
-use crate::conn::Connection;
+use super::conn::Connection;
 
 /// How often (in bytes of capture) the progress callback is called.
 pub const PROGRESS_STEP: u64 = 8 << 20;
@@ -40,8 +40,7 @@ pub fn feed(
     // the traffic.
     let hint = t.src_port ^ t.dst_port;
     if !(tracker.may_await(hint) || syn || fin || rst)
-        && (tracked_only
-            || tls_handshake::record::sniff(t.payload) == tls_handshake::record::Sniff::No)
+        && (tracked_only || crate::record::sniff(t.payload) == crate::record::Sniff::No)
     {
         return;
     }
@@ -118,7 +117,7 @@ struct ChunkState {
     /// With `--summary`: rows with a ClientHello, already counted.
     found: bool,
     count: u64,
-    summary: crate::output::Summary,
+    summary: super::Summary,
     packets: u64,
     bytes: u64,
 }
@@ -142,10 +141,10 @@ struct ChunkState {
 /// sequentially (see [`scan_sequential`]). `chunk_size` 0 picks a size.
 pub fn scan_parallel(
     cap: &Capture,
-    opts: &crate::AuditOptions,
+    opts: &super::AuditOptions,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
-    col: &mut crate::Collector<'_>,
+    col: &mut super::Collector<'_>,
 ) -> ScanSummary {
     let limits = opts.limits;
     let chunk_size = opts.chunk_size;
@@ -186,7 +185,7 @@ pub fn scan_parallel(
             rows: Vec::new(),
             found: false,
             count: 0,
-            summary: crate::output::Summary::default(),
+            summary: super::Summary::default(),
             packets: 0,
             bytes: 0,
         },
@@ -227,7 +226,7 @@ pub fn scan_parallel(
         error: split.error,
         ..ScanSummary::default()
     };
-    let mut carry: Vec<(FlowKey, tls_handshake::tracker::PendingFlow)> = Vec::new();
+    let mut carry: Vec<(FlowKey, crate::tracker::PendingFlow)> = Vec::new();
     let mut deliver_counts = Vec::new();
     let mut absorbed: std::collections::HashSet<FlowKey> = std::collections::HashSet::new();
     let mut deliver = |rows: Vec<Emitted>| {

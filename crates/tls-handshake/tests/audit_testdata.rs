@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use tls_audit::synth::{Expected, testdata};
-use tls_audit::{Audit, AuditOptions, Connection};
+use tls_handshake::audit::synth::{Expected, testdata};
+use tls_handshake::audit::{Audit, AuditOptions, Connection};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/tls")
@@ -24,13 +24,13 @@ fn testdata_files_match_the_generator() {
         }
         let on_disk = std::fs::read(&path).unwrap_or_else(|e| {
             panic!(
-                "{}: {e}; run UPDATE_TESTDATA=1 cargo test -p tls-audit",
+                "{}: {e}; run UPDATE_TESTDATA=1 cargo test -p tls-handshake --features audit",
                 path.display()
             )
         });
         assert!(
             on_disk == f.bytes,
-            "{} differs from the generator; run UPDATE_TESTDATA=1 cargo test -p tls-audit",
+            "{} differs from the generator; run UPDATE_TESTDATA=1 cargo test -p tls-handshake --features audit",
             path.display()
         );
     }

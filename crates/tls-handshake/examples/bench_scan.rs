@@ -35,15 +35,17 @@ fn main() {
 
         let t = Instant::now();
         let mut n = 0u64;
-        tls_audit::scan::scan_sequential(&cap, Default::default(), &|_| {}, &mut |_| n += 1);
+        tls_handshake::audit::scan::scan_sequential(&cap, Default::default(), &|_| {}, &mut |_| {
+            n += 1
+        });
         one.push(t.elapsed().as_secs_f64());
         rows = n;
 
         let t = Instant::now();
-        let opts = tls_audit::AuditOptions::default();
+        let opts = tls_handshake::audit::AuditOptions::default();
         let mut m = 0u64;
-        let mut col = tls_audit::Collector::new(&opts, |_| m += 1);
-        tls_audit::scan::scan_parallel(&cap, &opts, 0, &|_| {}, &mut col);
+        let mut col = tls_handshake::audit::Collector::new(&opts, |_| m += 1);
+        tls_handshake::audit::scan::scan_parallel(&cap, &opts, 0, &|_| {}, &mut col);
         drop(col);
         assert_eq!(m, n, "split and sequential scans disagree");
         all.push(t.elapsed().as_secs_f64());

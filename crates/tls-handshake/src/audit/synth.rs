@@ -7,10 +7,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use crate::Version;
+use crate::testgen::{self as tg, ClientSpec, Rng, ServerSpec};
 use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
 use pcap_core::{Endian, LinkType};
-use tls_handshake::Version;
-use tls_handshake::testgen::{self as tg, ClientSpec, Rng, ServerSpec};
 
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;

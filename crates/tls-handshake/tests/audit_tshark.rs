@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use tls_audit::synth::{testdata, write_bench_capture};
-use tls_audit::{Audit, AuditOptions};
 use tls_handshake::Version;
+use tls_handshake::audit::synth::{testdata, write_bench_capture};
+use tls_handshake::audit::{Audit, AuditOptions};
 
 fn tshark_available() -> bool {
     let ok = Command::new("tshark")

@@ -1,12 +1,22 @@
-//! `tls-audit` as a library: scan captures for TLS handshakes and report one
-//! row per connection (who connects with which version, to which service).
+//! Capture auditing (feature `audit`): scan captures for TLS handshakes and
+//! report one row per connection (who connects with which version, to which
+//! service). This is the engine of the `tls-audit` tool, which only parses
+//! arguments and prints.
 //!
-//! The binary only parses arguments and prints; everything else is here so
-//! that tests (and other programs) can drive it.
+//! Unlike the rest of the crate this module does I/O: it opens capture files
+//! with `pcap-core`, walks directories ([`inputs`]) and uses threads. It is
+//! off by default; enable it with
+//! `tls-handshake = { workspace = true, features = ["audit"] }`.
+//!
+//! * [`Audit`] runs over files on all cores and delivers [`Connection`] rows
+//!   (or a [`Summary`]) with a [`Report`] of totals.
+//! * [`scan`]: the scan of one capture, sequential or split over cores.
+//! * [`synth`]: deterministic synthetic captures (the files in
+//!   `testdata/tls/`, tests and benchmarks).
 //!
 //! ```no_run
-//! use tls_audit::{Audit, AuditOptions};
 //! use tls_handshake::Version;
+//! use tls_handshake::audit::{Audit, AuditOptions};
 //!
 //! let files = vec!["capture.pcap".into()];
 //! let opts = AuditOptions { max_version: Some(Version::TLS11), ..AuditOptions::default() };
@@ -15,12 +25,11 @@
 //! }, |file, err| eprintln!("{}: {err}", file.display()));
 //! println!("{} weak connections, {} file(s) failed", report.connections, report.files_failed);
 //! ```
-#![deny(missing_docs)]
 
 pub mod conn;
 pub mod inputs;
-pub mod output;
 pub mod scan;
+mod summary;
 pub mod synth;
 
 use std::path::{Path, PathBuf};
@@ -28,10 +37,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 pub use conn::Connection;
-use output::Summary;
 use pcap_core::Capture;
-use tls_handshake::Version;
-use tls_handshake::tracker::{Limits, Stats};
+pub use summary::{Summary, SummaryRow};
+
+use crate::Version;
+use crate::tracker::{Limits, Stats};
 
 /// Settings of an audit run.
 #[derive(Clone, Debug, Default)]
