@@ -32,6 +32,8 @@
 //! * [`writer`] writes pcap and pcapng; [`parallel`] spreads many files, or
 //!   one big file, over all cores; [`synth`] builds deterministic
 //!   synthetic captures for tests and benchmarks.
+//! * [`time`] prints packet timestamps as RFC 3339 UTC
+//!   ([`time::format_rfc3339`]), the same way in every tool.
 #![deny(missing_docs)]
 
 use std::fmt;
@@ -47,6 +49,7 @@ mod linktype;
 pub mod parallel;
 mod read;
 pub mod synth;
+pub mod time;
 pub mod writer;
 
 pub use decode::{Decoded, L4, Tcp, TcpFlags, Udp, VlanStack, decode};

@@ -519,29 +519,10 @@ impl ConversationWriter {
 }
 
 /// Formats nanoseconds since the epoch as RFC 3339 UTC with microseconds,
-/// like `2026-11-25T10:00:00.001000Z`.
+/// like `2026-11-25T10:00:00.001000Z` (truncated; see
+/// [`pcap_core::time::Rfc3339`]).
 pub fn format_ts(ts_ns: i64) -> String {
-    let secs = ts_ns.div_euclid(1_000_000_000);
-    let nanos = ts_ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        nanos / 1000
-    )
+    pcap_core::time::format_rfc3339(ts_ns, 6)
 }
 
 #[cfg(test)]

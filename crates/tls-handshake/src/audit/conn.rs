@@ -115,34 +115,10 @@ pub fn cipher_label(id: u16) -> String {
     crate::cipher_name(id).map_or_else(|| format!("0x{id:04x}"), str::to_owned)
 }
 
-/// `2026-11-25T09:30:00.123456Z` for a timestamp in ns since the epoch.
+/// `2026-11-25T09:30:00.123456Z` for a timestamp in ns since the epoch
+/// (UTC, microseconds, truncated; see [`pcap_core::time::Rfc3339`]).
 pub fn rfc3339_micros(ts_ns: i64) -> String {
-    let secs = ts_ns.div_euclid(1_000_000_000);
-    let micros = ts_ns.rem_euclid(1_000_000_000) / 1000;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    pcap_core::time::format_rfc3339(ts_ns, 6)
 }
 
 #[cfg(test)]
