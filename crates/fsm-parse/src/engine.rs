@@ -105,6 +105,16 @@ struct Slot {
 
 struct SkipRecord;
 
+/// Lines a run spends in a state before that state's `RegexSet` is used
+/// (building it costs about as much as scanning a few dozen lines rule by
+/// rule; most states of most inputs see only a handful of lines).
+const SET_AFTER_LINES: u32 = 16;
+
+/// The set pays off only when lines run through many rules before one
+/// matches (or none does): the set scan costs about as much as several
+/// short rule scans, and the matching rule still runs for its captures.
+const SET_MIN_TRIES_PER_LINE: u32 = 8;
+
 struct Machine<'t> {
     t: &'t Template,
     slots: Vec<Slot>,
@@ -139,7 +149,16 @@ impl<'t> Machine<'t> {
         for opt in &def.options {
             match opt {
                 Opt::Filldown => {
-                    slot.myvar = v.map(str::to_owned);
+                    // Reuse the old buffer: Filldown values are set on most
+                    // lines of a table.
+                    match (v, &mut slot.myvar) {
+                        (Some(s), Some(old)) => {
+                            old.clear();
+                            old.push_str(s);
+                        }
+                        (Some(s), mv) => *mv = Some(s.to_owned()),
+                        (None, mv) => *mv = None,
+                    }
                     if slot.myvar.is_some() {
                         slot.value = PyVal::Filled;
                     }
@@ -312,13 +331,47 @@ impl Template {
         let mut state = self.start;
         // Some(true) = End, Some(false) = EOF.
         let mut stopped: Option<bool> = None;
+        // Lines seen per state: a state's RuleSet is built (once per
+        // template) only when a run spends enough lines in it to pay off.
+        let mut seen: Vec<u32> = vec![0; self.states.len()];
+        // Rules tried per state over its first SET_AFTER_LINES lines.
+        let mut tries: Vec<u32> = vec![0; self.states.len()];
         for (idx, line) in splitlines(input).enumerate() {
             let line_no = idx + 1;
-            let rules = &self.states[state].rules;
+            let st = &self.states[state];
+            let rules = &st.rules;
+            seen[state] = seen[state].saturating_add(1);
+            // Which rules can match, from one scan of the line (a rule
+            // match does not depend on the machine's state, so one answer
+            // per line serves every rule, Continue included).
+            let use_set = seen[state] > SET_AFTER_LINES
+                && tries[state] >= SET_AFTER_LINES * SET_MIN_TRIES_PER_LINE;
+            let hits = if use_set && line.is_ascii() {
+                st.rule_set()
+                    .map(|rs| (rs, rs.set.matches(line.as_bytes())))
+            } else {
+                None
+            };
             for (ri, rule) in rules.iter().enumerate() {
+                let mut known = false;
+                if let Some((rs, hits)) = &hits
+                    && let Some((k, exact)) = rs.members[ri]
+                {
+                    if !hits.matched(k) {
+                        continue;
+                    }
+                    known = exact;
+                }
+                if seen[state] <= SET_AFTER_LINES {
+                    tries[state] += 1;
+                }
                 // A rule that sets no value only needs a yes/no answer.
                 let matched = if rule.assigns.is_empty() {
-                    rule.regex.is_match(line)
+                    if known {
+                        Ok(true)
+                    } else {
+                        rule.regex.is_match(line)
+                    }
                 } else {
                     let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());
                     rule.regex.match_into(line, sc, &mut spans)

@@ -142,7 +142,13 @@ pub struct Index {
     header: Vec<String>,
     rows: Vec<IndexRow>,
     cache: Mutex<HashMap<String, Arc<Template>>>,
+    /// [`Index::find`] answers by platform, then command (row position):
+    /// the rows never change, and the Command patterns of every row before
+    /// the hit would otherwise run again on every call.
+    found: Mutex<FoundCache>,
 }
+
+type FoundCache = HashMap<String, HashMap<String, Option<usize>>>;
 
 /// `abc[[xyz]]` becomes `abc(x(y(z)?)?)?` (clitable's `_Completion`; the
 /// `[[...]]` is matched non-greedily like `\[\[.+?\]\]`).
@@ -275,6 +281,7 @@ impl Index {
             header,
             rows,
             cache: Mutex::new(HashMap::new()),
+            found: Mutex::new(HashMap::new()),
         })
     }
 
@@ -292,20 +299,30 @@ impl Index {
     /// (`re.match` semantics: anchored at the start only; an empty field or
     /// a column the index lacks matches anything).
     pub fn find_row(&self, attributes: &[(&str, &str)]) -> Option<&IndexRow> {
-        self.rows.iter().find(|row| {
-            attributes
-                .iter()
-                .all(|(k, v)| match row.compiled.iter().find(|(h, _)| h == k) {
-                    Some((_, field)) => field.matches(v),
-                    None => true,
-                })
-        })
+        self.rows.iter().find(|row| row_matches(row, attributes))
     }
 
     /// The row for a platform and a command (ntc-templates order of
     /// attributes: `Command` then `Platform`).
     pub fn find(&self, platform: &str, command: &str) -> Option<&IndexRow> {
-        self.find_row(&[("Command", command), ("Platform", platform)])
+        let cached = self
+            .found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(platform)
+            .and_then(|m| m.get(command).copied());
+        if let Some(pos) = cached {
+            return pos.map(|i| &self.rows[i]);
+        }
+        let attributes = [("Command", command), ("Platform", platform)];
+        let pos = self.rows.iter().position(|r| row_matches(r, &attributes));
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(platform.to_owned())
+            .or_default()
+            .insert(command.to_owned(), pos);
+        pos.map(|i| &self.rows[i])
     }
 
     /// Loads (once) and returns a template of this directory.
@@ -444,6 +461,20 @@ impl Index {
             })
             .collect())
     }
+}
+
+/// Every attribute matches its column; the cheap fields (empty, literal)
+/// are tested first (matching has no side effects, so the order of the
+/// tests does not change the answer).
+fn row_matches(row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
+    let field = |k: &str| row.compiled.iter().find(|(h, _)| h == k).map(|(_, f)| f);
+    attributes.iter().all(|(k, v)| match field(k) {
+        Some(f @ (Field::Any | Field::Literal(_))) => f.matches(v),
+        _ => true,
+    }) && attributes.iter().all(|(k, v)| match field(k) {
+        Some(f @ Field::Pattern(..)) => f.matches(v),
+        _ => true,
+    })
 }
 
 /// clitable stores `str()` of every list element.

@@ -179,6 +179,29 @@ impl PyRegex {
         matches!(self.engine, Engine::Fancy { pre: Some(_), .. })
     }
 
+    /// The anchored ASCII-form source usable in a per-state `RegexSet`, and
+    /// whether it is exact (`false`: a fancy pattern's prefilter, which
+    /// accepts a superset of the lines). `None`: no ASCII form.
+    pub(crate) fn set_source(&self) -> Option<(&str, bool)> {
+        match &self.engine {
+            Engine::Std(StdRe {
+                src,
+                ascii: Some(_),
+                ..
+            }) => Some((src, true)),
+            Engine::Fancy {
+                pre:
+                    Some(StdRe {
+                        src,
+                        ascii: Some(_),
+                        ..
+                    }),
+                ..
+            } => Some((src, false)),
+            _ => None,
+        }
+    }
+
     /// A reusable scratch space for [`PyRegex::match_into`].
     pub(crate) fn scratch(&self) -> Scratch {
         match &self.engine {

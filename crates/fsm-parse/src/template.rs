@@ -124,6 +124,51 @@ pub(crate) struct Rule {
 pub(crate) struct State {
     pub(crate) name: String,
     pub(crate) rules: Vec<Rule>,
+    /// All the rules' ASCII forms in one `RegexSet`, built the first time a
+    /// run spends enough lines in this state (`None` inside: it could not
+    /// be built, every rule runs on its own).
+    pub(crate) set: OnceLock<Option<RuleSet>>,
+}
+
+/// One scan of an ASCII line says which rules of a state can match it.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleSet {
+    pub(crate) set: regex::bytes::RegexSet,
+    /// Per rule: its pattern index in `set` (`None`: no ASCII form, always
+    /// tried), and whether a set hit is exact (`false` for the prefilter of
+    /// a fancy pattern).
+    pub(crate) members: Vec<Option<(usize, bool)>>,
+}
+
+impl State {
+    /// The state's [`RuleSet`], built on first call.
+    pub(crate) fn rule_set(&self) -> Option<&RuleSet> {
+        self.set
+            .get_or_init(|| {
+                let mut pats = Vec::new();
+                let members = self
+                    .rules
+                    .iter()
+                    .map(|r| {
+                        r.regex.set_source().map(|(src, exact)| {
+                            pats.push(src);
+                            (pats.len() - 1, exact)
+                        })
+                    })
+                    .collect();
+                if pats.len() < 2 {
+                    return None;
+                }
+                let set = regex::bytes::RegexSetBuilder::new(pats)
+                    .unicode(false)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(16 << 20)
+                    .build()
+                    .ok()?;
+                Some(RuleSet { set, members })
+            })
+            .as_ref()
+    }
 }
 
 /// A compiled TextFSM template: parse once, run on any number of inputs from
@@ -383,6 +428,7 @@ impl Template {
             out_states.push(State {
                 name: name.clone(),
                 rules,
+                set: OnceLock::new(),
             });
         }
         let start = index["Start"];
