@@ -35,25 +35,25 @@ struct Args {
     #[arg(short, long, env = "ENDACE_INVENTORY")]
     inventory: PathBuf,
     /// Only these hosts or groups (comma-separated).
-    #[arg(short, long, default_value = "")]
+    #[arg(short, long, default_value = "", global = true)]
     limit: String,
     /// Hosts worked on at once.
-    #[arg(short, long, default_value_t = 10)]
+    #[arg(short, long, default_value_t = 10, global = true)]
     forks: usize,
     /// Connection retries (exponential back-off from 0.5 s).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, global = true)]
     retries: u32,
     /// Output format (the per-host results; `collect` writes CSV files unless json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
     /// Add keys of hosts missing from known_hosts (changed keys are still refused).
-    #[arg(long)]
+    #[arg(long, global = true)]
     accept_new_host_keys: bool,
     /// Override the per-command deadline, seconds.
-    #[arg(long)]
+    #[arg(long, global = true)]
     command_timeout: Option<f64>,
     /// Write per-host session transcripts (secrets redacted) into this directory.
-    #[arg(long)]
+    #[arg(long, global = true)]
     transcript_dir: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
@@ -304,5 +304,46 @@ fn main() {
             }
             exit_for(&results);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fleet options work after the sub-command too, as the examples in
+    /// `--help` and the README write them.
+    #[test]
+    fn fleet_options_are_accepted_after_the_subcommand() {
+        let args = Args::try_parse_from([
+            "endace",
+            "-i",
+            "fleet.toml",
+            "hotfix",
+            "--serial",
+            "5",
+            "--forks",
+            "7",
+            "--format",
+            "json",
+            "--limit",
+            "dc1",
+            "fix.pkg",
+        ])
+        .unwrap();
+        assert_eq!(args.forks, 7);
+        assert_eq!(args.limit, "dc1");
+        assert!(matches!(args.format, Format::Json));
+        let args = Args::try_parse_from([
+            "endace",
+            "--forks",
+            "3",
+            "-i",
+            "f.toml",
+            "run",
+            "show version",
+        ])
+        .unwrap();
+        assert_eq!(args.forks, 3);
     }
 }
