@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone)]
 pub(crate) struct PyRegex {
     engine: Engine,
+    /// A literal every matching text starts with (see [`literal_prefix`]):
+    /// lines without it are rejected before any automaton runs.
+    prefix: Option<Box<str>>,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
 }
@@ -129,6 +132,7 @@ impl PyRegex {
     /// Compiles a Python pattern. The error text says what is wrong.
     pub(crate) fn compile(py: &str) -> Result<PyRegex, String> {
         let t = translate(py)?;
+        let prefix = literal_prefix(py).map(Into::into);
         let anchored = format!(r"\A(?:{})", t.pattern);
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
@@ -144,6 +148,7 @@ impl PyRegex {
                     re: Box::new(re),
                     pre,
                 },
+                prefix,
                 names,
             })
         } else {
@@ -151,6 +156,7 @@ impl PyRegex {
             let names = std.names();
             Ok(PyRegex {
                 engine: Engine::Std(std),
+                prefix,
                 names,
             })
         }
@@ -215,6 +221,9 @@ impl PyRegex {
 
     /// `bool(re.match(text))`, without computing groups.
     pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
+        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+            return Ok(false);
+        }
         match &self.engine {
             Engine::Std(std) => std.is_match(text),
             Engine::Fancy { re, pre } => {
@@ -235,6 +244,9 @@ impl PyRegex {
         spans: &mut Spans,
     ) -> Result<bool, String> {
         spans.clear();
+        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+            return Ok(false);
+        }
         match (&self.engine, scratch) {
             (
                 Engine::Std(StdRe { ascii: Some(a), .. }),
@@ -277,6 +289,25 @@ impl PyRegex {
             }
         }
     }
+}
+
+/// The literal text every `re.match` of the Python pattern `py` starts
+/// with, when that is plain to see: after an optional leading `^`, the run of
+/// characters that are literals in Python (letters, digits, space and
+/// punctuation without meaning outside a class), minus the last one when a
+/// quantifier follows. Patterns with inline flags (`(?i)`...) or any `|`
+/// get none: their prefix could be case-folded or one alternative's only.
+fn literal_prefix(py: &str) -> Option<String> {
+    if py.contains("(?") || py.contains('|') {
+        return None;
+    }
+    let body = py.strip_prefix('^').unwrap_or(py);
+    let is_lit = |c: char| c.is_ascii_alphanumeric() || " _-:,=/!@%&;~\"'<>#".contains(c);
+    let mut prefix: String = body.chars().take_while(|&c| is_lit(c)).collect();
+    if body[prefix.len()..].starts_with(['*', '+', '?', '{']) {
+        prefix.pop();
+    }
+    (!prefix.is_empty()).then_some(prefix)
 }
 
 /// Per-run scratch space of one pattern.
@@ -1094,6 +1125,28 @@ mod tests {
     fn quantified_lookbehind_compiles() {
         assert!(m(r"x(?<=[^()\s])+y", "xy").is_some());
         assert!(m(r"x(?<=[^()\s])*y", "xy").is_some());
+    }
+
+    #[test]
+    fn literal_prefixes_only_where_python_reads_literals() {
+        assert_eq!(
+            literal_prefix(r"^Routing\s+Table").as_deref(),
+            Some("Routing")
+        );
+        assert_eq!(literal_prefix("Load for ").as_deref(), Some("Load for "));
+        // The quantifier takes the last letter back.
+        assert_eq!(literal_prefix("^abc*d").as_deref(), Some("ab"));
+        assert_eq!(literal_prefix("^ab{2}").as_deref(), Some("a"));
+        assert_eq!(literal_prefix("^a?"), None);
+        assert_eq!(literal_prefix(r"^\s+x"), None);
+        assert_eq!(literal_prefix("^abc|def"), None);
+        assert_eq!(literal_prefix("(?i)^abc"), None);
+        assert_eq!(literal_prefix("^a(?i:b)"), None);
+        // And the matcher honours it exactly like the regex would.
+        assert!(m(r"^Routing\s+Table", "Routing  Table").is_some());
+        assert!(m(r"^Routing\s+Table", "routing Table").is_none());
+        assert!(m(r"^Routing\s+Table", "Routin").is_none());
+        assert!(m("^abc*d", "abd").is_some());
     }
 
     #[test]
