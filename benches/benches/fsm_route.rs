@@ -46,7 +46,7 @@ fn generate(target: usize) -> String {
     let mut block = 0u32;
     while s.len() < target {
         block += 1;
-        if block % 500 == 0 {
+        if block.is_multiple_of(500) {
             let _ = write!(s, "\nRouting Table: VRF{}\n", block / 500);
             s.push_str("Gateway of last resort is not set\n\n");
         }
