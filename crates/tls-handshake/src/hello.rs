@@ -84,24 +84,7 @@ impl<'a> ClientHello<'a> {
     /// Parses a ClientHello body (the bytes after the 4-byte handshake header).
     pub fn parse(body: &'a [u8]) -> Result<Self, ParseError> {
         let mut r = Reader::new(body, 0);
-        let legacy_version = Version(r.u16("client_version")?);
-        if legacy_version.0 >> 8 != 3 {
-            return Err(ParseError::invalid(
-                "client_version",
-                0,
-                format!("0x{:04x} is not SSL 3.0 or TLS", legacy_version.0),
-            ));
-        }
-        let random = r.bytes(32, "random")?;
-        let off = r.offset();
-        let session_id = r.vec8("session_id")?;
-        if session_id.len() > 32 {
-            return Err(ParseError::invalid(
-                "session_id",
-                off,
-                format!("length {} > 32", session_id.len()),
-            ));
-        }
+        let (legacy_version, random, session_id) = hello_prefix(&mut r, "client_version")?;
         let off = r.offset();
         let cipher_bytes = r.vec16("cipher_suites")?;
         if cipher_bytes.len() % 2 != 0 {
@@ -112,21 +95,7 @@ impl<'a> ClientHello<'a> {
             ));
         }
         let compression_methods = r.vec8("compression_methods")?;
-        let ext_bytes = if r.is_empty() {
-            &[][..]
-        } else {
-            let off = r.offset() + 2;
-            let block = r.vec16("extensions")?;
-            validate_extensions(block, off)?;
-            block
-        };
-        if !r.is_empty() {
-            return Err(ParseError::invalid(
-                "ClientHello",
-                r.offset(),
-                format!("{} trailing byte(s) after the extensions", r.remaining()),
-            ));
-        }
+        let ext_bytes = extensions_to_end(&mut r, "ClientHello")?;
         Ok(ClientHello {
             legacy_version,
             random,
@@ -336,41 +305,10 @@ impl<'a> ServerHello<'a> {
     /// Parses a ServerHello body (the bytes after the 4-byte handshake header).
     pub fn parse(body: &'a [u8]) -> Result<Self, ParseError> {
         let mut r = Reader::new(body, 0);
-        let legacy_version = Version(r.u16("server_version")?);
-        if legacy_version.0 >> 8 != 3 {
-            return Err(ParseError::invalid(
-                "server_version",
-                0,
-                format!("0x{:04x} is not SSL 3.0 or TLS", legacy_version.0),
-            ));
-        }
-        let random = r.bytes(32, "random")?;
-        let off = r.offset();
-        let session_id = r.vec8("session_id")?;
-        if session_id.len() > 32 {
-            return Err(ParseError::invalid(
-                "session_id",
-                off,
-                format!("length {} > 32", session_id.len()),
-            ));
-        }
+        let (legacy_version, random, session_id) = hello_prefix(&mut r, "server_version")?;
         let cipher_suite = r.u16("cipher_suite")?;
         let compression_method = r.u8("compression_method")?;
-        let ext_bytes = if r.is_empty() {
-            &[][..]
-        } else {
-            let off = r.offset() + 2;
-            let block = r.vec16("extensions")?;
-            validate_extensions(block, off)?;
-            block
-        };
-        if !r.is_empty() {
-            return Err(ParseError::invalid(
-                "ServerHello",
-                r.offset(),
-                format!("{} trailing byte(s) after the extensions", r.remaining()),
-            ));
-        }
+        let ext_bytes = extensions_to_end(&mut r, "ServerHello")?;
         Ok(ServerHello {
             legacy_version,
             random,
@@ -466,4 +404,55 @@ impl<'a> ServerHello<'a> {
 /// Counts of the non-GREASE values, as JA4 counts them.
 pub(crate) fn non_grease(it: impl Iterator<Item = u16>) -> impl Iterator<Item = u16> {
     it.filter(|&v| !is_grease(v))
+}
+
+/// The fields every SSL 3.0+/TLS hello starts with: the legacy version
+/// (named `field` in errors), the 32-byte random and the session id.
+fn hello_prefix<'a>(
+    r: &mut Reader<'a>,
+    field: &'static str,
+) -> Result<(Version, &'a [u8], &'a [u8]), ParseError> {
+    let legacy_version = Version(r.u16(field)?);
+    if legacy_version.0 >> 8 != 3 {
+        return Err(ParseError::invalid(
+            field,
+            0,
+            format!("0x{:04x} is not SSL 3.0 or TLS", legacy_version.0),
+        ));
+    }
+    let random = r.bytes(32, "random")?;
+    let off = r.offset();
+    let session_id = r.vec8("session_id")?;
+    if session_id.len() > 32 {
+        return Err(ParseError::invalid(
+            "session_id",
+            off,
+            format!("length {} > 32", session_id.len()),
+        ));
+    }
+    Ok((legacy_version, random, session_id))
+}
+
+/// The optional extension block that ends a hello (validated), and nothing
+/// after it: trailing bytes are an error naming `message`.
+fn extensions_to_end<'a>(
+    r: &mut Reader<'a>,
+    message: &'static str,
+) -> Result<&'a [u8], ParseError> {
+    let ext_bytes = if r.is_empty() {
+        &[][..]
+    } else {
+        let off = r.offset() + 2;
+        let block = r.vec16("extensions")?;
+        validate_extensions(block, off)?;
+        block
+    };
+    if !r.is_empty() {
+        return Err(ParseError::invalid(
+            message,
+            r.offset(),
+            format!("{} trailing byte(s) after the extensions", r.remaining()),
+        ));
+    }
+    Ok(ext_bytes)
 }
