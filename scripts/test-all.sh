@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(tshark openssh-server openssh-client ipmitool openipmi ripgrep)
 PIP_PACKAGES=("textfsm==2.1.0")
 
+# Python textfsm is the differential oracle of fsm-parse: make sure there is
+# a python3 with pip to install it into (a minimal Debian has neither).
+command -v python3 >/dev/null 2>&1 || APT_PACKAGES+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || APT_PACKAGES+=(python3-pip)
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
