@@ -435,6 +435,28 @@ impl ConversationWriter {
         })
     }
 
+    /// Writes the file header, on the first packet (whose link type a
+    /// classic pcap takes) or at `finish` for an empty capture.
+    fn open_sink(&mut self, linktype: LinkType) -> io::Result<Sink> {
+        let f = io::BufWriter::new(
+            self.pending_file
+                .take()
+                .ok_or_else(|| io::Error::other("writer closed"))?,
+        );
+        let ng = self
+            .path
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".pcapng");
+        Ok(if ng {
+            Sink::Pcapng(PcapngWriter::new(f, Endian::Little)?, HashMap::new())
+        } else {
+            let mut o = PcapOptions::new(linktype);
+            o.nanos = true;
+            Sink::Pcap(PcapWriter::new(f, o)?, linktype)
+        })
+    }
+
     /// Appends one packet.
     pub fn write(
         &mut self,
@@ -444,23 +466,7 @@ impl ConversationWriter {
         data: &[u8],
     ) -> io::Result<()> {
         if self.sink.is_none() {
-            let f = io::BufWriter::new(
-                self.pending_file
-                    .take()
-                    .ok_or_else(|| io::Error::other("writer closed"))?,
-            );
-            let ng = self
-                .path
-                .to_string_lossy()
-                .to_ascii_lowercase()
-                .ends_with(".pcapng");
-            self.sink = Some(if ng {
-                Sink::Pcapng(PcapngWriter::new(f, Endian::Little)?, HashMap::new())
-            } else {
-                let mut o = PcapOptions::new(linktype);
-                o.nanos = true;
-                Sink::Pcap(PcapWriter::new(f, o)?, linktype)
-            });
+            self.sink = Some(self.open_sink(linktype)?);
         }
         match self.sink.as_mut().expect("set above") {
             Sink::Pcap(w, lt) => {
@@ -491,27 +497,11 @@ impl ConversationWriter {
 
     /// Flushes; an empty capture (no packets) still gets a valid header.
     pub fn finish(mut self) -> io::Result<()> {
-        if self.sink.is_none() {
-            let f = io::BufWriter::new(
-                self.pending_file
-                    .take()
-                    .ok_or_else(|| io::Error::other("writer closed"))?,
-            );
-            let ng = self
-                .path
-                .to_string_lossy()
-                .to_ascii_lowercase()
-                .ends_with(".pcapng");
-            if ng {
-                PcapngWriter::new(f, Endian::Little)?.into_inner()?;
-            } else {
-                let mut o = PcapOptions::new(LinkType::ETHERNET);
-                o.nanos = true;
-                PcapWriter::new(f, o)?.into_inner()?;
-            }
-            return Ok(());
-        }
-        match self.sink.take().expect("checked") {
+        let sink = match self.sink.take() {
+            Some(sink) => sink,
+            None => self.open_sink(LinkType::ETHERNET)?,
+        };
+        match sink {
             Sink::Pcap(w, _) => w.into_inner().map(drop),
             Sink::Pcapng(w, _) => w.into_inner().map(drop),
         }
