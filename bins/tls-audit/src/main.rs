@@ -132,7 +132,7 @@ fn run(args: Args) -> std::io::Result<u8> {
     }
     if files.is_empty() && bad_paths.is_empty() {
         eprintln!(
-            "tls-audit: no capture files (*.pcap, *.pcapng, *.cap, *.ntar, *.erf, *.gz) under the given paths"
+            "tls-audit: no capture files (*.pcap, *.pcapng, *.cap, *.ntar, *.erf, *.dmp, also .gz) under the given paths"
         );
         return Ok(2);
     }

@@ -268,8 +268,8 @@ fn run(args: Args) -> Result<u8, String> {
     }
     if files.is_empty() {
         eprintln!(
-            "xff-scan: no capture files found in the given paths (looked for {})",
-            xff_scan::batch::CAPTURE_EXTENSIONS.join(" ")
+            "xff-scan: no capture files found in the given paths (looked for *.{{{}}}, also .gz)",
+            xff_scan::batch::CAPTURE_EXTENSIONS.join(",")
         );
         return Ok(2);
     }

@@ -44,6 +44,7 @@ pub mod decode;
 mod error;
 mod flow;
 pub mod format;
+pub mod inputs;
 pub mod layers;
 mod linktype;
 pub mod parallel;

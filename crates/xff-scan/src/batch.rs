@@ -16,58 +16,7 @@ use crate::scan::{
     FileReport, Match, ScanOptions, conversation_packets, scan_capture, scan_capture_parallel,
 };
 
-/// File name endings taken from directories (explicitly named files are
-/// always read, whatever their name).
-pub const CAPTURE_EXTENSIONS: &[&str] = &[
-    ".pcap",
-    ".pcapng",
-    ".cap",
-    ".erf",
-    ".pcap.gz",
-    ".pcapng.gz",
-    ".erf.gz",
-    ".dmp",
-];
-
-/// Expands directories (recursively, sorted) into the capture files in them.
-/// Unreadable paths are returned with their error.
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, io::Error)>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for p in paths {
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk_dir(p, &mut files, &mut errors),
-            Ok(_) => files.push(p.clone()),
-            Err(e) => errors.push((p.clone(), e)),
-        }
-    }
-    (files, errors)
-}
-
-fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, io::Error)>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push((dir.to_path_buf(), e));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            walk_dir(&p, files, errors);
-        } else {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if CAPTURE_EXTENSIONS.iter().any(|e| name.ends_with(e)) {
-                files.push(p);
-            }
-        }
-    }
-}
+pub use pcap_core::inputs::{CAPTURE_EXTENSIONS, expand as discover};
 
 /// The result of scanning one file.
 #[derive(Debug)]

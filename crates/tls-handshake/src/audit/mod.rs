@@ -27,7 +27,7 @@
 //! ```
 
 pub mod conn;
-pub mod inputs;
+pub use pcap_core::inputs;
 pub mod scan;
 mod summary;
 pub mod synth;
