@@ -155,6 +155,7 @@ fn run(args: Args) -> std::io::Result<u8> {
         fail_on: args.fail_on,
         summary: args.summary,
         chunk_size: 0,
+        lanes: 0,
     });
     if let Some(bar) = bar.clone() {
         audit = audit.with_progress(move |n| bar.inc(n));

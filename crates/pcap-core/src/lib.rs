@@ -58,7 +58,7 @@ pub use error::{DecodeError, Error};
 pub use flow::FlowKey;
 pub use format::Endian;
 pub use linktype::LinkType;
-pub use read::{PREFETCH_DISTANCE, Packets};
+pub use read::{PREFETCH_DISTANCE, Packets, SPARSE_BYTES};
 
 use read::{NgWalk, PcapWalk, Walker};
 

@@ -19,6 +19,11 @@ use crate::{Error, LinkType, Packet};
 pub const PREFETCH_DISTANCE: usize = 4096;
 const CACHE_LINE: usize = 64;
 
+/// Bytes from each record's start that a headers-only walk fetches ahead:
+/// the record header, the link, IP and TCP headers and the first payload
+/// bytes of a VLAN-tagged IPv6 packet fit in 128.
+pub const SPARSE_BYTES: usize = 128;
+
 /// Asks the CPU to bring the cache line at `p` closer. Never faults.
 #[inline(always)]
 fn prefetch(data: &[u8], i: usize) {
@@ -150,6 +155,9 @@ pub struct Packets<'a> {
     end: usize,
     frame: u64,
     prefetched: usize,
+    /// Headers-only walk: prefetch just the next record's first lines
+    /// instead of every line ahead (see [`Packets::sparse`]).
+    sparse: bool,
     done: bool,
     pub(crate) walker: Walker,
     loss: u64,
@@ -181,11 +189,24 @@ impl<'a> Packets<'a> {
             end: end.min(data.len()),
             frame: 0,
             prefetched: pos & !(CACHE_LINE - 1),
+            sparse: false,
             done: false,
             walker,
             loss: 0,
             deferred,
         }
+    }
+
+    /// Switches to a headers-only walk for callers that read only the
+    /// first bytes of each packet: instead of fetching every cache line
+    /// ahead (which makes the walk stream the whole file), it fetches the
+    /// next record's first [`SPARSE_BYTES`] as soon as their address
+    /// is known. Alone such a walk waits on one cache miss per record;
+    /// [`parallel::split_opts`](crate::parallel::split_opts) interleaves
+    /// several so that their misses overlap.
+    pub(crate) fn sparse(mut self) -> Self {
+        self.sparse = true;
+        self
     }
 
     /// Byte offset of the next record (after the last one yielded).
@@ -614,7 +635,9 @@ impl<'a> Iterator for Packets<'a> {
         if self.done {
             return None;
         }
-        self.prefetch_ahead();
+        if !self.sparse {
+            self.prefetch_ahead();
+        }
         let step = match &self.walker {
             Walker::Pcap(w) => {
                 let w = *w;
@@ -624,7 +647,22 @@ impl<'a> Iterator for Packets<'a> {
             Walker::Erf => self.next_erf(),
         };
         match step {
-            Step::Packet(p) => Some(Ok(p)),
+            Step::Packet(p) => {
+                if self.sparse {
+                    // The next record's address is known now: start its
+                    // misses while the caller works on this packet.
+                    let mut at = self.pos & !(CACHE_LINE - 1);
+                    let last = self
+                        .pos
+                        .saturating_add(SPARSE_BYTES - 1)
+                        .min(self.data.len());
+                    while at < last {
+                        prefetch(self.data, at);
+                        at += CACHE_LINE;
+                    }
+                }
+                Some(Ok(p))
+            }
             Step::End => {
                 self.done = true;
                 // A damaged gzip stream ends the data early: report it once

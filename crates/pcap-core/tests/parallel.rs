@@ -38,8 +38,18 @@ fn sequential(cap: &Capture) -> (Vec<Row>, Ending) {
     (rows, None)
 }
 
-fn parallel_rows(cap: &Capture, threads: usize, chunk: usize) -> (Vec<Row>, Ending, usize) {
-    let out = parallel::split_with(cap, threads, chunk, Vec::new, |v: &mut Vec<Row>, p| {
+fn parallel_rows(
+    cap: &Capture,
+    threads: usize,
+    chunk: usize,
+    lanes: usize,
+) -> (Vec<Row>, Ending, usize) {
+    let opts = parallel::SplitOptions {
+        threads,
+        chunk_size: chunk,
+        lanes,
+    };
+    let out = parallel::split_opts(cap, opts, Vec::new, |v: &mut Vec<Row>, p| {
         v.push(row(p, p.frame))
     });
     let mut rows = Vec::new();
@@ -61,21 +71,24 @@ fn parallel_rows(cap: &Capture, threads: usize, chunk: usize) -> (Vec<Row>, Endi
     (rows, err, out.rewalked)
 }
 
+/// Compares one-chunk-at-a-time walks and interleaved lanes (headers-only
+/// walks, several chunks per thread) with the sequential read; returns the
+/// chunks rewalked by the plain split.
 fn check(cap: &Capture, threads: usize, chunk: usize) -> usize {
     let (seq, seq_err) = sequential(cap);
-    let (par, par_err, rewalked) = parallel_rows(cap, threads, chunk);
-    assert_eq!(
-        par.len(),
-        seq.len(),
-        "{}: chunk {chunk}",
-        cap.path().display()
-    );
-    assert!(
-        par == seq,
-        "{}: chunk {chunk}: packets differ",
-        cap.path().display()
-    );
-    assert_eq!(par_err, seq_err, "{}: chunk {chunk}", cap.path().display());
+    let mut rewalked = 0;
+    for lanes in [1, 2, 5] {
+        let (par, par_err, r) = parallel_rows(cap, threads, chunk, lanes);
+        let what = format!("{}: chunk {chunk}, lanes {lanes}", cap.path().display());
+        assert_eq!(par.len(), seq.len(), "{what}");
+        assert!(par == seq, "{what}: packets differ");
+        assert_eq!(par_err, seq_err, "{what}");
+        if lanes == 1 {
+            rewalked = r;
+        } else {
+            assert_eq!(r, rewalked, "{what}: lanes find the same chunk starts");
+        }
+    }
     rewalked
 }
 

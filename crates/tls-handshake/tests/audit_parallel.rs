@@ -25,22 +25,37 @@ fn sequential(cap: &Capture) -> Vec<Connection> {
     rows
 }
 
+/// The split scan on two threads one chunk at a time, and on one and two
+/// threads with interleaved lanes; all three must agree, and that answer
+/// is returned.
 fn parallel(
     cap: &Capture,
     chunk_size: usize,
     summary: bool,
 ) -> (Vec<Connection>, tls_handshake::audit::Summary) {
-    let opts = AuditOptions {
-        chunk_size,
-        summary,
-        ..AuditOptions::default()
-    };
-    let mut rows = Vec::new();
-    let mut col = Collector::new(&opts, |r| rows.push(r));
-    let s = scan_parallel(cap, &opts, 2, &|_| {}, &mut col);
-    assert!(s.error.is_none());
-    let summary = std::mem::take(&mut col.summary);
-    drop(col);
+    let mut answers = Vec::new();
+    for (threads, lanes) in [(2, 1), (1, 3), (2, 4)] {
+        let opts = AuditOptions {
+            chunk_size,
+            summary,
+            lanes,
+            ..AuditOptions::default()
+        };
+        let mut rows = Vec::new();
+        let mut col = Collector::new(&opts, |r| rows.push(r));
+        let s = scan_parallel(cap, &opts, threads, &|_| {}, &mut col);
+        assert!(s.error.is_none());
+        let summary = std::mem::take(&mut col.summary);
+        drop(col);
+        answers.push((threads, lanes, rows, summary));
+    }
+    let (_, _, rows, summary) = answers.remove(0);
+    for (threads, lanes, r, s) in answers {
+        let what = format!("chunk size {chunk_size}, {threads} threads, {lanes} lanes");
+        assert_eq!(brief(&r), brief(&rows), "{what}");
+        assert_eq!(r, rows, "{what}");
+        assert_eq!(s.rows(), summary.rows(), "{what}");
+    }
     (rows, summary)
 }
 

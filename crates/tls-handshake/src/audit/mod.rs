@@ -59,6 +59,10 @@ pub struct AuditOptions {
     pub summary: bool,
     /// Chunk size when one file is split over cores (0: automatic).
     pub chunk_size: usize,
+    /// Chunks each thread walks at once, interleaved, when a classic pcap
+    /// file is split (0: [`scan::LANES`]; 1: one at a time). See
+    /// [`pcap_core::parallel::SplitOptions::lanes`].
+    pub lanes: usize,
 }
 
 /// Totals of a run.
@@ -199,7 +203,10 @@ impl Audit {
         let mut report = Report::default();
         let mut col = Collector::new(&self.opts, on_row);
         let threads = self.threads();
-        if files.len() < threads {
+        // One core, or fewer files than cores: files one after the other,
+        // each split over all threads (on one thread too: the interleaved
+        // headers-only walk of a split is what makes one core fast).
+        if files.len() < threads || threads == 1 {
             for path in files {
                 let cap = match Capture::open(path) {
                     Ok(c) => c,

@@ -106,6 +106,11 @@ pub fn scan_sequential(
 /// Files smaller than this are not split (threads would cost more than they save).
 pub const SPLIT_MIN_BYTES: usize = 32 << 20;
 
+/// Chunks a thread walks at once by default ([`super::AuditOptions::lanes`]):
+/// the scan reads only the first bytes of each TCP payload, so interleaved
+/// headers-only walks skip the bulk of the file (see `docs/BENCHMARKS.md`).
+pub const LANES: usize = 16;
+
 /// A row with the frame at which it was emitted (`u64::MAX`: at the end).
 type Emitted = (u64, FlowKey, Handshake);
 
@@ -166,9 +171,15 @@ pub fn scan_parallel(
     } else {
         threads
     };
-    if threads < 2 || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
+    let lanes = if opts.lanes == 0 { LANES } else { opts.lanes };
+    if (threads < 2 && lanes < 2) || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
         return scan_sequential(cap, limits, progress, sink);
     }
+    // The trackers of the chunks walked at once share the buffer budget.
+    let limits = crate::tracker::Limits {
+        max_buffered: (limits.max_buffered / lanes).max(4 * limits.per_direction),
+        ..limits
+    };
     let walk = PcapRecords {
         endian,
         nanos,
@@ -176,10 +187,14 @@ pub fn scan_parallel(
         linktype,
     };
     let file = cap.path().display().to_string();
-    let split = pcap_core::parallel::split_with(
-        cap,
+    let split_opts = pcap_core::parallel::SplitOptions {
         threads,
         chunk_size,
+        lanes,
+    };
+    let split = pcap_core::parallel::split_opts(
+        cap,
+        split_opts,
         || ChunkState {
             tracker: Tracker::new(limits),
             rows: Vec::new(),
