@@ -2,6 +2,8 @@
 //! `textfsm.TextFSM.ParseText` (value options run their hooks in declaration
 //! order, exactly as Python's option classes do).
 
+use std::sync::Mutex;
+
 use crate::pyre::{Scratch, Spans};
 use crate::split::splitlines;
 use crate::template::{LineOp, NewState, Opt, RecordOp, Template};
@@ -104,6 +106,52 @@ struct Slot {
 }
 
 struct SkipRecord;
+
+/// Scratch space of one run: per state, per rule, made on first use (most
+/// rules of a template never match a given input).
+type RunScratch = Vec<Vec<Option<Scratch>>>;
+
+/// Scratch spaces of finished runs of one template, for the next runs to
+/// reuse (a run takes one out and puts it back when done; concurrent runs
+/// each get their own).
+#[derive(Default)]
+pub(crate) struct ScratchPool(Mutex<Vec<RunScratch>>);
+
+/// At most this many idle scratch spaces are kept per template.
+const POOL_KEEP: usize = 4;
+
+impl ScratchPool {
+    fn take(&self, t: &Template) -> RunScratch {
+        let got = self.0.lock().ok().and_then(|mut v| v.pop());
+        got.unwrap_or_else(|| {
+            t.states
+                .iter()
+                .map(|s| s.rules.iter().map(|_| None).collect())
+                .collect()
+        })
+    }
+
+    fn put(&self, s: RunScratch) {
+        if let Ok(mut v) = self.0.lock()
+            && v.len() < POOL_KEEP
+        {
+            v.push(s);
+        }
+    }
+}
+
+impl Clone for ScratchPool {
+    /// A clone starts with no scratch of its own.
+    fn clone(&self) -> Self {
+        ScratchPool::default()
+    }
+}
+
+impl std::fmt::Debug for ScratchPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScratchPool")
+    }
+}
 
 /// Lines a run spends in a state before that state's `RegexSet` is used
 /// (building it costs about as much as scanning a few dozen lines rule by
@@ -319,14 +367,14 @@ impl Template {
     /// Like [`Template::run`], but rows as bare value vectors in header
     /// order (no header pointer per row).
     pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
+        let mut scratch = self.scratch.take(self);
+        let out = self.run_with(input, &mut scratch);
+        self.scratch.put(scratch);
+        out
+    }
+
+    fn run_with(&self, input: &str, scratch: &mut RunScratch) -> Result<Vec<Vec<Value>>, RunError> {
         let mut m = Machine::new(self);
-        // Capture scratch space, made on first use (most rules of a template
-        // never match a given input).
-        let mut scratch: Vec<Vec<Option<Scratch>>> = self
-            .states
-            .iter()
-            .map(|s| s.rules.iter().map(|_| None).collect())
-            .collect();
         let mut spans: Spans = Vec::new();
         let mut state = self.start;
         // Some(true) = End, Some(false) = EOF.
@@ -366,15 +414,15 @@ impl Template {
                     tries[state] += 1;
                 }
                 // A rule that sets no value only needs a yes/no answer.
-                let matched = if rule.assigns.is_empty() {
-                    if known {
-                        Ok(true)
-                    } else {
-                        rule.regex.is_match(line)
-                    }
+                let matched = if rule.assigns.is_empty() && known {
+                    Ok(true)
                 } else {
                     let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());
-                    rule.regex.match_into(line, sc, &mut spans)
+                    if rule.assigns.is_empty() {
+                        rule.regex.is_match_with(line, sc)
+                    } else {
+                        rule.regex.match_into(line, sc, &mut spans)
+                    }
                 }
                 .map_err(|reason| RunError::Pattern {
                     rule_line: rule.line_num,

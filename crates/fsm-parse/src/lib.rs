@@ -28,6 +28,7 @@ mod pyre;
 mod split;
 mod template;
 mod value;
+mod vm;
 
 pub use engine::RunError;
 pub use index::{Index, IndexError};

@@ -11,6 +11,16 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
+use regex_automata::nfa::thompson::NFA;
+use regex_automata::nfa::thompson::pikevm::{Cache as PikeCache, PikeVM};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::primitives::PatternID;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+
+use crate::vm::{Frame, NO_POS, OverBudget, Vm};
+
 /// A compiled pattern with Python `re.match` semantics (anchored at the
 /// start of the text, not at its end).
 #[derive(Debug, Clone)]
@@ -36,8 +46,8 @@ enum Engine {
     },
 }
 
-/// A pattern on the `regex` crate. `ascii` is the same pattern compiled with
-/// Unicode off, used for ASCII lines (where it matches exactly the same
+/// A pattern on the `regex` engines. `ascii` is the same pattern compiled
+/// with Unicode off, used for ASCII lines (where it matches exactly the same
 /// text): Unicode `\w`/`\d`/`\s` classes make automata many times larger
 /// and slower to build, and device output is nearly always ASCII. The
 /// Unicode form is compiled the first time a non-ASCII line needs it (at
@@ -46,7 +56,128 @@ enum Engine {
 struct StdRe {
     src: String,
     uni: OnceLock<regex::Regex>,
-    ascii: Option<regex::bytes::Regex>,
+    ascii: Option<Box<AsciiRe>>,
+}
+
+/// The ASCII form, on `regex-automata` directly (the engines under
+/// `regex`), so that a run keeps its own caches and capture slots: a lazy
+/// DFA answers whether the line matches (most rules tried on a line do
+/// not), then [`Vm`] finds the groups of a matching line, with the PikeVM
+/// for a line where the VM runs out of budget. All three run the same NFA,
+/// so the groups are the ones `regex` gives.
+#[derive(Debug, Clone)]
+struct AsciiRe {
+    /// `None`: the lazy DFA could not be built (the VM decides alone).
+    dfa: Option<LazyDfa>,
+    vm: Vm,
+    pike: PikeVM,
+}
+
+/// Per-run scratch space of an [`AsciiRe`].
+#[derive(Debug)]
+pub(crate) struct AsciiScratch {
+    dfa: Option<LazyCache>,
+    slots: Vec<usize>,
+    stack: Vec<Frame>,
+    pike: Option<(PikeCache, Captures)>,
+}
+
+impl AsciiRe {
+    fn compile(anchored: &str) -> Result<AsciiRe, String> {
+        let nfa = NFA::compiler()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(NFA::config().utf8(false).nfa_size_limit(Some(64 << 20)))
+            .build(anchored)
+            .map_err(|e| format!("invalid regular expression: {e}"))?;
+        // The settings `regex` gives its own lazy DFA (gives up on a line
+        // where it would thrash; the VM or PikeVM answers then).
+        let dfa = LazyDfa::builder()
+            .configure(
+                LazyDfa::config()
+                    .cache_capacity(16 << 20)
+                    .minimum_cache_clear_count(Some(3))
+                    .minimum_bytes_per_state(Some(10)),
+            )
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let pike = PikeVM::new_from_nfa(nfa.clone())
+            .map_err(|e| format!("invalid regular expression: {e}"))?;
+        Ok(AsciiRe {
+            dfa,
+            vm: Vm::new(&nfa),
+            pike,
+        })
+    }
+
+    fn names(&self) -> Vec<Option<String>> {
+        self.pike
+            .get_nfa()
+            .group_info()
+            .pattern_names(PatternID::ZERO)
+            .map(|n| n.map(str::to_owned))
+            .collect()
+    }
+
+    fn scratch(&self) -> AsciiScratch {
+        AsciiScratch {
+            dfa: self.dfa.as_ref().map(LazyDfa::create_cache),
+            slots: Vec::with_capacity(self.vm.slot_len()),
+            stack: Vec::new(),
+            pike: None,
+        }
+    }
+
+    /// The lazy DFA's answer: `None` when it has none (not built, or it
+    /// gave up on this line).
+    fn dfa_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> Option<bool> {
+        let (dfa, cache) = (self.dfa.as_ref()?, sc.dfa.as_mut()?);
+        dfa.try_search_fwd(cache, &Input::new(hay).anchored(Anchored::Yes))
+            .ok()
+            .map(|m| m.is_some())
+    }
+
+    fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
+        if !self.vm.may_match(hay) {
+            return false;
+        }
+        match self.dfa_match(hay, sc) {
+            Some(m) => m,
+            None => self.captures(hay, sc, &mut Vec::new()),
+        }
+    }
+
+    /// Fills `spans` with the groups of the match; false when none.
+    fn captures(&self, hay: &[u8], sc: &mut AsciiScratch, spans: &mut Spans) -> bool {
+        spans.clear();
+        if !self.vm.may_match(hay) || self.dfa_match(hay, sc) == Some(false) {
+            return false;
+        }
+        match self.vm.search(hay, &mut sc.slots, &mut sc.stack) {
+            Ok(None) => false,
+            Ok(Some(_)) => {
+                spans.extend(
+                    sc.slots
+                        .chunks_exact(2)
+                        .map(|p| (p[0] != NO_POS && p[1] != NO_POS).then_some((p[0], p[1]))),
+                );
+                true
+            }
+            Err(OverBudget) => {
+                let (cache, caps) = sc
+                    .pike
+                    .get_or_insert_with(|| (self.pike.create_cache(), self.pike.create_captures()));
+                self.pike
+                    .search(cache, &Input::new(hay).anchored(Anchored::Yes), caps);
+                if !caps.is_match() {
+                    return false;
+                }
+                spans.extend(
+                    (0..caps.group_len()).map(|g| caps.get_group(g).map(|sp| (sp.start, sp.end))),
+                );
+                true
+            }
+        }
+    }
 }
 
 fn build_uni(anchored: &str) -> Result<regex::Regex, String> {
@@ -62,14 +193,7 @@ impl StdRe {
         // A non-ASCII pattern (a literal or escape) keeps Unicode rules even
         // against ASCII text (case folding), so it gets no ASCII form.
         let ascii = if anchored.is_ascii() {
-            Some(
-                regex::bytes::RegexBuilder::new(anchored)
-                    .unicode(false)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(16 << 20)
-                    .build()
-                    .map_err(|e| format!("invalid regular expression: {e}"))?,
-            )
+            Some(Box::new(AsciiRe::compile(anchored)?))
         } else {
             None
         };
@@ -94,7 +218,7 @@ impl StdRe {
 
     fn names(&self) -> Vec<Option<String>> {
         match &self.ascii {
-            Some(a) => a.capture_names().map(|n| n.map(str::to_owned)).collect(),
+            Some(a) => a.names(),
             None => self
                 .uni
                 .get()
@@ -103,9 +227,16 @@ impl StdRe {
         }
     }
 
-    fn is_match(&self, text: &str) -> Result<bool, String> {
+    fn scratch(&self) -> Option<AsciiScratch> {
+        self.ascii.as_deref().map(AsciiRe::scratch)
+    }
+
+    fn is_match(&self, text: &str, sc: &mut Option<AsciiScratch>) -> Result<bool, String> {
         match &self.ascii {
-            Some(a) if text.is_ascii() => Ok(a.is_match(text.as_bytes())),
+            Some(a) if text.is_ascii() => {
+                let sc = sc.get_or_insert_with(|| a.scratch());
+                Ok(a.is_match(text.as_bytes(), sc))
+            }
             _ => Ok(self.uni()?.is_match(text)),
         }
     }
@@ -208,29 +339,44 @@ impl PyRegex {
         }
     }
 
-    /// A reusable scratch space for [`PyRegex::match_into`].
+    /// A reusable scratch space for [`PyRegex::match_into`] and
+    /// [`PyRegex::is_match_with`].
     pub(crate) fn scratch(&self) -> Scratch {
         match &self.engine {
-            Engine::Std(StdRe { ascii, .. }) => Scratch::Std {
+            Engine::Std(std) => Scratch::Std {
                 uni: None,
-                ascii: ascii.as_ref().map(regex::bytes::Regex::capture_locations),
+                ascii: std.scratch(),
             },
-            Engine::Fancy { .. } => Scratch::Fancy,
+            Engine::Fancy { pre, .. } => Scratch::Fancy {
+                pre: pre.as_ref().and_then(StdRe::scratch),
+            },
         }
     }
 
     /// `bool(re.match(text))`, without computing groups.
     pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
+        self.is_match_with(text, &mut self.scratch())
+    }
+
+    /// [`PyRegex::is_match`] with a scratch space made by
+    /// [`PyRegex::scratch`] for this pattern.
+    pub(crate) fn is_match_with(&self, text: &str, scratch: &mut Scratch) -> Result<bool, String> {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return Ok(false);
         }
-        match &self.engine {
-            Engine::Std(std) => std.is_match(text),
-            Engine::Fancy { re, pre } => {
-                if pre.as_ref().is_some_and(|p| p.is_match(text) == Ok(false)) {
+        match (&self.engine, scratch) {
+            (Engine::Std(std), Scratch::Std { ascii, .. }) => std.is_match(text, ascii),
+            (Engine::Fancy { re, pre }, Scratch::Fancy { pre: psc }) => {
+                if let Some(p) = pre
+                    && p.is_match(text, psc) == Ok(false)
+                {
                     return Ok(false);
                 }
                 re.is_match(text).map_err(runtime_err)
+            }
+            (_, s) => {
+                *s = self.scratch();
+                self.is_match_with(text, s)
             }
         }
     }
@@ -251,15 +397,9 @@ impl PyRegex {
             (
                 Engine::Std(StdRe { ascii: Some(a), .. }),
                 Scratch::Std {
-                    ascii: Some(locs), ..
+                    ascii: Some(sc), ..
                 },
-            ) if text.is_ascii() => {
-                if a.captures_read(locs, text.as_bytes()).is_none() {
-                    return Ok(false);
-                }
-                spans.extend((0..locs.len()).map(|i| locs.get(i)));
-                Ok(true)
-            }
+            ) if text.is_ascii() => Ok(a.captures(text.as_bytes(), sc, spans)),
             (Engine::Std(std), Scratch::Std { uni: locs, .. }) => {
                 let uni = std.uni()?;
                 let locs = locs.get_or_insert_with(|| uni.capture_locations());
@@ -269,8 +409,10 @@ impl PyRegex {
                 spans.extend((0..locs.len()).map(|i| locs.get(i)));
                 Ok(true)
             }
-            (Engine::Fancy { re, pre }, _) => {
-                if pre.as_ref().is_some_and(|p| p.is_match(text) == Ok(false)) {
+            (Engine::Fancy { re, pre }, Scratch::Fancy { pre: psc }) => {
+                if let Some(p) = pre
+                    && p.is_match(text, psc) == Ok(false)
+                {
                     return Ok(false);
                 }
                 match re.captures(text).map_err(runtime_err)? {
@@ -283,7 +425,7 @@ impl PyRegex {
                     None => Ok(false),
                 }
             }
-            (Engine::Std(_), s) => {
+            (_, s) => {
                 *s = self.scratch();
                 self.match_into(text, s, spans)
             }
@@ -315,9 +457,12 @@ fn literal_prefix(py: &str) -> Option<String> {
 pub(crate) enum Scratch {
     Std {
         uni: Option<regex::CaptureLocations>,
-        ascii: Option<regex::bytes::CaptureLocations>,
+        ascii: Option<AsciiScratch>,
     },
-    Fancy,
+    Fancy {
+        /// The prefilter's scratch.
+        pre: Option<AsciiScratch>,
+    },
 }
 
 fn is_py_ident(name: &str) -> bool {
@@ -1019,6 +1164,36 @@ mod tests {
             )
         } else {
             None
+        }
+    }
+
+    #[test]
+    fn lines_past_the_vm_budget_get_the_pikevm_groups() {
+        // An empty-matching loop inside a loop: the VM runs out of budget on
+        // these lines and the PikeVM answers; the groups must be the ones
+        // the `regex` crate gives for the same pattern and line.
+        for (py, text) in [
+            (r"(a*)*(c)", format!("{}c", "a".repeat(40))),
+            (r"((a|b)*)*(c)x", format!("{}cx", "ab".repeat(30))),
+            (r"(a*)*(c)", "a".repeat(40)),
+        ] {
+            let t = translate(py).expect("translates");
+            let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+            let want = reference.captures(&text).map(|c| {
+                c.iter()
+                    .map(|g| g.map(|g| g.as_str().to_owned()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(m(py, &text), want, "{py}");
+            let re = PyRegex::compile(py).expect("compiles");
+            let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+                panic!("{py} runs on the ASCII form");
+            };
+            assert_eq!(
+                a.vm.search(text.as_bytes(), &mut Vec::new(), &mut Vec::new()),
+                Err(OverBudget),
+                "{py} is past the VM's budget"
+            );
         }
     }
 

@@ -195,6 +195,10 @@ pub struct Template {
     pub(crate) start: usize,
     /// An `EOF` state is declared: no implicit record at end of input.
     pub(crate) has_eof_state: bool,
+    /// Pattern scratch space of finished runs, reused by the next run (the
+    /// lazy DFAs keep the states they built: small inputs would otherwise
+    /// spend their time rebuilding them).
+    pub(crate) scratch: crate::engine::ScratchPool,
 }
 
 struct ActionRes {
@@ -439,6 +443,7 @@ impl Template {
             states: out_states,
             start,
             has_eof_state,
+            scratch: Default::default(),
         })
     }
 

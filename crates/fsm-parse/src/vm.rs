@@ -1,0 +1,562 @@
+//! Capture extraction for one line: a backtracking search over the same
+//! Thompson NFA `regex-automata` builds, in the same priority order as its
+//! `BoundedBacktracker` (so it finds the same leftmost-first match and the
+//! same groups), but without the visited table and with greedy loops over
+//! one byte class (`\s+`, `\d*`, `[\w.:/]+`, what templates are made of)
+//! run as one tight loop with one backtrack frame instead of two NFA steps
+//! and a frame per byte.
+//!
+//! Without the visited table the search can take exponential time on some
+//! patterns, so every search has a step budget the size of the bounded
+//! backtracker's own worst case (NFA states x (line length + 1)); a search
+//! that runs out of it reports so, and the caller asks the PikeVM instead.
+
+use regex_automata::nfa::thompson::{NFA, State};
+use regex_automata::util::look::{Look, LookMatcher};
+
+/// A slot whose group did not take part in the match.
+pub(crate) const NO_POS: usize = usize::MAX;
+
+/// A set of bytes.
+type ByteSet = [u64; 4];
+
+#[inline(always)]
+fn has(set: &ByteSet, b: u8) -> bool {
+    (set[usize::from(b >> 6)] >> (b & 63)) & 1 == 1
+}
+
+fn add_range(set: &mut ByteSet, start: u8, end: u8) {
+    for b in start..=end {
+        set[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Inst {
+    /// Consume one byte of `set`, go to `next`.
+    Class {
+        set: ByteSet,
+        next: u32,
+    },
+    /// Consume one byte; each range has its own next state.
+    Sparse {
+        trans: Box<[(u8, u8, u32)]>,
+    },
+    Look {
+        look: Look,
+        next: u32,
+    },
+    /// Try `a`, then `b`.
+    Split2 {
+        a: u32,
+        b: u32,
+    },
+    SplitN {
+        alts: Box<[u32]>,
+    },
+    Save {
+        slot: u32,
+        next: u32,
+    },
+    /// A greedy loop over one byte class (`Split2 { a: Class { next: self },
+    /// b: exit }`): take the longest run, then give back one byte at a time.
+    Star {
+        set: ByteSet,
+        exit: u32,
+    },
+    Match,
+    Fail,
+}
+
+/// Saved work of the search.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Frame {
+    Step {
+        pc: u32,
+        at: usize,
+    },
+    Restore {
+        slot: u32,
+        old: usize,
+    },
+    /// The rest of a `Star` run: positions `lo..=cur` still to try, longest
+    /// first.
+    Star {
+        exit: u32,
+        lo: usize,
+        cur: usize,
+    },
+}
+
+/// The search ran out of its step budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OverBudget;
+
+/// A compiled backtracking program for one anchored pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct Vm {
+    insts: Vec<Inst>,
+    start: u32,
+    nslots: usize,
+    lm: LookMatcher,
+    /// Bytes a non-empty match can start with (superset).
+    first: ByteSet,
+    /// The pattern may match the empty string (no first-byte test then).
+    empty_ok: bool,
+}
+
+/// The byte class of a consuming state whose transitions all lead to one
+/// state.
+fn class_of(st: &State) -> Option<(ByteSet, u32)> {
+    let mut set = [0u64; 4];
+    let mut next: Option<u32> = None;
+    let mut same = |n: u32| -> bool {
+        if next.is_some_and(|x| x != n) {
+            return false;
+        }
+        next = Some(n);
+        true
+    };
+    match st {
+        State::ByteRange { trans } => {
+            same(trans.next.as_u32());
+            add_range(&mut set, trans.start, trans.end);
+        }
+        State::Sparse(sp) => {
+            for t in sp.transitions.iter() {
+                if !same(t.next.as_u32()) {
+                    return None;
+                }
+                add_range(&mut set, t.start, t.end);
+            }
+        }
+        State::Dense(d) => {
+            for (b, n) in d.transitions.iter().enumerate() {
+                // The dead state (0) is "no transition" in a dense state.
+                if n.as_u32() != 0 {
+                    if !same(n.as_u32()) {
+                        return None;
+                    }
+                    let b = b as u8;
+                    add_range(&mut set, b, b);
+                }
+            }
+        }
+        _ => return None,
+    }
+    next.map(|n| (set, n))
+}
+
+impl Vm {
+    /// Compiles the program of an anchored pattern's NFA.
+    pub(crate) fn new(nfa: &NFA) -> Vm {
+        let mut insts = Vec::with_capacity(nfa.states().len());
+        for st in nfa.states() {
+            let i = match st {
+                State::ByteRange { .. } | State::Sparse(_) | State::Dense(_) => {
+                    match class_of(st) {
+                        Some((set, next)) => Inst::Class { set, next },
+                        None => match st {
+                            State::Sparse(sp) => Inst::Sparse {
+                                trans: sp
+                                    .transitions
+                                    .iter()
+                                    .map(|t| (t.start, t.end, t.next.as_u32()))
+                                    .collect(),
+                            },
+                            State::Dense(d) => Inst::Sparse {
+                                trans: d
+                                    .transitions
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, n)| n.as_u32() != 0)
+                                    .map(|(b, n)| (b as u8, b as u8, n.as_u32()))
+                                    .collect(),
+                            },
+                            // A ByteRange always has one next state.
+                            _ => Inst::Fail,
+                        },
+                    }
+                }
+                State::Look { look, next } => Inst::Look {
+                    look: *look,
+                    next: next.as_u32(),
+                },
+                State::BinaryUnion { alt1, alt2 } => Inst::Split2 {
+                    a: alt1.as_u32(),
+                    b: alt2.as_u32(),
+                },
+                State::Union { alternates } => match alternates.len() {
+                    0 => Inst::Fail,
+                    2 => Inst::Split2 {
+                        a: alternates[0].as_u32(),
+                        b: alternates[1].as_u32(),
+                    },
+                    _ => Inst::SplitN {
+                        alts: alternates.iter().map(|s| s.as_u32()).collect(),
+                    },
+                },
+                State::Capture { next, slot, .. } => Inst::Save {
+                    slot: slot.as_u32(),
+                    next: next.as_u32(),
+                },
+                State::Fail => Inst::Fail,
+                State::Match { .. } => Inst::Match,
+            };
+            insts.push(i);
+        }
+        for u in 0..insts.len() {
+            if let Inst::Split2 { a, b } = insts[u]
+                && let Inst::Class { set, next } = insts[a as usize]
+                && next as usize == u
+            {
+                insts[u] = Inst::Star { set, exit: b };
+            }
+        }
+        let start = nfa.start_anchored().as_u32();
+        let (first, empty_ok) = first_bytes(&insts, start);
+        Vm {
+            insts,
+            start,
+            nslots: nfa.group_info().slot_len(),
+            lm: nfa.look_matcher().clone(),
+            first,
+            empty_ok,
+        }
+    }
+
+    /// Whether a match can start with the text's first byte (false means
+    /// the pattern cannot match the text at all).
+    #[inline]
+    pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
+        self.empty_ok || hay.first().is_some_and(|&b| has(&self.first, b))
+    }
+
+    /// Number of capture slots (two per group, group 0 included).
+    pub(crate) fn slot_len(&self) -> usize {
+        self.nslots
+    }
+
+    /// The step budget for a text of `len` bytes: what the bounded
+    /// backtracker may do at most (each state once per position), twice.
+    fn budget(&self, len: usize) -> usize {
+        self.insts
+            .len()
+            .saturating_mul(len.saturating_add(1))
+            .saturating_mul(2)
+            .max(4096)
+    }
+
+    /// The anchored leftmost-first match of the pattern at the start of
+    /// `hay`: its end, with the groups in `slots` (`NO_POS` for a group
+    /// that did not take part).
+    pub(crate) fn search(
+        &self,
+        hay: &[u8],
+        slots: &mut Vec<usize>,
+        stack: &mut Vec<Frame>,
+    ) -> Result<Option<usize>, OverBudget> {
+        let mut budget = self.budget(hay.len());
+        slots.clear();
+        slots.resize(self.nslots, NO_POS);
+        stack.clear();
+        stack.push(Frame::Step {
+            pc: self.start,
+            at: 0,
+        });
+        while let Some(f) = stack.pop() {
+            let (mut pc, mut at) = match f {
+                Frame::Step { pc, at } => (pc, at),
+                Frame::Restore { slot, old } => {
+                    slots[slot as usize] = old;
+                    continue;
+                }
+                Frame::Star { exit, lo, cur } => {
+                    if cur > lo {
+                        stack.push(Frame::Star {
+                            exit,
+                            lo,
+                            cur: cur - 1,
+                        });
+                    }
+                    (exit, cur)
+                }
+            };
+            loop {
+                budget = budget.checked_sub(1).ok_or(OverBudget)?;
+                match &self.insts[pc as usize] {
+                    Inst::Class { set, next } => match hay.get(at) {
+                        Some(&b) if has(set, b) => {
+                            pc = *next;
+                            at += 1;
+                        }
+                        _ => break,
+                    },
+                    Inst::Sparse { trans } => {
+                        let Some(&b) = hay.get(at) else { break };
+                        match trans.iter().find(|t| t.0 <= b && b <= t.1) {
+                            Some(t) => {
+                                pc = t.2;
+                                at += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    Inst::Look { look, next } => {
+                        if !self.lm.matches(*look, hay, at) {
+                            break;
+                        }
+                        pc = *next;
+                    }
+                    Inst::Split2 { a, b } => {
+                        stack.push(Frame::Step { pc: *b, at });
+                        pc = *a;
+                    }
+                    Inst::SplitN { alts } => {
+                        stack.extend(alts[1..].iter().rev().map(|&p| Frame::Step { pc: p, at }));
+                        pc = alts[0];
+                    }
+                    Inst::Save { slot, next } => {
+                        let s = *slot as usize;
+                        if s < slots.len() {
+                            stack.push(Frame::Restore {
+                                slot: *slot,
+                                old: slots[s],
+                            });
+                            slots[s] = at;
+                        }
+                        pc = *next;
+                    }
+                    Inst::Star { set, exit } => {
+                        let lo = at;
+                        while let Some(&b) = hay.get(at) {
+                            if !has(set, b) {
+                                break;
+                            }
+                            at += 1;
+                        }
+                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if at > lo {
+                            stack.push(Frame::Star {
+                                exit: *exit,
+                                lo,
+                                cur: at - 1,
+                            });
+                        }
+                        pc = *exit;
+                    }
+                    Inst::Match => return Ok(Some(at)),
+                    Inst::Fail => break,
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The bytes a match can start with, following every empty-width step from
+/// `start` (look-arounds counted as passing: a superset), and whether a
+/// match can be empty.
+fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
+    let mut set = [0u64; 4];
+    let mut empty_ok = false;
+    let mut seen = vec![false; insts.len()];
+    let mut todo = vec![start];
+    while let Some(pc) = todo.pop() {
+        let Some(s) = seen.get_mut(pc as usize) else {
+            continue;
+        };
+        if std::mem::replace(s, true) {
+            continue;
+        }
+        match &insts[pc as usize] {
+            Inst::Class { set: c, .. } => {
+                for (w, cw) in set.iter_mut().zip(c) {
+                    *w |= cw;
+                }
+            }
+            Inst::Sparse { trans } => {
+                for &(a, b, _) in trans.iter() {
+                    add_range(&mut set, a, b);
+                }
+            }
+            Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push(*next),
+            Inst::Split2 { a, b } => todo.extend([*a, *b]),
+            Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
+            Inst::Star { set: c, exit } => {
+                for (w, cw) in set.iter_mut().zip(c) {
+                    *w |= cw;
+                }
+                todo.push(*exit);
+            }
+            Inst::Match => empty_ok = true,
+            Inst::Fail => {}
+        }
+    }
+    (set, empty_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use regex_automata::nfa::thompson::pikevm::PikeVM;
+    use regex_automata::util::syntax;
+    use regex_automata::{Anchored, Input};
+
+    fn nfa(p: &str) -> NFA {
+        NFA::compiler()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(NFA::config().utf8(false))
+            .build(&format!(r"\A(?:{p})"))
+            .expect("pattern compiles")
+    }
+
+    /// A match's end and slots.
+    type Found = Option<(usize, Vec<usize>)>;
+
+    /// The match from the VM, and from the PikeVM as the reference.
+    fn both(p: &str, hay: &[u8]) -> (Found, Found) {
+        let n = nfa(p);
+        let vm = Vm::new(&n);
+        let (mut slots, mut stack) = (Vec::new(), Vec::new());
+        let ours = vm
+            .search(hay, &mut slots, &mut stack)
+            .expect("within budget")
+            .map(|e| (e, slots.clone()));
+        if ours.is_some() {
+            assert!(
+                vm.may_match(hay),
+                "first-byte test rejects a match of {p:?}"
+            );
+        }
+        let pike = PikeVM::new_from_nfa(n).expect("pikevm");
+        let mut cache = pike.create_cache();
+        let mut caps = pike.create_captures();
+        pike.search(
+            &mut cache,
+            &Input::new(hay).anchored(Anchored::Yes),
+            &mut caps,
+        );
+        let theirs = caps.get_match().map(|m| {
+            (
+                m.end(),
+                caps.slots()
+                    .iter()
+                    .map(|s| s.map_or(NO_POS, |v| v.get()))
+                    .collect(),
+            )
+        });
+        (ours, theirs)
+    }
+
+    #[test]
+    fn same_groups_as_pikevm_on_route_lines() {
+        let p = r"(?P<P>\w)(\s|(?P<F>[\*%p]))(?P<T>\w{0,2})\s+(?P<N>\d{1,3}.\d{1,3}.\d{1,3}.\d{1,3})\/(?P<L>\d{1,2})\s\[(?P<D>\d+)/(?P<M>\d+)\]\svia\s(?P<H>\d{1,3}.\d{1,3}.\d{1,3}.\d{1,3})(,\s(?P<U>\d[\w:\.]+))?(,\s(?P<I>[A-Za-z][\w\-\.:/]+))?";
+        for line in [
+            "O        10.1.16.0/24 [110/5] via 10.2.3.4, 1d02h, GigabitEthernet0/0/1",
+            "B        10.1.16.0/24 [20/0] via 10.2.3.4, 1d02h",
+            "O E2     10.1.16.0/24 [110/5] via 10.2.3.4",
+            "S*       0.0.0.0/0 [1/0] via 10.0.0.1",
+            "C        10.1.16.0/24 is directly connected, Vlan100",
+            "O        1234.1.16.0/24 [110/5] via 10.2.3.4",
+        ] {
+            let (ours, theirs) = both(p, line.as_bytes());
+            assert_eq!(ours, theirs, "{line}");
+        }
+    }
+
+    #[test]
+    fn star_gives_back_bytes_longest_first() {
+        // `\d+` must give back digits for the `\d` after it.
+        let (ours, theirs) = both(r"(\d+)(\d)x", b"12345x");
+        assert_eq!(ours, theirs);
+        let (end, slots) = ours.expect("matches");
+        assert_eq!(
+            (end, &slots[2..4], &slots[4..6]),
+            (6, &[0, 4][..], &[4, 5][..])
+        );
+        // Lazy loops keep NFA order.
+        let (ours, theirs) = both(r"(\d+?)(\d*)", b"12345");
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn looks_see_the_whole_text() {
+        for (p, h) in [
+            (r"(a\z|a)", &b"ab"[..]),
+            (r"(\w+)\b", b"abc def"),
+            (r"(a$|ab)", b"ab"),
+            (r"^(x*)$", b""),
+        ] {
+            let (ours, theirs) = both(p, h);
+            assert_eq!(ours, theirs, "{p}");
+        }
+    }
+
+    #[test]
+    fn first_bytes_and_empty_patterns() {
+        let vm = Vm::new(&nfa(r"\s+(\d+)"));
+        assert!(vm.may_match(b" 1"));
+        assert!(!vm.may_match(b"x 1"));
+        assert!(!vm.may_match(b""));
+        let vm = Vm::new(&nfa(r"(\d*)"));
+        assert!(vm.may_match(b"x"));
+        assert!(vm.may_match(b""));
+    }
+
+    #[test]
+    fn exponential_patterns_report_over_budget() {
+        let n = nfa(r"(a*)*b");
+        let vm = Vm::new(&n);
+        let hay = vec![b'a'; 40];
+        let (mut slots, mut stack) = (Vec::new(), Vec::new());
+        assert_eq!(vm.search(&hay, &mut slots, &mut stack), Err(OverBudget));
+    }
+
+    /// Small patterns over a small alphabet: every construct the VM has
+    /// (classes, alternation, greedy and lazy loops, counted repeats,
+    /// optional groups, anchors, word boundaries).
+    fn pattern() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            Just("a".to_owned()),
+            Just("b".to_owned()),
+            Just("[ab]".to_owned()),
+            Just(r"\d".to_owned()),
+            Just(r"\s".to_owned()),
+            Just(r"\w".to_owned()),
+            Just(".".to_owned()),
+            Just(r"\b".to_owned()),
+            Just("$".to_owned()),
+        ];
+        let piece = atom.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|a| format!("({a})")),
+                inner.clone().prop_map(|a| format!("(?:{a})*")),
+                inner.clone().prop_map(|a| format!("{a}+")),
+                inner.clone().prop_map(|a| format!("{a}*?")),
+                inner.clone().prop_map(|a| format!("({a})?")),
+                inner.clone().prop_map(|a| format!("{a}{{1,3}}")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}|{b})")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("{a}{b}")),
+            ]
+        });
+        proptest::collection::vec(piece, 1..5).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+        #[test]
+        fn vm_agrees_with_pikevm(p in pattern(), hay in "[ab1 .]{0,12}") {
+            let n = nfa(&p);
+            let vm = Vm::new(&n);
+            let (mut slots, mut stack) = (Vec::new(), Vec::new());
+            // Over budget is allowed (the caller falls back); a result must
+            // be the PikeVM's.
+            if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
+                let (ours, theirs) = both(&p, hay.as_bytes());
+                prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+}
