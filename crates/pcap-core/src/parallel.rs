@@ -87,8 +87,8 @@
 //! effects in the chunk state.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use crate::format::{self, Endian};
 use crate::read::{NgWalk, PcapWalk, Walker};
@@ -381,17 +381,64 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &Packet<'_>) + Sync,
 {
+    let mut chunks = Vec::new();
+    let end = split_each(cap, opts, init, f, |c| chunks.push(c));
+    Split {
+        chunks,
+        error: end.error,
+        rewalked: end.rewalked,
+    }
+}
+
+/// How a [`split_each`] ended.
+#[derive(Debug)]
+pub struct SplitEnd {
+    /// The error that ended the file early (truncated or corrupt record),
+    /// with its absolute frame number; every packet before it was
+    /// processed and its chunk delivered.
+    pub error: Option<Error>,
+    /// Chunks whose speculative start turned out wrong and which were
+    /// walked again sequentially (0 on ordinary captures).
+    pub rewalked: usize,
+}
+
+/// Bytes of capture a thread may have walked ahead of the chunk being
+/// delivered, when the chunk size is automatic: it bounds the memory of
+/// chunk states on captures of any size ([`split_each`] holds at most
+/// `2 × lanes` chunks per thread).
+const IN_FLIGHT_PER_THREAD: usize = 128 << 20;
+
+/// [`split_opts`] as a stream: `on_chunk` gets each chunk on the calling
+/// thread, in file order, as soon as it and every chunk before it are
+/// done. Workers walk at most `2 × threads × lanes` chunks ahead of the
+/// one being delivered, so memory stays bounded by the chunk states in
+/// flight, not by the size of the capture.
+pub fn split_each<S, I, F, C>(
+    cap: &Capture,
+    opts: SplitOptions,
+    init: I,
+    f: F,
+    mut on_chunk: C,
+) -> SplitEnd
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &Packet<'_>) + Sync,
+    C: FnMut(Chunk<S>),
+{
     let threads = resolve(opts.threads);
     let lanes = opts.lanes.max(1);
     let bytes = cap.bytes();
     let first = cap.data_start().min(bytes.len());
     let span = bytes.len() - first;
+    let max_chunk = (IN_FLIGHT_PER_THREAD / (2 * lanes)).max(MIN_CHUNK);
     let chunk = if opts.chunk_size > 0 {
         opts.chunk_size
     } else if lanes > 1 {
-        span.div_ceil(threads * lanes * 2).max(MIN_CHUNK)
+        span.div_ceil(threads * lanes * 2)
+            .clamp(MIN_CHUNK, max_chunk)
     } else {
-        span.div_ceil(threads * 4).max(MIN_CHUNK)
+        span.div_ceil(threads * 4).clamp(MIN_CHUNK, max_chunk)
     };
     let n = span.div_ceil(chunk).max(1);
     let bounds: Vec<(usize, usize)> = (0..n)
@@ -403,43 +450,36 @@ where
         })
         .collect();
     let resync = Resync::new(cap);
+    let window = 2 * threads * lanes;
+    let shared = Shared {
+        state: Mutex::new(Flow {
+            next: 0,
+            delivered: 0,
+            stop: false,
+            failed: false,
+            runs: (0..n).map(|_| None).collect(),
+        }),
+        changed: Condvar::new(),
+    };
 
-    let next = AtomicUsize::new(0);
-    let runs: Mutex<Vec<Option<Run<S>>>> = Mutex::new((0..n).map(|_| None).collect());
+    let mut end = SplitEnd {
+        error: None,
+        rewalked: 0,
+    };
     std::thread::scope(|s| {
         for _ in 0..threads.min(n.div_ceil(lanes)) {
             s.spawn(|| {
-                if lanes > 1 {
-                    let mut done = |i: usize, run: Run<S>| {
-                        runs.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(run);
-                    };
-                    loop {
-                        let i = next.fetch_add(lanes, Ordering::Relaxed);
-                        if i >= n {
-                            break;
-                        }
+                let _guard = PanicFlag(&shared);
+                let mut done = |i: usize, run: Run<S>| {
+                    shared.lock().runs[i] = Some(run);
+                    shared.changed.notify_all();
+                };
+                while let Some(i) = shared.claim(lanes, window, n) {
+                    if lanes > 1 {
                         walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut done);
+                        continue;
                     }
-                    return;
-                }
-                if lanes > 1 {
-                    let mut done = |i: usize, run: Run<S>| {
-                        runs.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(run);
-                    };
-                    loop {
-                        let i = next.fetch_add(lanes, Ordering::Relaxed);
-                        if i >= n {
-                            break;
-                        }
-                        walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut done);
-                    }
-                    return;
-                }
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(lo, hi)) = bounds.get(i) else {
-                        break;
-                    };
+                    let (lo, hi) = bounds[i];
                     let start = if i == 0 {
                         Some((lo, Some(cap.walker().clone())))
                     } else {
@@ -451,57 +491,148 @@ where
                             .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
                         walk(cap, *pos, hi, w, &init, &f)
                     });
-                    let run = Run { start, walked };
-                    runs.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(run);
+                    done(i, Run { start, walked });
                 }
             });
         }
-    });
 
-    let runs = runs.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut out = Split {
-        chunks: Vec::with_capacity(n),
-        error: None,
-        rewalked: 0,
-    };
-    let mut pos = first;
-    let mut walker = cap.walker().clone();
-    let mut frames = 0u64;
-    for (i, run) in runs.into_iter().enumerate() {
-        let Some(run) = run else { continue };
-        let (_, hi) = bounds[i];
-        let verified = match &run.start {
-            Some((p, assumed)) => *p == pos && assumed.as_ref().is_none_or(|a| *a == walker),
-            None => false,
-        };
-        let w = match run.walked {
-            Some(w) if verified => w,
-            _ => {
-                if pos >= hi {
-                    // the previous chunk's last record reached past this region
-                    continue;
+        // Verify and deliver in file order, on this thread. Whatever ends
+        // the delivery (done, an error, a panic in `on_chunk`) stops the
+        // workers claiming more.
+        let _stop = StopOnDrop(&shared);
+        let mut pos = first;
+        let mut walker = cap.walker().clone();
+        let mut frames = 0u64;
+        for (i, &(_, hi)) in bounds.iter().enumerate() {
+            let Some(run) = shared.take(i) else {
+                break; // a worker panicked; the scope re-raises it
+            };
+            let verified = match &run.start {
+                Some((p, assumed)) => *p == pos && assumed.as_ref().is_none_or(|a| *a == walker),
+                None => false,
+            };
+            let w = match run.walked {
+                Some(w) if verified => Some(w),
+                _ if pos >= hi => None, // the previous chunk's last record reached past this region
+                _ => {
+                    end.rewalked += 1;
+                    Some(walk(cap, pos, hi, walker.clone(), &init, &f))
                 }
-                out.rewalked += 1;
-                walk(cap, pos, hi, walker.clone(), &init, &f)
+            };
+            shared.delivered(i + 1);
+            let Some(w) = w else { continue };
+            on_chunk(Chunk {
+                first_frame: frames + 1,
+                frames: w.frames,
+                start: pos as u64,
+                end: w.end as u64,
+                lost: w.lost,
+                state: w.state,
+            });
+            if let Some(e) = w.error {
+                end.error = Some(e.shift_frame(frames));
+                break;
             }
-        };
-        out.chunks.push(Chunk {
-            first_frame: frames + 1,
-            frames: w.frames,
-            start: pos as u64,
-            end: w.end as u64,
-            lost: w.lost,
-            state: w.state,
-        });
-        if let Some(e) = w.error {
-            out.error = Some(e.shift_frame(frames));
-            break;
+            frames += w.frames;
+            pos = w.end;
+            walker = w.end_walker;
         }
-        frames += w.frames;
-        pos = w.end;
-        walker = w.end_walker;
+    });
+    end
+}
+
+/// Work distribution of [`split_each`]: which chunk is next, which are done.
+struct Flow<S> {
+    /// The next chunk to claim.
+    next: usize,
+    /// Chunks delivered so far (claims stay within a window ahead of it).
+    delivered: usize,
+    /// Set when delivery ended (error or done): claim nothing more.
+    stop: bool,
+    /// Set when a worker panicked: the deliverer stops waiting.
+    failed: bool,
+    runs: Vec<Option<Run<S>>>,
+}
+
+struct Shared<S> {
+    state: Mutex<Flow<S>>,
+    changed: Condvar,
+}
+
+impl<S> Shared<S> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Flow<S>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-    out
+
+    fn wait<'g>(
+        &self,
+        g: std::sync::MutexGuard<'g, Flow<S>>,
+    ) -> std::sync::MutexGuard<'g, Flow<S>> {
+        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The first of the next `lanes` chunks, once it is within `window`
+    /// of the delivered ones; `None` when there is nothing left to do.
+    fn claim(&self, lanes: usize, window: usize, n: usize) -> Option<usize> {
+        let mut g = self.lock();
+        loop {
+            if g.stop || g.next >= n {
+                return None;
+            }
+            if g.next < g.delivered + window {
+                let i = g.next;
+                g.next += lanes;
+                return Some(i);
+            }
+            g = self.wait(g);
+        }
+    }
+
+    /// Waits for chunk `i`'s run (`None`: a worker panicked).
+    fn take(&self, i: usize) -> Option<Run<S>> {
+        let mut g = self.lock();
+        loop {
+            if let Some(run) = g.runs[i].take() {
+                return Some(run);
+            }
+            if g.failed {
+                return None;
+            }
+            g = self.wait(g);
+        }
+    }
+
+    fn delivered(&self, upto: usize) {
+        self.lock().delivered = upto;
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        self.lock().stop = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Stops the workers when the deliverer is done, returns early or unwinds.
+struct StopOnDrop<'a, S>(&'a Shared<S>);
+
+impl<S> Drop for StopOnDrop<'_, S> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Tells the deliverer when a worker unwinds, so it does not wait forever
+/// for a chunk that will never come.
+struct PanicFlag<'a, S>(&'a Shared<S>);
+
+impl<S> Drop for PanicFlag<'_, S> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().failed = true;
+            self.0.changed.notify_all();
+        }
+    }
 }
 
 /// Runs `f` on every packet on all cores and returns the `Some` results

@@ -307,3 +307,82 @@ fn damaged_gzip_gives_the_same_packets_and_error_in_parallel() {
         check(&cap, 2, chunk);
     }
 }
+
+#[test]
+fn split_each_streams_chunks_in_order_with_bounded_lookahead() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cap = mixed(1 << 20, 9);
+    let (seq, _) = sequential(&cap);
+    for (threads, lanes) in [(1, 1), (2, 1), (1, 4), (2, 3)] {
+        let started = AtomicUsize::new(0);
+        let opts = parallel::SplitOptions {
+            threads,
+            chunk_size: 5_000,
+            lanes,
+        };
+        let mut rows = Vec::new();
+        let mut delivered = 0usize;
+        let end = parallel::split_each(
+            &cap,
+            opts,
+            || {
+                started.fetch_add(1, Ordering::SeqCst);
+                Vec::new()
+            },
+            |v: &mut Vec<Row>, p| v.push(row(p, p.frame)),
+            |c| {
+                assert_eq!(c.first_frame, rows.len() as u64 + 1, "in file order");
+                // Workers claim within 2 x threads x lanes chunks of the
+                // delivered ones (plus the group being claimed).
+                let ahead = started.load(Ordering::SeqCst) - delivered;
+                assert!(
+                    ahead <= 2 * threads * lanes + threads * lanes + 1,
+                    "{ahead} chunks walked ahead ({threads} threads, {lanes} lanes)"
+                );
+                delivered += 1;
+                rows.extend(c.state.into_iter().map(|mut r| {
+                    r.0 += c.first_frame - 1;
+                    r
+                }));
+            },
+        );
+        assert!(end.error.is_none());
+        assert!(delivered > 150, "{delivered} chunks");
+        assert!(
+            rows == seq,
+            "{threads} threads, {lanes} lanes: packets differ"
+        );
+    }
+}
+
+#[test]
+fn split_each_stops_at_the_error_and_delivers_everything_before_it() {
+    let mut v = Vec::new();
+    synth::write_mixed_pcap(&mut v, 400_000, 5).unwrap();
+    v.truncate(v.len() * 2 / 3);
+    let cap = Capture::from_vec("cut.pcap", v).unwrap();
+    let (seq, seq_err) = sequential(&cap);
+    let seq_err = seq_err.expect("the cut is reported");
+    for lanes in [1, 4] {
+        let opts = parallel::SplitOptions {
+            threads: 2,
+            chunk_size: 7_000,
+            lanes,
+        };
+        let mut frames = 0u64;
+        let end = parallel::split_each(
+            &cap,
+            opts,
+            || 0u64,
+            |n, _| *n += 1,
+            |c| {
+                assert_eq!(c.first_frame, frames + 1);
+                assert_eq!(c.state, c.frames);
+                frames += c.frames;
+            },
+        );
+        assert_eq!(frames, seq.len() as u64, "lanes {lanes}");
+        let e = end.error.expect("error reported");
+        assert_eq!((e.frame().unwrap_or(0), e.offset()), (seq_err.0, seq_err.1));
+    }
+}

@@ -184,10 +184,11 @@ impl Audit {
         }
     }
 
-    /// Scans `files` on all cores: with at least as many files as cores,
-    /// one file per core; otherwise each file in turn split over all cores
-    /// (in row mode only files up to [`SPLIT_ROWS_MAX_BYTES`], to keep
-    /// memory bounded).
+    /// Scans `files` on all cores: with at least as many files as cores
+    /// (and more than one core), one file per core; otherwise each file in
+    /// turn split into chunks walked on all cores (one included) in
+    /// interleaved lanes, the chunks streamed back in order so memory stays
+    /// bounded on captures of any size.
     /// Rows that pass `max_version` are delivered on the calling thread,
     /// file by file in the order given, each file's rows in the order their
     /// handshakes complete (with `summary`, they are counted into
@@ -216,15 +217,7 @@ impl Audit {
                         continue;
                     }
                 };
-                let split_ok =
-                    self.opts.summary || cap.bytes().len() as u64 <= SPLIT_ROWS_MAX_BYTES;
-                let s = if split_ok {
-                    scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col)
-                } else {
-                    scan::scan_sequential(&cap, self.opts.limits, &*self.progress, &mut |r| {
-                        col.accept(r)
-                    })
-                };
+                let s = scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col);
                 report.packets += s.packets;
                 report.stats.merge(&s.stats);
                 match s.error {
@@ -304,12 +297,6 @@ impl Audit {
 const BATCH: usize = 256;
 /// Batches a worker may have queued for the output thread.
 const IN_FLIGHT_BATCHES: usize = 64;
-
-/// Largest file whose rows are held in memory so that it can be split over
-/// cores in row mode (pcap-core's split hands back every chunk at the end);
-/// bigger files are scanned on one core and their rows streamed. With
-/// `--summary` every file is split (the summary is aggregated per chunk).
-pub const SPLIT_ROWS_MAX_BYTES: u64 = 512 << 20;
 
 fn scan_file(
     path: &Path,

@@ -128,8 +128,9 @@ struct ChunkState {
 }
 
 /// Scans one capture on `threads` cores (0 = all) by cutting it into
-/// chunks (pcap-core's [`parallel::split_with`](pcap_core::parallel::split_with)),
-/// then joins handshakes that straddle a chunk boundary: the unfinished
+/// chunks (pcap-core's [`parallel::split_each`](pcap_core::parallel::split_each)),
+/// each thread walking [`super::AuditOptions::lanes`] chunks at once
+/// (headers only), then joins handshakes that straddle a chunk boundary: the unfinished
 /// flows of chunk *k* are followed through chunk *k+1* by a fix-up tracker
 /// that sees only their packets (until none of them awaits a hello), and
 /// what chunk *k+1* reported on its own for a flow chunk *k* was tracking
@@ -139,8 +140,9 @@ struct ChunkState {
 ///
 /// With `--summary`, rows that have a ClientHello are counted inside the
 /// chunk (memory stays bounded); a ClientHello retransmitted right across a
-/// chunk boundary is then counted twice (rare; rows are exact). In row mode
-/// every chunk's rows are held until the merge.
+/// chunk boundary is then counted twice (rare; rows are exact). Chunks are
+/// joined as they arrive, in file order: only the chunks in flight are held
+/// (pcap-core bounds them to a few per thread and lane).
 ///
 /// Classic pcap files are split; pcapng, ERF and small files are scanned
 /// sequentially (see [`scan_sequential`]). `chunk_size` 0 picks a size.
@@ -154,8 +156,6 @@ pub fn scan_parallel(
     let limits = opts.limits;
     let chunk_size = opts.chunk_size;
     let summarize = col.summarizes();
-    let mut sink = |c: Connection| col.accept(c);
-    let sink: &mut dyn FnMut(Connection) = &mut sink;
     let pcap_core::Format::Pcap {
         endian,
         nanos,
@@ -164,7 +164,7 @@ pub fn scan_parallel(
         ..
     } = cap.format()
     else {
-        return scan_sequential(cap, limits, progress, sink);
+        return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
     };
     let threads = if threads == 0 {
         pcap_core::parallel::threads()
@@ -173,7 +173,7 @@ pub fn scan_parallel(
     };
     let lanes = if opts.lanes == 0 { LANES } else { opts.lanes };
     if (threads < 2 && lanes < 2) || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
-        return scan_sequential(cap, limits, progress, sink);
+        return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
     }
     // The trackers of the chunks walked at once share the buffer budget.
     let limits = crate::tracker::Limits {
@@ -192,7 +192,18 @@ pub fn scan_parallel(
         chunk_size,
         lanes,
     };
-    let split = pcap_core::parallel::split_opts(
+    let mut merge = Merge {
+        cap,
+        walk: &walk,
+        limits,
+        file: &file,
+        progress,
+        col,
+        out: ScanSummary::default(),
+        carry: Vec::new(),
+        absorbed: std::collections::HashSet::new(),
+    };
+    let end = pcap_core::parallel::split_each(
         cap,
         split_opts,
         || ChunkState {
@@ -236,26 +247,41 @@ pub fn scan_parallel(
                 st.bytes = 0;
             }
         },
+        |chunk| merge.chunk(chunk),
     );
-    let mut out = ScanSummary {
-        error: split.error,
-        ..ScanSummary::default()
-    };
-    let mut carry: Vec<(FlowKey, crate::tracker::PendingFlow)> = Vec::new();
-    let mut deliver_counts = Vec::new();
-    let mut absorbed: std::collections::HashSet<FlowKey> = std::collections::HashSet::new();
-    let mut deliver = |rows: Vec<Emitted>| {
+    merge.finish(end.error)
+}
+
+/// Joins the chunks of a split scan, in file order, as they arrive.
+struct Merge<'a, 'c> {
+    cap: &'a Capture,
+    walk: &'a PcapRecords,
+    limits: Limits,
+    file: &'a str,
+    progress: &'a (dyn Fn(u64) + Sync),
+    col: &'a mut super::Collector<'c>,
+    out: ScanSummary,
+    /// Flows unfinished at the end of the previous chunk.
+    carry: Vec<(FlowKey, crate::tracker::PendingFlow)>,
+    /// Flows the previous chunks were tracking at their end.
+    absorbed: std::collections::HashSet<FlowKey>,
+}
+
+impl Merge<'_, '_> {
+    fn deliver(&mut self, rows: Vec<Emitted>) {
         for (_, k, h) in rows {
-            sink(Connection::new(&file, &k, h));
+            self.col.accept(Connection::new(self.file, &k, h));
         }
-    };
-    for chunk in split.chunks {
+    }
+
+    fn chunk(&mut self, chunk: pcap_core::parallel::Chunk<ChunkState>) {
+        let limits = self.limits;
         let base = chunk.first_frame - 1;
         let mut st = chunk.state;
-        progress(st.bytes);
+        (self.progress)(st.bytes);
         let chunk_summary = std::mem::take(&mut st.summary);
-        deliver_counts.push((st.found, st.count, chunk_summary));
-        out.packets += st.packets;
+        self.col.absorb(st.found, st.count, chunk_summary);
+        self.out.packets += st.packets;
         let mut rows: Vec<Emitted> = st
             .rows
             .into_iter()
@@ -269,17 +295,17 @@ pub fn scan_parallel(
         for (_, p) in pending.iter_mut() {
             p.shift_frames(base);
         }
-        out.stats.merge(&st.tracker.stats());
+        self.out.stats.merge(&st.tracker.stats());
         // Follow the previous chunk's unfinished flows through this one.
         let mut resolved: std::collections::HashMap<FlowKey, u64> =
             std::collections::HashMap::new();
         let mut fixed: Vec<Emitted> = Vec::new();
-        if !carry.is_empty() {
+        if !self.carry.is_empty() {
             let mut fix = Tracker::new(limits);
-            for (k, p) in carry.drain(..) {
+            for (k, p) in self.carry.drain(..) {
                 fix.adopt(k, p);
             }
-            let data = cap.bytes();
+            let data = self.cap.bytes();
             let end = (chunk.end as usize).min(data.len());
             let mut pos = chunk.start as usize;
             let mut frame = chunk.first_frame;
@@ -291,7 +317,7 @@ pub fn scan_parallel(
                 if n % 64 == 1 && !fix.has_unfinished() {
                     break;
                 }
-                let Some((pkt, next)) = walk.record(data, pos, end, frame) else {
+                let Some((pkt, next)) = self.walk.record(data, pos, end, frame) else {
                     break;
                 };
                 feed(&mut fix, &pkt, true, &mut |k, h| fixed.push((frame, k, h)));
@@ -305,7 +331,7 @@ pub fn scan_parallel(
             // Still unfinished at the end of this chunk: carried on, in
             // place of whatever this chunk started for the same flow.
             let leftover = fix.take_pending();
-            out.stats.merge(&fix.stats());
+            self.out.stats.merge(&fix.stats());
             for (k, _) in &leftover {
                 resolved.insert(*k, u64::MAX);
             }
@@ -317,7 +343,8 @@ pub fn scan_parallel(
         // ServerHello without its ClientHello (joined by the fix-up, or a
         // retransmission), or a retransmitted ClientHello before the flow
         // was resolved.
-        if !absorbed.is_empty() {
+        if !self.absorbed.is_empty() {
+            let absorbed = &self.absorbed;
             let stale = |k: &FlowKey, client: bool, frame: u64| {
                 absorbed.contains(k) && (!client || frame <= resolved.get(k).copied().unwrap_or(0))
             };
@@ -331,24 +358,26 @@ pub fn scan_parallel(
             rows.extend(fixed);
             rows.sort_by_key(|(f, _, _)| *f);
         }
-        absorbed = pending.iter().map(|(k, _)| *k).chain(done_here).collect();
-        carry = pending;
-        deliver(rows);
+        self.absorbed = pending.iter().map(|(k, _)| *k).chain(done_here).collect();
+        self.carry = pending;
+        self.deliver(rows);
     }
-    if !carry.is_empty() {
-        let mut last = Tracker::new(limits);
-        carry.sort_by_key(|(_, p)| p.first_frame());
-        for (k, p) in carry {
-            last.adopt(k, p);
+
+    fn finish(mut self, error: Option<pcap_core::Error>) -> ScanSummary {
+        if !self.carry.is_empty() {
+            let mut last = Tracker::new(self.limits);
+            let mut carry = std::mem::take(&mut self.carry);
+            carry.sort_by_key(|(_, p)| p.first_frame());
+            for (k, p) in carry {
+                last.adopt(k, p);
+            }
+            let mut rows = Vec::new();
+            last.finish(&mut |k, h| rows.push((u64::MAX, k, h)));
+            self.deliver(rows);
         }
-        let mut rows = Vec::new();
-        last.finish(&mut |k, h| rows.push((u64::MAX, k, h)));
-        deliver(rows);
+        self.out.error = error;
+        self.out
     }
-    for (found, count, summary) in deliver_counts {
-        col.absorb(found, count, summary);
-    }
-    out
 }
 
 /// A minimal walk over classic pcap records from a known record start, for
