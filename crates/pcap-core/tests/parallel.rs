@@ -386,3 +386,37 @@ fn split_each_stops_at_the_error_and_delivers_everything_before_it() {
         assert_eq!((e.frame().unwrap_or(0), e.offset()), (seq_err.0, seq_err.1));
     }
 }
+
+#[test]
+fn a_panic_in_a_worker_or_in_on_chunk_propagates_instead_of_hanging() {
+    let cap = mixed(400_000, 11);
+    for lanes in [1, 3] {
+        let opts = parallel::SplitOptions {
+            threads: 2,
+            chunk_size: 4_000,
+            lanes,
+        };
+        // A worker panics on the 40th chunk it starts (the deliverer waits
+        // for that chunk and must not wait forever).
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let worker = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parallel::split_each(
+                &cap,
+                opts,
+                || started.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+                |n, _| assert!(*n != 40, "worker boom"),
+                |_| {},
+            )
+        }));
+        assert!(worker.is_err(), "lanes {lanes}: the worker's panic surfaces");
+        // The deliverer panics while workers are waiting for the window.
+        let mut seen = 0;
+        let deliverer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parallel::split_each(&cap, opts, || (), |_, _| {}, |_| {
+                seen += 1;
+                assert!(seen < 3, "deliverer boom");
+            })
+        }));
+        assert!(deliverer.is_err(), "lanes {lanes}: on_chunk's panic surfaces");
+    }
+}
