@@ -253,7 +253,16 @@ impl Audit {
             .map(|_| mpsc::sync_channel::<Msg>(IN_FLIGHT_BATCHES))
             .unzip();
         let progress = &*self.progress;
-        let limits = self.opts.limits;
+        // Each worker scans its file on one thread in interleaved lanes and
+        // forwards every row; filtering and summarising happen here.
+        let per_file = AuditOptions {
+            threads: 1,
+            max_version: None,
+            fail_on: None,
+            summary: false,
+            ..self.opts.clone()
+        };
+        let per_file = &per_file;
         std::thread::scope(|s| {
             for _ in 0..threads.min(files.len()).max(1) {
                 let txs = &txs;
@@ -262,7 +271,7 @@ impl Audit {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        scan_file(path, limits, progress, &txs[i]);
+                        scan_file(path, per_file, progress, &txs[i]);
                     }
                 });
             }
@@ -300,7 +309,7 @@ const IN_FLIGHT_BATCHES: usize = 64;
 
 fn scan_file(
     path: &Path,
-    limits: Limits,
+    opts: &AuditOptions,
     progress: &(dyn Fn(u64) + Sync),
     tx: &mpsc::SyncSender<Msg>,
 ) {
@@ -316,7 +325,7 @@ fn scan_file(
         }
     };
     let mut batch = Vec::with_capacity(BATCH);
-    let summary = scan::scan_sequential(&cap, limits, progress, &mut |row| {
+    let mut col = Collector::new(opts, |row| {
         batch.push(row);
         if batch.len() == BATCH {
             let _ = tx.send(Msg::Rows(std::mem::replace(
@@ -325,6 +334,8 @@ fn scan_file(
             )));
         }
     });
+    let summary = scan::scan_parallel(&cap, opts, 1, progress, &mut col);
+    drop(col);
     if !batch.is_empty() {
         let _ = tx.send(Msg::Rows(batch));
     }
