@@ -477,7 +477,7 @@ fn finish(
 }
 
 /// Scans one capture on `threads` threads (0 = all cores) by cutting it
-/// into chunks with [`pcap_core::parallel::split`]; the matches come back
+/// into chunks with [`pcap_core::parallel::split_each`]; the matches come back
 /// in frame order with absolute frame numbers, exactly as
 /// [`scan_capture`] reports them, except that a header block split across
 /// two segments that fall into different chunks is not joined (it is
@@ -491,10 +491,18 @@ pub fn scan_capture_parallel(
     mut on_match: impl FnMut(Match),
     progress: impl Fn(u64) + Sync,
 ) -> FileReport {
-    let split = pcap_core::parallel::split_with(
-        cap,
+    let split_opts = pcap_core::parallel::SplitOptions {
         threads,
-        opts.chunk_size,
+        chunk_size: opts.chunk_size,
+        lanes: 1, // the search reads every payload byte: stream the file
+    };
+    let mut report = FileReport::default();
+    // Chunks arrive in file order while later ones are still scanned, so
+    // matches print as the scan goes and memory holds only the chunks in
+    // flight.
+    let end = pcap_core::parallel::split_each(
+        cap,
+        split_opts,
         || (Scanner::new(cap), Vec::new(), 0usize),
         |(sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
             sc.packet(pkt, matcher, opts);
@@ -504,19 +512,18 @@ pub fn scan_capture_parallel(
                 *reported = sc.walked;
             }
         },
+        |chunk| {
+            let (sc, found, _) = chunk.state;
+            report.frames += chunk.frames;
+            report.decoded += sc.decoded;
+            report.carry_dropped += sc.carries.dropped + sc.carries.map.len() as u64;
+            for mut m in found {
+                m.frame = chunk.first_frame + m.frame - 1;
+                on_match(m);
+            }
+        },
     );
-    let mut report = FileReport::default();
-    for chunk in split.chunks {
-        let (sc, found, _) = chunk.state;
-        report.frames += chunk.frames;
-        report.decoded += sc.decoded;
-        report.carry_dropped += sc.carries.dropped + sc.carries.map.len() as u64;
-        for mut m in found {
-            m.frame = chunk.first_frame + m.frame - 1;
-            on_match(m);
-        }
-    }
-    report.error = split.error;
+    report.error = end.error;
     report
 }
 
