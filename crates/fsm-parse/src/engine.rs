@@ -163,13 +163,40 @@ const SET_AFTER_LINES: u32 = 16;
 /// short rule scans, and the matching rule still runs for its captures.
 const SET_MIN_TRIES_PER_LINE: u32 = 8;
 
-struct Machine<'t> {
-    t: &'t Template,
-    slots: Vec<Slot>,
-    result: Vec<Vec<Value>>,
+/// What a run collects: [`Record`]s, or bare value rows.
+trait Row: Sized {
+    fn from_values(t: &Template, values: Vec<Value>) -> Self;
+    fn values_mut(&mut self) -> &mut [Value];
 }
 
-impl<'t> Machine<'t> {
+impl Row for Vec<Value> {
+    fn from_values(_: &Template, values: Vec<Value>) -> Self {
+        values
+    }
+    fn values_mut(&mut self) -> &mut [Value] {
+        self
+    }
+}
+
+impl Row for Record {
+    fn from_values(t: &Template, values: Vec<Value>) -> Self {
+        Record {
+            header: t.header.clone(),
+            values,
+        }
+    }
+    fn values_mut(&mut self) -> &mut [Value] {
+        &mut self.values
+    }
+}
+
+struct Machine<'t, R> {
+    t: &'t Template,
+    slots: Vec<Slot>,
+    result: Vec<R>,
+}
+
+impl<'t, R: Row> Machine<'t, R> {
     fn new(t: &'t Template) -> Self {
         let slots = t
             .values
@@ -214,6 +241,7 @@ impl<'t> Machine<'t> {
                 Opt::Fillup => {
                     if let Some(s) = v.filter(|s| !s.is_empty()) {
                         for row in self.result.iter_mut().rev() {
+                            let row = row.values_mut();
                             if row[vi].is_truthy() {
                                 break;
                             }
@@ -345,7 +373,7 @@ impl<'t> Machine<'t> {
         if all_empty {
             return;
         }
-        self.result.push(row);
+        self.result.push(R::from_values(self.t, row));
         self.clear();
     }
 }
@@ -354,26 +382,23 @@ impl Template {
     /// Runs the template over `input` (split like Python's
     /// `str.splitlines()`), returning the records in order.
     pub fn run(&self, input: &str) -> Result<Vec<Record>, RunError> {
-        let rows = self.run_rows(input)?;
-        Ok(rows
-            .into_iter()
-            .map(|values| Record {
-                header: self.header(),
-                values,
-            })
-            .collect())
+        self.run_pooled(input)
     }
 
     /// Like [`Template::run`], but rows as bare value vectors in header
     /// order (no header pointer per row).
     pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
+        self.run_pooled(input)
+    }
+
+    fn run_pooled<R: Row>(&self, input: &str) -> Result<Vec<R>, RunError> {
         let mut scratch = self.scratch.take(self);
         let out = self.run_with(input, &mut scratch);
         self.scratch.put(scratch);
         out
     }
 
-    fn run_with(&self, input: &str, scratch: &mut RunScratch) -> Result<Vec<Vec<Value>>, RunError> {
+    fn run_with<R: Row>(&self, input: &str, scratch: &mut RunScratch) -> Result<Vec<R>, RunError> {
         let mut m = Machine::new(self);
         let mut spans: Spans = Vec::new();
         let mut state = self.start;
@@ -384,8 +409,10 @@ impl Template {
         let mut seen: Vec<u32> = vec![0; self.states.len()];
         // Rules tried per state over its first SET_AFTER_LINES lines.
         let mut tries: Vec<u32> = vec![0; self.states.len()];
-        for (idx, line) in splitlines(input).enumerate() {
-            let line_no = idx + 1;
+        let mut lines = splitlines(input);
+        let mut line_no = 0;
+        while let Some((line, ascii)) = lines.next_line() {
+            line_no += 1;
             let st = &self.states[state];
             let rules = &st.rules;
             seen[state] = seen[state].saturating_add(1);
@@ -394,7 +421,7 @@ impl Template {
             // per line serves every rule, Continue included).
             let use_set = seen[state] > SET_AFTER_LINES
                 && tries[state] >= SET_AFTER_LINES * SET_MIN_TRIES_PER_LINE;
-            let hits = if use_set && line.is_ascii() {
+            let hits = if use_set && ascii {
                 st.rule_set()
                     .map(|rs| (rs, rs.set.matches(line.as_bytes())))
             } else {
@@ -419,9 +446,9 @@ impl Template {
                 } else {
                     let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());
                     if rule.assigns.is_empty() {
-                        rule.regex.is_match_with(line, sc)
+                        rule.regex.is_match_line(line, ascii, sc)
                     } else {
-                        rule.regex.match_into(line, sc, &mut spans)
+                        rule.regex.match_line(line, ascii, sc, &mut spans)
                     }
                 }
                 .map_err(|reason| RunError::Pattern {

@@ -77,10 +77,21 @@ struct AsciiRe {
 #[derive(Debug)]
 pub(crate) struct AsciiScratch {
     dfa: Option<LazyCache>,
+    /// Lines this run asked for groups (past the first-byte test), and how
+    /// many of them matched: a rule that matches nearly every line it is
+    /// tried on skips the DFA pass (the VM answers no as well, just less
+    /// cheaply).
+    tried: u32,
+    matched: u32,
     slots: Vec<usize>,
     stack: Vec<Frame>,
     pike: Option<(PikeCache, Captures)>,
 }
+
+/// A rule skips the DFA pass once more than this many lines were tried...
+const SKIP_MIN_TRIED: u32 = 32;
+/// ... and 7 in 8 of them matched (counts halved every this many lines).
+const SKIP_WINDOW: u32 = 1024;
 
 impl AsciiRe {
     fn compile(anchored: &str) -> Result<AsciiRe, String> {
@@ -121,6 +132,8 @@ impl AsciiRe {
     fn scratch(&self) -> AsciiScratch {
         AsciiScratch {
             dfa: self.dfa.as_ref().map(LazyDfa::create_cache),
+            tried: 0,
+            matched: 0,
             slots: Vec::with_capacity(self.vm.slot_len()),
             stack: Vec::new(),
             pike: None,
@@ -149,12 +162,24 @@ impl AsciiRe {
     /// Fills `spans` with the groups of the match; false when none.
     fn captures(&self, hay: &[u8], sc: &mut AsciiScratch, spans: &mut Spans) -> bool {
         spans.clear();
-        if !self.vm.may_match(hay) || self.dfa_match(hay, sc) == Some(false) {
+        if !self.vm.may_match(hay) {
+            return false;
+        }
+        // Halve the counts now and then, so that the choice follows the
+        // input.
+        if sc.tried >= SKIP_WINDOW {
+            sc.tried /= 2;
+            sc.matched /= 2;
+        }
+        sc.tried += 1;
+        let skip_dfa = sc.tried > SKIP_MIN_TRIED && sc.matched * 8 >= sc.tried * 7;
+        if !skip_dfa && self.dfa_match(hay, sc) == Some(false) {
             return false;
         }
         match self.vm.search(hay, &mut sc.slots, &mut sc.stack) {
             Ok(None) => false,
             Ok(Some(_)) => {
+                sc.matched += 1;
                 spans.extend(
                     sc.slots
                         .chunks_exact(2)
@@ -171,6 +196,7 @@ impl AsciiRe {
                 if !caps.is_match() {
                     return false;
                 }
+                sc.matched += 1;
                 spans.extend(
                     (0..caps.group_len()).map(|g| caps.get_group(g).map(|sp| (sp.start, sp.end))),
                 );
@@ -231,9 +257,15 @@ impl StdRe {
         self.ascii.as_deref().map(AsciiRe::scratch)
     }
 
-    fn is_match(&self, text: &str, sc: &mut Option<AsciiScratch>) -> Result<bool, String> {
+    /// `ascii`: whether `text` is all ASCII.
+    fn is_match(
+        &self,
+        text: &str,
+        ascii: bool,
+        sc: &mut Option<AsciiScratch>,
+    ) -> Result<bool, String> {
         match &self.ascii {
-            Some(a) if text.is_ascii() => {
+            Some(a) if ascii => {
                 let sc = sc.get_or_insert_with(|| a.scratch());
                 Ok(a.is_match(text.as_bytes(), sc))
             }
@@ -361,14 +393,24 @@ impl PyRegex {
     /// [`PyRegex::is_match`] with a scratch space made by
     /// [`PyRegex::scratch`] for this pattern.
     pub(crate) fn is_match_with(&self, text: &str, scratch: &mut Scratch) -> Result<bool, String> {
+        self.is_match_line(text, text.is_ascii(), scratch)
+    }
+
+    /// [`PyRegex::is_match_with`] on a line whose ASCII-ness is known.
+    pub(crate) fn is_match_line(
+        &self,
+        text: &str,
+        ascii: bool,
+        scratch: &mut Scratch,
+    ) -> Result<bool, String> {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return Ok(false);
         }
         match (&self.engine, scratch) {
-            (Engine::Std(std), Scratch::Std { ascii, .. }) => std.is_match(text, ascii),
+            (Engine::Std(std), Scratch::Std { ascii: sc, .. }) => std.is_match(text, ascii, sc),
             (Engine::Fancy { re, pre }, Scratch::Fancy { pre: psc }) => {
                 if let Some(p) = pre
-                    && p.is_match(text, psc) == Ok(false)
+                    && p.is_match(text, ascii, psc) == Ok(false)
                 {
                     return Ok(false);
                 }
@@ -376,7 +418,7 @@ impl PyRegex {
             }
             (_, s) => {
                 *s = self.scratch();
-                self.is_match_with(text, s)
+                self.is_match_line(text, ascii, s)
             }
         }
     }
@@ -386,6 +428,17 @@ impl PyRegex {
     pub(crate) fn match_into(
         &self,
         text: &str,
+        scratch: &mut Scratch,
+        spans: &mut Spans,
+    ) -> Result<bool, String> {
+        self.match_line(text, text.is_ascii(), scratch, spans)
+    }
+
+    /// [`PyRegex::match_into`] on a line whose ASCII-ness is known.
+    pub(crate) fn match_line(
+        &self,
+        text: &str,
+        ascii: bool,
         scratch: &mut Scratch,
         spans: &mut Spans,
     ) -> Result<bool, String> {
@@ -399,7 +452,7 @@ impl PyRegex {
                 Scratch::Std {
                     ascii: Some(sc), ..
                 },
-            ) if text.is_ascii() => Ok(a.captures(text.as_bytes(), sc, spans)),
+            ) if ascii => Ok(a.captures(text.as_bytes(), sc, spans)),
             (Engine::Std(std), Scratch::Std { uni: locs, .. }) => {
                 let uni = std.uni()?;
                 let locs = locs.get_or_insert_with(|| uni.capture_locations());
@@ -411,7 +464,7 @@ impl PyRegex {
             }
             (Engine::Fancy { re, pre }, Scratch::Fancy { pre: psc }) => {
                 if let Some(p) = pre
-                    && p.is_match(text, psc) == Ok(false)
+                    && p.is_match(text, ascii, psc) == Ok(false)
                 {
                     return Ok(false);
                 }
@@ -427,7 +480,7 @@ impl PyRegex {
             }
             (_, s) => {
                 *s = self.scratch();
-                self.match_into(text, s, spans)
+                self.match_line(text, ascii, s, spans)
             }
         }
     }
@@ -1195,6 +1248,33 @@ mod tests {
                 "{py} is past the VM's budget"
             );
         }
+    }
+
+    #[test]
+    fn a_rule_that_skips_its_dfa_still_says_no() {
+        let re = PyRegex::compile(r"(\d+)\s+(\w+)$").expect("compiles");
+        let mut sc = re.scratch();
+        let mut spans = Vec::new();
+        for i in 0..200 {
+            let line = format!("{i} name{i}");
+            assert!(re.match_into(&line, &mut sc, &mut spans).expect("runs"));
+            assert_eq!(
+                spans[2],
+                Some((line.len() - 4 - i.to_string().len(), line.len()))
+            );
+            // Now and then a line that starts right but does not match.
+            if i % 10 == 9 {
+                assert!(!re.match_into("12 x y", &mut sc, &mut spans).expect("runs"));
+                assert!(!re.match_into("", &mut sc, &mut spans).expect("runs"));
+            }
+        }
+        let Scratch::Std { ascii: Some(a), .. } = &sc else {
+            panic!("ASCII scratch");
+        };
+        assert!(
+            a.tried > SKIP_MIN_TRIED && a.matched * 8 >= a.tried * 7,
+            "the DFA pass is skipped by now"
+        );
     }
 
     #[test]
