@@ -92,7 +92,7 @@ use std::sync::{Condvar, Mutex};
 
 use crate::format::{self, Endian};
 use crate::read::{NgWalk, PcapWalk, Walker};
-use crate::{Capture, Error, Packet, Packets};
+use crate::{Capture, Error, Packet, Packets, SPARSE_BYTES};
 
 /// The number of threads to use when `0` is passed: the available
 /// parallelism of the machine.
@@ -231,7 +231,12 @@ struct Lane<'c, S> {
     index: usize,
     start: Option<(usize, Option<Walker>)>,
     walk: Option<(Packets<'c>, S)>,
+    /// Offset up to which the lane's stretch of the mapping is populated.
+    populated: usize,
 }
+
+/// Bytes of the mapping a lane populates at a time ([`Capture::populate`]).
+const LANE_POPULATE: usize = 1 << 20;
 
 /// Walks the chunks `first..first + lanes` on the calling thread, one
 /// packet of each in turn, with headers-only walks: the cache misses of the
@@ -272,13 +277,28 @@ fn walk_lanes<'c, S>(
                 },
             );
         } else {
-            live.push(Lane { index, start, walk });
+            let populated = start.as_ref().map_or(lo, |(pos, _)| *pos);
+            live.push(Lane {
+                index,
+                start,
+                walk,
+                populated,
+            });
         }
     }
     while !live.is_empty() {
         let mut i = 0;
         while i < live.len() {
-            let (it, st) = live[i].walk.as_mut().expect("live lanes walk");
+            let lane = &mut live[i];
+            let (it, st) = lane.walk.as_mut().expect("live lanes walk");
+            let at = it.offset() as usize;
+            if at + SPARSE_BYTES > lane.populated && lane.populated < bytes.len() {
+                // One call maps the next stretch instead of a fault per
+                // 64 KiB; the lanes touch every page of their chunks.
+                let n = LANE_POPULATE.min(bytes.len() - lane.populated);
+                cap.populate(lane.populated, n);
+                lane.populated += n;
+            }
             let ended = match it.next() {
                 Some(Ok(p)) => {
                     f(st, &p);

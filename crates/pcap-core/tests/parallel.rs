@@ -408,15 +408,27 @@ fn a_panic_in_a_worker_or_in_on_chunk_propagates_instead_of_hanging() {
                 |_| {},
             )
         }));
-        assert!(worker.is_err(), "lanes {lanes}: the worker's panic surfaces");
+        assert!(
+            worker.is_err(),
+            "lanes {lanes}: the worker's panic surfaces"
+        );
         // The deliverer panics while workers are waiting for the window.
         let mut seen = 0;
         let deliverer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parallel::split_each(&cap, opts, || (), |_, _| {}, |_| {
-                seen += 1;
-                assert!(seen < 3, "deliverer boom");
-            })
+            parallel::split_each(
+                &cap,
+                opts,
+                || (),
+                |_, _| {},
+                |_| {
+                    seen += 1;
+                    assert!(seen < 3, "deliverer boom");
+                },
+            )
         }));
-        assert!(deliverer.is_err(), "lanes {lanes}: on_chunk's panic surfaces");
+        assert!(
+            deliverer.is_err(),
+            "lanes {lanes}: on_chunk's panic surfaces"
+        );
     }
 }
