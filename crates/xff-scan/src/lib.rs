@@ -41,6 +41,7 @@ mod headers;
 mod http;
 pub mod reassemble;
 pub mod scan;
+mod search;
 pub mod synth;
 mod target;
 

@@ -5,7 +5,8 @@
 //!
 //! Every HTTP/1.x request line contains the case-sensitive literal
 //! `" HTTP/1."` ([`REQUEST_LINE_NEEDLE`]). The
-//! scan runs `memchr::memmem` for it over the raw capture bytes in blocks of
+//! scan searches for it (an AVX2 loop without per-call setup, `memmem`
+//! elsewhere) over the raw capture bytes in blocks of
 //! [`BLOCK`] bytes, ahead of the record walk, so that the walk (which only
 //! reads the record headers) then touches memory that is already in cache.
 //! Only packets that contain a hit are decoded (link, VLAN, IP, TCP) and
@@ -46,13 +47,16 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
-use memchr::memmem;
 use pcap_core::{Capture, FlowKey, L4, Packet};
 
 use crate::http::{Carry, Hit, Matcher, REQUEST_LINE_NEEDLE};
 
-/// Bytes searched ahead of the record walk at a time.
-pub const BLOCK: usize = 256 * 1024;
+/// Bytes searched ahead of the record walk at a time: small enough that
+/// the walk that follows reads record headers from the L1 cache.
+pub const BLOCK: usize = 16 * 1024;
+
+/// Progress is reported in steps of about this many bytes.
+const PROGRESS_STEP: usize = 1 << 20;
 
 /// Bytes of the mapping populated at a time ([`Capture::populate`]).
 const POPULATE: usize = 2 << 20;
@@ -183,7 +187,7 @@ struct Scanner<'c> {
     cap: &'c Capture,
     populated: usize,
     bytes: &'c [u8],
-    finder: memmem::Finder<'static>,
+    finder: crate::search::Needle,
     searched: Option<usize>,
     hits: VecDeque<usize>,
     carries: Carries,
@@ -199,7 +203,7 @@ impl<'c> Scanner<'c> {
             cap,
             populated: 0,
             bytes: cap.bytes(),
-            finder: memmem::Finder::new(REQUEST_LINE_NEEDLE),
+            finder: crate::search::Needle::new(REQUEST_LINE_NEEDLE),
             searched: None,
             hits: VecDeque::new(),
             carries: Carries {
@@ -235,11 +239,8 @@ impl<'c> Scanner<'c> {
                 self.populated = to;
             }
             let from = searched.saturating_sub(nlen - 1);
-            self.hits.extend(
-                self.finder
-                    .find_iter(&self.bytes[from..stop])
-                    .map(|h| h + from),
-            );
+            self.finder
+                .find_into(&self.bytes[from..stop], from, &mut self.hits);
             self.walked += stop - searched;
             searched = stop;
         }
@@ -340,7 +341,7 @@ impl<'c> Scanner<'c> {
                     on_match(m);
                 }
             }
-            if self.walked > *reported {
+            if self.walked >= *reported + PROGRESS_STEP {
                 progress((self.walked - *reported) as u64);
                 *reported = self.walked;
             }
@@ -452,7 +453,7 @@ pub fn scan_capture(
         for m in sc.out.drain(..) {
             on_match(m);
         }
-        if sc.walked > reported {
+        if sc.walked >= reported + PROGRESS_STEP {
             progress((sc.walked - reported) as u64);
             reported = sc.walked;
         }
@@ -507,7 +508,7 @@ pub fn scan_capture_parallel(
         |(sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
             sc.packet(pkt, matcher, opts);
             found.append(&mut sc.out);
-            if sc.walked >= *reported + BLOCK {
+            if sc.walked >= *reported + PROGRESS_STEP {
                 progress((sc.walked - *reported) as u64);
                 *reported = sc.walked;
             }
