@@ -38,6 +38,12 @@ enum Inst {
         set: ByteSet,
         next: u32,
     },
+    /// Consume one byte of each set in turn (a run of `Class` steps, fused:
+    /// no dispatch between the bytes of `\svia\s`), go to `next`.
+    Seq {
+        sets: Box<[ByteSet]>,
+        next: u32,
+    },
     /// Consume one byte; each range has its own next state.
     Sparse {
         trans: Box<[(u8, u8, u32)]>,
@@ -62,6 +68,13 @@ enum Inst {
     /// b: exit }`): take the longest run, then give back one byte at a time.
     Star {
         set: ByteSet,
+        exit: u32,
+    },
+    /// A greedy bounded repetition of one byte class (`\d{0,2}`, the tail
+    /// of `\d{1,3}`): up to `max` bytes, then give back one at a time.
+    Rep {
+        set: ByteSet,
+        max: u32,
         exit: u32,
     },
     Match,
@@ -213,6 +226,12 @@ impl Vm {
                 insts[u] = Inst::Star { set, exit: b };
             }
         }
+        for u in 0..insts.len() {
+            if let Some(rep) = bounded_rep(&insts, u) {
+                insts[u] = rep;
+            }
+        }
+        fuse_class_runs(&mut insts);
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok) = first_bytes(&insts, start);
         Vm {
@@ -292,6 +311,17 @@ impl Vm {
                         }
                         _ => break,
                     },
+                    Inst::Seq { sets, next } => {
+                        let Some(run) = hay.get(at..at + sets.len()) else {
+                            break;
+                        };
+                        if !run.iter().zip(sets.iter()).all(|(&b, set)| has(set, b)) {
+                            break;
+                        }
+                        budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
+                        pc = *next;
+                        at += sets.len();
+                    }
                     Inst::Sparse { trans } => {
                         let Some(&b) = hay.get(at) else { break };
                         match trans.iter().find(|t| t.0 <= b && b <= t.1) {
@@ -345,12 +375,86 @@ impl Vm {
                         }
                         pc = *exit;
                     }
+                    Inst::Rep { set, max, exit } => {
+                        let lo = at;
+                        let end = hay.len().min(at + *max as usize);
+                        while at < end && has(set, hay[at]) {
+                            at += 1;
+                        }
+                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if at > lo {
+                            stack.push(Frame::Star {
+                                exit: *exit,
+                                lo,
+                                cur: at - 1,
+                            });
+                        }
+                        pc = *exit;
+                    }
                     Inst::Match => return Ok(Some(at)),
                     Inst::Fail => break,
                 }
             }
         }
         Ok(None)
+    }
+}
+
+/// `Split2 { a: Class(S) -> Split2 { a: Class(S) -> ... E, b: E }, b: E }`
+/// (what `S{0,n}` greedy compiles to) as one `Rep`: the paths and their
+/// order are the same, longest first.
+fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
+    let Inst::Split2 { a, b: exit } = insts[u] else {
+        return None;
+    };
+    let &Inst::Class { set, next } = insts.get(a as usize)? else {
+        return None;
+    };
+    let mut next = next;
+    let mut max = 1u32;
+    while next != exit {
+        let Inst::Split2 { a, b } = insts.get(next as usize)? else {
+            return None;
+        };
+        match insts.get(*a as usize)? {
+            Inst::Class { set: s2, next: n2 } if *b == exit && *s2 == set && max < 64 => {
+                max += 1;
+                next = *n2;
+            }
+            _ => return None,
+        }
+    }
+    Some(Inst::Rep { set, max, exit })
+}
+
+/// Longest run of `Class` steps fused into one `Seq`.
+const MAX_SEQ: usize = 32;
+
+/// Turns every `Class` that leads straight into more `Class` steps into a
+/// `Seq` of the whole run. The steps inside the run stay as they are (other
+/// states may lead into them), so this changes no path, only how many
+/// dispatches one path takes.
+fn fuse_class_runs(insts: &mut [Inst]) {
+    let orig = insts.to_vec();
+    for (pc, inst) in insts.iter_mut().enumerate() {
+        let Inst::Class { set, next } = &orig[pc] else {
+            continue;
+        };
+        let mut sets = vec![*set];
+        let mut next = *next;
+        while sets.len() < MAX_SEQ
+            && next as usize != pc
+            && let Some(Inst::Class { set, next: n }) = orig.get(next as usize)
+        {
+            sets.push(*set);
+            next = *n;
+        }
+        if sets.len() > 1 {
+            *inst = Inst::Seq {
+                sets: sets.into(),
+                next,
+            };
+        }
     }
 }
 
@@ -375,6 +479,11 @@ fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
                     *w |= cw;
                 }
             }
+            Inst::Seq { sets, .. } => {
+                for (w, cw) in set.iter_mut().zip(&sets[0]) {
+                    *w |= cw;
+                }
+            }
             Inst::Sparse { trans } => {
                 for &(a, b, _) in trans.iter() {
                     add_range(&mut set, a, b);
@@ -383,7 +492,7 @@ fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
             Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push(*next),
             Inst::Split2 { a, b } => todo.extend([*a, *b]),
             Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
-            Inst::Star { set: c, exit } => {
+            Inst::Star { set: c, exit } | Inst::Rep { set: c, exit, .. } => {
                 for (w, cw) in set.iter_mut().zip(c) {
                     *w |= cw;
                 }
@@ -479,6 +588,23 @@ mod tests {
         // Lazy loops keep NFA order.
         let (ours, theirs) = both(r"(\d+?)(\d*)", b"12345");
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn bounded_repeats_are_one_step_with_the_same_groups() {
+        let p = r"(\d{1,3}).(\d{0,2})(\d)";
+        let vm = Vm::new(&nfa(p));
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Rep { max: 2, .. })),
+            "the optional digits are a Rep: {:?}",
+            vm.insts
+        );
+        for h in ["1.234", "123.4", "1234.567", "12.3", "1.2", "1.", "a.1"] {
+            let (ours, theirs) = both(p, h.as_bytes());
+            assert_eq!(ours, theirs, "{h}");
+        }
     }
 
     #[test]
