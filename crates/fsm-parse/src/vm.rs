@@ -14,6 +14,11 @@
 use regex_automata::nfa::thompson::{NFA, State};
 use regex_automata::util::look::{Look, LookMatcher};
 
+/// Saved work a search may hold at once (24 MiB of frames): past it the
+/// search stops as over budget, so a long line cannot make the stack grow
+/// with the step budget (the PikeVM then needs memory for its states only).
+const MAX_FRAMES: usize = 1 << 20;
+
 /// A slot whose group did not take part in the match.
 pub(crate) const NO_POS: usize = usize::MAX;
 
@@ -303,6 +308,9 @@ impl Vm {
             };
             loop {
                 budget = budget.checked_sub(1).ok_or(OverBudget)?;
+                if stack.len() > MAX_FRAMES {
+                    return Err(OverBudget);
+                }
                 match &self.insts[pc as usize] {
                     Inst::Class { set, next } => match hay.get(at) {
                         Some(&b) if has(set, b) => {
@@ -638,6 +646,18 @@ mod tests {
         let hay = vec![b'a'; 40];
         let (mut slots, mut stack) = (Vec::new(), Vec::new());
         assert_eq!(vm.search(&hay, &mut slots, &mut stack), Err(OverBudget));
+    }
+
+    #[test]
+    fn a_long_line_stops_at_the_frame_limit_not_the_step_budget() {
+        // Every byte of the run pushes a frame (one `Split2` per iteration
+        // of a loop over a group), so a 2 MB line needs more frames than
+        // the limit allows long before its step budget runs out.
+        let vm = Vm::new(&nfa(r"(?:(a)|b)*c"));
+        let hay = vec![b'a'; 2 << 20];
+        let (mut slots, mut stack) = (Vec::new(), Vec::new());
+        assert_eq!(vm.search(&hay, &mut slots, &mut stack), Err(OverBudget));
+        assert!(stack.len() <= MAX_FRAMES + 8, "{}", stack.len());
     }
 
     /// Small patterns over a small alphabet: every construct the VM has
