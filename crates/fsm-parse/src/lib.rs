@@ -13,7 +13,9 @@
 //! - [`Template::run`] parses input into [`Record`]s; an `Error` action is a
 //!   [`RunError`] with the input line number.
 //! - Python `re` patterns are translated (braces Python reads as literals,
-//!   `\<`, `\Z`, classes) and run on the `regex` crate, falling back to
+//!   `\<`, `\Z`, classes) and run on `regex-automata` (the engines under the
+//!   `regex` crate: a lazy DFA to test a line, a backtracking VM over the
+//!   same NFA for the groups of a matching line), falling back to
 //!   `fancy-regex` per pattern only for look-around and back-references.
 //! - [`Index`] chooses templates by platform and command from an
 //!   ntc-templates `index` file, the way `clitable.CliTable` does, joining
