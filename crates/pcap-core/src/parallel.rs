@@ -157,6 +157,25 @@ pub struct Chunk<S> {
     pub lost: u64,
     /// The state the closure built for this chunk.
     pub state: S,
+    /// The format state at `start` (pcapng section and interfaces).
+    walker: Walker,
+}
+
+impl<S> Chunk<S> {
+    /// The chunk's packets again, in order, from its first record; frames
+    /// count from 1 within the chunk (add `first_frame - 1`). For a second
+    /// look at a stretch, like following flows that were unfinished at the
+    /// end of the previous chunk.
+    pub fn packets<'c>(&self, cap: &'c Capture) -> Packets<'c> {
+        Packets::new(
+            cap.path(),
+            cap.bytes(),
+            self.start as usize,
+            self.end as usize,
+            self.walker.clone(),
+            cap.deferred(),
+        )
+    }
 }
 
 /// Everything [`split`] produced.
@@ -548,6 +567,7 @@ where
                 end: w.end as u64,
                 lost: w.lost,
                 state: w.state,
+                walker: walker.clone(),
             });
             if let Some(e) = w.error {
                 end.error = Some(e.shift_frame(frames));

@@ -432,3 +432,28 @@ fn a_panic_in_a_worker_or_in_on_chunk_propagates_instead_of_hanging() {
         );
     }
 }
+
+#[test]
+fn a_chunk_walks_its_packets_again() {
+    for f in synth::testdata() {
+        let cap = Capture::from_vec(f.name, f.bytes).unwrap();
+        for lanes in [1, 3] {
+            let opts = parallel::SplitOptions {
+                threads: 2,
+                chunk_size: 97,
+                lanes,
+            };
+            let out = parallel::split_opts(&cap, opts, Vec::new, |v: &mut Vec<Row>, p| {
+                v.push(row(p, p.frame))
+            });
+            for c in &out.chunks {
+                let again: Vec<Row> = c
+                    .packets(&cap)
+                    .map_while(Result::ok)
+                    .map(|p| row(&p, p.frame))
+                    .collect();
+                assert_eq!(again, c.state, "{}: chunk at {}", f.name, c.start);
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! The capture scan: packets -> TCP segments -> [`Tracker`] -> [`Connection`]s.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
 use pcap_core::{Capture, FlowKey, L4, Packet};
 
@@ -20,13 +22,17 @@ pub struct ScanSummary {
     pub error: Option<pcap_core::Error>,
 }
 
-/// Feeds one packet to the tracker. Returns nothing: rows go to `emit`.
+/// Feeds one packet to the tracker. Returns nothing: rows go to `emit`,
+/// and the flow key of every TCP segment with SYN, FIN or RST goes to
+/// `flags` (a split scan needs them to tell a reused 5-tuple from a
+/// retransmission at chunk boundaries).
 #[inline]
 pub fn feed(
     tracker: &mut Tracker<FlowKey>,
     pkt: &Packet<'_>,
     tracked_only: bool,
     emit: &mut impl FnMut(FlowKey, Handshake),
+    flags: &mut impl FnMut(FlowKey),
 ) {
     let Ok(d) = pkt.decode() else { return };
     let L4::Tcp(t) = d.l4 else { return };
@@ -45,6 +51,9 @@ pub fn feed(
         return;
     }
     let key = FlowKey::new(d.src, t.src_port, d.dst, t.dst_port, d.ip_proto);
+    if syn || fin || rst {
+        flags(key);
+    }
     let side = if key.is_from_lower(d.src, t.src_port) {
         Side::A
     } else {
@@ -82,7 +91,7 @@ pub fn scan_sequential(
         match it.next() {
             Some(Ok(pkt)) => {
                 out.packets += 1;
-                feed(&mut tracker, &pkt, false, &mut emit);
+                feed(&mut tracker, &pkt, false, &mut emit, &mut |_| {});
                 if out.packets % 4096 == 0 {
                     let off = it.offset();
                     if off - reported >= PROGRESS_STEP {
@@ -125,6 +134,9 @@ struct ChunkState {
     summary: super::Summary,
     packets: u64,
     bytes: u64,
+    /// Segments with SYN, FIN or RST: a 64-bit hash of the flow key (see
+    /// [`key_hash`]) and the chunk-local frame number, 16 bytes each.
+    flags: Vec<(u64, u32)>,
 }
 
 /// Scans one capture on `threads` cores (0 = all) by cutting it into
@@ -144,8 +156,9 @@ struct ChunkState {
 /// joined as they arrive, in file order: only the chunks in flight are held
 /// (pcap-core bounds them to a few per thread and lane).
 ///
-/// Classic pcap files are split; pcapng, ERF and small files are scanned
-/// sequentially (see [`scan_sequential`]). `chunk_size` 0 picks a size.
+/// Every format is split (pcap, pcapng, ERF); files under
+/// [`SPLIT_MIN_BYTES`] are scanned sequentially (see [`scan_sequential`])
+/// unless `chunk_size` is set. `chunk_size` 0 picks a size.
 pub fn scan_parallel(
     cap: &Capture,
     opts: &super::AuditOptions,
@@ -156,16 +169,6 @@ pub fn scan_parallel(
     let limits = opts.limits;
     let chunk_size = opts.chunk_size;
     let summarize = col.summarizes();
-    let pcap_core::Format::Pcap {
-        endian,
-        nanos,
-        modified,
-        linktype,
-        ..
-    } = cap.format()
-    else {
-        return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
-    };
     let threads = if threads == 0 {
         pcap_core::parallel::threads()
     } else {
@@ -180,12 +183,6 @@ pub fn scan_parallel(
         max_buffered: (limits.max_buffered / lanes).max(4 * limits.per_direction),
         ..limits
     };
-    let walk = PcapRecords {
-        endian,
-        nanos,
-        modified,
-        linktype,
-    };
     let file = cap.path().display().to_string();
     let split_opts = pcap_core::parallel::SplitOptions {
         threads,
@@ -194,14 +191,13 @@ pub fn scan_parallel(
     };
     let mut merge = Merge {
         cap,
-        walk: &walk,
         limits,
         file: &file,
         progress,
         col,
         out: ScanSummary::default(),
         carry: Vec::new(),
-        absorbed: std::collections::HashSet::new(),
+        absorbed: HashSet::new(),
     };
     let end = pcap_core::parallel::split_each(
         cap,
@@ -214,6 +210,7 @@ pub fn scan_parallel(
             summary: super::Summary::default(),
             packets: 0,
             bytes: 0,
+            flags: Vec::new(),
         },
         |st, pkt| {
             st.packets += 1;
@@ -225,23 +222,31 @@ pub fn scan_parallel(
                 found,
                 count,
                 summary,
+                flags,
                 ..
             } = st;
-            feed(tracker, pkt, false, &mut |k, h| {
-                if summarize && h.client.is_some() {
-                    // Final already: count it here, keeping memory bounded.
-                    let c = Connection::new(&file, &k, h);
-                    if opts.fail_on.is_some_and(|t| c.at_or_below(t)) {
-                        *found = true;
+            let mut on_flag = |k| flags.push((key_hash(&k), frame as u32));
+            feed(
+                tracker,
+                pkt,
+                false,
+                &mut |k, h| {
+                    if summarize && h.client.is_some() {
+                        // Final already: count it here, keeping memory bounded.
+                        let c = Connection::new(&file, &k, h);
+                        if opts.fail_on.is_some_and(|t| c.at_or_below(t)) {
+                            *found = true;
+                        }
+                        if opts.max_version.is_none_or(|m| c.at_or_below(m)) {
+                            *count += 1;
+                            summary.add(&c);
+                        }
+                    } else {
+                        rows.push((frame, k, h));
                     }
-                    if opts.max_version.is_none_or(|m| c.at_or_below(m)) {
-                        *count += 1;
-                        summary.add(&c);
-                    }
-                } else {
-                    rows.push((frame, k, h));
-                }
-            });
+                },
+                &mut on_flag,
+            );
             if st.packets.is_multiple_of(8192) {
                 progress(st.bytes);
                 st.bytes = 0;
@@ -255,7 +260,6 @@ pub fn scan_parallel(
 /// Joins the chunks of a split scan, in file order, as they arrive.
 struct Merge<'a, 'c> {
     cap: &'a Capture,
-    walk: &'a PcapRecords,
     limits: Limits,
     file: &'a str,
     progress: &'a (dyn Fn(u64) + Sync),
@@ -264,7 +268,7 @@ struct Merge<'a, 'c> {
     /// Flows unfinished at the end of the previous chunk.
     carry: Vec<(FlowKey, crate::tracker::PendingFlow)>,
     /// Flows the previous chunks were tracking at their end.
-    absorbed: std::collections::HashSet<FlowKey>,
+    absorbed: HashSet<FlowKey>,
 }
 
 impl Merge<'_, '_> {
@@ -277,6 +281,8 @@ impl Merge<'_, '_> {
     fn chunk(&mut self, chunk: pcap_core::parallel::Chunk<ChunkState>) {
         let limits = self.limits;
         let base = chunk.first_frame - 1;
+        // For the fix-up below (the iterator does not borrow the chunk).
+        let again = chunk.packets(self.cap);
         let mut st = chunk.state;
         (self.progress)(st.bytes);
         let chunk_summary = std::mem::take(&mut st.summary);
@@ -297,37 +303,45 @@ impl Merge<'_, '_> {
         }
         self.out.stats.merge(&st.tracker.stats());
         // Follow the previous chunk's unfinished flows through this one.
-        let mut resolved: std::collections::HashMap<FlowKey, u64> =
-            std::collections::HashMap::new();
+        let mut resolved: HashMap<FlowKey, u64> = HashMap::new();
         let mut fixed: Vec<Emitted> = Vec::new();
+        // Flows the fix-up saw end (a SYN, FIN or RST; no tombstone kept).
+        let mut ended: HashMap<FlowKey, u64> = HashMap::new();
+        let mut fix_tombstones = Vec::new();
+        let carried: HashSet<FlowKey> = self.carry.iter().map(|(k, _)| *k).collect();
         if !self.carry.is_empty() {
             let mut fix = Tracker::new(limits);
             for (k, p) in self.carry.drain(..) {
                 fix.adopt(k, p);
             }
-            let data = self.cap.bytes();
-            let end = (chunk.end as usize).min(data.len());
-            let mut pos = chunk.start as usize;
-            let mut frame = chunk.first_frame;
             let mut n = 0u32;
-            loop {
+            for pkt in again {
                 // Connections already emitted stay in `fix` only to absorb
                 // retransmissions: stop when no hello is awaited any more.
                 n = n.wrapping_add(1);
                 if n % 64 == 1 && !fix.has_unfinished() {
                     break;
                 }
-                let Some((pkt, next)) = self.walk.record(data, pos, end, frame) else {
-                    break;
-                };
-                feed(&mut fix, &pkt, true, &mut |k, h| fixed.push((frame, k, h)));
-                pos = next;
-                frame += 1;
+                let Ok(mut pkt) = pkt else { break };
+                pkt.frame += base;
+                let frame = pkt.frame;
+                feed(
+                    &mut fix,
+                    &pkt,
+                    true,
+                    &mut |k, h| fixed.push((frame, k, h)),
+                    &mut |_| {},
+                );
             }
             for (f, k, _) in &fixed {
                 resolved.insert(*k, *f);
             }
-            done_here.extend(fix.completed_keys());
+            fix_tombstones = fix.completed_keys();
+            for (f, k, _) in &fixed {
+                if !fix_tombstones.contains(k) {
+                    ended.insert(*k, *f);
+                }
+            }
             // Still unfinished at the end of this chunk: carried on, in
             // place of whatever this chunk started for the same flow.
             let leftover = fix.take_pending();
@@ -338,26 +352,65 @@ impl Merge<'_, '_> {
             pending.retain(|(k, _)| !leftover.iter().any(|(l, _)| l == k));
             pending.extend(leftover);
         }
-        // What this chunk reported on its own for a flow the previous chunk
-        // was tracking belongs to that flow, as in a sequential scan: a
-        // ServerHello without its ClientHello (joined by the fix-up, or a
-        // retransmission), or a retransmitted ClientHello before the flow
-        // was resolved.
+        // For each flow the previous chunks left behind (unfinished, or
+        // reported and kept as a tombstone that absorbs retransmissions
+        // until a SYN, FIN or RST), the frame after which the sequential
+        // scan would treat its 5-tuple as new: what this chunk reported
+        // for it before that belongs to the old flow (a ServerHello without
+        // its ClientHello that the fix-up joined, a retransmission) and is
+        // dropped; what starts after it is a new connection and is kept.
+        let mut flag_frames: HashMap<u64, Vec<u64>> = HashMap::new();
+        if !self.absorbed.is_empty() {
+            let wanted: HashSet<u64> = self.absorbed.iter().map(key_hash).collect();
+            for (h, f) in std::mem::take(&mut st.flags) {
+                if wanted.contains(&h) {
+                    flag_frames.entry(h).or_default().push(u64::from(f) + base);
+                }
+            }
+        }
+        let first_flag_after = |k: &FlowKey, after: u64| {
+            flag_frames
+                .get(&key_hash(k))
+                .and_then(|v| v.iter().copied().find(|&f| f > after))
+        };
+        let end_of = |k: &FlowKey| -> u64 {
+            if let Some(&e) = ended.get(k) {
+                return e; // the fix-up saw the unfinished flow end
+            }
+            match resolved.get(k) {
+                Some(&u64::MAX) => u64::MAX, // still unfinished
+                // completed by the fix-up: a tombstone from then on
+                Some(&r) => first_flag_after(k, r).unwrap_or(u64::MAX),
+                // a tombstone from an earlier chunk
+                None => first_flag_after(k, 0).unwrap_or(u64::MAX),
+            }
+        };
         if !self.absorbed.is_empty() {
             let absorbed = &self.absorbed;
-            let stale = |k: &FlowKey, client: bool, frame: u64| {
-                absorbed.contains(k) && (!client || frame <= resolved.get(k).copied().unwrap_or(0))
-            };
-            rows.retain(|(_, k, h)| !stale(k, h.client.is_some(), h.first_frame));
-            pending.retain(|(k, p)| {
-                resolved.get(k) == Some(&u64::MAX)
-                    || !stale(k, p.has_client_hello(), p.first_frame())
-            });
+            let stale = |k: &FlowKey, frame: u64| absorbed.contains(k) && frame <= end_of(k);
+            rows.retain(|(_, k, h)| !stale(k, h.first_frame));
+            pending
+                .retain(|(k, p)| resolved.get(k) == Some(&u64::MAX) || !stale(k, p.first_frame()));
         }
         if !fixed.is_empty() {
             rows.extend(fixed);
             rows.sort_by_key(|(f, _, _)| *f);
         }
+        // Tombstones that live on into the next chunk: this chunk's own,
+        // the fix-up's and the earlier chunks' that no SYN, FIN or RST
+        // ended here.
+        let old_tombstones: Vec<FlowKey> = self
+            .absorbed
+            .iter()
+            .filter(|k| !carried.contains(k) && !resolved.contains_key(k) && end_of(k) == u64::MAX)
+            .copied()
+            .collect();
+        done_here.extend(
+            fix_tombstones
+                .into_iter()
+                .filter(|k| end_of(k) == u64::MAX)
+                .chain(old_tombstones),
+        );
         self.absorbed = pending.iter().map(|(k, _)| *k).chain(done_here).collect();
         self.carry = pending;
         self.deliver(rows);
@@ -380,51 +433,13 @@ impl Merge<'_, '_> {
     }
 }
 
-/// A minimal walk over classic pcap records from a known record start, for
-/// the fix-up pass (pcap-core's chunk walker is not public).
-struct PcapRecords {
-    endian: pcap_core::Endian,
-    nanos: bool,
-    modified: bool,
-    linktype: pcap_core::LinkType,
-}
-
-impl PcapRecords {
-    fn u32(&self, b: &[u8], off: usize) -> u32 {
-        let a = [b[off], b[off + 1], b[off + 2], b[off + 3]];
-        match self.endian {
-            pcap_core::Endian::Big => u32::from_be_bytes(a),
-            _ => u32::from_le_bytes(a),
-        }
-    }
-
-    /// The record at `pos` (before `end`), and the offset of the next one.
-    fn record<'a>(
-        &self,
-        data: &'a [u8],
-        pos: usize,
-        end: usize,
-        frame: u64,
-    ) -> Option<(Packet<'a>, usize)> {
-        let hl = if self.modified { 24 } else { 16 };
-        if pos >= end || end - pos < hl {
-            return None;
-        }
-        let sec = i64::from(self.u32(data, pos));
-        let frac = i64::from(self.u32(data, pos + 4));
-        let caplen = self.u32(data, pos + 8);
-        let origlen = self.u32(data, pos + 12);
-        let start = pos + hl;
-        let stop = start.checked_add(caplen as usize).filter(|&s| s <= end)?;
-        let ts_ns = sec * 1_000_000_000 + if self.nanos { frac } else { frac * 1000 };
-        let pkt = Packet {
-            frame,
-            ts_ns,
-            caplen,
-            origlen,
-            linktype: self.linktype,
-            data: &data[start..stop],
-        };
-        Some((pkt, stop))
-    }
+/// A fixed 64-bit hash of a flow key, to remember many keys in little
+/// memory (two keys that collide would only merge their SYN/FIN/RST
+/// frames; at 64 bits that does not happen in practice).
+fn key_hash(k: &FlowKey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // `DefaultHasher::new` hashes alike in every chunk and thread of a run.
+    let mut h = std::hash::DefaultHasher::new();
+    k.hash(&mut h);
+    h.finish()
 }
