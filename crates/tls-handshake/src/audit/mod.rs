@@ -59,8 +59,9 @@ pub struct AuditOptions {
     pub summary: bool,
     /// Chunk size when one file is split over cores (0: automatic).
     pub chunk_size: usize,
-    /// Chunks each thread walks at once, interleaved, when a classic pcap
-    /// file is split (0: [`scan::LANES`]; 1: one at a time). See
+    /// Chunks each thread walks at once, interleaved, when a file is split
+    /// (0: [`scan::LANES`] for pcap and ERF, 1 for pcapng; 1: one at a
+    /// time). See
     /// [`pcap_core::parallel::SplitOptions::lanes`].
     pub lanes: usize,
 }

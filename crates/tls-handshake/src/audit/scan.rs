@@ -118,6 +118,8 @@ pub const SPLIT_MIN_BYTES: usize = 32 << 20;
 /// Chunks a thread walks at once by default ([`super::AuditOptions::lanes`]):
 /// the scan reads only the first bytes of each TCP payload, so interleaved
 /// headers-only walks skip the bulk of the file (see `docs/BENCHMARKS.md`).
+/// pcapng files use one lane (each block ends with a length the reader
+/// checks, so the bulk would be fetched anyway).
 pub const LANES: usize = 16;
 
 /// A row with the frame at which it was emitted (`u64::MAX`: at the end).
@@ -174,7 +176,14 @@ pub fn scan_parallel(
     } else {
         threads
     };
-    let lanes = if opts.lanes == 0 { LANES } else { opts.lanes };
+    let lanes = match (opts.lanes, cap.format()) {
+        // A pcapng block ends with a copy of its length, which the reader
+        // checks: a headers-only walk would still miss the cache at the
+        // end of every block, so pcapng keeps the streaming walk.
+        (0, pcap_core::Format::Pcapng) => 1,
+        (0, _) => LANES,
+        (n, _) => n,
+    };
     if (threads < 2 && lanes < 2) || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
         return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
     }
