@@ -2,6 +2,10 @@
 //! output, generated deterministically here, parsed with the ntc-templates
 //! `cisco_ios_show_ip_route` template (directly, and through the index).
 //!
+//! `records_alloc_free_20MB` times only deep-copying and dropping the
+//! records of one run: the part of `template_run_20MB` that the
+//! `Record`/`Value` API fixes, whatever the engine does.
+//!
 //! The generated file is written to `$FSM_BENCH_DIR` (default
 //! `<tmp>/netops-fsm-bench/show_ip_route.txt`) so that Python textfsm can be
 //! timed on the very same bytes:
@@ -150,6 +154,12 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("template_run_20MB", |b| {
         b.iter(|| t.run(&text).expect("parses").len())
+    });
+    // The floor under template_run_20MB: allocating and freeing the
+    // records one run returns (one String per non-empty value, one Vec per
+    // row), with no parsing at all.
+    g.bench_function("records_alloc_free_20MB", |b| {
+        b.iter(|| drop(std::hint::black_box(rows.clone())))
     });
     g.bench_function("index_parse_20MB", |b| {
         b.iter(|| {
