@@ -258,9 +258,8 @@ impl<'t, R: Row> Machine<'t, R> {
                                     def.name
                                 ));
                             };
-                            let mut scratch = re.scratch();
                             let mut spans = Vec::new();
-                            let matched = re.match_into(s, &mut scratch, &mut spans)?;
+                            let matched = re.match_spare(s, &mut spans)?;
                             let named: Vec<(String, Option<String>)> = if matched {
                                 re.names()
                                     .iter()

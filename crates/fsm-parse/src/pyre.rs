@@ -31,6 +31,26 @@ pub(crate) struct PyRegex {
     prefix: Option<Box<str>>,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
+    /// Scratch for [`PyRegex::is_match`] (callers without a run of their
+    /// own, like the index's Platform/Command patterns), kept between calls
+    /// so that the lazy DFA keeps its states.
+    spare: SpareScratch,
+}
+
+/// One scratch space kept between calls; a clone starts without one.
+#[derive(Default)]
+struct SpareScratch(std::sync::Mutex<Option<Box<Scratch>>>);
+
+impl Clone for SpareScratch {
+    fn clone(&self) -> Self {
+        SpareScratch::default()
+    }
+}
+
+impl std::fmt::Debug for SpareScratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpareScratch")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -313,6 +333,7 @@ impl PyRegex {
                 },
                 prefix,
                 names,
+                spare: SpareScratch::default(),
             })
         } else {
             let std = StdRe::compile(&anchored)?;
@@ -321,6 +342,7 @@ impl PyRegex {
                 engine: Engine::Std(std),
                 prefix,
                 names,
+                spare: SpareScratch::default(),
             })
         }
     }
@@ -387,7 +409,23 @@ impl PyRegex {
 
     /// `bool(re.match(text))`, without computing groups.
     pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
-        self.is_match_with(text, &mut self.scratch())
+        self.with_spare(|sc| self.is_match_with(text, sc))
+    }
+
+    /// [`PyRegex::match_into`] with the pattern's own spare scratch.
+    pub(crate) fn match_spare(&self, text: &str, spans: &mut Spans) -> Result<bool, String> {
+        self.with_spare(|sc| self.match_into(text, sc, spans))
+    }
+
+    fn with_spare<T>(&self, f: impl FnOnce(&mut Scratch) -> T) -> T {
+        // Another thread using the spare gets a fresh scratch instead.
+        let taken = self.spare.0.try_lock().ok().and_then(|mut g| g.take());
+        let mut sc = taken.unwrap_or_else(|| Box::new(self.scratch()));
+        let out = f(&mut sc);
+        if let Ok(mut g) = self.spare.0.try_lock() {
+            *g = Some(sc);
+        }
+        out
     }
 
     /// [`PyRegex::is_match`] with a scratch space made by
