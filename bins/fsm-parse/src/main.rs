@@ -168,6 +168,27 @@ fn run(args: &Args) -> Result<(Vec<String>, Vec<Record>), Failure> {
     Ok((t.value_names().to_vec(), rows))
 }
 
+/// One row as a JSON object: value name -> value, keys in `order`.
+struct JsonRow<'a> {
+    header: &'a [String],
+    order: &'a [usize],
+    row: &'a Record,
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let values = self.row.values();
+        let mut m = s.serialize_map(Some(self.order.len()))?;
+        for &i in self.order {
+            if let Some(v) = values.get(i) {
+                m.serialize_entry(&self.header[i], v)?;
+            }
+        }
+        m.end()
+    }
+}
+
 fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result<()> {
     let header: Vec<String> = header
         .iter()
@@ -183,17 +204,21 @@ fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         Format::Json => {
-            let objs: Vec<serde_json::Map<String, serde_json::Value>> = rows
-                .iter()
-                .map(|r| {
-                    header
-                        .iter()
-                        .zip(r.values())
-                        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
-                        .collect()
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &objs)?;
+            // Streamed row by row (a 20 MB input has hundreds of thousands
+            // of rows), keys in sorted order as a JSON object map gives them.
+            use serde::ser::{SerializeSeq, Serializer};
+            let mut order: Vec<usize> = (0..header.len()).collect();
+            order.sort_by(|&a, &b| header[a].cmp(&header[b]));
+            let mut ser = serde_json::Serializer::pretty(&mut out);
+            let mut seq = ser.serialize_seq(Some(rows.len()))?;
+            for r in rows {
+                seq.serialize_element(&JsonRow {
+                    header: &header,
+                    order: &order,
+                    row: r,
+                })?;
+            }
+            seq.end()?;
             writeln!(out)?;
         }
         Format::Csv => {
