@@ -245,6 +245,30 @@ fn walked<S>(it: &Packets<'_>, state: S, error: Option<Error>) -> Walked<S> {
     }
 }
 
+/// Where chunk `i` (nominal region `lo..hi`) starts, with the format state
+/// assumed there (`None`: the chunk starts with a pcapng section header,
+/// which sets it); `None` when no record starts in the region.
+fn chunk_start(
+    cap: &Capture,
+    resync: &Resync,
+    i: usize,
+    lo: usize,
+    hi: usize,
+) -> Option<(usize, Option<Walker>)> {
+    if i == 0 {
+        Some((lo, Some(cap.walker().clone())))
+    } else {
+        resync.find(cap.bytes(), lo, hi)
+    }
+}
+
+/// The walker to start a chunk with, from what [`chunk_start`] assumed.
+fn walker_at(assumed: &Option<Walker>) -> Walker {
+    assumed
+        .clone()
+        .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()))
+}
+
 /// One chunk being walked in a group of interleaved lanes.
 struct Lane<'c, S> {
     index: usize,
@@ -275,16 +299,17 @@ fn walk_lanes<'c, S>(
     let bytes = cap.bytes();
     let mut live: Vec<Lane<'c, S>> = Vec::with_capacity(lanes);
     for (index, &(lo, hi)) in bounds.iter().enumerate().skip(first).take(lanes) {
-        let start = if index == 0 {
-            Some((lo, Some(cap.walker().clone())))
-        } else {
-            resync.find(bytes, lo, hi)
-        };
+        let start = chunk_start(cap, resync, index, lo, hi);
         let walk = start.as_ref().map(|(pos, assumed)| {
-            let w = assumed
-                .clone()
-                .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
-            let it = Packets::new(cap.path(), bytes, *pos, hi, w, cap.deferred()).sparse();
+            let it = Packets::new(
+                cap.path(),
+                bytes,
+                *pos,
+                hi,
+                walker_at(assumed),
+                cap.deferred(),
+            )
+            .sparse();
             (it, init())
         });
         if walk.is_none() {
@@ -519,17 +544,10 @@ where
                         continue;
                     }
                     let (lo, hi) = bounds[i];
-                    let start = if i == 0 {
-                        Some((lo, Some(cap.walker().clone())))
-                    } else {
-                        resync.find(bytes, lo, hi)
-                    };
-                    let walked = start.as_ref().map(|(pos, assumed)| {
-                        let w = assumed
-                            .clone()
-                            .unwrap_or_else(|| Walker::Pcapng(NgWalk::default()));
-                        walk(cap, *pos, hi, w, &init, &f)
-                    });
+                    let start = chunk_start(cap, &resync, i, lo, hi);
+                    let walked = start
+                        .as_ref()
+                        .map(|(pos, assumed)| walk(cap, *pos, hi, walker_at(assumed), &init, &f));
                     done(i, Run { start, walked });
                 }
             });
