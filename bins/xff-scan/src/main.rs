@@ -486,7 +486,7 @@ fn run(args: Args) -> Result<u8, String> {
     if unfinished > 0 && !args.reassemble {
         eprintln!(
             "xff-scan: note: {unfinished} request header block(s) split across TCP segments could not be completed \
-             (segment lost, out of order, or at a chunk boundary); --reassemble follows them"
+             (segment lost or out of order); --reassemble follows them"
         );
     }
     let empty_table = out.format == Format::Table && out.rows.is_empty();

@@ -104,6 +104,15 @@ pub struct Match {
 }
 
 impl Match {
+    fn dir(&self) -> Dir {
+        Dir {
+            src: self.src_ip,
+            sport: self.src_port,
+            dst: self.dst_ip,
+            dport: self.dst_port,
+        }
+    }
+
     /// The direction-independent 5-tuple of the packet's connection.
     pub fn flow(&self) -> FlowKey {
         FlowKey::new(self.src_ip, self.src_port, self.dst_ip, self.dst_port, 6)
@@ -480,9 +489,11 @@ fn finish(
 /// Scans one capture on `threads` threads (0 = all cores) by cutting it
 /// into chunks with [`pcap_core::parallel::split_each`]; the matches come back
 /// in frame order with absolute frame numbers, exactly as
-/// [`scan_capture`] reports them, except that a header block split across
-/// two segments that fall into different chunks is not joined (it is
-/// counted in [`FileReport::carry_dropped`]). `progress` is called from the
+/// [`scan_capture`] reports them, as soon as each chunk and all before it
+/// are done. A header block split across segments that fall into different
+/// chunks is joined: the blocks a chunk leaves unfinished are followed
+/// through the next chunk's packets until they end (tested for every chunk
+/// size on the split-header fixture). `progress` is called from the
 /// worker threads.
 pub fn scan_capture_parallel(
     cap: &Capture,
@@ -498,6 +509,12 @@ pub fn scan_capture_parallel(
         lanes: 1, // the search reads every payload byte: stream the file
     };
     let mut report = FileReport::default();
+    // Split header blocks left unfinished by the chunk delivered last.
+    let mut pending = Carries {
+        map: HashMap::new(),
+        order: VecDeque::new(),
+        dropped: 0,
+    };
     // Chunks arrive in file order while later ones are still scanned, so
     // matches print as the scan goes and memory holds only the chunks in
     // flight.
@@ -514,18 +531,108 @@ pub fn scan_capture_parallel(
             }
         },
         |chunk| {
-            let (sc, found, _) = chunk.state;
+            let base = chunk.first_frame - 1;
+            let again = chunk.packets(cap);
+            let (mut sc, found, _) = chunk.state;
             report.frames += chunk.frames;
             report.decoded += sc.decoded;
-            report.carry_dropped += sc.carries.dropped + sc.carries.map.len() as u64;
-            for mut m in found {
-                m.frame = chunk.first_frame + m.frame - 1;
+            report.carry_dropped += sc.carries.dropped;
+            let mut found: Vec<Match> = found
+                .into_iter()
+                .map(|mut m| {
+                    m.frame += base;
+                    m
+                })
+                .collect();
+            // Header blocks the previous chunk left unfinished continue in
+            // this one: follow them as the sequential scan would, and let
+            // what that finds replace this chunk's own view of those
+            // segments (which, lacking the start, found nothing there).
+            if !pending.map.is_empty() {
+                let (fixed, touched) = follow_carries(
+                    again,
+                    base,
+                    matcher,
+                    opts,
+                    &mut pending,
+                    &mut report.decoded,
+                );
+                if !touched.is_empty() {
+                    found.retain(|m| !touched.contains(&(m.frame, m.dir())));
+                    found.extend(fixed);
+                    found.sort_by_key(|m| m.frame);
+                }
+                // What is still unfinished replaces this chunk's own carry
+                // for the same direction.
+                for (dir, p) in std::mem::take(&mut pending.map) {
+                    sc.carries.insert(dir, p, opts);
+                }
+                report.carry_dropped += pending.dropped;
+            }
+            pending = std::mem::replace(
+                &mut sc.carries,
+                Carries {
+                    map: HashMap::new(),
+                    order: VecDeque::new(),
+                    dropped: 0,
+                },
+            );
+            pending.dropped = 0;
+            for m in found {
                 on_match(m);
             }
         },
     );
+    report.carry_dropped += pending.map.len() as u64;
     report.error = end.error;
     report
+}
+
+/// Follows the header blocks in `carries` (left unfinished by the previous
+/// chunk) through a chunk's packets, until none is left: returns the
+/// matches found in those segments (absolute frames) and the (frame,
+/// direction) pairs of the segments that continued a block. Carries still
+/// unfinished at the chunk's end stay in `carries`.
+fn follow_carries(
+    packets: pcap_core::Packets<'_>,
+    base: u64,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    carries: &mut Carries,
+    decoded: &mut u64,
+) -> (Vec<Match>, HashSet<(u64, Dir)>) {
+    let mut out = Vec::new();
+    let mut touched = HashSet::new();
+    let needle = memchr::memmem::Finder::new(REQUEST_LINE_NEEDLE);
+    for pkt in packets {
+        if carries.map.is_empty() {
+            break;
+        }
+        let Ok(mut pkt) = pkt else { break };
+        pkt.frame += base;
+        carries.expire(pkt.ts_ns, opts);
+        let Ok(d) = pkt.decode() else { continue };
+        let L4::Tcp(tcp) = d.l4 else { continue };
+        let dir = Dir {
+            src: d.src,
+            sport: tcp.src_port,
+            dst: d.dst,
+            dport: tcp.dst_port,
+        };
+        if !carries.map.contains_key(&dir) {
+            continue;
+        }
+        // The same prefilter verdict the sequential scan had for it.
+        let candidate = needle.find(pkt.data).is_some();
+        let before = out.len();
+        if scan_packet(&pkt, candidate, matcher, opts, carries, &mut out) {
+            *decoded += 1;
+        }
+        if !tcp.payload.is_empty() || out.len() > before {
+            touched.insert((pkt.frame, dir));
+        }
+    }
+    (out, touched)
 }
 
 /// Decodes one packet and runs the matcher; returns whether it decoded.

@@ -430,3 +430,40 @@ fn reassembly_under_tight_limits_still_finds_single_segment_requests() {
         assert!(frames.contains(&e.frame), "frame {} missing", e.frame);
     }
 }
+
+#[test]
+fn parallel_scan_joins_headers_split_across_a_chunk_boundary() {
+    // The fixture has header blocks split over two and three segments of
+    // a flow (and other flows in between): wherever the chunk boundaries
+    // fall, the split scan must give exactly the sequential matches.
+    let m = Matcher::new(default_headers(), None);
+    let (split, exp) = synth::split_fixture();
+    assert!(
+        exp.iter().any(|e| e.split),
+        "the fixture splits header lines"
+    );
+    let (headers, _) = synth::headers_fixture(Container::Pcapng);
+    for (name, bytes) in [("split.pcap", split), ("headers.pcapng", headers)] {
+        let cap = Capture::from_vec(name, bytes).unwrap();
+        let mut seq = vec![];
+        let r = scan_capture(&cap, &m, &ScanOptions::default(), |x| seq.push(x), |_| {});
+        assert!(r.error.is_none());
+        let mut bad = vec![];
+        for chunk_size in (60..3000).step_by(13) {
+            let opts = ScanOptions {
+                chunk_size,
+                ..ScanOptions::default()
+            };
+            for threads in [1, 2] {
+                let mut par = vec![];
+                let rp = scan_capture_parallel(&cap, &m, &opts, threads, |x| par.push(x), |_| {});
+                assert!(rp.error.is_none());
+                assert_eq!(rp.frames, r.frames);
+                if par != seq || rp.carry_dropped != r.carry_dropped {
+                    bad.push((chunk_size, threads));
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{name}: chunk sizes that differ: {bad:?}");
+    }
+}
