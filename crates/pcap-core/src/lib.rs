@@ -37,7 +37,7 @@
 #![deny(missing_docs)]
 
 use std::fmt;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 pub mod decode;
@@ -168,9 +168,15 @@ impl fmt::Debug for Capture {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Decompressed `.gz` data up to this size is kept in memory; beyond it,
+/// in a memory-mapped unlinked temporary file.
+const GUNZIP_IN_MEMORY_MAX: usize = 256 << 20;
+
 impl Capture {
     /// Opens and memory-maps `path` and detects its format from the first
-    /// bytes. Gzip-compressed files are decompressed into memory.
+    /// bytes. Gzip-compressed files are decompressed, into memory up to
+    /// 256 MiB and beyond that into an unlinked, memory-mapped temporary
+    /// file (in `$TMPDIR`), so a large `.gz` capture needs disk, not memory.
     ///
     /// The mapping assumes the file is not truncated or rewritten by
     /// another process while it is open (captures being written are only
@@ -213,9 +219,16 @@ impl Capture {
     }
 
     fn gunzip(path: PathBuf, gz: &[u8]) -> Result<Capture, Error> {
-        let mut out = Vec::with_capacity(gz.len().saturating_mul(2));
+        Capture::gunzip_with_limit(path, gz, GUNZIP_IN_MEMORY_MAX)
+    }
+
+    /// Decompresses into memory up to `limit` bytes; beyond that into an
+    /// unlinked temporary file that is then mapped, so that a large `.gz`
+    /// capture needs room in the temporary directory rather than memory.
+    fn gunzip_with_limit(path: PathBuf, gz: &[u8], limit: usize) -> Result<Capture, Error> {
+        let mut out = Vec::with_capacity(gz.len().saturating_mul(2).min(limit));
         let mut dec = flate2::read::MultiGzDecoder::new(gz);
-        let deferred = match dec.read_to_end(&mut out) {
+        let mut deferred = match (&mut dec).take(limit as u64 + 1).read_to_end(&mut out) {
             Ok(_) => None,
             Err(e) => Some((out.len() as u64, e.to_string())),
         };
@@ -237,7 +250,43 @@ impl Capture {
                 reason,
             });
         }
-        Capture::with_backing(path, Backing::Vec(out), true, deferred)
+        if deferred.is_some() || out.len() <= limit {
+            return Capture::with_backing(path, Backing::Vec(out), true, deferred);
+        }
+        // Larger than the limit: spill to a temporary file.
+        let tmp_err = |e: std::io::Error| Error::Io {
+            path: path.clone(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!(
+                    "decompressing into a temporary file in {} failed ({e}); set TMPDIR to a \
+                     directory with room for the uncompressed capture",
+                    std::env::temp_dir().display()
+                ),
+            ),
+        };
+        let mut file = tempfile::tempfile().map_err(tmp_err)?;
+        file.write_all(&out).map_err(tmp_err)?;
+        let mut written = out.len() as u64;
+        drop(out);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match dec.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    file.write_all(&buf[..n]).map_err(tmp_err)?;
+                    written += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    deferred = Some((written, e.to_string()));
+                    break;
+                }
+            }
+        }
+        // SAFETY: the file is ours alone (unlinked, never written again).
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(tmp_err)?;
+        Capture::with_backing(path, Backing::Mmap(map), true, deferred)
     }
 
     fn with_backing(
@@ -475,4 +524,63 @@ pub(crate) fn erf_chain_ok(b: &[u8], mut pos: usize, records: usize, need_first:
         pos += rlen;
     }
     true
+}
+
+#[cfg(test)]
+mod gunzip_tests {
+    use super::*;
+
+    fn rows(cap: &Capture) -> (Vec<(u64, Vec<u8>)>, Option<String>) {
+        let mut v = Vec::new();
+        for p in cap.packets() {
+            match p {
+                Ok(p) => v.push((p.frame, p.data.to_vec())),
+                Err(e) => return (v, Some(e.to_string())),
+            }
+        }
+        (v, None)
+    }
+
+    fn gz(raw: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(raw).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_large_gzip_spills_to_a_mapped_file_and_reads_the_same() {
+        let mut raw = Vec::new();
+        synth::write_mixed_pcap(&mut raw, 300_000, 5).unwrap();
+        let z = gz(&raw);
+        let small = Capture::from_vec("a.pcap.gz", z.clone()).unwrap();
+        let spilled = Capture::gunzip_with_limit("a.pcap.gz".into(), &z, 10_000).unwrap();
+        assert!(
+            matches!(spilled.backing, Backing::Mmap(_)),
+            "spilled to a file"
+        );
+        assert!(matches!(small.backing, Backing::Vec(_)));
+        assert_eq!(spilled.bytes(), &raw[..]);
+        assert!(spilled.gzipped());
+        assert_eq!(rows(&spilled), rows(&small));
+        assert!(rows(&small).1.is_none());
+    }
+
+    #[test]
+    fn a_damaged_large_gzip_keeps_the_packets_before_the_damage() {
+        let mut raw = Vec::new();
+        synth::write_mixed_pcap(&mut raw, 300_000, 6).unwrap();
+        let mut z = gz(&raw);
+        z.truncate(z.len() * 2 / 3);
+        let small = Capture::from_vec("cut.pcap.gz", z.clone()).unwrap();
+        for limit in [0, 1_000, 50_000] {
+            let spilled = Capture::gunzip_with_limit("cut.pcap.gz".into(), &z, limit).unwrap();
+            let (got, err) = rows(&spilled);
+            let (want, want_err) = rows(&small);
+            assert_eq!(got, want, "limit {limit}");
+            assert!(!got.is_empty());
+            let err = err.expect("the damage is reported");
+            assert_eq!(Some(&err), want_err.as_ref(), "limit {limit}");
+            assert!(err.contains("cut.pcap.gz"), "{err}");
+        }
+    }
 }
