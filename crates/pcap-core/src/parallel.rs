@@ -262,6 +262,23 @@ fn chunk_start(
     }
 }
 
+/// Finds chunk `i`'s start and walks it with the prefetching walk.
+fn walk_chunk<S>(
+    cap: &Capture,
+    resync: &Resync,
+    bounds: &[(usize, usize)],
+    i: usize,
+    init: &(impl Fn() -> S + Sync),
+    f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
+) -> Run<S> {
+    let (lo, hi) = bounds[i];
+    let start = chunk_start(cap, resync, i, lo, hi);
+    let walked = start
+        .as_ref()
+        .map(|(pos, assumed)| walk(cap, *pos, hi, walker_at(assumed), init, f));
+    Run { start, walked }
+}
+
 /// The walker to start a chunk with, from what [`chunk_start`] assumed.
 fn walker_at(assumed: &Option<Walker>) -> Walker {
     assumed
@@ -526,10 +543,38 @@ where
         changed: Condvar::new(),
     };
 
-    let mut end = SplitEnd {
-        error: None,
-        rewalked: 0,
+    let mut order = Order {
+        pos: first,
+        walker: cap.walker().clone(),
+        frames: 0,
+        end: SplitEnd {
+            error: None,
+            rewalked: 0,
+        },
     };
+    if threads == 1 {
+        // One thread: everything on the calling thread, group by group, so
+        // that one thread really is one core.
+        let mut runs: Vec<Option<Run<S>>> = (0..n).map(|_| None).collect();
+        let mut i = 0;
+        while i < n {
+            let group = i..(i + lanes).min(n);
+            if lanes > 1 {
+                let mut done = |j: usize, run: Run<S>| runs[j] = Some(run);
+                walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut done);
+            } else {
+                runs[i] = Some(walk_chunk(cap, &resync, &bounds, i, &init, &f));
+            }
+            for j in group {
+                let run = runs[j].take().expect("walked above");
+                if !order.deliver(cap, bounds[j].1, run, &init, &f, &mut on_chunk) {
+                    return order.end;
+                }
+            }
+            i += lanes;
+        }
+        return order.end;
+    }
     std::thread::scope(|s| {
         for _ in 0..threads.min(n.div_ceil(lanes)) {
             s.spawn(|| {
@@ -543,12 +588,7 @@ where
                         walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut done);
                         continue;
                     }
-                    let (lo, hi) = bounds[i];
-                    let start = chunk_start(cap, &resync, i, lo, hi);
-                    let walked = start
-                        .as_ref()
-                        .map(|(pos, assumed)| walk(cap, *pos, hi, walker_at(assumed), &init, &f));
-                    done(i, Run { start, walked });
+                    done(i, walk_chunk(cap, &resync, &bounds, i, &init, &f));
                 }
             });
         }
@@ -557,46 +597,74 @@ where
         // the delivery (done, an error, a panic in `on_chunk`) stops the
         // workers claiming more.
         let _stop = StopOnDrop(&shared);
-        let mut pos = first;
-        let mut walker = cap.walker().clone();
-        let mut frames = 0u64;
         for (i, &(_, hi)) in bounds.iter().enumerate() {
             let Some(run) = shared.take(i) else {
                 break; // a worker panicked; the scope re-raises it
             };
-            let verified = match &run.start {
-                Some((p, assumed)) => *p == pos && assumed.as_ref().is_none_or(|a| *a == walker),
-                None => false,
-            };
-            let w = match run.walked {
-                Some(w) if verified => Some(w),
-                _ if pos >= hi => None, // the previous chunk's last record reached past this region
-                _ => {
-                    end.rewalked += 1;
-                    Some(walk(cap, pos, hi, walker.clone(), &init, &f))
-                }
-            };
+            let go_on = order.deliver(cap, hi, run, &init, &f, &mut on_chunk);
             shared.delivered(i + 1);
-            let Some(w) = w else { continue };
-            on_chunk(Chunk {
-                first_frame: frames + 1,
-                frames: w.frames,
-                start: pos as u64,
-                end: w.end as u64,
-                lost: w.lost,
-                state: w.state,
-                walker: walker.clone(),
-            });
-            if let Some(e) = w.error {
-                end.error = Some(e.shift_frame(frames));
+            if !go_on {
                 break;
             }
-            frames += w.frames;
-            pos = w.end;
-            walker = w.end_walker;
         }
     });
-    end
+    order.end
+}
+
+/// The in-order delivery of [`split_each`]: checks that each chunk started
+/// where the previous one ended (re-walking it otherwise) and hands it on.
+struct Order {
+    pos: usize,
+    walker: Walker,
+    frames: u64,
+    end: SplitEnd,
+}
+
+impl Order {
+    /// Delivers the chunk whose region ends at `hi`; `false` once an error
+    /// ended the file.
+    fn deliver<S>(
+        &mut self,
+        cap: &Capture,
+        hi: usize,
+        run: Run<S>,
+        init: &(impl Fn() -> S + Sync),
+        f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
+        on_chunk: &mut impl FnMut(Chunk<S>),
+    ) -> bool {
+        let verified = match &run.start {
+            Some((p, assumed)) => {
+                *p == self.pos && assumed.as_ref().is_none_or(|a| *a == self.walker)
+            }
+            None => false,
+        };
+        let w = match run.walked {
+            Some(w) if verified => w,
+            // the previous chunk's last record reached past this region
+            _ if self.pos >= hi => return true,
+            _ => {
+                self.end.rewalked += 1;
+                walk(cap, self.pos, hi, self.walker.clone(), init, f)
+            }
+        };
+        on_chunk(Chunk {
+            first_frame: self.frames + 1,
+            frames: w.frames,
+            start: self.pos as u64,
+            end: w.end as u64,
+            lost: w.lost,
+            state: w.state,
+            walker: self.walker.clone(),
+        });
+        if let Some(e) = w.error {
+            self.end.error = Some(e.shift_frame(self.frames));
+            return false;
+        }
+        self.frames += w.frames;
+        self.pos = w.end;
+        self.walker = w.end_walker;
+        true
+    }
 }
 
 /// Work distribution of [`split_each`]: which chunk is next, which are done.
