@@ -2,11 +2,13 @@
 //! `textfsm.TextFSM.ParseText` (value options run their hooks in declaration
 //! order, exactly as Python's option classes do).
 
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use crate::pyre::{Scratch, Spans};
+use crate::row::RowRef;
 use crate::split::splitlines;
-use crate::template::{LineOp, NewState, Opt, RecordOp, Template};
+use crate::template::{LineOp, NewState, Opt, RecordOp, Template, ValueDef};
 use crate::value::{ListItem, Record, Value};
 
 /// Parsing stopped: an `Error` rule matched, or a pattern could not be run
@@ -73,39 +75,55 @@ impl RunError {
     }
 }
 
-/// Python's `value.value`: `None`, a string, or (just before a record is
-/// saved) the list of a `List` value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PyVal {
+/// Python's `value.value`: `None`, a string (held in `Slot::buf`, whose
+/// buffer is reused from one assignment to the next), or Filldown's
+/// `_myvar` (Python shares that object; we read `Slot::myvar` instead of
+/// copying it on every Clear). A `List` value's list is `Slot::list`; its
+/// `value.value` before a record is saved is the last string assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PyVal {
     None,
-    Str(String),
-    List(Vec<ListItem>),
-    /// The same object as Filldown's `_myvar` (Python shares it; we read
-    /// `Slot::myvar` instead of copying it on every Clear).
+    Str,
     Filled,
 }
 
+/// One value's state during a run.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub(crate) value: PyVal,
+    /// The string of `PyVal::Str`.
+    pub(crate) buf: String,
+    /// Filldown's `_myvar`.
+    pub(crate) myvar: Option<String>,
+    /// List's `_value`.
+    pub(crate) list: Vec<ListItem>,
+}
+
 impl Slot {
+    /// Python's truthiness of `value.value` (for a `List` value before its
+    /// record is saved: of the last string assigned).
     fn truthy(&self) -> bool {
-        match &self.value {
+        !self.as_str().is_empty()
+    }
+
+    /// `value.value is not None`: what makes a row count as not empty.
+    fn is_set(&self) -> bool {
+        match self.value {
             PyVal::None => false,
-            PyVal::Str(s) => !s.is_empty(),
-            PyVal::List(l) => !l.is_empty(),
-            PyVal::Filled => self.myvar.as_deref().is_some_and(|s| !s.is_empty()),
+            PyVal::Str => true,
+            PyVal::Filled => self.myvar.is_some(),
+        }
+    }
+
+    /// The string a plain value records (`""` when unset).
+    pub(crate) fn as_str(&self) -> &str {
+        match self.value {
+            PyVal::None => "",
+            PyVal::Str => &self.buf,
+            PyVal::Filled => self.myvar.as_deref().unwrap_or(""),
         }
     }
 }
-
-#[derive(Debug, Clone)]
-struct Slot {
-    value: PyVal,
-    /// Filldown's `_myvar`.
-    myvar: Option<String>,
-    /// List's `_value`.
-    list: Vec<ListItem>,
-}
-
-struct SkipRecord;
 
 /// Scratch space of one run: per state, per rule, made on first use (most
 /// rules of a template never match a given input).
@@ -163,7 +181,7 @@ const SET_AFTER_LINES: u32 = 16;
 /// short rule scans, and the matching rule still runs for its captures.
 const SET_MIN_TRIES_PER_LINE: u32 = 8;
 
-/// What a run collects: [`Record`]s, or bare value rows.
+/// A row of a run's `Vec` output: a [`Record`], or bare values.
 trait Row: Sized {
     fn from_values(t: &Template, values: Vec<Value>) -> Self;
     fn values_mut(&mut self) -> &mut [Value];
@@ -190,35 +208,200 @@ impl Row for Record {
     }
 }
 
-struct Machine<'t, R> {
-    t: &'t Template,
-    slots: Vec<Slot>,
-    result: Vec<R>,
+/// Where the rows of a run go.
+trait Sink {
+    /// Takes the current row: its `Required` values are set and it is not
+    /// all unset. The machine clears the row right after.
+    fn record(&mut self, t: &Template, slots: &mut [Slot]);
+    /// `Fillup`: writes `s` into value `vi` of the rows recorded so far,
+    /// from the last one back, while that value is empty there.
+    fn fill_up(&mut self, vi: usize, s: &str);
 }
 
-impl<'t, R: Row> Machine<'t, R> {
-    fn new(t: &'t Template) -> Self {
+/// The owned values of the current row. Strings are moved out of the slots
+/// (the row is cleared right after), except Filldown ones, which stay.
+fn take_row(t: &Template, slots: &mut [Slot]) -> Vec<Value> {
+    let mut row = Vec::with_capacity(slots.len());
+    for (def, slot) in t.values.iter().zip(slots.iter_mut()) {
+        row.push(if def.is_list() {
+            if def.has(Opt::Filldown) {
+                Value::List(slot.list.clone())
+            } else {
+                Value::List(std::mem::take(&mut slot.list))
+            }
+        } else {
+            match slot.value {
+                PyVal::None => Value::Str(String::new()),
+                PyVal::Str => Value::Str(std::mem::take(&mut slot.buf)),
+                PyVal::Filled => Value::Str(slot.myvar.clone().unwrap_or_default()),
+            }
+        });
+    }
+    row
+}
+
+/// Python's `Fillup.OnAssignVar` over a run's rows, last row first.
+fn fill_up_rows<'r>(rows: impl Iterator<Item = &'r mut [Value]>, vi: usize, s: &str) {
+    for row in rows {
+        if row[vi].is_truthy() {
+            break;
+        }
+        row[vi] = Value::Str(s.to_owned());
+    }
+}
+
+/// Collects every row (what [`Template::run`] returns).
+struct Collect<R>(Vec<R>);
+
+impl<R: Row> Sink for Collect<R> {
+    fn record(&mut self, t: &Template, slots: &mut [Slot]) {
+        let row = take_row(t, slots);
+        self.0.push(R::from_values(t, row));
+    }
+    fn fill_up(&mut self, vi: usize, s: &str) {
+        fill_up_rows(self.0.iter_mut().rev().map(R::values_mut), vi, s);
+    }
+}
+
+/// Hands every row to a callback the moment it is recorded, borrowed from
+/// the slots (templates without `Fillup`: nothing changes a row once it is
+/// recorded).
+struct Stream<'h, F> {
+    header: &'h Arc<[String]>,
+    f: F,
+}
+
+impl<F: FnMut(RowRef<'_>)> Sink for Stream<'_, F> {
+    fn record(&mut self, t: &Template, slots: &mut [Slot]) {
+        (self.f)(RowRef::from_slots(self.header, &t.values, slots));
+    }
+    fn fill_up(&mut self, _: usize, _: &str) {
+        unreachable!("Stream is only used for templates without Fillup values")
+    }
+}
+
+/// For templates with `Fillup` values: a recorded row stays here until no
+/// later `Fillup` can write into it, then goes to the callback.
+///
+/// A `Fillup` walk from the last row back stops at the first row where the
+/// value is non-empty, so row `r` is final once, for every `Fillup` value,
+/// `r` or a later row has it non-empty (values only ever become non-empty).
+struct Held<'h, F> {
+    header: &'h Arc<[String]>,
+    f: F,
+    pending: VecDeque<Vec<Value>>,
+    /// Rows handed out so far (the run-wide index of `pending[0]`).
+    done: usize,
+    /// Per `Fillup` value: its index, and 1 + the run-wide index of the
+    /// last row where it is non-empty (0: no such row yet).
+    fillup: Vec<(usize, usize)>,
+}
+
+impl<'h, F: FnMut(RowRef<'_>)> Held<'h, F> {
+    fn new(t: &Template, header: &'h Arc<[String]>, f: F) -> Self {
+        Held {
+            header,
+            f,
+            pending: VecDeque::new(),
+            done: 0,
+            fillup: t
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.has(Opt::Fillup))
+                .map(|(i, _)| (i, 0))
+                .collect(),
+        }
+    }
+
+    /// Hands out the rows that are final.
+    fn release(&mut self) {
+        let upto = self
+            .fillup
+            .iter()
+            .map(|&(_, n)| n)
+            .min()
+            .unwrap_or(usize::MAX);
+        while self.done < upto {
+            let Some(row) = self.pending.pop_front() else {
+                break;
+            };
+            (self.f)(RowRef::from_values(self.header, &row));
+            self.done += 1;
+        }
+    }
+
+    /// End of input: every row is final.
+    fn finish(&mut self) {
+        while let Some(row) = self.pending.pop_front() {
+            (self.f)(RowRef::from_values(self.header, &row));
+            self.done += 1;
+        }
+    }
+}
+
+impl<F: FnMut(RowRef<'_>)> Sink for Held<'_, F> {
+    fn record(&mut self, t: &Template, slots: &mut [Slot]) {
+        let row = take_row(t, slots);
+        let n = self.done + self.pending.len() + 1;
+        for (vi, last) in &mut self.fillup {
+            if row[*vi].is_truthy() {
+                *last = n;
+            }
+        }
+        self.pending.push_back(row);
+        self.release();
+    }
+    fn fill_up(&mut self, vi: usize, s: &str) {
+        if self.pending.is_empty() {
+            // Every row was handed out, so the last one has this value set
+            // (see `release`): Python's walk stops there at once.
+            return;
+        }
+        fill_up_rows(self.pending.iter_mut().rev().map(Vec::as_mut_slice), vi, s);
+        // The last row has it now, written or already there.
+        let n = self.done + self.pending.len();
+        for (v, last) in &mut self.fillup {
+            if *v == vi {
+                *last = n;
+            }
+        }
+        self.release();
+    }
+}
+
+struct Machine<'t, S> {
+    t: &'t Template,
+    slots: Vec<Slot>,
+    sink: S,
+}
+
+impl<'t, S: Sink> Machine<'t, S> {
+    fn new(t: &'t Template, sink: S) -> Self {
         let slots = t
             .values
             .iter()
             .map(|_| Slot {
                 value: PyVal::None,
+                buf: String::new(),
                 myvar: None,
                 list: Vec::new(),
             })
             .collect();
-        Machine {
-            t,
-            slots,
-            result: Vec::new(),
-        }
+        Machine { t, slots, sink }
     }
 
     fn assign(&mut self, vi: usize, v: Option<&str>) -> Result<(), String> {
         let def = &self.t.values[vi];
         let slot = &mut self.slots[vi];
         slot.value = match v {
-            Some(s) if !def.has(Opt::Filldown) => PyVal::Str(s.to_owned()),
+            Some(s) if !def.has(Opt::Filldown) => {
+                // Reuse the buffer: a run of `run_each` never allocates for
+                // a plain value once its buffer is long enough.
+                slot.buf.clear();
+                slot.buf.push_str(s);
+                PyVal::Str
+            }
             _ => PyVal::None,
         };
         for opt in &def.options {
@@ -240,13 +423,7 @@ impl<'t, R: Row> Machine<'t, R> {
                 }
                 Opt::Fillup => {
                     if let Some(s) = v.filter(|s| !s.is_empty()) {
-                        for row in self.result.iter_mut().rev() {
-                            let row = row.values_mut();
-                            if row[vi].is_truthy() {
-                                break;
-                            }
-                            row[vi] = Value::Str(s.to_owned());
-                        }
+                        self.sink.fill_up(vi, s);
                     }
                 }
                 Opt::List => {
@@ -322,57 +499,57 @@ impl<'t, R: Row> Machine<'t, R> {
         }
     }
 
-    fn save_value(def_opts: &[Opt], slot: &mut Slot) -> Result<(), SkipRecord> {
-        for opt in def_opts {
+    /// Python's `Required.OnSaveRecord`, run in option order: before a
+    /// `List` option saves the list, `value.value` is the last string
+    /// assigned; after, it is the list.
+    fn required_ok(def: &ValueDef, slot: &Slot) -> bool {
+        let mut listed = false;
+        for opt in &def.options {
             match opt {
-                Opt::Required if !slot.truthy() => return Err(SkipRecord),
-                Opt::List => slot.value = PyVal::List(slot.list.clone()),
+                Opt::Required => {
+                    let set = if listed {
+                        !slot.list.is_empty()
+                    } else {
+                        slot.truthy()
+                    };
+                    if !set {
+                        return false;
+                    }
+                }
+                Opt::List => listed = true,
                 _ => {}
             }
         }
-        Ok(())
+        true
     }
 
+    /// Python's `_AppendRecord`.
     fn append_record(&mut self) {
         if self.t.values.is_empty() {
             return;
         }
-        let mut row = Vec::with_capacity(self.slots.len());
-        let mut all_empty = true;
-        for (def, slot) in self.t.values.iter().zip(self.slots.iter_mut()) {
-            if Self::save_value(&def.options, slot).is_err() {
-                self.clear();
-                return;
-            }
-            // Moved out, not copied: the row is cleared right after (when it
-            // is not recorded because it is all empty, every value was None
-            // or [] anyway, and None and [] behave alike from here on).
-            let v = match std::mem::replace(&mut slot.value, PyVal::None) {
-                PyVal::None => Value::Str(String::new()),
-                PyVal::Filled => match &slot.myvar {
-                    Some(s) => {
-                        all_empty = false;
-                        Value::Str(s.clone())
-                    }
-                    None => Value::Str(String::new()),
-                },
-                PyVal::Str(s) => {
-                    all_empty = false;
-                    Value::Str(s)
-                }
-                PyVal::List(l) => {
-                    if !l.is_empty() {
-                        all_empty = false;
-                    }
-                    Value::List(l)
-                }
-            };
-            row.push(v);
-        }
-        if all_empty {
+        let defs = &self.t.values;
+        if !defs
+            .iter()
+            .zip(&self.slots)
+            .all(|(d, s)| Self::required_ok(d, s))
+        {
+            self.clear();
             return;
         }
-        self.result.push(R::from_values(self.t, row));
+        // A row whose values are all None or [] is not recorded (and not
+        // cleared: there is nothing in it to clear).
+        let all_unset = defs.iter().zip(&self.slots).all(|(d, s)| {
+            if d.is_list() {
+                s.list.is_empty()
+            } else {
+                !s.is_set()
+            }
+        });
+        if all_unset {
+            return;
+        }
+        self.sink.record(self.t, &mut self.slots);
         self.clear();
     }
 }
@@ -380,25 +557,83 @@ impl<'t, R: Row> Machine<'t, R> {
 impl Template {
     /// Runs the template over `input` (split like Python's
     /// `str.splitlines()`), returning the records in order.
+    ///
+    /// For large inputs whose rows are only written out or counted,
+    /// [`Template::run_each`] gives the same rows without allocating them.
     pub fn run(&self, input: &str) -> Result<Vec<Record>, RunError> {
-        self.run_pooled(input)
+        self.run_pooled(input, Collect(Vec::new())).map(|c| c.0)
     }
 
     /// Like [`Template::run`], but rows as bare value vectors in header
     /// order (no header pointer per row).
     pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
-        self.run_pooled(input)
+        self.run_pooled(input, Collect(Vec::new())).map(|c| c.0)
     }
 
-    fn run_pooled<R: Row>(&self, input: &str) -> Result<Vec<R>, RunError> {
+    /// Runs the template over `input` and calls `f` with each row, borrowed,
+    /// in order: the rows, values and errors of [`Template::run`], without
+    /// allocating a `String` per value or a `Vec` per row (the run reuses
+    /// its buffers from row to row). Use it to write CSV or JSON, count or
+    /// filter rows of inputs of many megabytes; call [`RowRef::to_record`]
+    /// for the rows to keep.
+    ///
+    /// Rows are handed out as soon as they are final. A template with a
+    /// `Fillup` value can still write into rows already recorded: those
+    /// rows are held (as owned rows) until every `Fillup` value has a
+    /// non-empty value in them or in a later row, or until the input ends.
+    ///
+    /// When the run fails (an `Error` action, a pattern that cannot run),
+    /// the error is the one [`Template::run`] returns, but `f` has already
+    /// seen the rows before the failing line; Python TextFSM and
+    /// [`Template::run`] return no rows at all then, so a caller that must
+    /// match them discards what it got (the `fsm-parse` command line writes
+    /// its output only after the run succeeded).
+    ///
+    /// ```
+    /// let t = fsm_parse::Template::parse(
+    ///     "Value Filldown IF (\\S+)\nValue IP (\\S+)\n\nStart\n  ^interface ${IF}\n  ^ ip ${IP} -> Record\n",
+    /// )?;
+    /// let input = "interface eth0\n ip 10.0.0.1\n ip 10.0.0.2\n";
+    /// let mut csv = String::new();
+    /// t.run_each(input, |row| {
+    ///     let cells: Vec<&str> = row.values().map(|v| v.as_str().unwrap_or("")).collect();
+    ///     csv.push_str(&cells.join(","));
+    ///     csv.push('\n');
+    /// })?;
+    /// // The same three rows as `run`, the implicit EOF record included.
+    /// assert_eq!(csv, "eth0,10.0.0.1\neth0,10.0.0.2\neth0,\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_each<F: FnMut(RowRef<'_>)>(&self, input: &str, f: F) -> Result<(), RunError> {
+        if self.values.iter().any(|d| d.has(Opt::Fillup)) {
+            let mut held = self.run_pooled(input, Held::new(self, &self.header, f))?;
+            held.finish();
+        } else {
+            self.run_pooled(
+                input,
+                Stream {
+                    header: &self.header,
+                    f,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn run_pooled<S: Sink>(&self, input: &str, sink: S) -> Result<S, RunError> {
         let mut scratch = self.scratch.take(self);
-        let out = self.run_with(input, &mut scratch);
+        let out = self.run_with(input, &mut scratch, sink);
         self.scratch.put(scratch);
         out
     }
 
-    fn run_with<R: Row>(&self, input: &str, scratch: &mut RunScratch) -> Result<Vec<R>, RunError> {
-        let mut m = Machine::new(self);
+    fn run_with<S: Sink>(
+        &self,
+        input: &str,
+        scratch: &mut RunScratch,
+        sink: S,
+    ) -> Result<S, RunError> {
+        let mut m = Machine::new(self, sink);
         let mut spans: Spans = Vec::new();
         let mut state = self.start;
         // Some(true) = End, Some(false) = EOF.
@@ -499,6 +734,6 @@ impl Template {
         if stopped != Some(true) && !self.has_eof_state {
             m.append_record();
         }
-        Ok(m.result)
+        Ok(m.sink)
     }
 }

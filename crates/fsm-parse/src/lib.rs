@@ -11,7 +11,10 @@
 //!   substitution). Errors are [`TemplateError`] with TextFSM's wording and
 //!   the template line.
 //! - [`Template::run`] parses input into [`Record`]s; an `Error` action is a
-//!   [`RunError`] with the input line number.
+//!   [`RunError`] with the input line number. [`Template::run_each`] gives
+//!   the same rows to a callback as borrowed [`RowRef`]s, without
+//!   allocating per value: the way to write out or count the rows of an
+//!   input of many megabytes.
 //! - Python `re` patterns are translated (braces Python reads as literals,
 //!   `\<`, `\Z`, classes) and run on `regex-automata` (the engines under the
 //!   `regex` crate: a lazy DFA to test a line, a backtracking VM over the
@@ -27,6 +30,7 @@
 mod engine;
 mod index;
 mod pyre;
+mod row;
 mod split;
 mod template;
 mod value;
@@ -34,6 +38,7 @@ mod vm;
 
 pub use engine::RunError;
 pub use index::{Index, IndexError};
+pub use row::{RowRef, RowValues, ValueRef};
 pub use split::{SplitLines, splitlines};
 pub use template::{Template, TemplateError};
 pub use value::{ListItem, Record, Value};

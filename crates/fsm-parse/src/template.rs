@@ -75,6 +75,11 @@ impl ValueDef {
     pub(crate) fn has(&self, o: Opt) -> bool {
         self.options.contains(&o)
     }
+
+    /// A `List` value (only those compile their own regex).
+    pub(crate) fn is_list(&self) -> bool {
+        self.list_regex.is_some()
+    }
 }
 
 /// The line operator of a rule.

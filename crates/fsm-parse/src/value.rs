@@ -146,22 +146,25 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Str(s) => f.write_str(s),
-            Value::List(items) => {
-                let mut out = String::from("[");
-                for (i, it) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    match it {
-                        ListItem::Str(s) => py_repr_str(s, &mut out),
-                        other => out.push_str(&other.py_str()),
-                    }
-                }
-                out.push(']');
-                f.write_str(&out)
-            }
+            Value::List(items) => fmt_list(items, f),
         }
     }
+}
+
+/// Python's `str()` of a list of items: `['a', None, {'k': 'v'}]`.
+pub(crate) fn fmt_list(items: &[ListItem], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut out = String::from("[");
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match it {
+            ListItem::Str(s) => py_repr_str(s, &mut out),
+            other => out.push_str(&other.py_str()),
+        }
+    }
+    out.push(']');
+    f.write_str(&out)
 }
 
 impl Serialize for ListItem {
