@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use fsm_parse::{Index, Record, Template};
+use fsm_parse::{Index, Record, RowRef, Template, ValueRef};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -104,7 +104,19 @@ fn read_stdin() -> Result<(String, Vec<u8>), Failure> {
     Ok(("<stdin>".to_owned(), b))
 }
 
-fn run(args: &Args) -> Result<(Vec<String>, Vec<Record>), Failure> {
+/// The rows to write: collected through the index, or one template run
+/// over the input (streamed to the writer by `Template::run_each`).
+enum Rows {
+    Records(Vec<Record>),
+    Template {
+        t: Template,
+        name: String,
+        tpath: PathBuf,
+        input: String,
+    },
+}
+
+fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
     if let Some(dir) = &args.index {
         if args.paths.len() > 1 {
             return Err(Failure(
@@ -144,7 +156,7 @@ fn run(args: &Args) -> Result<(Vec<String>, Vec<Record>), Failure> {
                 h
             }
         };
-        return Ok((header, rows));
+        return Ok((header, Rows::Records(rows)));
     }
     let Some(tpath) = args.paths.first() else {
         return Err(Failure(
@@ -162,34 +174,71 @@ fn run(args: &Args) -> Result<(Vec<String>, Vec<Record>), Failure> {
         Failure(format!("{}: {at}{e}; fix the template", tpath.display()))
     })?;
     let (name, input) = read_input(args.paths.get(1).map(PathBuf::as_path))?;
-    let rows = t
-        .run(&input)
-        .map_err(|e| Failure(format!("{name}: {e} (template {})", tpath.display())))?;
-    Ok((t.value_names().to_vec(), rows))
+    let header = t.value_names().to_vec();
+    Ok((
+        header,
+        Rows::Template {
+            t,
+            name,
+            tpath: tpath.clone(),
+            input,
+        },
+    ))
+}
+
+impl Rows {
+    /// Calls `emit` with every row, in order.
+    fn each(&self, emit: &mut dyn FnMut(RowRef<'_>)) -> Result<(), Failure> {
+        match self {
+            Rows::Records(rows) => {
+                for r in rows {
+                    emit(r.as_row_ref());
+                }
+                Ok(())
+            }
+            Rows::Template {
+                t,
+                name,
+                tpath,
+                input,
+            } => t
+                .run_each(input, emit)
+                .map_err(|e| Failure(format!("{name}: {e} (template {})", tpath.display()))),
+        }
+    }
 }
 
 /// One row as a JSON object: value name -> value, keys in `order`.
 struct JsonRow<'a> {
     header: &'a [String],
     order: &'a [usize],
-    row: &'a Record,
+    row: RowRef<'a>,
 }
 
 impl serde::Serialize for JsonRow<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let values = self.row.values();
         let mut m = s.serialize_map(Some(self.order.len()))?;
         for &i in self.order {
-            if let Some(v) = values.get(i) {
-                m.serialize_entry(&self.header[i], v)?;
+            if let Some(v) = self.row.value(i) {
+                m.serialize_entry(&self.header[i], &v)?;
             }
         }
         m.end()
     }
 }
 
-fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result<()> {
+/// A failed write into the output buffer (cannot happen with a `Vec`, but
+/// the writers' APIs say it may).
+fn write_failure(e: impl std::fmt::Display) -> Failure {
+    Failure(format!("cannot format output: {e}"))
+}
+
+/// Formats every row into a buffer. The rows come from `rows.each`, so a
+/// template run streams into the buffer without collecting records; the
+/// buffer is written out only after the run succeeded (an `Error` action
+/// leaves stdout empty, as it always did).
+fn format_rows(args: &Args, header: &[String], rows: &Rows) -> Result<Vec<u8>, Failure> {
     let header: Vec<String> = header
         .iter()
         .map(|h| {
@@ -200,47 +249,70 @@ fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result
             }
         })
         .collect();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out: Vec<u8> = Vec::new();
     match args.format {
         Format::Json => {
-            // Streamed row by row (a 20 MB input has hundreds of thousands
-            // of rows), keys in sorted order as a JSON object map gives them.
+            // Keys in sorted order, as a JSON object map gives them.
             use serde::ser::{SerializeSeq, Serializer};
             let mut order: Vec<usize> = (0..header.len()).collect();
             order.sort_by(|&a, &b| header[a].cmp(&header[b]));
             let mut ser = serde_json::Serializer::pretty(&mut out);
-            let mut seq = ser.serialize_seq(Some(rows.len()))?;
-            for r in rows {
-                seq.serialize_element(&JsonRow {
-                    header: &header,
-                    order: &order,
-                    row: r,
-                })?;
+            let mut seq = ser.serialize_seq(None).map_err(write_failure)?;
+            let mut err = None;
+            rows.each(&mut |row| {
+                if err.is_none()
+                    && let Err(e) = seq.serialize_element(&JsonRow {
+                        header: &header,
+                        order: &order,
+                        row,
+                    })
+                {
+                    err = Some(e);
+                }
+            })?;
+            if let Some(e) = err {
+                return Err(write_failure(e));
             }
-            seq.end()?;
-            writeln!(out)?;
+            seq.end().map_err(write_failure)?;
+            out.push(b'\n');
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(&header)?;
-            for r in rows {
-                w.write_record(r.values().iter().map(ToString::to_string))?;
+            w.write_record(&header).map_err(write_failure)?;
+            let mut err = None;
+            rows.each(&mut |row| {
+                if err.is_some() {
+                    return;
+                }
+                for v in row.values() {
+                    let r = match v {
+                        ValueRef::Str(s) => w.write_field(s),
+                        ValueRef::List(_) => w.write_field(v.to_string()),
+                    };
+                    if let Err(e) = r {
+                        err = Some(e);
+                        return;
+                    }
+                }
+                if let Err(e) = w.write_record(None::<&[u8]>) {
+                    err = Some(e);
+                }
+            })?;
+            if let Some(e) = err {
+                return Err(write_failure(e));
             }
-            w.flush()?;
+            w.flush().map_err(write_failure)?;
         }
         Format::Table => {
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| r.values().iter().map(ToString::to_string).collect())
-                .collect();
+            let mut cells: Vec<Vec<String>> = Vec::new();
+            rows.each(&mut |row| cells.push(row.values().map(|v| v.to_string()).collect()))?;
             let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
             for row in &cells {
                 for (w, c) in widths.iter_mut().zip(row) {
                     *w = (*w).max(c.chars().count());
                 }
             }
-            let line = |out: &mut dyn Write, row: &[String]| -> std::io::Result<()> {
+            let line = |out: &mut Vec<u8>, row: &[String]| {
                 let mut s = String::new();
                 for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
                     if i > 0 {
@@ -251,16 +323,23 @@ fn write_out(args: &Args, header: &[String], rows: &[Record]) -> std::io::Result
                         s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
                     }
                 }
-                writeln!(out, "{}", s.trim_end())
+                out.extend_from_slice(s.trim_end().as_bytes());
+                out.push(b'\n');
             };
-            line(&mut out, &header)?;
+            line(&mut out, &header);
             let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            line(&mut out, &rule)?;
+            line(&mut out, &rule);
             for row in &cells {
-                line(&mut out, row)?;
+                line(&mut out, row);
             }
         }
     }
+    Ok(out)
+}
+
+fn write_out(buf: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(buf)?;
     out.flush()
 }
 
@@ -273,8 +352,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(&args) {
-        Ok((header, rows)) => match write_out(&args, &header, &rows) {
+    let formatted = run(&args).and_then(|(header, rows)| format_rows(&args, &header, &rows));
+    match formatted {
+        Ok(buf) => match write_out(&buf) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => {

@@ -151,3 +151,89 @@ fn index_mode_uses_the_ntc_corpus() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no template"));
 }
+
+/// A run that fails after recording rows prints nothing on stdout (the
+/// rows are streamed into the output as they are recorded; the output is
+/// written only once the run succeeded), as Python TextFSM returns no rows.
+#[test]
+fn a_failing_run_prints_no_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, _) = files(d.path());
+    for format in ["csv", "json", "table"] {
+        let out = bin()
+            .args([&t, "--format", format])
+            .write_stdin(format!("{INPUT}bad\n"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(out.stdout.is_empty(), "{format}: {:?}", out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("input line 7"), "{format}: {err}");
+    }
+}
+
+/// CSV and JSON written from the streamed rows are the records of
+/// `Template::run`, serialised independently here: csv with the `csv`
+/// crate's own writer from `Value`'s Display, JSON as objects compared
+/// after parsing. Templates with Fillup (rows held back), List and
+/// Filldown values, on recorded corpus inputs (the `arista_eos_dir`
+/// case fills sizes up into earlier rows).
+#[test]
+fn streamed_csv_and_json_are_the_records_of_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc");
+    let cases = [
+        (
+            "arista_eos_dir",
+            "arista_eos/dir/arista_eos_dir_recur_all.raw",
+        ),
+        (
+            "arista_eos_show_module",
+            "arista_eos/show_module/arista_eos_show_module.template.raw",
+        ),
+        (
+            "arista_eos_show_ip_route",
+            "arista_eos/show_ip_route/arista_eos_show_ip_route.raw",
+        ),
+    ];
+    for (name, raw) in cases {
+        let tpath = dir.join("templates").join(format!("{name}.textfsm"));
+        let raw = dir.join("tests").join(raw);
+        let t = fsm_parse::Template::parse(&std::fs::read_to_string(&tpath).unwrap()).unwrap();
+        let input = String::from_utf8_lossy(&std::fs::read(&raw).unwrap()).into_owned();
+        let records = t.run(&input).unwrap();
+        assert!(!records.is_empty(), "{name}: the case has rows");
+        let has = |opt: &str| !t.values_with_option(opt).is_empty();
+        assert!(has("Fillup") || has("List"), "{name}: a held or List case");
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(t.value_names()).unwrap();
+        for r in &records {
+            w.write_record(r.values().iter().map(ToString::to_string))
+                .unwrap();
+        }
+        let want_csv = w.into_inner().unwrap();
+        let out = bin()
+            .arg(&tpath)
+            .arg(&raw)
+            .args(["--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&want_csv),
+            "{name}: csv"
+        );
+
+        let out = bin()
+            .arg(&tpath)
+            .arg(&raw)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want = serde_json::to_value(&records).unwrap();
+        assert_eq!(got, want, "{name}: json");
+    }
+}
