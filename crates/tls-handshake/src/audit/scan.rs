@@ -119,7 +119,9 @@ pub const SPLIT_MIN_BYTES: usize = 32 << 20;
 /// the scan reads only the first bytes of each TCP payload, so interleaved
 /// headers-only walks skip the bulk of the file (see `docs/BENCHMARKS.md`).
 /// pcapng files use one lane (each block ends with a length the reader
-/// checks, so the bulk would be fetched anyway).
+/// checks, so the bulk would be fetched anyway), and so do files mostly
+/// not in the page cache (from disk, reading in order is faster: the
+/// kernel's readahead follows one sequential stream).
 pub const LANES: usize = 16;
 
 /// A row with the frame at which it was emitted (`u64::MAX`: at the end).
@@ -181,6 +183,9 @@ pub fn scan_parallel(
         // checks: a headers-only walk would still miss the cache at the
         // end of every block, so pcapng keeps the streaming walk.
         (0, pcap_core::Format::Pcapng) => 1,
+        // Mostly on disk: reading in order lets the kernel's readahead
+        // stream it; lanes would read 16 places at once.
+        (0, _) if cap.cached_fraction() < 0.5 => 1,
         (0, _) => LANES,
         (n, _) => n,
     };
