@@ -442,7 +442,7 @@ pub struct SplitOptions {
     ///
     /// For closures that read only the first bytes of each packet (the
     /// headers, the first bytes of a payload), more lanes are much faster:
-    /// each lane's walk fetches only the first [`SPARSE_BYTES`](crate::SPARSE_BYTES)
+    /// each lane's walk fetches only the first [`SPARSE_BYTES`]
     /// of each record, and the lanes' cache misses overlap, so a capture
     /// of large packets is not streamed through the CPU at all. On the
     /// 256 MiB benchmark capture, 16 lanes on one core walk every record
