@@ -5,6 +5,8 @@
 //! `records_alloc_free_20MB` times only deep-copying and dropping the
 //! records of one run: the part of `template_run_20MB` that the
 //! `Record`/`Value` API fixes, whatever the engine does.
+//! `run_each_20MB` parses the same input through `Template::run_each`
+//! (borrowed rows, no allocation per value), reading every value.
 //!
 //! The generated file is written to `$FSM_BENCH_DIR` (default
 //! `<tmp>/netops-fsm-bench/show_ip_route.txt`) so that Python textfsm can be
@@ -160,6 +162,34 @@ fn bench(c: &mut Criterion) {
     // row), with no parsing at all.
     g.bench_function("records_alloc_free_20MB", |b| {
         b.iter(|| drop(std::hint::black_box(rows.clone())))
+    });
+    // The same rows through the borrowed-row API: the callback reads every
+    // value (the bytes a CSV or JSON writer would copy out), nothing is
+    // allocated per value or per row.
+    let mut want = (0usize, 0usize);
+    t.run_each(&text, |row| {
+        want.0 += 1;
+        want.1 += row
+            .values()
+            .map(|v| v.as_str().map_or(0, str::len))
+            .sum::<usize>();
+    })
+    .expect("parses");
+    assert_eq!(want.0, rows.len(), "run_each gives run's rows");
+    g.bench_function("run_each_20MB", |b| {
+        b.iter(|| {
+            let (mut n, mut bytes) = (0usize, 0usize);
+            t.run_each(&text, |row| {
+                n += 1;
+                bytes += row
+                    .values()
+                    .map(|v| v.as_str().map_or(0, str::len))
+                    .sum::<usize>();
+            })
+            .expect("parses");
+            assert_eq!((n, bytes), want);
+            n
+        })
     });
     g.bench_function("index_parse_20MB", |b| {
         b.iter(|| {
