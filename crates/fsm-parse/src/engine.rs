@@ -95,8 +95,10 @@ pub(crate) struct Slot {
     pub(crate) buf: String,
     /// Filldown's `_myvar`.
     pub(crate) myvar: Option<String>,
-    /// List's `_value`.
-    pub(crate) list: Vec<ListItem>,
+    /// List's `_value`: the first `list_len` items. The items past it are
+    /// spares whose strings the next items reuse.
+    list: Vec<ListItem>,
+    list_len: usize,
 }
 
 impl Slot {
@@ -113,6 +115,44 @@ impl Slot {
             PyVal::Str => true,
             PyVal::Filled => self.myvar.is_some(),
         }
+    }
+
+    /// List's `_value`.
+    pub(crate) fn list(&self) -> &[ListItem] {
+        &self.list[..self.list_len]
+    }
+
+    /// Appends to List's `_value`, reusing a spare item's buffer.
+    fn list_push(&mut self, item: ListItem) {
+        match self.list.get_mut(self.list_len) {
+            Some(spare) => *spare = item,
+            None => self.list.push(item),
+        }
+        self.list_len += 1;
+    }
+
+    /// Appends a string item to List's `_value`, reusing a spare item's
+    /// buffer: a run of `run_each` allocates nothing for it then.
+    fn list_push_str(&mut self, s: &str) {
+        if let Some(ListItem::Str(spare)) = self.list.get_mut(self.list_len) {
+            spare.clear();
+            spare.push_str(s);
+            self.list_len += 1;
+        } else {
+            self.list_push(ListItem::Str(s.to_owned()));
+        }
+    }
+
+    /// Empties List's `_value` (its items stay as spares).
+    fn list_clear(&mut self) {
+        self.list_len = 0;
+    }
+
+    /// Moves List's `_value` out, leaving it empty.
+    fn list_take(&mut self) -> Vec<ListItem> {
+        self.list.truncate(self.list_len);
+        self.list_len = 0;
+        std::mem::take(&mut self.list)
     }
 
     /// The string a plain value records (`""` when unset).
@@ -225,9 +265,9 @@ fn take_row(t: &Template, slots: &mut [Slot]) -> Vec<Value> {
     for (def, slot) in t.values.iter().zip(slots.iter_mut()) {
         row.push(if def.is_list() {
             if def.has(Opt::Filldown) {
-                Value::List(slot.list.clone())
+                Value::List(slot.list().to_vec())
             } else {
-                Value::List(std::mem::take(&mut slot.list))
+                Value::List(slot.list_take())
             }
         } else {
             match slot.value {
@@ -386,6 +426,7 @@ impl<'t, S: Sink> Machine<'t, S> {
                 buf: String::new(),
                 myvar: None,
                 list: Vec::new(),
+                list_len: 0,
             })
             .collect();
         Machine { t, slots, sink }
@@ -426,41 +467,37 @@ impl<'t, S: Sink> Machine<'t, S> {
                         self.sink.fill_up(vi, s);
                     }
                 }
-                Opt::List => {
-                    let item = match (&def.list_regex, v) {
-                        (Some(re), _) if re.groups() > 1 => {
-                            let Some(s) = v else {
-                                return Err(format!(
-                                    "List value '{}' has groups but its group did not take part in the match (Python TextFSM fails with TypeError here)",
-                                    def.name
-                                ));
-                            };
-                            let mut spans = Vec::new();
-                            let matched = re.match_spare(s, &mut spans)?;
-                            let named: Vec<(String, Option<String>)> = if matched {
-                                re.names()
-                                    .iter()
-                                    .zip(spans.iter())
-                                    .filter_map(|(n, sp)| {
-                                        n.as_ref().map(|n| {
-                                            (n.clone(), sp.map(|(a, b)| s[a..b].to_owned()))
-                                        })
-                                    })
-                                    .collect()
-                            } else {
-                                Vec::new()
-                            };
-                            if named.is_empty() {
-                                ListItem::Str(s.to_owned())
-                            } else {
-                                ListItem::Map(named)
-                            }
+                Opt::List => match (&def.list_regex, v) {
+                    (Some(re), _) if re.groups() > 1 => {
+                        let Some(s) = v else {
+                            return Err(format!(
+                                "List value '{}' has groups but its group did not take part in the match (Python TextFSM fails with TypeError here)",
+                                def.name
+                            ));
+                        };
+                        let mut spans = Vec::new();
+                        let matched = re.match_spare(s, &mut spans)?;
+                        let named: Vec<(String, Option<String>)> = if matched {
+                            re.names()
+                                .iter()
+                                .zip(spans.iter())
+                                .filter_map(|(n, sp)| {
+                                    n.as_ref()
+                                        .map(|n| (n.clone(), sp.map(|(a, b)| s[a..b].to_owned())))
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        if named.is_empty() {
+                            slot.list_push_str(s);
+                        } else {
+                            slot.list_push(ListItem::Map(named));
                         }
-                        (_, Some(s)) => ListItem::Str(s.to_owned()),
-                        (_, None) => ListItem::None,
-                    };
-                    slot.list.push(item);
-                }
+                    }
+                    (_, Some(s)) => slot.list_push_str(s),
+                    (_, None) => slot.list_push(ListItem::None),
+                },
                 Opt::Required | Opt::Key => {}
             }
         }
@@ -479,7 +516,7 @@ impl<'t, S: Sink> Machine<'t, S> {
                             PyVal::None
                         };
                     }
-                    Opt::List if !def.has(Opt::Filldown) => slot.list.clear(),
+                    Opt::List if !def.has(Opt::Filldown) => slot.list_clear(),
                     _ => {}
                 }
             }
@@ -492,7 +529,7 @@ impl<'t, S: Sink> Machine<'t, S> {
             for opt in &def.options {
                 match opt {
                     Opt::Filldown => slot.myvar = None,
-                    Opt::List => slot.list.clear(),
+                    Opt::List => slot.list_clear(),
                     _ => {}
                 }
             }
@@ -508,7 +545,7 @@ impl<'t, S: Sink> Machine<'t, S> {
             match opt {
                 Opt::Required => {
                     let set = if listed {
-                        !slot.list.is_empty()
+                        !slot.list().is_empty()
                     } else {
                         slot.truthy()
                     };
@@ -541,7 +578,7 @@ impl<'t, S: Sink> Machine<'t, S> {
         // cleared: there is nothing in it to clear).
         let all_unset = defs.iter().zip(&self.slots).all(|(d, s)| {
             if d.is_list() {
-                s.list.is_empty()
+                s.list().is_empty()
             } else {
                 !s.is_set()
             }

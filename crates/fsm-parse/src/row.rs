@@ -161,7 +161,7 @@ impl<'a> RowRef<'a> {
             Cells::Slots { defs, slots } => {
                 let (def, slot) = (defs.get(i)?, slots.get(i)?);
                 Some(if def.is_list() {
-                    ValueRef::List(&slot.list)
+                    ValueRef::List(slot.list())
                 } else {
                     ValueRef::Str(slot.as_str())
                 })

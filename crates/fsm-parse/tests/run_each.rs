@@ -360,3 +360,37 @@ fn held_templates() -> &'static [Template] {
         out
     })
 }
+
+/// List items are reused from row to row: a Filldown List keeps its items
+/// across Record, Clearall empties it, and a shorter list after a longer
+/// one shows only its own items (Python: `_value` is `[]` after Clearall,
+/// Filldown does not touch it on Clear).
+#[test]
+fn list_items_reused_across_rows_show_only_their_own() {
+    let t = Template::parse(
+        "Value Filldown,List L (\\w+)\nValue A (\\d+)\n\nStart\n  ^l ${L}\n  ^a ${A} -> Record\n  ^reset -> Clearall\n",
+    )
+    .expect("compiles");
+    let input = "l x\nl y\nl z\na 1\nreset\nl w\na 2\nl v\n";
+    let want = [
+        ("['x', 'y', 'z']", "1"),
+        ("['w']", "2"),
+        // The implicit EOF record: the Filldown list plus the new item.
+        ("['w', 'v']", ""),
+    ]
+    .map(|(l, a)| (l.to_owned(), a.to_owned()));
+    let run: Vec<(String, String)> = t
+        .run(input)
+        .expect("runs")
+        .iter()
+        .map(|r| (r.values()[0].to_string(), r.values()[1].to_string()))
+        .collect();
+    assert_eq!(run, want);
+    let mut each = Vec::new();
+    t.run_each(input, |r| {
+        let v: Vec<String> = r.values().map(|v| v.to_string()).collect();
+        each.push((v[0].clone(), v[1].clone()));
+    })
+    .expect("runs");
+    assert_eq!(each, want);
+}
