@@ -616,8 +616,10 @@ impl Template {
     ///
     /// Rows are handed out as soon as they are final. A template with a
     /// `Fillup` value can still write into rows already recorded: those
-    /// rows are held (as owned rows) until every `Fillup` value has a
-    /// non-empty value in them or in a later row, or until the input ends.
+    /// rows are held (as owned rows, allocated like [`Template::run`]'s)
+    /// until every `Fillup` value has a non-empty value in them or in a
+    /// later row, or until the input ends. `List` items reuse their
+    /// strings too, except the maps of a `List` value with named groups.
     ///
     /// When the run fails (an `Error` action, a pattern that cannot run),
     /// the error is the one [`Template::run`] returns, but `f` has already
