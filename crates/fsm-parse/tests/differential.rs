@@ -15,6 +15,8 @@
 //! Needs `python3` with `textfsm` 2.x; skipped (with a message) when missing
 //! unless `NETOPS_REQUIRE_PEERS=1`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,26 +25,6 @@ use serde_json::Value as J;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// Whether python3 with textfsm 2.x is here; panics when it must be.
-fn have_textfsm() -> bool {
-    let ok = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, textfsm; sys.exit(0 if textfsm.__version__.startswith('2.') else 1)",
-        ])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        let msg = "python3 with textfsm 2.x not found (pip install textfsm==2.1.0)";
-        if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{msg}, and NETOPS_REQUIRE_PEERS=1");
-        }
-        eprintln!("skipping the textfsm differential: {msg}");
-    }
-    ok
 }
 
 fn rows_json(rows: &[fsm_parse::Record]) -> J {
@@ -169,7 +151,7 @@ fn check(entries: &[J], templates: &Path, tests: &Path) -> Tally {
 
 #[test]
 fn same_results_as_python_textfsm_on_every_template() {
-    if !have_textfsm() {
+    if !common::have_textfsm("the textfsm differential") {
         return;
     }
     let corpus = root().join("../../testdata/ntc");

@@ -13,27 +13,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{SWING_TEMPLATE, route_template, route_text, swing_text};
+use common::{SWING_TEMPLATE, have_textfsm, route_template, route_text, swing_text};
 use fsm_parse::Template;
-
-fn have_textfsm() -> bool {
-    let ok = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, textfsm; sys.exit(0 if textfsm.__version__.startswith('2.') else 1)",
-        ])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        let msg = "python3 with textfsm 2.x not found (pip install textfsm==2.1.0)";
-        if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{msg}, and NETOPS_REQUIRE_PEERS=1");
-        }
-        eprintln!("skipping the long-input comparison: {msg}");
-    }
-    ok
-}
 
 /// Runs Python textfsm on the files: rows as lists of strings.
 fn python_rows(template: &Path, input: &Path) -> Vec<Vec<String>> {
@@ -88,7 +69,7 @@ fn compare(template_src: &str, input: &str) -> usize {
 
 #[test]
 fn generated_route_table_gives_pythons_rows() {
-    if !have_textfsm() {
+    if !have_textfsm("the long-input comparison") {
         return;
     }
     let tpl = route_template();
@@ -100,7 +81,7 @@ fn generated_route_table_gives_pythons_rows() {
 
 #[test]
 fn a_rule_whose_hit_rate_swings_gives_pythons_rows() {
-    if !have_textfsm() {
+    if !have_textfsm("the long-input comparison") {
         return;
     }
     let rows = compare(SWING_TEMPLATE, &swing_text());

@@ -5,28 +5,10 @@
 //! of strings for `List` values), in order. One test runs them all and
 //! reports every mismatch.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{corpus, raw_files};
 use fsm_parse::{Index, Value};
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc")
-}
-
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            cases(&p, out);
-        } else if p.extension().is_some_and(|e| e == "raw") {
-            out.push(p);
-        }
-    }
-}
 
 /// A row as the reference suite sees it: lowercased key -> string or list.
 fn to_json(rows: &[fsm_parse::Record]) -> Vec<serde_json::Map<String, serde_json::Value>> {
@@ -55,7 +37,7 @@ fn every_recorded_case_matches_through_the_index() {
     let root = corpus();
     let idx = Index::load(root.join("templates")).expect("index loads");
     let mut raws = Vec::new();
-    cases(&root.join("tests"), &mut raws);
+    raw_files(&root.join("tests"), &mut raws);
     assert_eq!(raws.len(), 368, "the sample holds 368 cases");
     let mut failures = Vec::new();
     let mut rows_total = 0;

@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{SWING_TEMPLATE, route_template, route_text, swing_text};
+use common::{SWING_TEMPLATE, corpus, raw_files, route_template, route_text, swing_text};
 use fsm_parse::{Index, Record, RowRef, RunError, Template, ValueRef};
 use proptest::prelude::*;
 
@@ -55,25 +53,6 @@ fn same(t: &Template, input: &str, what: &str) -> usize {
 
 fn has_fillup(t: &Template) -> bool {
     !t.values_with_option("Fillup").is_empty()
-}
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc")
-}
-
-fn raw_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            raw_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "raw") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

@@ -4,7 +4,50 @@
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The ntc-templates sample corpus (`testdata/ntc`).
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc")
+}
+
+/// Every `.raw` recorded output below `dir`, sorted, recursively.
+pub fn raw_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            raw_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "raw") {
+            out.push(p);
+        }
+    }
+}
+
+/// Whether python3 with textfsm 2.x is here; panics when it must be
+/// (`NETOPS_REQUIRE_PEERS=1`), otherwise says that `what` is skipped.
+pub fn have_textfsm(what: &str) -> bool {
+    let ok = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, textfsm; sys.exit(0 if textfsm.__version__.startswith('2.') else 1)",
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        let msg = "python3 with textfsm 2.x not found (pip install textfsm==2.1.0)";
+        if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("{msg}, and NETOPS_REQUIRE_PEERS=1");
+        }
+        eprintln!("skipping {what}: {msg}");
+    }
+    ok
+}
 
 /// The ntc-templates `cisco_ios_show_ip_route` template.
 pub fn route_template() -> String {
