@@ -130,7 +130,9 @@ fn scan_one<S: Default>(
             |m| fold(&mut state, m),
             progress,
         )
-    } else if threads > 1 {
+    } else if threads > 1 || crate::scan::lanes_for(&cap, opts) > 1 {
+        // Split over the threads, or on one thread in lanes (headers
+        // first), which on a cached pcap reads less than streaming it.
         scan_capture_parallel(
             &cap,
             matcher,

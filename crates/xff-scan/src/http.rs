@@ -307,6 +307,27 @@ fn trim_end_ws(mut s: &[u8]) -> &[u8] {
 
 /// `METHOD SP request-target SP HTTP/d.d CRLF` at the start of `s`:
 /// returns the method and the length of the line including its end.
+/// Whether `s` starts the way every request line [`request_line`] accepts
+/// does: a method token of 1-32 of `A-Z 0-9 - _`, then a space. Reads at
+/// most 33 bytes (random payloads fail on the first byte or two).
+#[inline]
+pub(crate) fn starts_like_request(s: &[u8]) -> bool {
+    let token = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    match s.first() {
+        Some(&b) if token(b) => {}
+        _ => return false,
+    }
+    for &b in s.iter().take(33).skip(1) {
+        if b == b' ' {
+            return true;
+        }
+        if !token(b) {
+            return false;
+        }
+    }
+    false
+}
+
 fn request_line(s: &[u8]) -> Option<(&str, usize)> {
     let sp = s.iter().take(33).position(|&b| b == b' ')?;
     let method = &s[..sp];

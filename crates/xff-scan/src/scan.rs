@@ -14,6 +14,22 @@
 //! names are matched case-insensitively after that, so no case-insensitive
 //! multi-pattern search is needed on the hot path.
 //!
+//! # Lanes: reading less than the file
+//!
+//! A request starts its TCP payload (the scan only reports header blocks
+//! that begin a segment or continue one), so a packet whose payload does
+//! not start with a method token and a space cannot match unless a split
+//! header block of its flow is pending. [`scan_capture_parallel`] on a
+//! classic pcap or ERF file that is mostly in the page cache therefore
+//! walks [`LANES`] chunks per thread at once with pcap-core's headers-only
+//! walk and looks at a packet's payload beyond its first bytes only when it
+//! starts like a request (or a block is pending); then it applies the same
+//! `" HTTP/1."` verdict as the streaming scan, so the matches are the same
+//! (tested at every chunk size). Random payloads fail the test on their
+//! first byte or two, and their cache lines are never loaded. This is used
+//! on one thread too (see `batch`); pcapng files and files mostly on disk
+//! are streamed through the search instead.
+//!
 //! # Split headers
 //!
 //! A request whose header block does not end in its first segment leaves a
@@ -72,6 +88,10 @@ pub struct ScanOptions {
     /// Chunk size for [`scan_capture_parallel`] (0 = chosen by
     /// `pcap_core::parallel`).
     pub chunk_size: usize,
+    /// Chunks each thread of [`scan_capture_parallel`] walks at once,
+    /// headers first (0 = [`lanes_for`] decides; 1 = stream each chunk
+    /// through the prefilter search).
+    pub lanes: usize,
 }
 
 impl Default for ScanOptions {
@@ -80,6 +100,7 @@ impl Default for ScanOptions {
             max_carry_flows: 4096,
             carry_timeout_ns: 30_000_000_000,
             chunk_size: 0,
+            lanes: 0,
         }
     }
 }
@@ -258,6 +279,28 @@ impl<'c> Scanner<'c> {
             self.hits.pop_front();
         }
         self.hits.front().is_some_and(|&h| h + nlen <= end)
+    }
+
+    /// Handles one packet of a headers-only walk (lanes): reads the
+    /// packet's bytes beyond its headers only when its TCP payload starts
+    /// like a request line (a method token and a space, the first thing
+    /// [`Matcher::scan_payload`] requires) or a split header block is
+    /// pending. Otherwise the prefilter verdict is the one [`Scanner::packet`]
+    /// would reach (a `" HTTP/1."` inside the packet), so the matches are
+    /// the same.
+    #[inline]
+    fn packet_headers_first(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
+        self.frames += 1;
+        self.walked += pkt.data.len() + 16;
+        if self.carries.map.is_empty() {
+            let Ok(d) = pkt.decode() else { return };
+            let L4::Tcp(tcp) = d.l4 else { return };
+            if !crate::http::starts_like_request(tcp.payload) {
+                return;
+            }
+        }
+        let candidate = self.finder.contains(pkt.data);
+        self.process(pkt, candidate, matcher, opts);
     }
 
     /// Handles one packet; matches go to `self.out`.
@@ -486,6 +529,24 @@ fn finish(
     report
 }
 
+/// Chunks a thread walks at once when a file is split, for pcap and ERF
+/// files mostly in the page cache (see [`ScanOptions::lanes`]).
+pub const LANES: usize = 16;
+
+/// How many lanes a split scan of `cap` uses: a request starts a TCP
+/// payload, so a headers-only walk in lanes needs to read little else of
+/// a cached file. pcapng (each block ends with a length the reader checks)
+/// and files mostly on disk (readahead follows one sequential stream) are
+/// streamed instead.
+pub fn lanes_for(cap: &Capture, opts: &ScanOptions) -> usize {
+    match (opts.lanes, cap.format()) {
+        (0, pcap_core::Format::Pcapng) => 1,
+        (0, _) if cap.cached_fraction() < 0.5 => 1,
+        (0, _) => LANES,
+        (n, _) => n,
+    }
+}
+
 /// Scans one capture on `threads` threads (0 = all cores) by cutting it
 /// into chunks with [`pcap_core::parallel::split_each`]; the matches come back
 /// in frame order with absolute frame numbers, exactly as
@@ -503,10 +564,11 @@ pub fn scan_capture_parallel(
     mut on_match: impl FnMut(Match),
     progress: impl Fn(u64) + Sync,
 ) -> FileReport {
+    let lanes = lanes_for(cap, opts);
     let split_opts = pcap_core::parallel::SplitOptions {
         threads,
         chunk_size: opts.chunk_size,
-        lanes: 1, // the search reads every payload byte: stream the file
+        lanes,
     };
     let mut report = FileReport::default();
     // Split header blocks left unfinished by the chunk delivered last.
@@ -523,7 +585,11 @@ pub fn scan_capture_parallel(
         split_opts,
         || (Scanner::new(cap), Vec::new(), 0usize),
         |(sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
-            sc.packet(pkt, matcher, opts);
+            if lanes > 1 {
+                sc.packet_headers_first(pkt, matcher, opts);
+            } else {
+                sc.packet(pkt, matcher, opts);
+            }
             found.append(&mut sc.out);
             if sc.walked >= *reported + PROGRESS_STEP {
                 progress((sc.walked - *reported) as u64);

@@ -35,6 +35,12 @@ impl Needle {
         }
     }
 
+    /// Whether the needle occurs in `hay`.
+    #[inline]
+    pub(crate) fn contains(&self, hay: &[u8]) -> bool {
+        self.finder.find(hay).is_some()
+    }
+
     /// Appends `base + i` for every `i` where the needle occurs entirely
     /// inside `hay` (overlapping occurrences included), in increasing order.
     #[inline]

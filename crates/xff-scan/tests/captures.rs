@@ -432,7 +432,7 @@ fn reassembly_under_tight_limits_still_finds_single_segment_requests() {
 }
 
 #[test]
-fn parallel_scan_joins_headers_split_across_a_chunk_boundary() {
+fn parallel_scan_in_any_chunks_and_lanes_equals_sequential() {
     // The fixture has header blocks split over two and three segments of
     // a flow (and other flows in between): wherever the chunk boundaries
     // fall, the split scan must give exactly the sequential matches.
@@ -443,24 +443,34 @@ fn parallel_scan_joins_headers_split_across_a_chunk_boundary() {
         "the fixture splits header lines"
     );
     let (headers, _) = synth::headers_fixture(Container::Pcapng);
-    for (name, bytes) in [("split.pcap", split), ("headers.pcapng", headers)] {
+    let (headers_pcap, _) = synth::headers_fixture(Container::Pcap);
+    let mut random = Vec::new();
+    synth::bench_capture(&mut random, 300_000, 7, 3).unwrap();
+    for (name, bytes) in [
+        ("split.pcap", split),
+        ("headers.pcapng", headers),
+        ("headers.pcap", headers_pcap),
+        ("random.pcap", random),
+    ] {
         let cap = Capture::from_vec(name, bytes).unwrap();
         let mut seq = vec![];
         let r = scan_capture(&cap, &m, &ScanOptions::default(), |x| seq.push(x), |_| {});
         assert!(r.error.is_none());
         let mut bad = vec![];
         for chunk_size in (60..3000).step_by(13) {
-            let opts = ScanOptions {
-                chunk_size,
-                ..ScanOptions::default()
-            };
-            for threads in [1, 2] {
+            // lanes 0: pcap-core's choice (16 for pcap, 1 for pcapng).
+            for (threads, lanes) in [(1, 0), (2, 0), (1, 1), (2, 3)] {
+                let opts = ScanOptions {
+                    chunk_size,
+                    lanes,
+                    ..ScanOptions::default()
+                };
                 let mut par = vec![];
                 let rp = scan_capture_parallel(&cap, &m, &opts, threads, |x| par.push(x), |_| {});
                 assert!(rp.error.is_none());
                 assert_eq!(rp.frames, r.frames);
                 if par != seq || rp.carry_dropped != r.carry_dropped {
-                    bad.push((chunk_size, threads));
+                    bad.push((chunk_size, threads, lanes));
                 }
             }
         }
