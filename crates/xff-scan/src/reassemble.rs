@@ -19,9 +19,10 @@
 //! files still use all cores.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 use pcap_core::{Capture, L4};
+
+use crate::scan::Dir;
 
 use crate::http::{Matcher, RequestStream};
 use crate::scan::{FileReport, Match};
@@ -47,14 +48,6 @@ impl Default for ReassembleOptions {
             idle_timeout_ns: 300_000_000_000,
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct Dir {
-    src: IpAddr,
-    sport: u16,
-    dst: IpAddr,
-    dport: u16,
 }
 
 struct Seg {
@@ -111,12 +104,7 @@ pub fn scan_capture_reassembled(
         let Ok(d) = pkt.decode() else { continue };
         let L4::Tcp(tcp) = d.l4 else { continue };
         report.decoded += 1;
-        let dir = Dir {
-            src: d.src,
-            sport: tcp.src_port,
-            dst: d.dst,
-            dport: tcp.dst_port,
-        };
+        let dir = Dir::of(&d, &tcp);
         let payload = tcp.payload;
         if tcp.flags & TCP_SYN != 0 {
             dirs.insert(

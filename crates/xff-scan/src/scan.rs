@@ -155,12 +155,25 @@ pub struct FileReport {
     pub error: Option<pcap_core::Error>,
 }
 
+/// One direction of a TCP connection (the key of per-direction state).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct Dir {
-    src: IpAddr,
-    sport: u16,
-    dst: IpAddr,
-    dport: u16,
+pub(crate) struct Dir {
+    pub(crate) src: IpAddr,
+    pub(crate) sport: u16,
+    pub(crate) dst: IpAddr,
+    pub(crate) dport: u16,
+}
+
+impl Dir {
+    /// The direction a decoded TCP segment travels in.
+    pub(crate) fn of(d: &pcap_core::Decoded<'_>, tcp: &pcap_core::Tcp<'_>) -> Dir {
+        Dir {
+            src: d.src,
+            sport: tcp.src_port,
+            dst: d.dst,
+            dport: tcp.dst_port,
+        }
+    }
 }
 
 struct Pending {
@@ -679,12 +692,7 @@ fn follow_carries(
         carries.expire(pkt.ts_ns, opts);
         let Ok(d) = pkt.decode() else { continue };
         let L4::Tcp(tcp) = d.l4 else { continue };
-        let dir = Dir {
-            src: d.src,
-            sport: tcp.src_port,
-            dst: d.dst,
-            dport: tcp.dst_port,
-        };
+        let dir = Dir::of(&d, &tcp);
         if !carries.map.contains_key(&dir) {
             continue;
         }
@@ -716,12 +724,7 @@ fn scan_packet(
     let L4::Tcp(tcp) = d.l4 else {
         return true;
     };
-    let dir = Dir {
-        src: d.src,
-        sport: tcp.src_port,
-        dst: d.dst,
-        dport: tcp.dst_port,
-    };
+    let dir = Dir::of(&d, &tcp);
     let payload = tcp.payload;
     let mut hits = Vec::new();
     let mut carry_out = None;
