@@ -429,6 +429,24 @@ where
     split_opts(cap, opts, init, f)
 }
 
+/// Lanes per thread that [`header_lanes`] picks for a cached capture.
+pub const LANES: usize = 16;
+
+/// How many lanes a scan that reads only the first bytes of each packet
+/// should use on `cap`: [`LANES`] for pcap and ERF files mostly in the page
+/// cache, otherwise 1. A pcapng block ends with a copy of its length that
+/// the reader checks, so a headers-only walk would still miss the cache at
+/// the end of every block; and from disk, reading in order is faster (the
+/// kernel's readahead follows one sequential stream, and lanes read many
+/// places at once).
+pub fn header_lanes(cap: &Capture) -> usize {
+    match cap.format() {
+        crate::Format::Pcapng => 1,
+        _ if cap.cached_fraction() < 0.5 => 1,
+        _ => LANES,
+    }
+}
+
 /// How [`split_opts`] cuts a file and walks the chunks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SplitOptions {
@@ -531,18 +549,6 @@ where
         })
         .collect();
     let resync = Resync::new(cap);
-    let window = 2 * threads * lanes;
-    let shared = Shared {
-        state: Mutex::new(Flow {
-            next: 0,
-            delivered: 0,
-            stop: false,
-            failed: false,
-            runs: (0..n).map(|_| None).collect(),
-        }),
-        changed: Condvar::new(),
-    };
-
     let mut order = Order {
         pos: first,
         walker: cap.walker().clone(),
@@ -555,26 +561,35 @@ where
     if threads == 1 {
         // One thread: everything on the calling thread, group by group, so
         // that one thread really is one core.
-        let mut runs: Vec<Option<Run<S>>> = (0..n).map(|_| None).collect();
-        let mut i = 0;
-        while i < n {
-            let group = i..(i + lanes).min(n);
+        for i in (0..n).step_by(lanes) {
+            let mut runs: Vec<(usize, Run<S>)> = Vec::with_capacity(lanes);
             if lanes > 1 {
-                let mut done = |j: usize, run: Run<S>| runs[j] = Some(run);
-                walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut done);
+                walk_lanes(cap, i, lanes, &bounds, &resync, &init, &f, &mut |j, run| {
+                    runs.push((j, run))
+                });
+                runs.sort_by_key(|(j, _)| *j);
             } else {
-                runs[i] = Some(walk_chunk(cap, &resync, &bounds, i, &init, &f));
+                runs.push((i, walk_chunk(cap, &resync, &bounds, i, &init, &f)));
             }
-            for j in group {
-                let run = runs[j].take().expect("walked above");
+            for (j, run) in runs {
                 if !order.deliver(cap, bounds[j].1, run, &init, &f, &mut on_chunk) {
                     return order.end;
                 }
             }
-            i += lanes;
         }
         return order.end;
     }
+    let window = 2 * threads * lanes;
+    let shared = Shared {
+        state: Mutex::new(Flow {
+            next: 0,
+            delivered: 0,
+            stop: false,
+            failed: false,
+            runs: (0..n).map(|_| None).collect(),
+        }),
+        changed: Condvar::new(),
+    };
     std::thread::scope(|s| {
         for _ in 0..threads.min(n.div_ceil(lanes)) {
             s.spawn(|| {

@@ -21,7 +21,7 @@
 //! not start with a method token and a space cannot match unless a split
 //! header block of its flow is pending. [`scan_capture_parallel`] on a
 //! classic pcap or ERF file that is mostly in the page cache therefore
-//! walks [`LANES`] chunks per thread at once with pcap-core's headers-only
+//! walks [`pcap_core::parallel::LANES`] chunks per thread at once with pcap-core's headers-only
 //! walk and looks at a packet's payload beyond its first bytes only when it
 //! starts like a request (or a block is pending); then it applies the same
 //! `" HTTP/1."` verdict as the streaming scan, so the matches are the same
@@ -542,21 +542,14 @@ fn finish(
     report
 }
 
-/// Chunks a thread walks at once when a file is split, for pcap and ERF
-/// files mostly in the page cache (see [`ScanOptions::lanes`]).
-pub const LANES: usize = 16;
-
 /// How many lanes a split scan of `cap` uses: a request starts a TCP
-/// payload, so a headers-only walk in lanes needs to read little else of
-/// a cached file. pcapng (each block ends with a length the reader checks)
-/// and files mostly on disk (readahead follows one sequential stream) are
-/// streamed instead.
+/// payload, so a headers-only walk in lanes reads little else of a cached
+/// file ([`pcap_core::parallel::header_lanes`] decides, unless
+/// [`ScanOptions::lanes`] is set).
 pub fn lanes_for(cap: &Capture, opts: &ScanOptions) -> usize {
-    match (opts.lanes, cap.format()) {
-        (0, pcap_core::Format::Pcapng) => 1,
-        (0, _) if cap.cached_fraction() < 0.5 => 1,
-        (0, _) => LANES,
-        (n, _) => n,
+    match opts.lanes {
+        0 => pcap_core::parallel::header_lanes(cap),
+        n => n,
     }
 }
 

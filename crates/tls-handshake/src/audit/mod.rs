@@ -60,8 +60,8 @@ pub struct AuditOptions {
     /// Chunk size when one file is split over cores (0: automatic).
     pub chunk_size: usize,
     /// Chunks each thread walks at once, interleaved, when a file is split
-    /// (0: [`scan::LANES`] for pcap and ERF files mostly in the page
-    /// cache, otherwise 1; 1: one at a time). See
+    /// (0: [`pcap_core::parallel::header_lanes`] decides; 1: one at a
+    /// time). See
     /// [`pcap_core::parallel::SplitOptions::lanes`].
     pub lanes: usize,
 }

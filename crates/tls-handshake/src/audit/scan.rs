@@ -115,15 +115,6 @@ pub fn scan_sequential(
 /// Files smaller than this are not split (threads would cost more than they save).
 pub const SPLIT_MIN_BYTES: usize = 32 << 20;
 
-/// Chunks a thread walks at once by default ([`super::AuditOptions::lanes`]):
-/// the scan reads only the first bytes of each TCP payload, so interleaved
-/// headers-only walks skip the bulk of the file (see `docs/BENCHMARKS.md`).
-/// pcapng files use one lane (each block ends with a length the reader
-/// checks, so the bulk would be fetched anyway), and so do files mostly
-/// not in the page cache (from disk, reading in order is faster: the
-/// kernel's readahead follows one sequential stream).
-pub const LANES: usize = 16;
-
 /// A row with the frame at which it was emitted (`u64::MAX`: at the end).
 type Emitted = (u64, FlowKey, Handshake);
 
@@ -178,16 +169,10 @@ pub fn scan_parallel(
     } else {
         threads
     };
-    let lanes = match (opts.lanes, cap.format()) {
-        // A pcapng block ends with a copy of its length, which the reader
-        // checks: a headers-only walk would still miss the cache at the
-        // end of every block, so pcapng keeps the streaming walk.
-        (0, pcap_core::Format::Pcapng) => 1,
-        // Mostly on disk: reading in order lets the kernel's readahead
-        // stream it; lanes would read 16 places at once.
-        (0, _) if cap.cached_fraction() < 0.5 => 1,
-        (0, _) => LANES,
-        (n, _) => n,
+    // The scan reads only the first bytes of each TCP payload.
+    let lanes = match opts.lanes {
+        0 => pcap_core::parallel::header_lanes(cap),
+        n => n,
     };
     if (threads < 2 && lanes < 2) || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
         return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
