@@ -17,7 +17,7 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// A classic pcap of at least `min_bytes` with a realistic mix (see
-/// [`pcap_core::synth::write_mixed_pcap`]: mean frame about 700 B, random
+/// [`netops_testkit::pcap::write_mixed_pcap`]: mean frame about 700 B, random
 /// payload bytes, VLAN-tagged and IPv6 traffic among it), generated
 /// deterministically on first use and cached in [`data_dir`].
 pub fn mixed_capture(min_bytes: u64) -> std::io::Result<PathBuf> {
@@ -29,7 +29,7 @@ pub fn mixed_capture(min_bytes: u64) -> std::io::Result<PathBuf> {
     }
     let tmp = path.with_extension("tmp");
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
-    pcap_core::synth::write_mixed_pcap(&mut w, min_bytes, 0x6e65_746f_7073)?;
+    netops_testkit::pcap::write_mixed_pcap(&mut w, min_bytes, 0x6e65_746f_7073)?;
     w.flush()?;
     drop(w);
     std::fs::rename(&tmp, &path)?;

@@ -1,6 +1,6 @@
 //! tls-audit on the benchmark capture: a 256 MiB classic pcap of bulk TCP
 //! with random (encrypted-looking) payloads, 5 % of the conversations being
-//! TLS handshakes of every version (`tls_handshake::audit::synth::write_bench_capture`,
+//! TLS handshakes of every version (`netops_testkit::tls::capture::write_bench_capture`,
 //! seed 1), mean frame ~580 bytes.
 //!
 //! The capture is written once to `$TLS_BENCH_PCAP` or
@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use netops_testkit::tls::hello::{ClientSpec, client_hello_record};
 use pcap_core::Capture;
 use tls_handshake::audit::scan::{scan_parallel, scan_sequential};
 use tls_handshake::audit::{AuditOptions, Collector};
-use tls_handshake::testgen::{ClientSpec, client_hello_record};
 
 const SIZE_MIB: u64 = 256;
 
@@ -37,7 +37,7 @@ fn ensure(path: &PathBuf) {
     }
     let f =
         std::io::BufWriter::new(std::fs::File::create(path).expect("create the benchmark capture"));
-    let (packets, tls) = tls_handshake::audit::synth::write_bench_capture(f, SIZE_MIB << 20, 5, 1)
+    let (packets, tls) = netops_testkit::tls::capture::write_bench_capture(f, SIZE_MIB << 20, 5, 1)
         .expect("write the benchmark capture");
     eprintln!(
         "wrote {}: {packets} packets, {tls} TLS connections",

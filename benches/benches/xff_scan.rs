@@ -3,7 +3,7 @@
 //! `X-Forwarded-For`, and a rare target (`203.0.113.77`).
 //!
 //! The capture is generated once (deterministically, by
-//! `xff_scan::synth::bench_capture`) to `$XFF_BENCH_PCAP` or
+//! `netops_testkit::xff::bench_capture`) to `$XFF_BENCH_PCAP` or
 //! `<target dir>/xff-bench-256m.pcap`; the same file is used for the
 //! hyperfine comparison with ripgrep and the Python line-by-line script
 //! (see docs/BENCHMARKS.md).
@@ -33,7 +33,7 @@ fn ensure(path: &PathBuf, size: u64, http_every: u64) {
         return;
     }
     let f = std::fs::File::create(path).expect("create the benchmark capture");
-    let info = xff_scan::synth::bench_capture(f, size, http_every, 42)
+    let info = netops_testkit::xff::bench_capture(f, size, http_every, 42)
         .expect("write the benchmark capture");
     eprintln!("wrote {} ({info:?})", path.display());
 }

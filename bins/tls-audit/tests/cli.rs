@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use tls_handshake::audit::synth::testdata;
+use netops_testkit::tls::capture::testdata;
 
 fn testdata_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/tls")

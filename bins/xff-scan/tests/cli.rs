@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
+use netops_testkit::xff::{self as synth, Container, TARGET_V4, TARGET_V6};
 use pcap_core::Capture;
-use xff_scan::synth::{self, Container, TARGET_V4, TARGET_V6};
 
 fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/xff")

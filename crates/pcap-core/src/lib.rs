@@ -29,9 +29,9 @@
 //!   through VLAN/QinQ/MPLS/PPPoE, IPv4 options and fragments, and IPv6
 //!   extension headers; field offsets are named constants in
 //!   [`layers`].
-//! * [`writer`] writes pcap and pcapng; [`parallel`] spreads many files, or
-//!   one big file, over all cores; [`synth`] builds deterministic
-//!   synthetic captures for tests and benchmarks.
+//! * [`writer`] writes pcap, pcapng and ERF; [`parallel`] spreads many
+//!   files, or one big file, over all cores. (Synthetic test captures are
+//!   built by the dev-only `netops-testkit` crate, not here.)
 //! * [`time`] prints packet timestamps as RFC 3339 UTC
 //!   ([`time::format_rfc3339`]), the same way in every tool.
 #![deny(missing_docs)]
@@ -49,7 +49,6 @@ pub mod layers;
 mod linktype;
 pub mod parallel;
 mod read;
-pub mod synth;
 pub mod time;
 pub mod writer;
 
@@ -569,6 +568,27 @@ pub(crate) fn erf_chain_ok(b: &[u8], mut pos: usize, records: usize, need_first:
     true
 }
 
+/// A classic pcap of at least `target` bytes of frames of varied length
+/// (the unit tests here cannot use `netops-testkit`: through it they would
+/// see a second copy of this crate's types).
+#[cfg(test)]
+fn test_pcap(target: usize, seed: u8) -> Vec<u8> {
+    let o = writer::PcapOptions::new(LinkType::ETHERNET);
+    let mut w = writer::PcapWriter::new(Vec::new(), o).unwrap();
+    let mut written = 24;
+    let mut i = 0usize;
+    while written < target {
+        let frame: Vec<u8> = (0..60 + i * 37 % 1400)
+            .map(|j| (i as u8).wrapping_mul(j as u8 | 1) ^ seed)
+            .collect();
+        let ts = 1_700_000_000_000_000_000 + i as i64 * 1_000_000;
+        w.write_packet(ts, frame.len() as u32, &frame).unwrap();
+        written += 16 + frame.len();
+        i += 1;
+    }
+    w.into_inner().unwrap()
+}
+
 #[cfg(test)]
 mod gunzip_tests {
     use super::*;
@@ -592,8 +612,7 @@ mod gunzip_tests {
 
     #[test]
     fn a_large_gzip_spills_to_a_mapped_file_and_reads_the_same() {
-        let mut raw = Vec::new();
-        synth::write_mixed_pcap(&mut raw, 300_000, 5).unwrap();
+        let raw = test_pcap(300_000, 5);
         let z = gz(&raw);
         let small = Capture::from_vec("a.pcap.gz", z.clone()).unwrap();
         let spilled = Capture::gunzip_with_limit("a.pcap.gz".into(), &z, 10_000).unwrap();
@@ -610,8 +629,7 @@ mod gunzip_tests {
 
     #[test]
     fn a_damaged_large_gzip_keeps_the_packets_before_the_damage() {
-        let mut raw = Vec::new();
-        synth::write_mixed_pcap(&mut raw, 300_000, 6).unwrap();
+        let raw = test_pcap(300_000, 6);
         let mut z = gz(&raw);
         z.truncate(z.len() * 2 / 3);
         let small = Capture::from_vec("cut.pcap.gz", z.clone()).unwrap();
@@ -634,8 +652,7 @@ mod cached_tests {
 
     #[test]
     fn cached_fraction_sees_a_file_read_and_a_file_dropped() {
-        let mut raw = Vec::new();
-        synth::write_mixed_pcap(&mut raw, 2 << 20, 8).unwrap();
+        let raw = test_pcap(2 << 20, 8);
         let in_memory = Capture::from_vec("m.pcap", raw.clone()).unwrap();
         assert_eq!(in_memory.cached_fraction(), 1.0);
         let dir = tempfile::tempdir().unwrap();

@@ -781,7 +781,8 @@ impl<S> Drop for PanicFlag<'_, S> {
 /// early, if any.
 ///
 /// ```
-/// use pcap_core::{Capture, parallel, synth};
+/// use netops_testkit::pcap as synth;
+/// use pcap_core::{Capture, parallel};
 ///
 /// let mut bytes = Vec::new();
 /// synth::write_mixed_pcap(&mut bytes, 200_000, 7).unwrap();

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use pcap_core::synth::{FrameSpec, Link};
+use netops_testkit::pcap::{FrameSpec, Link};
 use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
 use pcap_core::{Capture, DecodeError, Endian, Error, L4, LinkType, decode};
 
@@ -33,7 +33,7 @@ fn ethernet_padding_and_fcs_are_not_payload() {
 #[test]
 fn tcp_options_are_skipped_by_data_offset() {
     let mut s = FrameSpec::tcp(ip("10.0.0.1"), 1, ip("10.0.0.2"), 2, b"payload".to_vec());
-    s.transport = pcap_core::synth::Transport::Tcp {
+    s.transport = netops_testkit::pcap::Transport::Tcp {
         sport: 1,
         dport: 2,
         flags: 0x12,
@@ -387,7 +387,7 @@ fn populate_is_only_a_hint_for_any_range() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pop.pcap");
     let mut bytes = Vec::new();
-    pcap_core::synth::write_mixed_pcap(&mut bytes, 300_000, 3).unwrap();
+    netops_testkit::pcap::write_mixed_pcap(&mut bytes, 300_000, 3).unwrap();
     std::fs::write(&path, &bytes).unwrap();
     let walk = |cap: &Capture| -> Vec<(u64, usize)> {
         cap.packets()

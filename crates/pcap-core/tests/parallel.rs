@@ -3,8 +3,9 @@
 //! even when payloads contain fake record headers that fool the
 //! resynchronisation scan.
 
+use netops_testkit::pcap as synth;
 use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
-use pcap_core::{Capture, Endian, LinkType, Packet, parallel, synth};
+use pcap_core::{Capture, Endian, LinkType, Packet, parallel};
 use proptest::prelude::*;
 
 type Row = (u64, i64, u32, u32, LinkType, Vec<u8>);

@@ -2,8 +2,9 @@
 //! and no panic on arbitrary or truncated input, for the reader and the
 //! decoder.
 
+use netops_testkit::pcap as synth;
 use pcap_core::writer::{ErfKind, ErfWriter, PcapOptions, PcapWriter, PcapngWriter, TsResolution};
-use pcap_core::{Capture, Endian, LinkType, decode, synth};
+use pcap_core::{Capture, Endian, LinkType, decode};
 use proptest::prelude::*;
 
 const T_MAX: i64 = 4_000_000_000 * 1_000_000_000;

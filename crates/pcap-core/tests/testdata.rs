@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pcap_core::synth::{self, Ending, TestFile};
+use netops_testkit::pcap::{self as synth, Ending, TestFile};
 use pcap_core::{Capture, Error, L4};
 
 fn dir() -> PathBuf {

@@ -1,7 +1,7 @@
 //! Writes the benchmark capture: `gen_bench_capture OUT.pcap MIB [TLS_PERCENT] [SEED]`.
 //!
 //! About `MIB` MiB of classic pcap: TLS handshakes (every version) among
-//! bulk TCP with random payloads; see `tls_handshake::audit::synth::write_bench_capture`.
+//! bulk TCP with random payloads; see `netops_testkit::tls::capture::write_bench_capture`.
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -18,7 +18,7 @@ fn main() -> std::io::Result<()> {
         .map_or(1, |s| s.parse().expect("SEED must be a number"));
     let f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[1])?);
     let (packets, tls) =
-        tls_handshake::audit::synth::write_bench_capture(f, mib << 20, share, seed)?;
+        netops_testkit::tls::capture::write_bench_capture(f, mib << 20, share, seed)?;
     eprintln!("{}: {packets} packets, {tls} TLS connections", args[1]);
     Ok(())
 }

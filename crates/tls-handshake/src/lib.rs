@@ -14,7 +14,6 @@
 //!   with hard caps per flow and in total, eviction on FIN/RST/idle, and the
 //!   hand-over of unfinished flows between chunks of one capture.
 //! * [`ja4`]: the JA4 TLS client fingerprint.
-//! * [`testgen`]: deterministic builders of hellos for tests and benchmarks.
 //! * `audit` (only with the opt-in cargo feature `audit`, which pulls in
 //!   `pcap-core` and `serde`): the capture audit behind the `tls-audit`
 //!   tool: reads capture files, scans them on all cores and reports one row
@@ -23,7 +22,7 @@
 //!
 //! ```
 //! use tls_handshake::{ClientHello, Version, record::{scan_client, Progress}};
-//! use tls_handshake::testgen::{ClientSpec, client_hello_record};
+//! use netops_testkit::tls::hello::{ClientSpec, client_hello_record};
 //!
 //! let bytes = client_hello_record(&ClientSpec::tls13("example.org"));
 //! let Progress::Done((sni, highest)) = scan_client(&bytes, |h: &ClientHello<'_>| {
@@ -40,7 +39,6 @@ mod error;
 pub mod hello;
 pub mod ja4;
 pub mod record;
-pub mod testgen;
 pub mod tracker;
 mod version;
 

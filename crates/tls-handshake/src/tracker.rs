@@ -396,8 +396,8 @@ const HINT_BUCKETS: usize = 1024;
 /// use tls_handshake::tracker::{Segment, Side, Tracker};
 ///
 /// // A complete ClientHello in one segment, then the server's ServerHello.
-/// let ch = tls_handshake::testgen::client_hello_record(&tls_handshake::testgen::ClientSpec::tls13("example.org"));
-/// let sh = tls_handshake::testgen::server_hello_record(&tls_handshake::testgen::ServerSpec::tls13());
+/// let ch = netops_testkit::tls::hello::client_hello_record(&netops_testkit::tls::hello::ClientSpec::tls13("example.org"));
+/// let sh = netops_testkit::tls::hello::server_hello_record(&netops_testkit::tls::hello::ServerSpec::tls13());
 /// let mut t = Tracker::new(Default::default());
 /// let mut out = Vec::new();
 /// let seg = |frame, seq, payload| Segment { frame, ts_ns: 0, seq, fin: false, rst: false, syn: false, payload };

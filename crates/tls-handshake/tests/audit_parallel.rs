@@ -2,9 +2,9 @@
 //! wherever the chunk boundaries fall (inside hellos, between a ClientHello
 //! and its ServerHello, inside a split ServerHello).
 
+use netops_testkit::tls::capture::{T0, interleave, numbered_conversation, testdata, to_pcap};
 use pcap_core::Capture;
 use tls_handshake::audit::scan::{scan_parallel, scan_sequential};
-use tls_handshake::audit::synth::{T0, interleave, numbered_conversation, testdata, to_pcap};
 use tls_handshake::audit::{AuditOptions, Collector, Connection};
 
 fn brief(rows: &[Connection]) -> Vec<String> {
@@ -104,8 +104,8 @@ fn split_summary_equals_sequential_summary() {
 
 mod random {
     use super::*;
+    use netops_testkit::tls::capture::{Conversation, segment};
     use proptest::prelude::*;
-    use tls_handshake::audit::synth::{Conversation, tcp_frame};
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
@@ -127,7 +127,7 @@ mod random {
                 if kind == 1 { payload.splice(0..0, [0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00]); }
                 if kind == 2 { payload.splice(0..0, [0x16, 0x03, 0x03, 0x00, 0x30, 0x02, 0x00]); }
                 let (a, b) = if i % 2 == 0 { (c, s) } else { (s, c) };
-                let f = tcp_frame(&[], a, b, i as u32 * 100, 0, 0x18, 0, &payload);
+                let f = segment(&[], a, b, i as u32 * 100, 0, 0x18, 0, &payload);
                 let at = usize::from(pos) % (frames.len() + 1);
                 let ts = frames.get(at).map_or(T0, |x| x.0);
                 frames.insert(at, (ts, f));
@@ -142,8 +142,8 @@ mod random {
 
 #[test]
 fn tcp_fast_open_hello_in_the_syn() {
-    use tls_handshake::audit::synth::tcp_frame;
-    use tls_handshake::testgen::{
+    use netops_testkit::tls::capture::segment;
+    use netops_testkit::tls::hello::{
         ClientSpec, ServerSpec, client_hello_record, server_hello_record,
     };
     let c: std::net::SocketAddr = "10.3.0.1:40000".parse().unwrap();
@@ -153,15 +153,15 @@ fn tcp_fast_open_hello_in_the_syn() {
     // The SYN (seq 1000) carries the first 100 hello bytes, which start at
     // sequence number 1001; the rest follows at 1101.
     let frames = vec![
-        (T0, tcp_frame(&[], c, s, 1000, 0, 0x02, 1, &ch[..100])),
-        (T0 + 1000, tcp_frame(&[], s, c, 5000, 1101, 0x12, 2, &[])),
+        (T0, segment(&[], c, s, 1000, 0, 0x02, 1, &ch[..100])),
+        (T0 + 1000, segment(&[], s, c, 5000, 1101, 0x12, 2, &[])),
         (
             T0 + 2000,
-            tcp_frame(&[], c, s, 1101, 5001, 0x18, 3, &ch[100..]),
+            segment(&[], c, s, 1101, 5001, 0x18, 3, &ch[100..]),
         ),
         (
             T0 + 3000,
-            tcp_frame(&[], s, c, 5001, 1001 + ch.len() as u32, 0x18, 4, &sh),
+            segment(&[], s, c, 5001, 1001 + ch.len() as u32, 0x18, 4, &sh),
         ),
     ];
     let cap = Capture::from_vec("tfo.pcap", to_pcap(&frames)).unwrap();

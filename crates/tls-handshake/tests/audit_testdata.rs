@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use tls_handshake::audit::synth::{Expected, testdata};
+use netops_testkit::tls::capture::{Expected, testdata};
 use tls_handshake::audit::{Audit, AuditOptions, Connection};
 
 fn dir() -> PathBuf {

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
+use netops_testkit::tls::capture::{testdata, write_bench_capture};
 use tls_handshake::Version;
-use tls_handshake::audit::synth::{testdata, write_bench_capture};
 use tls_handshake::audit::{Audit, AuditOptions};
 
 fn tshark_available() -> bool {

@@ -1,11 +1,11 @@
 //! Arbitrary and truncated bytes never panic any parser.
 
+use netops_testkit::tls::hello::*;
 use proptest::prelude::*;
 use tls_handshake::Version;
 use tls_handshake::hello::{ClientHello, ServerHello};
 use tls_handshake::ja4::ja4;
 use tls_handshake::record::{Progress, records, scan_client, scan_server, sniff};
-use tls_handshake::testgen::*;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]

@@ -1,11 +1,11 @@
 //! Parser tests on generated hellos: fields, JA4 against the published
 //! vectors, record splits at every byte, several records per slice.
 
+use netops_testkit::tls::hello::*;
 use tls_handshake::Version;
 use tls_handshake::hello::{ClientHello, ServerHello};
 use tls_handshake::ja4::{ja4, ja4_raw};
 use tls_handshake::record::{Progress, ServerOutcome, Sniff, scan_client, scan_server, sniff};
-use tls_handshake::testgen::*;
 
 fn client_body(spec: &ClientSpec) -> Vec<u8> {
     client_hello_message(spec)[4..].to_vec()
@@ -340,7 +340,7 @@ fn sniff_detects_by_content_not_port() {
     assert_eq!(sniff(&[0x16, 0x02]), Sniff::No);
     assert_eq!(sniff(b""), Sniff::No);
     // Random bytes with the high bit set are not taken for SSLv2 hellos.
-    let mut rng = tls_handshake::testgen::Rng::new(5);
+    let mut rng = netops_testkit::Rng::xorshift64star(5);
     let mut starts = 0;
     for _ in 0..100_000 {
         let mut b = [0u8; 64];

@@ -2,9 +2,9 @@
 //! reordering, eviction, caps, chunk hand-over, and garbage that must not
 //! panic or break the memory bounds.
 
+use netops_testkit::tls::hello::*;
 use proptest::prelude::*;
 use tls_handshake::Version;
-use tls_handshake::testgen::*;
 use tls_handshake::tracker::{End, Handshake, Limits, Segment, Side, Tracker};
 
 const CISN: u32 = 0xffff_ff00; // wraps inside the hello on purpose

@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (mib, every, seed) = (num(1, 256)?, num(2, 100)?, num(3, 42)?);
     let f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let info = xff_scan::synth::bench_capture(f, mib << 20, every, seed)?;
+    let info = netops_testkit::xff::bench_capture(f, mib << 20, every, seed)?;
     eprintln!("wrote {path}: {info:?}");
     Ok(())
 }

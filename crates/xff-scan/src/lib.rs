@@ -32,8 +32,6 @@
 //!   ([`RequestStream`]).
 //! * [`batch`]: many files on all cores, `--summary` conversations, the
 //!   `--write` second pass, `--list` counts.
-//! * [`synth`]: the deterministic captures behind `testdata/xff/` and the
-//!   benchmarks, each with the hits it plants.
 #![deny(missing_docs)]
 
 pub mod batch;
@@ -42,7 +40,6 @@ mod http;
 pub mod reassemble;
 pub mod scan;
 mod search;
-pub mod synth;
 mod target;
 
 pub use headers::{HeaderSpec, Syntax, default_headers, for_each_address, parse_node};

@@ -5,11 +5,11 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use netops_testkit::xff::{self as synth, Container, Expected, TARGET_V4, TARGET_V6};
 use pcap_core::Capture;
 use xff_scan::batch::Conversations;
 use xff_scan::reassemble::{ReassembleOptions, scan_capture_reassembled};
 use xff_scan::scan::{Match, ScanOptions, scan_capture, scan_capture_parallel};
-use xff_scan::synth::{self, Container, Expected, TARGET_V4, TARGET_V6};
 use xff_scan::{Matcher, TargetSet, default_headers};
 
 fn testdata() -> PathBuf {
@@ -45,7 +45,7 @@ fn committed_fixtures_match_the_generator() {
         });
         assert!(
             on_disk == bytes,
-            "{} differs from its generator (xff_scan::synth); run with UPDATE_TESTDATA=1 to rewrite",
+            "{} differs from its generator (netops_testkit::xff); run with UPDATE_TESTDATA=1 to rewrite",
             path.display()
         );
     }
@@ -343,21 +343,21 @@ fn reassembly_agrees_on_the_other_fixtures() {
 
 #[test]
 fn retransmissions_count_once_when_reassembling() {
-    use xff_scan::synth::{CaptureWriter, flags, tcp_frame};
+    use netops_testkit::xff::{capture_writer, flags, segment};
     let c: (IpAddr, u16) = ("10.0.0.2".parse().unwrap(), 40000);
     let s: (IpAddr, u16) = ("10.0.1.80".parse().unwrap(), 80);
     let req = b"GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.77\r\n\r\n";
-    let mut w = CaptureWriter::new(Vec::new(), Container::Pcap).unwrap();
-    w.frame(&tcp_frame(&[], c, s, 10, 0, flags::SYN, &[]))
+    let mut w = capture_writer(Vec::new(), Container::Pcap).unwrap();
+    w.frame(&segment(&[], c, s, 10, 0, flags::SYN, &[]))
         .unwrap();
-    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
+    w.frame(&segment(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
         .unwrap();
-    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
+    w.frame(&segment(&[], c, s, 11, 1, flags::PSH | flags::ACK, req))
         .unwrap();
     // a retransmission that also carries new bytes: only those are read
     let mut more = req.to_vec();
     more.extend_from_slice(b"GET /2 HTTP/1.1\r\nX-Real-IP: 203.0.113.77\r\n\r\n");
-    w.frame(&tcp_frame(&[], c, s, 11, 1, flags::PSH | flags::ACK, &more))
+    w.frame(&segment(&[], c, s, 11, 1, flags::PSH | flags::ACK, &more))
         .unwrap();
     let bytes = w.finish().unwrap();
     let got = scan_reassembled(bytes.clone(), "rtx.pcap");

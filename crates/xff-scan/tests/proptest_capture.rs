@@ -2,10 +2,10 @@
 //! captures never panic, and a file cut anywhere only loses hits after the
 //! cut.
 
+use netops_testkit::xff::{self as synth, Container};
 use pcap_core::Capture;
 use proptest::prelude::*;
 use xff_scan::scan::{ScanOptions, scan_capture, scan_capture_parallel};
-use xff_scan::synth::{self, Container};
 use xff_scan::{Matcher, default_headers};
 
 fn all() -> Matcher {

@@ -11,8 +11,6 @@
 //! * [`Audit`] runs over files on all cores and delivers [`Connection`] rows
 //!   (or a [`Summary`]) with a [`Report`] of totals.
 //! * [`scan`]: the scan of one capture, sequential or split over cores.
-//! * [`synth`]: deterministic synthetic captures (the files in
-//!   `testdata/tls/`, tests and benchmarks).
 //!
 //! ```no_run
 //! use tls_handshake::Version;
@@ -30,7 +28,6 @@ pub mod conn;
 pub use pcap_core::inputs;
 pub mod scan;
 mod summary;
-pub mod synth;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

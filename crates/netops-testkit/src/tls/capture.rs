@@ -7,107 +7,42 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::Version;
-use crate::testgen::{self as tg, ClientSpec, Rng, ServerSpec};
-use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
-use pcap_core::{Endian, LinkType};
+use tls_handshake::Version;
 
-const FIN: u8 = 0x01;
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
-const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
+use crate::capture::{CaptureWriter, Container};
+use crate::frame::{TcpSegment, flags, tcp_frame};
+use crate::rng::Rng;
+use crate::tls::hello::{self as tg, ClientSpec, ServerSpec};
 
-fn sum16(data: &[u8], mut s: u32) -> u32 {
-    for c in data.chunks(2) {
-        s += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    s
-}
-
-fn fold(mut s: u32) -> u16 {
-    while s > 0xffff {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    !(s as u16)
-}
+const FIN: u8 = flags::FIN;
+const SYN: u8 = flags::SYN;
+const RST: u8 = flags::RST;
+const PSH: u8 = flags::PSH;
+const ACK: u8 = flags::ACK;
 
 /// One Ethernet frame carrying a TCP segment (802.1Q tags for `vlans`; the
-/// outer one 802.1ad when there are two or more), with valid IPv4 and TCP
-/// checksums.
+/// outer one 802.1ad when there are two or more), window 0xfaf0, with
+/// valid IPv4 and TCP checksums.
 #[allow(clippy::too_many_arguments)]
-pub fn tcp_frame(
+pub fn segment(
     vlans: &[u16],
     src: SocketAddr,
     dst: SocketAddr,
     seq: u32,
     ack: u32,
-    flags: u8,
+    tcp_flags: u8,
     ip_id: u16,
     payload: &[u8],
 ) -> Vec<u8> {
-    let mut f = Vec::with_capacity(payload.len() + 80);
-    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01]);
-    for (i, v) in vlans.iter().enumerate() {
-        let tpid: u16 = if i == 0 && vlans.len() > 1 {
-            0x88a8
-        } else {
-            0x8100
-        };
-        f.extend_from_slice(&tpid.to_be_bytes());
-        f.extend_from_slice(&(v & 0x0fff).to_be_bytes());
-    }
-    let mut tcp = Vec::with_capacity(20 + payload.len());
-    tcp.extend_from_slice(&src.port().to_be_bytes());
-    tcp.extend_from_slice(&dst.port().to_be_bytes());
-    tcp.extend_from_slice(&seq.to_be_bytes());
-    tcp.extend_from_slice(&ack.to_be_bytes());
-    tcp.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
-    tcp.extend_from_slice(payload);
-    let tcp_len = tcp.len() as u32;
-    let pseudo = match (src.ip(), dst.ip()) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            f.extend_from_slice(&0x0800u16.to_be_bytes());
-            let mut ip = vec![0x45, 0];
-            ip.extend_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
-            ip.extend_from_slice(&ip_id.to_be_bytes());
-            ip.extend_from_slice(&[0x40, 0, 64, 6, 0, 0]);
-            ip.extend_from_slice(&s.octets());
-            ip.extend_from_slice(&d.octets());
-            let c = fold(sum16(&ip, 0));
-            ip[10..12].copy_from_slice(&c.to_be_bytes());
-            f.extend_from_slice(&ip);
-            let mut p = Vec::new();
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            p.extend_from_slice(&[0, 6]);
-            p.extend_from_slice(&(tcp_len as u16).to_be_bytes());
-            p
-        }
-        (s, d) => {
-            let to6 = |a: IpAddr| match a {
-                IpAddr::V6(a) => a,
-                IpAddr::V4(a) => a.to_ipv6_mapped(),
-            };
-            let (s, d) = (to6(s), to6(d));
-            f.extend_from_slice(&0x86ddu16.to_be_bytes());
-            f.extend_from_slice(&[0x60, 0, 0, 0]);
-            f.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-            f.extend_from_slice(&[6, 64]);
-            f.extend_from_slice(&s.octets());
-            f.extend_from_slice(&d.octets());
-            let mut p = Vec::new();
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            p.extend_from_slice(&tcp_len.to_be_bytes());
-            p.extend_from_slice(&[0, 0, 0, 6]);
-            p
-        }
-    };
-    let c = fold(sum16(&tcp, sum16(&pseudo, 0)));
-    tcp[16..18].copy_from_slice(&c.to_be_bytes());
-    f.extend_from_slice(&tcp);
-    f
+    tcp_frame(&TcpSegment {
+        vlans,
+        qinq: vlans.len() > 1,
+        seq,
+        ack,
+        window: 0xfaf0,
+        ip_id,
+        ..TcpSegment::new(src, dst, tcp_flags, payload)
+    })
 }
 
 /// What the audit must report for a conversation.
@@ -214,7 +149,7 @@ impl Conversation {
             let (a, b) = if from_client { (c, s) } else { (s, c) };
             out.push((
                 t,
-                tcp_frame(&self.vlans, a, b, seq, ack, flags, *ip_id, payload),
+                segment(&self.vlans, a, b, seq, ack, flags, *ip_id, payload),
             ));
             t += step_ns;
         };
@@ -295,11 +230,11 @@ fn appdata(seed: u64, n: usize) -> Vec<u8> {
 /// TLS 1.2 client second flight: ClientKeyExchange, ChangeCipherSpec, Finished.
 fn tls12_client_finish(seed: u64) -> Vec<u8> {
     let mut key = vec![0u8; 65];
-    Rng::new(seed).fill(&mut key);
+    Rng::xorshift64star(seed).fill(&mut key);
     let mut v = tg::record(22, 0x0303, &tg::handshake(16, &key));
     v.extend_from_slice(&tg::record(20, 0x0303, &[1]));
     let mut fin = vec![0u8; 40];
-    Rng::new(seed + 1).fill(&mut fin);
+    Rng::xorshift64star(seed + 1).fill(&mut fin);
     v.extend_from_slice(&tg::record(22, 0x0303, &fin));
     v
 }
@@ -308,7 +243,7 @@ fn tls12_client_finish(seed: u64) -> Vec<u8> {
 fn server_first_flight(spec: &ServerSpec, cert_len: usize) -> Vec<u8> {
     let mut hs = tg::server_hello_message(spec);
     let mut cert = vec![0u8; cert_len];
-    Rng::new(spec.seed).fill(&mut cert);
+    Rng::xorshift64star(spec.seed).fill(&mut cert);
     hs.extend_from_slice(&tg::handshake(11, &cert));
     hs.extend_from_slice(&tg::handshake(14, &[]));
     tg::record(22, spec.record_version, &hs)
@@ -520,7 +455,7 @@ pub fn handshakes_conversations() -> Vec<Conversation> {
     http.expected = None;
     v.push(http);
     let mut noise = vec![0u8; 1200];
-    Rng::new(21).fill(&mut noise);
+    Rng::xorshift64star(21).fill(&mut noise);
     let mut mid = Conversation::new(cli(26, 50016), srv(25, 443))
         .flight(From::Client, appdata(8, 2), &[])
         .flight(From::Server, noise, &[]);
@@ -667,28 +602,26 @@ pub fn interleave(convs: &[Conversation], t0: i64) -> Vec<(i64, Vec<u8>)> {
 /// 2026-11-02 09:00:00 UTC, the start of the synthetic captures.
 pub const T0: i64 = 1_793_610_000_000_000_000;
 
+/// Writes timestamped frames as a classic pcap (Ethernet, microseconds)
+/// or pcapng (one Ethernet interface, nanoseconds).
+pub fn write_frames(container: Container, frames: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let nanos = container == Container::Pcapng;
+    let mut w =
+        CaptureWriter::new(Vec::new(), container, 262_144, nanos, 0, 0).expect("writing to memory");
+    for (t, f) in frames {
+        w.frame_at(*t, f).expect("writing to memory");
+    }
+    w.finish().expect("writing to memory")
+}
+
 /// Writes frames as a classic pcap (Ethernet, microseconds).
 pub fn to_pcap(frames: &[(i64, Vec<u8>)]) -> Vec<u8> {
-    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET))
-        .expect("writing to memory");
-    for (t, f) in frames {
-        w.write_packet(*t, f.len() as u32, f)
-            .expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
+    write_frames(Container::Pcap, frames)
 }
 
 /// Writes frames as pcapng (one Ethernet interface, nanoseconds).
 pub fn to_pcapng(frames: &[(i64, Vec<u8>)]) -> Vec<u8> {
-    let mut w = PcapngWriter::new(Vec::new(), Endian::Little).expect("writing to memory");
-    let iface = w
-        .add_interface(LinkType::ETHERNET, 262_144, TsResolution::Decimal(9))
-        .expect("writing to memory");
-    for (t, f) in frames {
-        w.write_packet(iface, *t, f.len() as u32, f)
-            .expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
+    write_frames(Container::Pcapng, frames)
 }
 
 /// A file of `testdata/tls/`: name, bytes, and the connections in it.
@@ -771,8 +704,8 @@ pub fn write_bench_capture(
     tls_share: u64,
     seed: u64,
 ) -> std::io::Result<(u64, u64)> {
-    let mut pw = PcapWriter::new(w, PcapOptions::new(LinkType::ETHERNET))?;
-    let mut rng = Rng::new(seed);
+    let mut pw = CaptureWriter::new(w, Container::Pcap, 262_144, false, 0, 0)?;
+    let mut rng = Rng::xorshift64star(seed);
     let mut written = 24u64;
     let (mut packets, mut tls) = (0u64, 0u64);
     let mut t = T0;
@@ -784,7 +717,7 @@ pub fn write_bench_capture(
         if rng.below(100) < tls_share {
             tls += 1;
             for (_, f) in numbered_conversation(n).frames(t, 1000, &mut ip_id) {
-                pw.write_packet(t, f.len() as u32, &f)?;
+                pw.frame_at(t, &f)?;
                 written += 16 + f.len() as u64;
                 packets += 1;
                 t += 1000;
@@ -804,20 +737,20 @@ pub fn write_bench_capture(
             for _ in 0..8 {
                 let len = [1460usize, 1460, 1460, 600, 90, 1200][rng.below(6) as usize];
                 rng.fill(&mut payload[..len]);
-                let f = tcp_frame(vlans, s, c, seq, 1, ACK, ip_id, &payload[..len]);
+                let f = segment(vlans, s, c, seq, 1, ACK, ip_id, &payload[..len]);
                 ip_id = ip_id.wrapping_add(1);
                 seq = seq.wrapping_add(len as u32);
-                pw.write_packet(t, f.len() as u32, &f)?;
+                pw.frame_at(t, &f)?;
                 written += 16 + f.len() as u64;
                 packets += 1;
                 t += 1000;
-                let a = tcp_frame(vlans, c, s, 1, seq, ACK, ip_id, &[]);
-                pw.write_packet(t, a.len() as u32, &a)?;
+                let a = segment(vlans, c, s, 1, seq, ACK, ip_id, &[]);
+                pw.frame_at(t, &a)?;
                 written += 16 + a.len() as u64;
                 packets += 1;
             }
         }
     }
-    pw.into_inner()?;
+    pw.finish()?;
     Ok((packets, tls))
 }

@@ -2,37 +2,10 @@
 //! and benchmarks. Everything is derived from the spec and its `seed`, so
 //! the same spec always gives the same bytes.
 
-use crate::hello::{HELLO_RETRY_REQUEST_RANDOM, ext};
-use crate::version::Version;
+use tls_handshake::Version;
+use tls_handshake::hello::{HELLO_RETRY_REQUEST_RANDOM, ext};
 
-/// A small deterministic generator (xorshift64*).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded generator (seed 0 is remapped).
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    /// Fills `out` with random bytes.
-    pub fn fill(&mut self, out: &mut [u8]) {
-        for c in out.chunks_mut(8) {
-            let r = self.next_u64().to_le_bytes();
-            c.copy_from_slice(&r[..c.len()]);
-        }
-    }
-    /// A random value below `n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+use crate::rng::Rng;
 
 /// What a generated ClientHello contains.
 #[derive(Clone, Debug)]
@@ -183,7 +156,7 @@ fn extension_data(spec: &ClientSpec, ty: u16, rng: &mut Rng) -> Vec<u8> {
         0xff01 => d.push(0),
         0x0005 => d.extend_from_slice(&[1, 0, 0, 0, 0]),
         0x001b => d.extend_from_slice(&[2, 0, 2]),
-        t if crate::is_grease(t) => {}
+        t if tls_handshake::is_grease(t) => {}
         _ => {}
     }
     d
@@ -191,7 +164,7 @@ fn extension_data(spec: &ClientSpec, ty: u16, rng: &mut Rng) -> Vec<u8> {
 
 /// The ClientHello handshake message (4-byte header included).
 pub fn client_hello_message(spec: &ClientSpec) -> Vec<u8> {
-    let mut rng = Rng::new(spec.seed);
+    let mut rng = Rng::xorshift64star(spec.seed);
     let mut b = Vec::with_capacity(512);
     put16(&mut b, spec.legacy_version);
     let mut random = [0u8; 32];
@@ -261,7 +234,7 @@ pub fn client_hello_record(spec: &ClientSpec) -> Vec<u8> {
 /// 0x0300/0x0301 for a v3 client speaking v2 framing) with `specs`
 /// (3-byte cipher kinds) and a 16-byte challenge.
 pub fn sslv2_client_hello(version: u16, specs: &[u32], seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::xorshift64star(seed);
     let mut m = vec![1u8];
     put16(&mut m, version);
     put16(&mut m, (specs.len() * 3) as u16);
@@ -280,7 +253,7 @@ pub fn sslv2_client_hello(version: u16, specs: &[u32], seed: u64) -> Vec<u8> {
 
 /// An SSLv2 SERVER-HELLO with a dummy 16-byte certificate and one cipher kind.
 pub fn sslv2_server_hello(spec: u32, seed: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::xorshift64star(seed);
     let mut m = vec![4u8, 0, 1];
     put16(&mut m, 0x0002);
     put16(&mut m, 16);
@@ -337,7 +310,7 @@ impl ServerSpec {
 }
 
 fn server_hello_body(spec: &ServerSpec, random: Option<[u8; 32]>) -> Vec<u8> {
-    let mut rng = Rng::new(spec.seed);
+    let mut rng = Rng::xorshift64star(spec.seed);
     let mut b = Vec::new();
     put16(&mut b, spec.legacy_version);
     let random = random.unwrap_or_else(|| {
@@ -402,6 +375,6 @@ pub fn alert_record(version: u16, description: u8) -> Vec<u8> {
 /// Filler that looks like a TLS 1.2+ application-data record.
 pub fn application_data_record(len: usize, seed: u64) -> Vec<u8> {
     let mut body = vec![0u8; len];
-    Rng::new(seed).fill(&mut body);
+    Rng::xorshift64star(seed).fill(&mut body);
     record(23, 0x0303, &body)
 }
