@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bmc_sim::{self as sim, SimConfig};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ipmi_sel::sim::{self, SimConfig};
 use ipmi_sel::watch::{self, Inventory};
 
 fn decode(c: &mut Criterion) {

@@ -1,49 +1,37 @@
-//! End-to-end: the `ipmi-sel` binary against the `bmc-sim` binary running
-//! as a separate process on 127.0.0.1 (ephemeral port), with faults.
+//! End-to-end: the `ipmi-sel` binary against simulated BMCs on 127.0.0.1
+//! (ephemeral port), with faults. The simulator runs in this test process
+//! (`bmc_sim::spawn`, its own thread and runtime): cargo builds no binary
+//! of a dependency, so a test here cannot rely on the `bmc-sim` executable
+//! existing; the binary itself is tested in `crates/bmc-sim/tests/cli.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const PW: &str = "sim-Pa55word";
 const BIN: &str = env!("CARGO_BIN_EXE_ipmi-sel");
 
 struct Sim {
-    child: Child,
+    server: bmc_sim::SimServer,
     addr: String,
 }
 
 impl Sim {
     fn start(count: usize) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bmc-sim"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--count",
-                &count.to_string(),
-                "--page-size",
-                "4",
-            ])
-            .env("BMC_SIM_PASSWORD", PW)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start bmc-sim");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Sim { child, addr }
+        let cfg = bmc_sim::SimConfig {
+            count,
+            password: PW.into(),
+            page_size: 4,
+            ..Default::default()
+        };
+        let server =
+            bmc_sim::spawn(cfg, "127.0.0.1:0".parse().unwrap()).expect("start the simulator");
+        let addr = server.addr.to_string();
+        Sim { server, addr }
     }
 
     fn url(&self, n: usize) -> String {
-        format!("http://{}/bmc/{n}", self.addr)
+        self.server.url(n)
     }
 
     /// POST to the control API with a plain TCP client.
@@ -59,13 +47,6 @@ impl Sim {
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
         assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -24,8 +24,6 @@ pub mod decode;
 pub mod error;
 pub mod event;
 pub mod parse;
-#[cfg(feature = "sim")]
-pub mod sim;
 pub mod source;
 pub mod tables;
 pub mod watch;

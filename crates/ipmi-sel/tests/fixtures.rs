@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
+use bmc_sim as sim;
 use ipmi_sel::parse;
-use ipmi_sel::sim;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ipmi")

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use bmc_sim::{self as sim, Faults, SimConfig, SimServer};
 use ipmi_sel::Error;
 use ipmi_sel::Severity;
-use ipmi_sel::sim::{self, Faults, SimConfig, SimServer};
 use ipmi_sel::source::{
     Credentials, HttpOptions, RedfishAuth, RedfishSource, Secret, SelSource, SupermicroSource,
     build_client,

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use bmc_sim::{self as sim, SimConfig, TlsIdentity};
 use ipmi_sel::Error;
-use ipmi_sel::sim::{self, SimConfig, TlsIdentity};
 use ipmi_sel::source::{
     Credentials, HttpOptions, Secret, SelSource, SupermicroSource, TlsMode, build_client,
 };

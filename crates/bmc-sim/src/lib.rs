@@ -1,12 +1,15 @@
 //! A BMC simulator: many simulated BMCs behind one HTTP listener, each
 //! serving Supermicro's CGI web UI and a Redfish SEL log from fixtures, with
-//! switchable faults. Used by the tests, the benchmark and `bmc-sim`.
+//! switchable faults. Used by the `ipmi-sel` tests, the benchmark and the
+//! `bmc-sim` binary; no production package depends on it.
 //!
 //! BMC `n` lives under `/bmc/<n>/` (BMC 0 also at `/`). Control endpoints
 //! (no auth, bind to 127.0.0.1 only): `POST /bmc/<n>/_sim/faults` (JSON
 //! [`Faults`]), `POST /bmc/<n>/_sim/clear` (SEL cleared),
 //! `POST /bmc/<n>/_sim/add` (body: hex record(s); record IDs are assigned),
 //! `GET /_sim/stats`.
+
+#![deny(missing_docs)]
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -21,8 +24,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{self, RECORD_LEN, SelRecord, Severity};
-use crate::tables;
+use ipmi_sel::decode::{self, RECORD_LEN, SelRecord, Severity};
+use ipmi_sel::tables;
 
 /// Switchable faults of one simulated BMC.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! `bmc-sim`: serve simulated BMCs (Supermicro CGI + Redfish SEL) for trying
-//! `ipmi-sel` and for its tests. Logic lives in `ipmi_sel::sim`.
+//! `ipmi-sel` and for its tests. Logic lives in the `bmc_sim` library.
 use std::io::Write;
 
+use bmc_sim::{Faults, SimConfig};
 use clap::Parser;
-use ipmi_sel::sim::{Faults, SimConfig};
 
 /// Simulated Supermicro/Redfish BMCs on one HTTP port.
 #[derive(Parser)]
@@ -120,7 +120,7 @@ fn run(args: Args) -> Result<(), String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let tls = match &args.tls_cert_out {
             Some(p) => {
-                let id = ipmi_sel::sim::TlsIdentity::self_signed(&[
+                let id = bmc_sim::TlsIdentity::self_signed(&[
                     "localhost",
                     "127.0.0.1",
                     "bmc-sim.invalid",
@@ -132,7 +132,7 @@ fn run(args: Args) -> Result<(), String> {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         if let Some(p) = &args.write_inventory {
-            let mut t = ipmi_sel::sim::inventory_toml(addr, cfg.count, "BMC_SIM_PASSWORD", 100);
+            let mut t = bmc_sim::inventory_toml(addr, cfg.count, "BMC_SIM_PASSWORD", 100);
             if let Some(pem) = &args.tls_cert_out {
                 let abs = std::fs::canonicalize(pem).unwrap_or_else(|_| pem.clone());
                 t = t.replace("url = \"http://", "url = \"https://").replace(
@@ -175,8 +175,8 @@ fn run(args: Args) -> Result<(), String> {
             }
         };
         match tls {
-            Some(id) => ipmi_sel::sim::serve_tls(cfg, listener, &id, shutdown).await,
-            None => ipmi_sel::sim::serve(cfg, listener, shutdown).await,
+            Some(id) => bmc_sim::serve_tls(cfg, listener, &id, shutdown).await,
+            None => bmc_sim::serve(cfg, listener, shutdown).await,
         }
         .map_err(|e| format!("server error: {e}"))
     })
