@@ -17,7 +17,7 @@ use endace_cli::fleet::{Status, no_progress, run_all};
 use endace_cli::inventory::Inventory;
 use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, upload};
 use endace_cli::session::{Target, connect};
-use endace_cli::sim::{FleetOptions, SimFleet, unavailable_reason};
+use endace_probe_sim::{FleetOptions, SimFleet, unavailable_reason};
 
 fn env_f(name: &str, d: f64) -> f64 {
     std::env::var(name)
@@ -169,7 +169,7 @@ fn main() {
     // sshd runs this binary as the simulator: `<exe> serve --state DIR`.
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 4 && args[1] == "serve" && args[2] == "--state" {
-        std::process::exit(endace_cli::sim::serve_session(Path::new(&args[3])));
+        std::process::exit(endace_probe_sim::serve_session(Path::new(&args[3])));
     }
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);

@@ -1,6 +1,15 @@
 //! End-to-end tests: the `endace` client against simulated probes served by
 //! a real OpenSSH `sshd` on 127.0.0.1 (started and stopped by the tests).
 //! Needs root (sshd, mount namespaces for the chrooted sftp-server).
+//!
+//! This test binary is also the simulator: each probe's `sshd` runs
+//! `ForceCommand <this binary> serve --state DIR`, which `main` hands to
+//! `endace_probe_sim::serve_session`. The `endace-probe-sim` executable
+//! belongs to another package, and cargo neither builds a dependency's
+//! binaries nor sets `CARGO_BIN_EXE_` for them, so it may not exist when
+//! only this package is tested; the test binary always does. Hence
+//! `harness = false` and the small runner in `main` (name filters as
+//! arguments, tests one after another).
 
 use std::path::Path;
 use std::process::Command;
@@ -12,13 +21,13 @@ use endace_cli::inventory::Inventory;
 use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, run_command};
 use endace_cli::known_hosts::KnownHosts;
 use endace_cli::session::{HostKeyPolicy, Secret, Target, connect};
-use endace_cli::sim::{FleetOptions, SimFleet, fault, unavailable_reason};
+use endace_probe_sim::{FleetOptions, SimFleet, fault, unavailable_reason};
 
-const SIM: &str = env!("CARGO_BIN_EXE_endace-probe-sim");
 const ENDACE: &str = env!("CARGO_BIN_EXE_endace");
 
 fn fleet(n: usize) -> Option<(tempfile::TempDir, SimFleet)> {
-    let mut opts = FleetOptions::new(n, SIM);
+    let sim = std::env::current_exe().expect("the test binary's path");
+    let mut opts = FleetOptions::new(n, sim);
     opts.reload_delay = Duration::from_millis(800);
     if let Some(why) = unavailable_reason(&opts) {
         if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
@@ -63,7 +72,6 @@ fn fast(mut h: HotfixOptions) -> HotfixOptions {
     h
 }
 
-#[test]
 fn cli_dry_run_hotfix_skip_and_run() {
     let Some((tmp, f)) = fleet(3) else { return };
     let pkg = package(tmp.path(), "hf-7.2.1-p3.pkg", 3_000_000);
@@ -163,7 +171,7 @@ fn cli_dry_run_hotfix_skip_and_run() {
         .probes()
         .iter()
         .map(|(_, _, st)| {
-            endace_cli::sim::show_rotation_files(st)
+            endace_probe_sim::show_rotation_files(st)
                 .matches("Rotation file:")
                 .count()
         })
@@ -197,7 +205,6 @@ fn cli_dry_run_hotfix_skip_and_run() {
     }
 }
 
-#[test]
 fn faults_are_reported_for_that_host_only() {
     let Some((tmp, f)) = fleet(8) else { return };
     let pkg = package(tmp.path(), "hf-9.pkg", 200_000);
@@ -313,7 +320,6 @@ fn faults_are_reported_for_that_host_only() {
     assert!(tr.contains("maintenance-mode noconfirm"));
 }
 
-#[test]
 fn command_timeout_and_upload_cut_half_way() {
     let Some((tmp, f)) = fleet(2) else { return };
     let probes = f.probes();
@@ -417,7 +423,6 @@ async fn cutting_proxy(port: u16, limit: usize) -> u16 {
     p
 }
 
-#[test]
 fn unknown_host_strict_then_accept_new() {
     let Some((tmp, f)) = fleet(1) else { return };
     let mut t = targets(&f).remove(0);
@@ -444,7 +449,6 @@ fn unknown_host_strict_then_accept_new() {
 /// Password login against real sshd needs a real account: the test creates
 /// (once) a locked-down system user `netops-probe` and gives it a fresh
 /// random password for this run.
-#[test]
 fn password_login_with_real_sshd() {
     let Some((tmp, f)) = fleet(1) else { return };
     let user = "netops-probe";
@@ -532,7 +536,6 @@ fn password_login_with_real_sshd() {
 }
 
 /// Entries hashed by OpenSSH's own `ssh-keygen -H` are matched.
-#[test]
 fn hashed_known_hosts_from_ssh_keygen() {
     let Some((tmp, f)) = fleet(1) else { return };
     let kh = tmp.path().join("hashed_known_hosts");
@@ -565,7 +568,6 @@ fn hashed_known_hosts_from_ssh_keygen() {
     assert!(e.to_string().contains("is not in"), "{e}");
 }
 
-#[test]
 fn help_documents_examples_and_exit_codes() {
     let out = Command::new(ENDACE).arg("--help").output().unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
@@ -589,7 +591,6 @@ fn help_documents_examples_and_exit_codes() {
 
 /// A probe that is down at first and comes up while the client backs off is
 /// reached by a retry; with no retries left the same host fails.
-#[test]
 fn connect_retries_with_backoff() {
     let Some((_tmp, f)) = fleet(1) else { return };
     let t = targets(&f).remove(0);
@@ -632,4 +633,80 @@ fn connect_retries_with_backoff() {
         "it must have waited for the probe: {}",
         res[0].seconds
     );
+}
+
+/// `serve --state DIR` (from sshd) serves one simulated session; otherwise
+/// runs the tests whose names contain any of the non-flag arguments (all
+/// without one), each caught on its own, and exits 101 if any failed.
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() == 3 && args[0] == "serve" && args[1] == "--state" {
+        std::process::exit(endace_probe_sim::serve_session(Path::new(&args[2])));
+    }
+    let tests: &[(&str, fn())] = &[
+        (
+            "cli_dry_run_hotfix_skip_and_run",
+            cli_dry_run_hotfix_skip_and_run,
+        ),
+        (
+            "faults_are_reported_for_that_host_only",
+            faults_are_reported_for_that_host_only,
+        ),
+        (
+            "command_timeout_and_upload_cut_half_way",
+            command_timeout_and_upload_cut_half_way,
+        ),
+        (
+            "unknown_host_strict_then_accept_new",
+            unknown_host_strict_then_accept_new,
+        ),
+        (
+            "password_login_with_real_sshd",
+            password_login_with_real_sshd,
+        ),
+        (
+            "hashed_known_hosts_from_ssh_keygen",
+            hashed_known_hosts_from_ssh_keygen,
+        ),
+        (
+            "help_documents_examples_and_exit_codes",
+            help_documents_examples_and_exit_codes,
+        ),
+        ("connect_retries_with_backoff", connect_retries_with_backoff),
+    ];
+    let filters: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in tests {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let chosen: Vec<_> = tests
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)))
+        .collect();
+    println!("\nrunning {} tests", chosen.len());
+    let mut failed = Vec::new();
+    for (name, test) in &chosen {
+        let ok = std::panic::catch_unwind(test).is_ok();
+        println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
+        if !ok {
+            failed.push(*name);
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed; {} filtered out\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        chosen.len() - failed.len(),
+        failed.len(),
+        tests.len() - chosen.len()
+    );
+    if !failed.is_empty() {
+        eprintln!("failures: {}", failed.join(", "));
+        std::process::exit(101);
+    }
 }

@@ -2,7 +2,7 @@
 //! line-splitting reading of the same text, and against Python TextFSM.
 
 use endace_cli::collect::{load_tables, parse_rows};
-use endace_cli::sim::{ProbeState, show_files_system, show_rotation_files};
+use endace_probe_sim::{ProbeState, show_files_system, show_rotation_files};
 
 /// Independent reading: `Key:   value` lines grouped by block headers.
 fn split_blocks(text: &str, header: &str) -> Vec<Vec<String>> {

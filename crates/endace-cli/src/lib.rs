@@ -9,8 +9,6 @@
 //! - [`fleet`]: bounded concurrency, connect retries with back-off, results.
 //! - [`jobs`]: `run` and `hotfix` per probe; [`collect`]: capacity tables
 //!   parsed with `fsm-parse` templates shipped in the crate.
-//! - `sim` (feature `sim`): the EndaceOS-like probe simulator, served by real
-//!   OpenSSH `sshd` processes or an in-process russh server.
 //!
 //! Driving one probe by hand:
 //!
@@ -42,7 +40,5 @@ pub mod inventory;
 pub mod jobs;
 pub mod known_hosts;
 pub mod session;
-#[cfg(feature = "sim")]
-pub mod sim;
 
 pub use error::Error;

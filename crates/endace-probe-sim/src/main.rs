@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use endace_cli::sim::{FleetOptions, SimFleet, serve_session};
+use endace_probe_sim::{FleetOptions, SimFleet, serve_session};
 
 /// Simulated EndaceOS probes for testing `endace` (needs root and openssh-server).
 #[derive(Parser)]

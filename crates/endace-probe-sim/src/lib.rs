@@ -14,6 +14,10 @@
 //! again after the reload delay (never, with the `never-return` fault).
 //!
 //! Start a fleet from a shell with `endace-probe-sim fleet --dir DIR --count N`.
+//! [`start_inproc`] serves the same CLI from an in-process russh server
+//! (no root, no `sshd`). Used by the `endace-cli`/`endace` tests and the
+//! benchmark; no production package depends on it.
+#![deny(missing_docs)]
 
 mod cli;
 mod fleet;
