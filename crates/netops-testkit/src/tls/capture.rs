@@ -347,7 +347,7 @@ pub fn handshakes_conversations() -> Vec<Conversation> {
     let mut big = with_seed(ClientSpec::tls13("big.example.com"), 14);
     big.extension_order.push(0x0015);
     let mut ch = tg::client_hello_record(&big);
-    // Give the padding extension (empty from testgen) 1400 zero bytes.
+    // Give the padding extension (empty from `hello`) 1400 zero bytes.
     let ch_msg = pad_client_hello(&ch[5..], 1400);
     ch = tg::record(22, 0x0301, &ch_msg);
     let n = ch.len();
