@@ -28,15 +28,8 @@ fn env_f(name: &str, d: f64) -> f64 {
 
 fn package(dir: &Path, name: &str, size: usize) -> PathBuf {
     let p = dir.join(name);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
+    let mut data = vec![0u8; size];
+    netops_testkit::Rng::new(0x9e37_79b9_7f4a_7c15).fill(&mut data);
     std::fs::write(&p, data).expect("write package");
     p
 }

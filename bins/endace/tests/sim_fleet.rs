@@ -52,15 +52,8 @@ fn targets(f: &SimFleet) -> Vec<Target> {
 fn package(dir: &Path, name: &str, size: usize) -> std::path::PathBuf {
     let p = dir.join(name);
     // Deterministic pseudo-random content.
-    let mut x: u32 = 0x1234_5678;
-    let data: Vec<u8> = (0..size)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect();
+    let mut data = vec![0u8; size];
+    netops_testkit::Rng::new(0x1234_5678).fill(&mut data);
     std::fs::write(&p, data).expect("write package");
     p
 }

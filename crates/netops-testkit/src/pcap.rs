@@ -97,6 +97,16 @@ pub struct TestFile {
     pub lost: u64,
 }
 
+/// The expected frame for `spec` (numbered later).
+fn expected(linktype: LinkType, ts_ns: i64, spec: &FrameSpec) -> ExpectedFrame {
+    ExpectedFrame {
+        frame: 0,
+        linktype,
+        ts_ns,
+        ip: Some(spec.expect()),
+    }
+}
+
 const T0: i64 = 1_732_000_000_000_000_000;
 
 fn ts_at(i: usize, res_ns: i64) -> i64 {
@@ -135,12 +145,7 @@ fn pcap_file(name: &'static str, o: PcapOptions, specs: &[FrameSpec]) -> TestFil
         let ts = ts_at(i, res);
         w.write_packet(ts, b.len() as u32, &b)
             .expect("writing to a Vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: o.linktype,
-            ts_ns: ts,
-            ip: Some(s.expect()),
-        });
+        frames.push(expected(o.linktype, ts, s));
     }
     TestFile {
         name,
@@ -390,12 +395,7 @@ fn pcapng_multi() -> TestFile {
         let ts = ts_at(i, 1000);
         let d = a.build();
         w.write_packet(e0, ts, d.len() as u32, &d).expect("vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::ETHERNET,
-            ts_ns: ts,
-            ip: Some(a.expect()),
-        });
+        frames.push(expected(LinkType::ETHERNET, ts, a));
         i += 1;
         // unknown and ignorable blocks between packets must be skipped
         if i == 3 {
@@ -406,12 +406,7 @@ fn pcapng_multi() -> TestFile {
         let ts = ts_at(i, 1) + 7;
         let d = b.build();
         w.write_packet(e1, ts, d.len() as u32, &d).expect("vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::RAW,
-            ts_ns: ts,
-            ip: Some(b.expect()),
-        });
+        frames.push(expected(LinkType::RAW, ts, b));
         i += 1;
     }
     // An obsolete Packet Block on interface 1 with 3 drops
@@ -420,12 +415,7 @@ fn pcapng_multi() -> TestFile {
     let ts = ts_at(i, 1);
     w.write_obsolete_packet(1, 3, ts, d.len() as u32, &d)
         .expect("vec");
-    frames.push(ExpectedFrame {
-        frame: 0,
-        linktype: LinkType::RAW,
-        ts_ns: ts,
-        ip: Some(pb.expect()),
-    });
+    frames.push(expected(LinkType::RAW, ts, &pb));
     i += 1;
     // Second section, big-endian, its own interfaces: SLL with 2^-20 s units, then Ethernet.
     w.new_section(Endian::Big).expect("vec");
@@ -442,12 +432,7 @@ fn pcapng_multi() -> TestFile {
         let back = ((u128::from(units) * 1_000_000_000) >> 20) as i64;
         let d = s.build();
         w.write_packet(s0, ts, d.len() as u32, &d).expect("vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::LINUX_SLL,
-            ts_ns: back,
-            ip: Some(s.expect()),
-        });
+        frames.push(expected(LinkType::LINUX_SLL, back, s));
         i += 1;
     }
     let _ = s1;
@@ -459,12 +444,7 @@ fn pcapng_multi() -> TestFile {
     for s in &spb {
         let d = s.build();
         w.write_simple_packet(d.len() as u32, &d).expect("vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::ETHERNET,
-            ts_ns: 0,
-            ip: Some(s.expect()),
-        });
+        frames.push(expected(LinkType::ETHERNET, 0, s));
     }
     // the custom block after the third packet takes frame number 4
     let mut n = 0;
@@ -505,12 +485,7 @@ fn erf_file() -> TestFile {
         w.write_record(ErfKind::Ethernet, ts, lctr, i % 3, &d)
             .expect("vec");
         // the writer rounds the 32.32 fraction up; the reader rounds to nearest
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::ETHERNET,
-            ts_ns: ts,
-            ip: Some(s.expect()),
-        });
+        frames.push(expected(LinkType::ETHERNET, ts, s));
     }
     let raw = mix(18, 2, |_, _| Link::Raw);
     for (j, s) in raw.iter().enumerate() {
@@ -522,12 +497,7 @@ fn erf_file() -> TestFile {
             ErfKind::Ipv4
         };
         w.write_record(kind, ts, 0, 0, &d).expect("vec");
-        frames.push(ExpectedFrame {
-            frame: 0,
-            linktype: LinkType::RAW,
-            ts_ns: ts,
-            ip: Some(s.expect()),
-        });
+        frames.push(expected(LinkType::RAW, ts, s));
     }
     TestFile {
         name: "endace.erf",
