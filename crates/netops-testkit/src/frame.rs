@@ -12,7 +12,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use pcap_core::LinkType;
-use pcap_core::layers::{ethernet, ethertype, ip_proto, ipv4, ipv6, mpls, pppoe, tcp, udp, vlan};
+use pcap_core::layers::{
+    ethernet, ethertype, ip_proto, ipv4, ipv6, mpls, null, pppoe, sll, sll2, tcp, udp, vlan,
+};
 
 use crate::checksum;
 use crate::rng::Rng;
@@ -390,6 +392,9 @@ pub struct Expect {
     pub vlans: usize,
 }
 
+/// `ARPHRD_ETHER`, the Linux cooked headers' interface type.
+const ARPHRD_ETHER: u16 = 1;
+
 /// MAC addresses of [`FrameSpec`] frames.
 const SPEC_DST_MAC: [u8; 6] = [0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c];
 const SPEC_SRC_MAC: [u8; 6] = [0x00, 0x25, 0x90, 0x01, 0x02, 0x03];
@@ -579,22 +584,41 @@ impl FrameSpec {
                 }
             }
             Link::Sll => {
-                // outgoing, ARPHRD_ETHER, 6-byte address
-                out.extend_from_slice(&[0, 0, 0, 1, 0, 6]);
-                out.extend_from_slice(&SPEC_SRC_MAC);
-                out.extend_from_slice(&[0, 0]);
-                out.extend_from_slice(&ip_type.to_be_bytes());
+                let mut h = [0u8; sll::HEADER_LEN];
+                h[sll::PKTTYPE..sll::PKTTYPE + 2].copy_from_slice(&0u16.to_be_bytes()); // to us
+                h[sll::ARPHRD..sll::ARPHRD + 2].copy_from_slice(&ARPHRD_ETHER.to_be_bytes());
+                h[sll::ADDR_LEN..sll::ADDR_LEN + 2].copy_from_slice(&6u16.to_be_bytes());
+                h[sll::ADDR..sll::ADDR + 6].copy_from_slice(&SPEC_SRC_MAC);
+                h[sll::PROTOCOL..sll::PROTOCOL + 2].copy_from_slice(&ip_type.to_be_bytes());
+                out.extend_from_slice(&h);
             }
             Link::Sll2 => {
-                out.extend_from_slice(&ip_type.to_be_bytes());
-                // reserved, ifindex 2, ARPHRD_ETHER, packet type 0, 6-byte address
-                out.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0, 1, 0, 6]);
-                out.extend_from_slice(&SPEC_SRC_MAC);
-                out.extend_from_slice(&[0, 0]);
+                let mut h = [0u8; sll2::HEADER_LEN];
+                h[sll2::PROTOCOL..sll2::PROTOCOL + 2].copy_from_slice(&ip_type.to_be_bytes());
+                h[sll2::IFINDEX..sll2::IFINDEX + 4].copy_from_slice(&2u32.to_be_bytes());
+                h[sll2::ARPHRD..sll2::ARPHRD + 2].copy_from_slice(&ARPHRD_ETHER.to_be_bytes());
+                h[sll2::ADDR_LEN] = 6;
+                h[sll2::ADDR..sll2::ADDR + 6].copy_from_slice(&SPEC_SRC_MAC);
+                out.extend_from_slice(&h);
             }
             Link::Raw => {}
-            Link::Null => out.extend_from_slice(&(if v6 { 24u32 } else { 2 }).to_le_bytes()),
-            Link::Loop => out.extend_from_slice(&(if v6 { 24u32 } else { 2 }).to_be_bytes()),
+            Link::Null | Link::Loop => {
+                let family = if v6 {
+                    null::AF_INET6_BSD
+                } else {
+                    null::AF_INET
+                };
+                let mut h = [0u8; null::HEADER_LEN];
+                h[null::FAMILY..null::FAMILY + 4].copy_from_slice(&if matches!(
+                    self.link,
+                    Link::Null
+                ) {
+                    family.to_le_bytes()
+                } else {
+                    family.to_be_bytes()
+                });
+                out.extend_from_slice(&h);
+            }
         }
         self.ip(out);
     }
