@@ -100,52 +100,54 @@ impl Conv {
         }
     }
 
-    fn open<W: Write>(&mut self, w: &mut CaptureWriter<W>) -> io::Result<()> {
-        let v = self.vlans.clone();
+    /// Writes one segment from the client (`to_server`) or the server, with
+    /// sequence `seq` and acknowledging the other side's current sequence.
+    fn put<W: Write>(
+        &self,
+        w: &mut CaptureWriter<W>,
+        to_server: bool,
+        seq: u32,
+        tcp_flags: u8,
+        payload: &[u8],
+    ) -> io::Result<u64> {
+        let (src, dst, ack) = if to_server {
+            (self.client, self.server, self.sseq)
+        } else {
+            (self.server, self.client, self.cseq)
+        };
         w.frame(&segment(
-            &v,
+            &self.vlans,
+            src,
+            dst,
+            seq,
+            ack,
+            tcp_flags,
+            payload,
+        ))
+    }
+
+    fn open<W: Write>(&mut self, w: &mut CaptureWriter<W>) -> io::Result<()> {
+        let f = segment(
+            &self.vlans,
             self.client,
             self.server,
             self.cseq,
             0,
             flags::SYN,
             &[],
-        ))?;
+        );
+        w.frame(&f)?;
         self.cseq = self.cseq.wrapping_add(1);
-        w.frame(&segment(
-            &v,
-            self.server,
-            self.client,
-            self.sseq,
-            self.cseq,
-            flags::SYN | flags::ACK,
-            &[],
-        ))?;
+        self.put(w, false, self.sseq, flags::SYN | flags::ACK, &[])?;
         self.sseq = self.sseq.wrapping_add(1);
-        w.frame(&segment(
-            &v,
-            self.client,
-            self.server,
-            self.cseq,
-            self.sseq,
-            flags::ACK,
-            &[],
-        ))?;
+        self.put(w, true, self.cseq, flags::ACK, &[])?;
         Ok(())
     }
 
     fn send<W: Write>(&mut self, w: &mut CaptureWriter<W>, payload: &[u8]) -> io::Result<u64> {
-        let f = segment(
-            &self.vlans,
-            self.client,
-            self.server,
-            self.cseq,
-            self.sseq,
-            flags::PSH | flags::ACK,
-            payload,
-        );
+        let n = self.put(w, true, self.cseq, flags::PSH | flags::ACK, payload)?;
         self.cseq = self.cseq.wrapping_add(payload.len() as u32);
-        w.frame(&f)
+        Ok(n)
     }
 
     /// Sends `payload` at `cseq + offset` without moving `cseq` (for
@@ -156,64 +158,22 @@ impl Conv {
         offset: u32,
         payload: &[u8],
     ) -> io::Result<u64> {
-        let f = segment(
-            &self.vlans,
-            self.client,
-            self.server,
-            self.cseq.wrapping_add(offset),
-            self.sseq,
-            flags::PSH | flags::ACK,
-            payload,
-        );
-        w.frame(&f)
+        let seq = self.cseq.wrapping_add(offset);
+        self.put(w, true, seq, flags::PSH | flags::ACK, payload)
     }
 
     fn reply<W: Write>(&mut self, w: &mut CaptureWriter<W>, payload: &[u8]) -> io::Result<u64> {
-        let f = segment(
-            &self.vlans,
-            self.server,
-            self.client,
-            self.sseq,
-            self.cseq,
-            flags::PSH | flags::ACK,
-            payload,
-        );
+        let n = self.put(w, false, self.sseq, flags::PSH | flags::ACK, payload)?;
         self.sseq = self.sseq.wrapping_add(payload.len() as u32);
-        w.frame(&f)
+        Ok(n)
     }
 
     fn close<W: Write>(&mut self, w: &mut CaptureWriter<W>) -> io::Result<()> {
-        let v = self.vlans.clone();
-        let fa = flags::FIN | flags::ACK;
-        w.frame(&segment(
-            &v,
-            self.client,
-            self.server,
-            self.cseq,
-            self.sseq,
-            fa,
-            &[],
-        ))?;
+        self.put(w, true, self.cseq, flags::FIN | flags::ACK, &[])?;
         self.cseq = self.cseq.wrapping_add(1);
-        w.frame(&segment(
-            &v,
-            self.server,
-            self.client,
-            self.sseq,
-            self.cseq,
-            fa,
-            &[],
-        ))?;
+        self.put(w, false, self.sseq, flags::FIN | flags::ACK, &[])?;
         self.sseq = self.sseq.wrapping_add(1);
-        w.frame(&segment(
-            &v,
-            self.client,
-            self.server,
-            self.cseq,
-            self.sseq,
-            flags::ACK,
-            &[],
-        ))?;
+        self.put(w, true, self.cseq, flags::ACK, &[])?;
         Ok(())
     }
 }
