@@ -463,18 +463,13 @@ fn password_login_with_real_sshd() {
         }
     }
     let pw: String = {
-        let mut x = std::time::SystemTime::now()
+        let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos() as u64
-            | 1;
+            .as_nanos() as u64;
+        let mut rng = netops_testkit::Rng::new(seed);
         (0..20)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                char::from(b'a' + (x % 26) as u8)
-            })
+            .map(|_| char::from(b'a' + rng.below(26) as u8))
             .collect()
     };
     let mut child = Command::new("chpasswd")
