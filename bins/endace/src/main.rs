@@ -1,39 +1,28 @@
 //! `endace`: thin command-line front end over the `endace-cli` crate.
 mod args;
 
-use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use args::{Args, Cmd, Format};
-use clap::Parser;
 use endace_cli::collect::{collect, load_tables, per_host, report_json, write_csvs};
 use endace_cli::fleet::{
-    BatchEvent, BatchOptions, HostResult, Progress, exit_code, results_csv, results_table, run_all,
-    run_batches, run_results_csv,
+    BatchEvent, BatchOptions, HostResult, Progress, exit_code, results_table, run_all, run_batches,
 };
 use endace_cli::inventory::{Inventory, Overrides};
 use endace_cli::jobs::{HotfixOptions, JobOptions, hotfix, run_command, run_output_text};
+use netops_cli::{Column, Value, Writer, exit, warn, write_stdout};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
-    eprintln!("endace: {msg}");
-    std::process::exit(3);
+    warn(msg);
+    std::process::exit(exit::USAGE.into());
 }
 
-/// Write to stdout; a closed pipe ends the run quietly, any other write
-/// error with a message and exit 3.
-fn out(s: &str) {
-    let mut o = std::io::stdout().lock();
-    if let Err(e) = o.write_all(s.as_bytes()).and_then(|()| o.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        fail(format!("cannot write the output: {e}"));
-    }
-}
-
+/// Per-host steps on stderr: spinners on a terminal (netops-cli's policy),
+/// else timestamped lines.
 fn progress_sink() -> Progress {
-    if std::io::stderr().is_terminal() {
+    if netops_cli::Progress::wanted(false) {
         let mp = indicatif::MultiProgress::new();
         let bars: Arc<std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>> =
             Arc::default();
@@ -55,37 +44,70 @@ fn progress_sink() -> Progress {
     }
 }
 
-/// The per-host results in `format`, then exit 2 if a host failed, else 0.
-fn finish<T: serde::Serialize>(results: &[HostResult<T>], format: Format) -> ! {
-    match format {
-        Format::Table => out(&results_table(results)),
-        Format::Json => out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(results).unwrap_or_default()
-        )),
-        Format::Jsonl => {
-            let mut s = String::new();
-            for r in results {
-                s.push_str(&serde_json::to_string(r).unwrap_or_default());
-                s.push('\n');
-            }
-            out(&s)
-        }
-        Format::Csv => out(&results_csv(results)),
+/// The per-host results as CSV through the shared writer; `output` adds the
+/// `endace run` output column.
+fn results_csv<T>(
+    results: &[HostResult<T>],
+    output: impl Fn(&HostResult<T>) -> Option<&str>,
+) -> Vec<u8> {
+    let mut cols = vec![
+        Column::new("host"),
+        Column::new("status"),
+        Column::new("seconds").decimals(1),
+        Column::new("message"),
+    ];
+    let with_output = results.first().is_some_and(|r| output(r).is_some());
+    if with_output {
+        cols.push(Column::new("output"));
     }
-    std::process::exit(exit_code(results))
+    let mut w = Writer::new(netops_cli::Format::Csv, cols, Vec::new());
+    for r in results {
+        let mut row = vec![
+            Value::from(r.host.as_str()),
+            Value::display(r.status),
+            Value::from(r.seconds),
+            Value::from(r.message.as_str()),
+        ];
+        if with_output {
+            row.push(Value::from(output(r).unwrap_or("")));
+        }
+        w.row(&row);
+    }
+    w.into_inner().unwrap_or_default()
 }
 
-fn main() {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            // Usage errors exit 3: clap's own 2 would read as "a host failed".
-            let code = if e.use_stderr() { 3 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
+/// The per-host results in `format`; exit 2 if a host failed, else 0 (3
+/// when stdout cannot be written).
+fn finish<T: serde::Serialize>(
+    results: &[HostResult<T>],
+    format: Format,
+    prefix: String,
+) -> ExitCode {
+    let mut text = prefix.into_bytes();
+    match format {
+        Format::Table => text.extend(results_table(results).into_bytes()),
+        Format::Json => {
+            text.extend(
+                serde_json::to_string_pretty(results)
+                    .unwrap_or_default()
+                    .into_bytes(),
+            );
+            text.push(b'\n');
         }
-    };
+        Format::Jsonl => {
+            for r in results {
+                text.extend(serde_json::to_string(r).unwrap_or_default().into_bytes());
+                text.push(b'\n');
+            }
+        }
+        Format::Csv => text.extend(results_csv(results, |_| None)),
+    }
+    write_stdout(&text).exit_code(exit_code(results))
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 3: clap's own 2 would read as "a host failed".
+    let args: Args = netops_cli::parse();
     let inv = Inventory::load(&args.inventory).unwrap_or_else(|e| fail(e));
     let overrides = Overrides {
         accept_new_host_keys: args.accept_new_host_keys,
@@ -111,15 +133,14 @@ fn main() {
                 run_command(t, jo.clone(), command.clone())
             }));
             match args.format {
-                Format::Table => out(&run_output_text(&results)),
+                Format::Table => finish(&results, args.format, run_output_text(&results)),
                 // One row per host with the whole output in the last column.
                 Format::Csv => {
-                    out(&run_results_csv(&results));
-                    std::process::exit(exit_code(&results));
+                    let csv = results_csv(&results, |r| Some(r.data.as_deref().unwrap_or("")));
+                    write_stdout(&csv).exit_code(exit_code(&results))
                 }
-                Format::Json | Format::Jsonl => {}
+                Format::Json | Format::Jsonl => finish(&results, args.format, String::new()),
             }
-            finish(&results, args.format)
         }
         Cmd::Hotfix {
             file,
@@ -152,22 +173,22 @@ fn main() {
             };
             let on_event = |e: BatchEvent| match e {
                 BatchEvent::Start { index, hosts } if serial.is_some() => {
-                    eprintln!("endace: batch {index} ({hosts} probes)")
+                    warn(format_args!("batch {index} ({hosts} probes)"))
                 }
                 BatchEvent::Start { .. } => {}
                 BatchEvent::Stopped {
                     index,
                     failed,
                     remaining,
-                } => eprintln!(
-                    "endace: batch {index} failed ({}): stopping the rollout, {remaining} probe(s) not attempted; --continue-on-failure goes on after a failed batch",
+                } => warn(format_args!(
+                    "batch {index} failed ({}): stopping the rollout, {remaining} probe(s) not attempted; --continue-on-failure goes on after a failed batch",
                     failed.join(", ")
-                ),
+                )),
             };
             let results = rt.block_on(run_batches(targets, opts, on_event, move |t| {
                 hotfix(t, jo.clone(), h.clone(), progress.clone())
             }));
-            finish(&results, args.format)
+            finish(&results, args.format, String::new())
         }
         Cmd::Collect {
             templates,
@@ -180,21 +201,18 @@ fn main() {
             }));
             if args.format == Format::Json {
                 let v = report_json(&tables, &results);
-                out(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&v).unwrap_or_default()
-                ));
-                std::process::exit(exit_code(&results));
+                let text = format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default());
+                return write_stdout(text.as_bytes()).exit_code(exit_code(&results));
             }
             match write_csvs(&dir, &tables, &per_host(&results)) {
                 Ok(paths) => {
                     for p in paths {
-                        eprintln!("endace: wrote {}", p.display());
+                        warn(format_args!("wrote {}", p.display()));
                     }
                 }
                 Err(e) => fail(format!("{}: cannot write CSV: {e}", dir.display())),
             }
-            finish(&results, args.format)
+            finish(&results, args.format, String::new())
         }
     }
 }

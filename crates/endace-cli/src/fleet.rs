@@ -212,56 +212,10 @@ pub fn results_table<T>(results: &[HostResult<T>]) -> String {
     s
 }
 
-/// Quote one CSV field (RFC 4180: in double quotes, quotes doubled) when
-/// it holds a comma, quote, CR or LF; `always` quotes it anyway.
-fn csv_field(v: &str, always: bool) -> String {
-    if always || v.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
-}
-
-/// Results as CSV: `host,status,seconds,message`. The message is always
-/// quoted; the host only when it needs it.
-pub fn results_csv<T>(results: &[HostResult<T>]) -> String {
-    csv_rows(results, |_| None)
-}
-
-/// `endace run` results as CSV: [`results_csv`] with an `output` column
-/// (always quoted) holding each host's whole command output.
-pub fn run_results_csv(results: &[HostResult<String>]) -> String {
-    csv_rows(results, |r| Some(r.data.as_deref().unwrap_or("")))
-}
-
-fn csv_rows<T>(
-    results: &[HostResult<T>],
-    output: impl Fn(&HostResult<T>) -> Option<&str>,
-) -> String {
-    let with_output = results.first().is_some_and(|r| output(r).is_some());
-    let mut s = String::from("host,status,seconds,message");
-    s.push_str(if with_output { ",output\n" } else { "\n" });
-    for r in results {
-        s.push_str(&format!(
-            "{},{},{:.1},{}",
-            csv_field(&r.host, false),
-            r.status,
-            r.seconds,
-            csv_field(&r.message, true)
-        ));
-        if let Some(o) = output(r) {
-            s.push(',');
-            s.push_str(&csv_field(o, true));
-        }
-        s.push('\n');
-    }
-    s
-}
-
 /// Exit status of a fleet run: 2 when any host failed, else 0 (skipped and
 /// not-attempted hosts alone do not fail a run: a stopped rollout always
 /// has a failed host).
-pub fn exit_code<T>(results: &[HostResult<T>]) -> i32 {
+pub fn exit_code<T>(results: &[HostResult<T>]) -> u8 {
     if results.iter().any(|r| r.status == Status::Failed) {
         2
     } else {
@@ -510,7 +464,7 @@ mod tests {
     }
 
     #[test]
-    fn table_and_csv_without_not_attempted_keep_their_shape() {
+    fn table_without_not_attempted_keeps_its_shape() {
         let (res, _, _) = rollout(2, None, false, &["p2"]);
         let table = results_table(&res);
         assert!(
@@ -521,29 +475,5 @@ mod tests {
             table.ends_with("2 hosts: 1 ok, 0 skipped, 1 failed\n"),
             "{table}"
         );
-        let mut res = res;
-        res[0].host = "a,b".into();
-        res[0].message = "say \"hi\"".into();
-        let csv = results_csv(&res);
-        let mut lines = csv.lines();
-        assert_eq!(lines.next(), Some("host,status,seconds,message"));
-        let l = lines.next().unwrap();
-        assert!(
-            l.starts_with("\"a,b\",ok,") && l.ends_with(",\"say \"\"hi\"\"\""),
-            "{l}"
-        );
-        let res: Vec<HostResult<String>> = res
-            .into_iter()
-            .map(|r| HostResult {
-                data: Some("x\ny".to_string()),
-                host: r.host,
-                status: r.status,
-                message: r.message,
-                seconds: r.seconds,
-            })
-            .collect();
-        let csv = run_results_csv(&res);
-        assert!(csv.starts_with("host,status,seconds,message,output\n"));
-        assert!(csv.contains(",\"x\ny\"\n"), "{csv}");
     }
 }
