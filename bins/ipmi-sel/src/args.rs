@@ -11,7 +11,7 @@ const EXIT_CODES: &str = "\
 Exit codes (decode, fetch, watch): 0 ok; 1 an entry at or above --fail-on was
 found; 2 some input or host failed (the others were still processed);
 3 usage, configuration, output-write or internal error (a closed pipe, as
-with `| head`, ends quietly with 0).
+with `| head`, is not an error).
 Exit codes (check, Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN (host unreadable or usage error).";
 

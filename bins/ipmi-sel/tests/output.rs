@@ -1,5 +1,6 @@
 //! Output errors: a full disk must not lose rows silently; a closed pipe
-//! (`ipmi-sel ... | head`) is a normal way to stop and stays quiet.
+//! (`ipmi-sel ... | head`) is a normal way to stop and stays quiet, with
+//! the status the run would have had.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -42,12 +43,22 @@ fn write_errors_are_reported_with_a_nonzero_exit() {
 }
 
 #[test]
-fn a_closed_pipe_ends_quietly_with_exit_0() {
+fn a_closed_pipe_ends_quietly_keeping_the_status() {
     let d = tempfile::tempdir().unwrap();
     let input = many_records(d.path(), 20_000);
-    for format in ["table", "csv", "jsonl"] {
+    // The status stays what the run decided: 1 with --fail-on and a hit.
+    for (format, fail_on, want) in [
+        ("table", "none", 0),
+        ("csv", "none", 0),
+        ("jsonl", "none", 0),
+        ("jsonl", "critical", 1),
+    ] {
+        let mut args = vec!["decode", "--format", format];
+        if fail_on != "none" {
+            args.extend(["--fail-on", fail_on]);
+        }
         let mut child = Command::new(BIN)
-            .args(["decode", "--format", format])
+            .args(&args)
             .arg(&input)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -67,7 +78,7 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
             .read_to_string(&mut err)
             .unwrap();
         let st = child.wait().unwrap();
-        assert_eq!(st.code(), Some(0), "--format {format}: {err}");
+        assert_eq!(st.code(), Some(want), "--format {format}: {err}");
         assert_eq!(err, "", "--format {format}");
     }
 }
