@@ -168,7 +168,7 @@ pub fn load_tables(dir: Option<&Path>) -> Result<Vec<Table>, Error> {
 /// command was typed at and the command, as on the device's screen
 /// (`probe-01 # show files system`).
 pub fn prompt_line(prompt: &str, command: &str) -> String {
-    format!("{} {command}\n", prompt.trim_end())
+    format!("{} {command}\n", prompt.trim())
 }
 
 /// Parse one command's output, as [`collect`] does: the [`prompt_line`]
@@ -495,7 +495,10 @@ mod tests {
             parse_rows(&t[0], NOTES_SAMPLE).unwrap()
         );
         assert_eq!(t[0].device, None);
-        assert_eq!(prompt_line("probe-01 # ", "show x"), "probe-01 # show x\n");
+        assert_eq!(
+            prompt_line("\nprobe-01 # ", "show x"),
+            "probe-01 # show x\n"
+        );
     }
 
     static TABLES_ONCE: std::sync::LazyLock<Vec<Table>> = std::sync::LazyLock::new(tables);
