@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use fsm_parse::{Index, ListItem, Record, RowRef, Template, ValueRef};
+use fsm_parse::{Index, IndexError, ListItem, Record, RowRef, Template, ValueRef};
 use netops_cli::{Column, Format, TableStyle, Value, Writer, exit};
 
 const AFTER_HELP: &str = "\
@@ -76,6 +76,12 @@ enum Fmt {
 /// Exit code 2 with a message.
 struct Failure(String);
 
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Self {
+        Failure(e.to_string())
+    }
+}
+
 fn read_input(path: Option<&Path>) -> Result<(String, String), Failure> {
     let (name, bytes) = match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => (p.display().to_string(), std::fs::read(p)),
@@ -122,7 +128,7 @@ fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
             args.platform.as_deref().unwrap_or_default(),
             args.command.as_deref().unwrap_or_default(),
         );
-        let idx = Index::load(dir).map_err(|e| Failure(e.to_string()))?;
+        let idx = Index::load(dir)?;
         let (_, input) = read_input(args.paths.first().map(PathBuf::as_path))?;
         let row = idx.find(platform, command).ok_or_else(|| {
             Failure(format!(
@@ -131,14 +137,9 @@ fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
             ))
         })?;
         let templates = row.templates.clone();
-        let rows = idx
-            .parse_with(&templates, &input)
-            .map_err(|e| Failure(e.to_string()))?;
+        let rows = idx.parse_with(&templates, &input)?;
         // The header the templates declare (also when there is no row).
-        let header = idx
-            .header_with(&templates)
-            .map_err(|e| Failure(e.to_string()))?;
-        return Ok((header, Rows::Records(rows)));
+        return Ok((idx.header_with(&templates)?, Rows::Records(rows)));
     }
     let Some(tpath) = args.paths.first() else {
         return Err(Failure(

@@ -31,8 +31,9 @@
 //! | 2 | some input or host failed; the others were done and reported ([`exit::FAILED`]) |
 //! | 3 | usage or configuration error, or the output could not be written ([`exit::USAGE`]) |
 //!
-//! A closed pipe (`tool | head -1`) is not an error: the tool stops quietly
-//! with the status it would have had. Any other write error (a full disk, a
+//! A closed pipe (`tool | head -1`) is not an error: later rows are dropped
+//! (a tool may stop early, see [`Writer::is_failed`]) and the tool exits
+//! quietly with the status it would have had. Any other write error (a full disk, a
 //! vanished network mount) prints one line, `PROGRAM: cannot write the
 //! output: REASON`, and exits 3: the output is incomplete, so a script must
 //! not mistake it for "some inputs failed, the rest is there" (2).
