@@ -623,6 +623,121 @@ fn connect_retries_with_backoff() {
     );
 }
 
+/// Run the `endace` binary on the fleet's inventory.
+fn endace_on(f: &SimFleet, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(ENDACE)
+        .arg("-i")
+        .arg(f.inventory_path())
+        .args(args)
+        .output()
+        .expect("run endace");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A template written for netmiko (the field notes' one): its first rule
+/// reads the device name from the prompt line in front of the output. The
+/// CSV must hold that name in one `Device` column.
+fn collect_with_a_netmiko_template_fills_device_from_the_prompt() {
+    let Some((tmp, f)) = fleet(2) else { return };
+    let tpl = tmp.path().join("templates");
+    std::fs::create_dir_all(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("endace_show_files_system.textfsm"),
+        "Value Filldown Device (\\S+)\nValue Required TotalCapacity (\\d+.?\\d*)\nValue UsedCapacity (\\d+.?\\d*)\nValue UsableCapacity (\\d+.?\\d*)\nValue FreeCapacity (\\d+.?\\d*)\n\nStart\n  ^${Device} #\n  ^\\s+Bytes Total\\s+${TotalCapacity}\n  ^\\s+Bytes Used\\s+${UsedCapacity}\n  ^\\s+Bytes Usable\\s+${UsableCapacity}\n  ^\\s+Bytes Free\\s+${FreeCapacity} -> Record\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("capacity");
+    let (code, stdout, err) = endace_on(
+        &f,
+        &[
+            "collect",
+            "--templates",
+            tpl.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{err}");
+    let csv = std::fs::read_to_string(out.join("files_system.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Device,TotalCapacity,UsedCapacity,UsableCapacity,FreeCapacity"),
+        "{csv}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty(), "{csv}");
+    for (name, _, _) in f.probes() {
+        assert!(
+            rows.iter().any(|r| r.starts_with(&format!("{name},"))),
+            "{name} missing: {csv}"
+        );
+    }
+    assert!(rows.iter().all(|r| !r.starts_with(',')), "{csv}");
+}
+
+/// `--serial`: a batch with a failed probe stops the rollout; the later
+/// probes are not touched and are reported as not attempted.
+/// `--continue-on-failure` goes on.
+fn serial_rollout_stops_after_a_failed_batch() {
+    let Some((tmp, f)) = fleet(3) else { return };
+    let pkg = package(tmp.path(), "hf-stop.pkg", 100_000);
+    let probes = f.probes();
+    probes[0].2.set(fault::INSTALL_FAILS, true).unwrap();
+    let args = [
+        "hotfix",
+        "--serial",
+        "1",
+        "--reboot-deadline",
+        "30",
+        pkg.to_str().unwrap(),
+    ];
+    let (code, out, err) = endace_on(&f, &args);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    for (name, _, st) in &probes[1..] {
+        assert!(
+            !st.packages_dir().join("hf-stop.pkg").exists(),
+            "{name}: nothing may be uploaded after a failed batch"
+        );
+        assert!(st.installed().iter().all(|p| p.name != "hf-stop"), "{name}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(name.as_str()) && l.contains("not attempted")),
+            "{name}: {out}"
+        );
+    }
+    assert!(
+        out.contains("3 hosts: 0 ok, 0 skipped, 1 failed, 2 not attempted"),
+        "{out}"
+    );
+    assert!(
+        err.contains("batch 1 failed") && err.contains("--continue-on-failure"),
+        "{err}"
+    );
+    assert!(!err.contains("batch 2"), "{err}");
+
+    let mut go_on = vec!["--format", "json"];
+    go_on.extend(args);
+    go_on.insert(go_on.len() - 1, "--continue-on-failure");
+    let (code, out, err) = endace_on(&f, &go_on);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let status: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["failed", "ok", "ok"], "{out}\n{err}");
+    for (name, _, st) in &probes[1..] {
+        assert!(st.installed().iter().any(|p| p.name == "hf-stop"), "{name}");
+    }
+}
+
 /// `serve --state DIR` (from sshd) serves one simulated session; otherwise
 /// runs the tests whose names contain any of the non-flag arguments (all
 /// without one), each caught on its own, and exits 101 if any failed.
@@ -661,6 +776,14 @@ fn main() {
             help_documents_examples_and_exit_codes,
         ),
         ("connect_retries_with_backoff", connect_retries_with_backoff),
+        (
+            "collect_with_a_netmiko_template_fills_device_from_the_prompt",
+            collect_with_a_netmiko_template_fills_device_from_the_prompt,
+        ),
+        (
+            "serial_rollout_stops_after_a_failed_batch",
+            serial_rollout_stops_after_a_failed_batch,
+        ),
     ];
     let filters: Vec<&str> = args
         .iter()

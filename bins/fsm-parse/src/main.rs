@@ -1,10 +1,11 @@
 //! `fsm-parse`: thin command-line front end over the `fsm-parse` crate.
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use fsm_parse::{Index, Record, RowRef, Template, ValueRef};
+use fsm_parse::{Index, IndexError, ListItem, Record, RowRef, Template, ValueRef};
+use netops_cli::{Column, Format, TableStyle, Value, Writer, exit};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -31,7 +32,8 @@ Exit codes:
   0  parsed (possibly zero records)
   2  the template, the index or the input failed (message on stderr names
      the file and line); an Error action in the template also exits 2
-  3  usage error";
+  3  usage error, or the output could not be written (a closed pipe is
+     not an error)";
 
 /// Parse CLI output into records with TextFSM templates.
 #[derive(Parser, Debug)]
@@ -55,8 +57,8 @@ struct Args {
     command: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = Fmt::Table)]
+    format: Fmt,
 
     /// Lowercase the column names (what ntc-templates' parse_output and
     /// netmiko return).
@@ -65,7 +67,7 @@ struct Args {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum Format {
+enum Fmt {
     Table,
     Csv,
     Json,
@@ -74,34 +76,32 @@ enum Format {
 /// Exit code 2 with a message.
 struct Failure(String);
 
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Self {
+        Failure(e.to_string())
+    }
+}
+
 fn read_input(path: Option<&Path>) -> Result<(String, String), Failure> {
-    let (name, bytes) = match path {
-        None => read_stdin()?,
-        Some(p) if p.as_os_str() == "-" => read_stdin()?,
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read(p)
-                .map_err(|e| Failure(format!("{}: cannot read input: {e}", p.display())))?,
-        ),
+    let (name, bytes) = match path.filter(|p| p.as_os_str() != "-") {
+        Some(p) => (p.display().to_string(), std::fs::read(p)),
+        None => {
+            let mut b = Vec::new();
+            let r = std::io::stdin().read_to_end(&mut b).map(|_| b);
+            ("<stdin>".to_owned(), r)
+        }
     };
+    let bytes = bytes.map_err(|e| Failure(format!("{name}: cannot read input: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(s) => Ok((name, s)),
         Err(e) => {
             let off = e.utf8_error().valid_up_to();
-            eprintln!(
-                "fsm-parse: warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"
-            );
+            netops_cli::warn(format_args!(
+                "warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"
+            ));
             Ok((name, String::from_utf8_lossy(e.as_bytes()).into_owned()))
         }
     }
-}
-
-fn read_stdin() -> Result<(String, Vec<u8>), Failure> {
-    let mut b = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut b)
-        .map_err(|e| Failure(format!("<stdin>: cannot read input: {e}")))?;
-    Ok(("<stdin>".to_owned(), b))
 }
 
 /// The rows to write: collected through the index, or one template run
@@ -128,7 +128,7 @@ fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
             args.platform.as_deref().unwrap_or_default(),
             args.command.as_deref().unwrap_or_default(),
         );
-        let idx = Index::load(dir).map_err(|e| Failure(e.to_string()))?;
+        let idx = Index::load(dir)?;
         let (_, input) = read_input(args.paths.first().map(PathBuf::as_path))?;
         let row = idx.find(platform, command).ok_or_else(|| {
             Failure(format!(
@@ -137,26 +137,9 @@ fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
             ))
         })?;
         let templates = row.templates.clone();
-        let rows = idx
-            .parse_with(&templates, &input)
-            .map_err(|e| Failure(e.to_string()))?;
-        let header = match rows.first() {
-            Some(r) => r.header().to_vec(),
-            None => {
-                // No rows: still print the header the templates declare.
-                let mut h: Vec<String> = Vec::new();
-                for name in templates.split(':') {
-                    let t = idx.template(name).map_err(|e| Failure(e.to_string()))?;
-                    for v in t.value_names() {
-                        if !h.contains(v) {
-                            h.push(v.clone());
-                        }
-                    }
-                }
-                h
-            }
-        };
-        return Ok((header, Rows::Records(rows)));
+        let rows = idx.parse_with(&templates, &input)?;
+        // The header the templates declare (also when there is no row).
+        return Ok((idx.header_with(&templates)?, Rows::Records(rows)));
     }
     let Some(tpath) = args.paths.first() else {
         return Err(Failure(
@@ -208,30 +191,30 @@ impl Rows {
     }
 }
 
-/// One row as a JSON object: value name -> value, keys in `order`.
-struct JsonRow<'a> {
-    header: &'a [String],
-    order: &'a [usize],
-    row: RowRef<'a>,
-}
-
-impl serde::Serialize for JsonRow<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.order.len()))?;
-        for &i in self.order {
-            if let Some(v) = self.row.value(i) {
-                m.serialize_entry(&self.header[i], &v)?;
-            }
-        }
-        m.end()
+/// A value as the shared writer takes it: a plain value is text; a `List`
+/// value prints as Python prints a list in table and CSV, and is an array
+/// (items `null` or objects in pattern order, as `fsm_parse` serialises
+/// them) in JSON.
+fn cell(v: ValueRef<'_>) -> Value<'_> {
+    match v {
+        ValueRef::Str(s) => Value::Str(s.into()),
+        ValueRef::List(items) => Value::WithText {
+            text: v.to_string().into(),
+            data: Box::new(Value::List(items.iter().map(item).collect())),
+        },
     }
 }
 
-/// A failed write into the output buffer (cannot happen with a `Vec`, but
-/// the writers' APIs say it may).
-fn write_failure(e: impl std::fmt::Display) -> Failure {
-    Failure(format!("cannot format output: {e}"))
+fn item(it: &ListItem) -> Value<'_> {
+    match it {
+        ListItem::Str(s) => Value::Str(s.into()),
+        ListItem::None => Value::Null,
+        ListItem::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.into(), v.as_deref().into()))
+                .collect(),
+        ),
+    }
 }
 
 /// Formats every row into a buffer. The rows come from `rows.each`, so a
@@ -239,132 +222,42 @@ fn write_failure(e: impl std::fmt::Display) -> Failure {
 /// buffer is written out only after the run succeeded (an `Error` action
 /// leaves stdout empty, as it always did).
 fn format_rows(args: &Args, header: &[String], rows: &Rows) -> Result<Vec<u8>, Failure> {
-    let header: Vec<String> = header
-        .iter()
-        .map(|h| {
-            if args.lowercase_keys {
-                h.to_lowercase()
-            } else {
-                h.clone()
-            }
-        })
-        .collect();
-    let mut out: Vec<u8> = Vec::new();
-    match args.format {
-        Format::Json => {
-            // Keys in sorted order, as a JSON object map gives them.
-            use serde::ser::{SerializeSeq, Serializer};
-            let mut order: Vec<usize> = (0..header.len()).collect();
-            order.sort_by(|&a, &b| header[a].cmp(&header[b]));
-            let mut ser = serde_json::Serializer::pretty(&mut out);
-            let mut seq = ser.serialize_seq(None).map_err(write_failure)?;
-            let mut err = None;
-            rows.each(&mut |row| {
-                if err.is_none()
-                    && let Err(e) = seq.serialize_element(&JsonRow {
-                        header: &header,
-                        order: &order,
-                        row,
-                    })
-                {
-                    err = Some(e);
-                }
-            })?;
-            if let Some(e) = err {
-                return Err(write_failure(e));
-            }
-            seq.end().map_err(write_failure)?;
-            out.push(b'\n');
+    let (format, mut order): (Format, Vec<usize>) = match args.format {
+        Fmt::Table => (Format::Table, (0..header.len()).collect()),
+        Fmt::Csv => (Format::Csv, (0..header.len()).collect()),
+        Fmt::Json => (Format::Json, (0..header.len()).collect()),
+    };
+    let name = |i: usize| {
+        if args.lowercase_keys {
+            header[i].to_lowercase()
+        } else {
+            header[i].clone()
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(&header).map_err(write_failure)?;
-            let mut err = None;
-            rows.each(&mut |row| {
-                if err.is_some() {
-                    return;
-                }
-                for v in row.values() {
-                    let r = match v {
-                        ValueRef::Str(s) => w.write_field(s),
-                        ValueRef::List(_) => w.write_field(v.to_string()),
-                    };
-                    if let Err(e) = r {
-                        err = Some(e);
-                        return;
-                    }
-                }
-                if let Err(e) = w.write_record(None::<&[u8]>) {
-                    err = Some(e);
-                }
-            })?;
-            if let Some(e) = err {
-                return Err(write_failure(e));
-            }
-            w.flush().map_err(write_failure)?;
-        }
-        Format::Table => {
-            let mut cells: Vec<Vec<String>> = Vec::new();
-            rows.each(&mut |row| cells.push(row.values().map(|v| v.to_string()).collect()))?;
-            let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-            for row in &cells {
-                for (w, c) in widths.iter_mut().zip(row) {
-                    *w = (*w).max(c.chars().count());
-                }
-            }
-            let line = |out: &mut Vec<u8>, row: &[String]| {
-                let mut s = String::new();
-                for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
-                    if i > 0 {
-                        s.push_str("  ");
-                    }
-                    s.push_str(c);
-                    if i + 1 < row.len() {
-                        s.extend(std::iter::repeat_n(' ', w - c.chars().count()));
-                    }
-                }
-                out.extend_from_slice(s.trim_end().as_bytes());
-                out.push(b'\n');
-            };
-            line(&mut out, &header);
-            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            line(&mut out, &rule);
-            for row in &cells {
-                line(&mut out, row);
-            }
-        }
+    };
+    if format == Format::Json {
+        // Keys in sorted order, as a JSON object map gives them.
+        order.sort_by_key(|&i| name(i));
     }
-    Ok(out)
-}
-
-fn write_out(buf: &[u8]) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(buf)?;
-    out.flush()
+    let cols = order.iter().map(|&i| Column::new(name(i))).collect();
+    let mut w = Writer::new(format, cols, Vec::new()).table_style(TableStyle::new().rule(true));
+    rows.each(&mut |row| {
+        let values: Vec<Value<'_>> = order
+            .iter()
+            .map(|&i| row.value(i).map_or(Value::Null, cell))
+            .collect();
+        w.row(&values);
+    })?;
+    w.into_inner()
+        .map_err(|e| Failure(format!("cannot format output: {e}")))
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 3 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    let formatted = run(&args).and_then(|(header, rows)| format_rows(&args, &header, &rows));
-    match formatted {
-        Ok(buf) => match write_out(&buf) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("fsm-parse: cannot write output: {e}");
-                ExitCode::from(2)
-            }
-        },
+    let args: Args = netops_cli::parse();
+    match run(&args).and_then(|(header, rows)| format_rows(&args, &header, &rows)) {
+        Ok(buf) => netops_cli::write_stdout(&buf).exit_code(exit::OK),
         Err(Failure(msg)) => {
-            eprintln!("fsm-parse: {msg}");
-            ExitCode::from(2)
+            netops_cli::warn(msg);
+            ExitCode::from(exit::FAILED)
         }
     }
 }

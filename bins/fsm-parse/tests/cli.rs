@@ -237,3 +237,36 @@ fn streamed_csv_and_json_are_the_records_of_run() {
         assert_eq!(got, want, "{name}: json");
     }
 }
+
+/// The shared write-error policy: a closed pipe is quiet and exit 0, a
+/// full disk is one line and exit 3 (it was exit 2, which means "the
+/// template or input failed").
+#[test]
+fn closed_pipe_is_quiet_and_full_disk_exits_3() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, i) = files(d.path());
+    let exe = assert_cmd::cargo::cargo_bin("fsm-parse");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(&exe)
+        .args([&t, &i, "--format", "csv"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let out = std::process::Command::new(&exe)
+        .args([&t, &i, "--format", "json"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "fsm-parse: cannot write the output: No space left on device (os error 28)\n"
+    );
+}

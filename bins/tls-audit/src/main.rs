@@ -3,12 +3,12 @@
 
 mod output;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use output::{COLUMNS, Format, RowWriter, SUMMARY_COLUMNS, fields, summary_fields};
+use netops_cli::{Format, Progress, TableStyle, Writer, exit};
 use tls_handshake::Version;
 use tls_handshake::audit::{Audit, AuditOptions, Connection};
 
@@ -96,24 +96,10 @@ fn parse_version(s: &str) -> Result<Version, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 3 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    match run(args) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("tls-audit: cannot write the output: {e}");
-            ExitCode::from(3)
-        }
-    }
+    run(netops_cli::parse())
 }
 
-fn run(args: Args) -> std::io::Result<u8> {
+fn run(args: Args) -> ExitCode {
     let format = match args.format {
         Some(Fmt::Table) => Format::Table,
         Some(Fmt::Csv) => Format::Csv,
@@ -124,17 +110,17 @@ fn run(args: Args) -> std::io::Result<u8> {
     let (files, bad_paths) = tls_handshake::audit::inputs::expand(&args.paths);
     let mut failed = false;
     for (p, e) in &bad_paths {
-        eprintln!(
-            "tls-audit: {}: {e}; check the path and its permissions",
+        netops_cli::warn(format_args!(
+            "{}: {e}; check the path and its permissions",
             p.display()
-        );
+        ));
         failed = true;
     }
     if files.is_empty() && bad_paths.is_empty() {
-        eprintln!(
-            "tls-audit: no capture files (*.pcap, *.pcapng, *.cap, *.ntar, *.erf, *.dmp, also .gz) under the given paths"
+        netops_cli::warn(
+            "no capture files (*.pcap, *.pcapng, *.cap, *.ntar, *.erf, *.dmp, also .gz) under the given paths",
         );
-        return Ok(2);
+        return ExitCode::from(exit::FAILED);
     }
 
     let total: u64 = files
@@ -142,13 +128,14 @@ fn run(args: Args) -> std::io::Result<u8> {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = progress_bar(total, args.quiet);
+    let bar = Progress::bytes(total, args.quiet);
     let limits = tls_handshake::tracker::Limits {
         per_direction: args.flow_bytes.max(64),
         max_flows: args.max_flows.max(1),
         ..Default::default()
     };
-    let mut audit = Audit::new(AuditOptions {
+    let tick = bar.clone();
+    let audit = Audit::new(AuditOptions {
         limits,
         threads: args.threads,
         max_version: args.max_version,
@@ -156,20 +143,12 @@ fn run(args: Args) -> std::io::Result<u8> {
         summary: args.summary,
         chunk_size: 0,
         lanes: 0,
-    });
-    if let Some(bar) = bar.clone() {
-        audit = audit.with_progress(move |n| bar.inc(n));
-    }
+    })
+    .with_progress(move |n| tick.inc(n));
 
-    let stdout = std::io::stdout().lock();
-    let out = std::io::BufWriter::with_capacity(1 << 16, stdout);
-    let headers: &[&'static str] = if args.summary {
-        &SUMMARY_COLUMNS
-    } else {
-        &COLUMNS
-    };
-    let mut writer = RowWriter::new(format, headers, out)?;
-    let mut write_err: Option<std::io::Error> = None;
+    // The table sizes its columns from the first 500 rows, then streams.
+    let mut out = Writer::stdout(format, output::header(args.summary))
+        .table_style(TableStyle::new().null("-").sample(500));
     // Per negotiated version (None: no ServerHello), for the footer.
     let mut by_version: std::collections::BTreeMap<(u32, Option<String>), u64> = Default::default();
     let report = audit.run(
@@ -181,48 +160,28 @@ fn run(args: Args) -> std::io::Result<u8> {
                     c.version.clone(),
                 ))
                 .or_default() += 1;
-            if write_err.is_none()
-                && let Err(e) = writer.row(|null| fields(&c, null), &c)
-            {
-                write_err = Some(e);
-            }
+            out.row(&output::row(&c));
         },
         |_, msg| {
-            if let Some(bar) = &bar {
-                bar.suspend(|| eprintln!("tls-audit: {msg}"));
-            } else {
-                eprintln!("tls-audit: {msg}");
-            }
+            bar.warn(msg);
             failed = true;
         },
     );
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let found = report.found;
-    if let Some(e) = write_err {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(if found { 1 } else { 0 });
-        }
-        return Err(e);
-    }
+    bar.finish();
     if args.summary {
         for r in report.summary.rows() {
-            writer.row(|null| summary_fields(&r, null), &r)?;
+            out.row(&output::summary_row(&r));
         }
     }
-    match writer.finish() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other?,
-    }
+    let finished = out.finish();
     if format == Format::Table && !args.summary && std::io::stderr().is_terminal() {
         // A one-line digest for people reading the table.
         let parts: Vec<String> = by_version
             .iter()
             .map(|((_, v), n)| format!("{n} {}", v.as_deref().unwrap_or("without ServerHello")))
             .collect();
-        eprintln!(
-            "tls-audit: {} connection(s) in {} file(s): {}; see --summary for who to call, --max-version tls1.1 for the weak ones",
+        netops_cli::warn(format_args!(
+            "{} connection(s) in {} file(s): {}; see --summary for who to call, --max-version tls1.1 for the weak ones",
             report.connections,
             report.files_ok + report.files_failed,
             if parts.is_empty() {
@@ -230,37 +189,20 @@ fn run(args: Args) -> std::io::Result<u8> {
             } else {
                 parts.join(", ")
             }
-        );
+        ));
     }
     let s = report.stats;
     if s.dropped_capacity > 0 || s.truncated > 0 {
-        eprintln!(
-            "tls-audit: warning: {} connection(s) not tracked because --max-flows was reached, {} hello(s) larger than --flow-bytes or the buffer cap skipped",
+        netops_cli::warn(format_args!(
+            "warning: {} connection(s) not tracked because --max-flows was reached, {} hello(s) larger than --flow-bytes or the buffer cap skipped",
             s.dropped_capacity, s.truncated
-        );
+        ));
     }
-    let _ = std::io::stderr().flush();
-    Ok(if found {
-        1
+    finished.exit_code(if report.found {
+        exit::FOUND
     } else if failed {
-        2
+        exit::FAILED
     } else {
-        0
+        exit::OK
     })
-}
-
-fn progress_bar(total: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    let style = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta})",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    Some(bar)
 }

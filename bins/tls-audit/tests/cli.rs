@@ -282,3 +282,40 @@ fn fail_on_wins_over_a_failed_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("b.pcap"));
 }
+
+/// `tls-audit ... | head -0`: the reader is gone before the first write.
+#[test]
+fn closed_pipe_is_quiet_and_exits_0() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tls-audit"))
+        .args(["--format", "csv"])
+        .arg(testdata_dir())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn full_disk_is_one_line_and_exit_3() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    for format in ["table", "csv", "jsonl"] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tls-audit"))
+            .args(["--format", format])
+            .arg(testdata_dir())
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{format}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "tls-audit: cannot write the output: No space left on device (os error 28)\n",
+            "{format}"
+        );
+    }
+}

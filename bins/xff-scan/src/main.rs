@@ -1,15 +1,15 @@
-//! `xff-scan`: thin command-line front end over the `xff-scan` crate.
-use std::io::{self, IsTerminal, Write};
-use std::net::IpAddr;
+//! `xff-scan`: thin command-line front end over `xff_scan::report`
+//! (parses arguments, prints rows).
+mod output;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use clap::{Parser, ValueEnum};
-use xff_scan::batch::{
-    ClientList, ConversationWriter, Conversations, Mode, discover, format_ts, scan_files,
-};
-use xff_scan::scan::{Match, ScanOptions};
+use netops_cli::{Progress, TableStyle, Writer, exit};
+use xff_scan::batch::{Mode, discover};
+use xff_scan::report::{self, Kind, ReportOptions};
+use xff_scan::scan::ScanOptions;
 use xff_scan::{HeaderSpec, Matcher, TargetSet, default_headers};
 
 const AFTER_HELP: &str = "\
@@ -110,404 +110,137 @@ enum Format {
     Jsonl,
 }
 
+/// Exit status when nothing matched (grep's convention).
+const NO_MATCH: u8 = 1;
+
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let usage = e.use_stderr();
-            let _ = e.print();
-            // --help / --version are not errors; usage errors exit 3.
-            return ExitCode::from(if usage { 3 } else { 0 });
-        }
+    run(netops_cli::parse())
+}
+
+fn run(args: Args) -> ExitCode {
+    let fail = |msg: String| {
+        netops_cli::warn(msg);
+        ExitCode::from(exit::USAGE)
     };
-    match run(args) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("xff-scan: {e}");
-            ExitCode::from(3)
-        }
-    }
-}
-
-struct Out {
-    format: Format,
-    header: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
-    w: io::BufWriter<io::Stdout>,
-}
-
-impl Out {
-    fn new(format: Format, header: Vec<&'static str>) -> io::Result<Out> {
-        let mut o = Out {
-            format,
-            header,
-            rows: Vec::new(),
-            w: io::BufWriter::new(io::stdout()),
-        };
-        if format == Format::Csv {
-            let h = o.header.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            o.csv_line(&h)?;
-        }
-        Ok(o)
-    }
-
-    fn csv_line(&mut self, row: &[String]) -> io::Result<()> {
-        let line: Vec<String> = row
-            .iter()
-            .map(|f| {
-                if f.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", f.replace('"', "\"\""))
-                } else {
-                    f.clone()
-                }
-            })
-            .collect();
-        writeln!(self.w, "{}", line.join(","))
-    }
-
-    /// `numeric` marks columns written as JSON numbers.
-    fn row(&mut self, row: Vec<String>, numeric: &[bool]) -> io::Result<()> {
-        match self.format {
-            Format::Table => {
-                self.rows.push(row);
-                Ok(())
-            }
-            Format::Csv => self.csv_line(&row),
-            Format::Jsonl => {
-                // Fields in the documented column order.
-                let mut line = String::from("{");
-                for (i, (k, v)) in self.header.iter().zip(row).enumerate() {
-                    let num = numeric.get(i).copied().unwrap_or(false);
-                    let val = if num {
-                        v.parse::<u64>()
-                            .map(serde_json::Value::from)
-                            .unwrap_or(serde_json::Value::Null)
-                    } else if v.is_empty() {
-                        serde_json::Value::Null
-                    } else {
-                        serde_json::Value::String(v)
-                    };
-                    if i > 0 {
-                        line.push(',');
-                    }
-                    line.push_str(&serde_json::Value::String((*k).to_string()).to_string());
-                    line.push(':');
-                    line.push_str(&val.to_string());
-                }
-                line.push('}');
-                writeln!(self.w, "{line}")
-            }
-        }
-    }
-
-    fn finish(mut self) -> io::Result<()> {
-        if self.format == Format::Table && !self.rows.is_empty() {
-            let mut widths: Vec<usize> = self.header.iter().map(|h| h.len()).collect();
-            for r in &self.rows {
-                for (w, f) in widths.iter_mut().zip(r) {
-                    *w = (*w).max(f.chars().count());
-                }
-            }
-            let hdr: Vec<String> = self.header.iter().map(|s| s.to_string()).collect();
-            let rows = std::mem::take(&mut self.rows);
-            for r in std::iter::once(&hdr).chain(rows.iter()) {
-                let line: Vec<String> = r
-                    .iter()
-                    .zip(&widths)
-                    .map(|(f, w)| format!("{f:<w$}", w = *w))
-                    .collect();
-                writeln!(self.w, "{}", line.join("  ").trim_end())?;
-            }
-        }
-        self.w.flush()
-    }
-}
-
-fn ip_port(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
-
-#[derive(Default)]
-struct PerFile {
-    matches: Vec<Match>,
-    list: ClientList,
-}
-
-fn run(args: Args) -> Result<u8, String> {
     let headers = if args.headers.is_empty() {
         default_headers()
     } else {
-        args.headers
+        match args
+            .headers
             .iter()
             .map(|h| {
                 HeaderSpec::from_name(h)
                     .ok_or_else(|| format!("--header {h:?} is not a valid HTTP header name"))
             })
-            .collect::<Result<Vec<_>, _>>()?
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(h) => h,
+            Err(e) => return fail(e),
+        }
     };
     let targets = if args.list {
         None
     } else {
-        Some(TargetSet::parse(&args.ips).map_err(|e| e.to_string())?)
+        match TargetSet::parse(&args.ips) {
+            Ok(t) => Some(t),
+            Err(e) => return fail(e.to_string()),
+        }
     };
     let matcher = Matcher::new(headers, targets);
-    let opts = ScanOptions::default();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let (files, missing) = discover(&args.paths);
-    let mut failed = false;
-    let mut unfinished = 0u64;
     for (p, e) in &missing {
-        eprintln!("xff-scan: {}: {e}; skipped", p.display());
-        failed = true;
+        netops_cli::warn(format_args!("{}: {e}; skipped", p.display()));
     }
     if files.is_empty() {
-        eprintln!(
-            "xff-scan: no capture files found in the given paths (looked for *.{{{}}}, also .gz)",
+        netops_cli::warn(format_args!(
+            "no capture files found in the given paths (looked for *.{{{}}}, also .gz)",
             xff_scan::batch::CAPTURE_EXTENSIONS.join(",")
-        );
-        return Ok(2);
+        ));
+        return ExitCode::from(exit::FAILED);
     }
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if !args.no_progress && io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(total);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .map_err(|e| e.to_string())?,
-        );
-        Some(b)
-    } else {
-        None
-    };
-    let bar_ref = Mutex::new(bar.clone());
-    let progress = |n: u64| {
-        if let Ok(g) = bar_ref.lock()
-            && let Some(b) = g.as_ref()
-        {
-            b.inc(n);
-        }
-    };
+    let bar = Progress::bytes(total, args.no_progress);
 
-    let list_mode = args.list;
-    let per_packet = !args.list && !args.summary;
-    let mut out = if list_mode {
-        Out::new(
-            args.format,
-            vec![
-                "client_ip",
-                "hits",
-                "as_origin",
-                "connections",
-                "first_seen",
-                "last_seen",
-            ],
-        )
+    let kind = if args.list {
+        Kind::List
     } else if args.summary {
-        Out::new(
-            args.format,
-            vec![
-                "file",
-                "client",
-                "server",
-                "proto",
-                "client_ips",
-                "matching_packets",
-                "packets",
-                "bytes",
-                "first_seen",
-                "last_seen",
-            ],
-        )
+        Kind::Summary
     } else {
-        Out::new(
-            args.format,
-            vec![
-                "file",
-                "packet",
-                "ts",
-                "src_ip",
-                "src_port",
-                "dst_ip",
-                "dst_port",
-                "header",
-                "client_ip",
-                "position",
-                "method",
-                "host",
-            ],
-        )
-    }
-    .map_err(|e| e.to_string())?;
-    let numeric_pkt = [
-        false, true, false, false, true, false, true, false, false, true, false, false,
-    ];
-
-    let mut conv = Conversations::default();
-    let mut list = ClientList::default();
-    let mut any = false;
-    let mut io_err: Option<io::Error> = None;
-    let names: Vec<String> = matcher
-        .headers()
-        .iter()
-        .map(|h| h.name().to_string())
-        .collect();
-    scan_files(
-        &files,
-        &matcher,
-        &opts,
-        &if args.reassemble {
+        Kind::Packets
+    };
+    let format = match args.format {
+        Format::Table => netops_cli::Format::Table,
+        Format::Csv => netops_cli::Format::Csv,
+        Format::Jsonl => netops_cli::Format::Jsonl,
+    };
+    let mut out = Writer::stdout(format, output::columns_for(kind))
+        .table_style(TableStyle::new().header_when_empty(false));
+    let opts = ReportOptions {
+        kind,
+        mode: if args.reassemble {
             Mode::Reassemble(Default::default())
         } else {
             Mode::Fast
         },
-        threads,
-        |s: &mut PerFile, m| {
-            if list_mode {
-                s.list.add(&m);
-            } else {
-                s.matches.push(m);
-            }
-        },
-        progress,
-        |r| {
-            if let Some(e) = &r.open_error {
-                eprintln!("xff-scan: {e}; skipped");
-                failed = true;
+        scan: ScanOptions::default(),
+        threads: args.threads.unwrap_or(0),
+        write: args.write.clone(),
+    };
+    let header_names: Vec<&str> = matcher.headers().iter().map(|h| h.name()).collect();
+    let result = report::run(
+        &files,
+        &matcher,
+        &opts,
+        |n| bar.inc(n),
+        |file, m| {
+            if kind != Kind::Packets {
                 return;
             }
-            unfinished += r.report.carry_dropped;
-            if let Some(e) = &r.report.error {
-                eprintln!("xff-scan: {e}; matches before it are reported");
-                failed = true;
-            }
-            let file = r.path.display().to_string();
-            list.merge(r.state.list);
-            let mut last_frame = 0;
-            for m in &r.state.matches {
-                any = true;
-                conv.add(&r.path, m);
-                if m.frame != last_frame {
-                    conv.count_matching_packet(m);
-                    last_frame = m.frame;
-                }
-                if per_packet && io_err.is_none() {
-                    let row = vec![
-                        file.clone(),
-                        m.frame.to_string(),
-                        format_ts(m.ts_ns),
-                        m.src_ip.to_string(),
-                        m.src_port.to_string(),
-                        m.dst_ip.to_string(),
-                        m.dst_port.to_string(),
-                        names[m.hit.header].clone(),
-                        m.hit.client_ip.to_string(),
-                        m.hit.position.to_string(),
-                        m.hit.method.to_string(),
-                        m.hit.host.as_deref().unwrap_or("").to_string(),
-                    ];
-                    if let Err(e) = out.row(row, &numeric_pkt) {
-                        io_err = Some(e);
-                    }
-                }
-            }
+            out.row(&output::packet_row(file, m, &header_names));
         },
+        |p| bar.warn(p),
     );
-    if let Some(b) = bar {
-        b.finish_and_clear();
+    bar.finish();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    for c in &report.conversations {
+        out.row(&output::summary_row(c));
     }
-    if let Some(e) = io_err {
-        return Err(format!("writing the output: {e}"));
+    for c in &report.clients {
+        out.row(&output::list_row(c));
     }
-
-    if args.summary || args.write.is_some() {
-        let mut writer = match &args.write {
-            Some(p) => {
-                Some(ConversationWriter::create(p).map_err(|e| format!("{}: {e}", p.display()))?)
-            }
-            None => None,
-        };
-        for e in conv.complete(&files, writer.as_mut()) {
-            eprintln!("xff-scan: second pass: {e}");
-            failed = true;
-        }
-        if let (Some(w), Some(p)) = (writer, &args.write) {
-            w.finish().map_err(|e| format!("{}: {e}", p.display()))?;
-        }
+    if report.unfinished > 0 && !args.reassemble {
+        netops_cli::warn(format_args!(
+            "note: {} request header block(s) split across TCP segments could not be completed \
+             (segment lost or out of order); --reassemble follows them",
+            report.unfinished
+        ));
     }
-    if args.summary {
-        for c in conv.into_sorted() {
-            let ips: Vec<String> = c.client_ips.iter().map(|i| i.to_string()).collect();
-            out.row(
-                vec![
-                    c.file.display().to_string(),
-                    ip_port(c.client.0, c.client.1),
-                    ip_port(c.server.0, c.server.1),
-                    "tcp".into(),
-                    ips.join(" "),
-                    c.matching_packets.to_string(),
-                    c.packets.to_string(),
-                    c.bytes.to_string(),
-                    format_ts(c.first_ns),
-                    format_ts(c.last_ns),
-                ],
-                &[
-                    false, false, false, false, false, true, true, true, false, false,
-                ],
-            )
-            .map_err(|e| e.to_string())?;
-        }
-    }
-    if list_mode {
-        for c in list.into_sorted() {
-            any = true;
-            out.row(
-                vec![
-                    c.client_ip.to_string(),
-                    c.hits.to_string(),
-                    c.as_origin.to_string(),
-                    c.connections.to_string(),
-                    format_ts(c.first_ns),
-                    format_ts(c.last_ns),
-                ],
-                &[false, true, true, true, false, false],
-            )
-            .map_err(|e| e.to_string())?;
-        }
-    }
-    if unfinished > 0 && !args.reassemble {
-        eprintln!(
-            "xff-scan: note: {unfinished} request header block(s) split across TCP segments could not be completed \
-             (segment lost or out of order); --reassemble follows them"
-        );
-    }
-    let empty_table = out.format == Format::Table && out.rows.is_empty();
-    out.finish()
-        .map_err(|e| format!("writing the output: {e}"))?;
+    let empty_table = format == netops_cli::Format::Table && out.rows() == 0;
+    let finished = out.finish();
     if empty_table {
-        eprintln!(
-            "xff-scan: no match in {} file(s){}",
+        netops_cli::warn(format_args!(
+            "no match in {} file(s){}",
             files.len(),
-            if list_mode {
+            if args.list {
                 ""
             } else {
                 "; try --list to see which client addresses the headers carry"
             }
-        );
+        ));
     }
-    Ok(if failed {
-        2
-    } else if any {
-        0
+    finished.exit_code(if report.failed || !missing.is_empty() {
+        exit::FAILED
+    } else if report.found() {
+        exit::OK
     } else {
-        1
+        NO_MATCH
     })
 }

@@ -412,3 +412,72 @@ fn reassemble_flag_finds_more_on_the_reassembly_fixture() {
     assert_eq!(frames(&[]), plain);
     assert!(plain.len() < all.len());
 }
+
+/// `xff-scan --list big.pcap | head -0` used to exit 3 with "Broken
+/// pipe"; a closed pipe is now quiet and keeps the run's status.
+#[test]
+fn closed_pipe_is_quiet_and_full_disk_exits_3() {
+    let f = testdata().join("headers.pcapng");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = xff()
+        .args(["--list", "--format", "csv"])
+        .arg(&f)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full");
+        return;
+    };
+    let o = xff()
+        .args(["--list", "--format", "jsonl"])
+        .arg(&f)
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "xff-scan: cannot write the output: No space left on device (os error 28)\n"
+    );
+}
+
+/// A Rust user gets the binary's `--summary` from `xff_scan::report`.
+#[test]
+fn library_report_is_what_the_binary_prints() {
+    use xff_scan::report::{Kind, ReportOptions};
+    let f = testdata().join("split.pcap");
+    let (code, out, err) = run(&[
+        "--ip",
+        "203.0.113.0/24",
+        "--summary",
+        "--format",
+        "jsonl",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cli: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let matcher = xff_scan::Matcher::new(
+        xff_scan::default_headers(),
+        Some(xff_scan::TargetSet::parse(&["203.0.113.0/24"]).unwrap()),
+    );
+    let opts = ReportOptions {
+        kind: Kind::Summary,
+        ..Default::default()
+    };
+    let report =
+        xff_scan::report::run(&[f], &matcher, &opts, |_| {}, |_, _| {}, |p| panic!("{p}")).unwrap();
+    assert_eq!(report.conversations.len(), cli.len());
+    for (c, row) in report.conversations.iter().zip(&cli) {
+        assert_eq!(row["packets"], c.packets);
+        assert_eq!(row["bytes"], c.bytes);
+        assert_eq!(row["matching_packets"], c.matching_packets);
+        assert_eq!(row["server"], format!("{}:{}", c.server.0, c.server.1));
+    }
+}

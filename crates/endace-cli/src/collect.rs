@@ -11,6 +11,14 @@
 //! Rows get a `Device` column (the inventory name) in front of the template's
 //! values. With the shipped rotation-file template the CSV header is the
 //! capacity report's: `Device, Rot File Name, User Size Limit (GB), ...`.
+//!
+//! Templates written for netmiko work unchanged: each template reads the
+//! command output with the prompt line in front
+//! (`probe-01 # show files system`, see [`prompt_line`]), as netmiko users
+//! feed TextFSM the output with the prompt that `find_prompt()` returned. A
+//! template with its own `Device` value (any case; the usual first rule is
+//! `^${Device} #`) fills the `Device` column itself; rows where it stays
+//! empty get the inventory name. The header then holds `Device` once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +27,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::fleet::{Done, Status};
+use crate::fleet::{Done, HostResult, Status};
 use crate::jobs::{JobOptions, open_cli, save_transcript};
 use crate::session::Target;
 
@@ -80,6 +88,35 @@ pub struct Table {
     pub template: Arc<fsm_parse::Template>,
     /// `Device` + value headers.
     pub header: Vec<String>,
+    /// Index of the template's own `Device` value (netmiko-style templates),
+    /// which then fills the `Device` column.
+    pub device: Option<usize>,
+}
+
+impl Table {
+    /// The output row for one parsed row of `host`: `Device` first, then
+    /// the values (without the template's own `Device` value, which fills
+    /// the `Device` column when it is not empty).
+    pub fn record(&self, host: &str, row: &[String]) -> Vec<String> {
+        let mut rec = Vec::with_capacity(row.len() + 1);
+        match self.device {
+            Some(i) => {
+                let dev = row.get(i).filter(|d| !d.is_empty()).map_or(host, |d| d);
+                rec.push(dev.to_string());
+                rec.extend(
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(k, _)| k != i)
+                        .map(|(_, v)| v.clone()),
+                );
+            }
+            None => {
+                rec.push(host.to_string());
+                rec.extend(row.iter().cloned());
+            }
+        }
+        rec
+    }
 }
 
 /// Compile the templates (shipped, or from `dir` when a file of the same name is there).
@@ -104,22 +141,46 @@ pub fn load_tables(dir: Option<&Path>) -> Result<Vec<Table>, Error> {
         let shipped_names = fsm_parse::Template::parse(def.shipped)
             .map(|t| t.value_names().to_vec())
             .unwrap_or_default();
+        let device = names.iter().position(|n| n.eq_ignore_ascii_case("device"));
         let mut header = vec!["Device".to_string()];
         if names == shipped_names.as_slice() && names.len() == def.headers.len() {
             header.extend(def.headers.iter().map(|s| s.to_string()));
         } else {
-            header.extend(names.iter().cloned());
+            header.extend(
+                names
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| Some(k) != device)
+                    .map(|(_, n)| n.clone()),
+            );
         }
         out.push(Table {
             def: def.clone(),
             template: Arc::new(template),
             header,
+            device,
         });
     }
     Ok(out)
 }
 
-/// Parse one command's output into rows (values as text).
+/// The line a template sees before the command output: the prompt the
+/// command was typed at and the command, as on the device's screen
+/// (`probe-01 # show files system`).
+pub fn prompt_line(prompt: &str, command: &str) -> String {
+    format!("{} {command}\n", prompt.trim())
+}
+
+/// Parse one command's output, as [`collect`] does: the [`prompt_line`]
+/// first, then the output (netmiko-style templates read the device name
+/// from it).
+pub fn parse_output(table: &Table, prompt: &str, output: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut text = prompt_line(prompt, table.def.command);
+    text.push_str(output);
+    parse_rows(table, &text)
+}
+
+/// Parse text into rows (values as text, in template order).
 pub fn parse_rows(table: &Table, output: &str) -> Result<Vec<Vec<String>>, String> {
     let recs = table.template.run(output).map_err(|e| e.to_string())?;
     Ok(recs
@@ -131,7 +192,8 @@ pub fn parse_rows(table: &Table, output: &str) -> Result<Vec<Vec<String>>, Strin
 /// Rows per table for one device.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Collected {
-    /// table name -> rows (without the Device column).
+    /// table name -> rows, the template's values in its order (see
+    /// [`Table::record`] for the output row).
     pub tables: BTreeMap<String, Vec<Vec<String>>>,
 }
 
@@ -145,8 +207,9 @@ pub async fn collect(
     let mut c = Collected::default();
     let mut res = Ok(());
     for tb in tables.iter() {
+        let prompt = s.prompt().to_string();
         match s.send_command(tb.def.command).await {
-            Ok(out) => match parse_rows(tb, &out) {
+            Ok(out) => match parse_output(tb, &prompt, &out) {
                 Ok(rows) => {
                     c.tables.insert(tb.def.name.to_string(), rows);
                 }
@@ -199,9 +262,7 @@ pub fn write_csvs(
         w.write_record(&tb.header)?;
         for (host, c) in per_host {
             for row in c.tables.get(tb.def.name).into_iter().flatten() {
-                let mut rec = vec![host.clone()];
-                rec.extend(row.iter().cloned());
-                w.write_record(&rec)?;
+                w.write_record(tb.record(host, row))?;
             }
         }
         w.flush()?;
@@ -217,17 +278,43 @@ pub fn to_json(tables: &[Table], per_host: &[(String, Collected)]) -> serde_json
         let mut rows = Vec::new();
         for (host, c) in per_host {
             for row in c.tables.get(tb.def.name).into_iter().flatten() {
-                let mut m = serde_json::Map::new();
-                m.insert(tb.header[0].clone(), host.clone().into());
-                for (h, v) in tb.header[1..].iter().zip(row) {
-                    m.insert(h.clone(), v.clone().into());
-                }
+                let m: serde_json::Map<String, serde_json::Value> = tb
+                    .header
+                    .iter()
+                    .cloned()
+                    .zip(tb.record(host, row).into_iter().map(Into::into))
+                    .collect();
                 rows.push(serde_json::Value::Object(m));
             }
         }
         obj.insert(tb.def.name.to_string(), rows.into());
     }
     serde_json::Value::Object(obj)
+}
+
+/// `endace collect --format json`: `{"tables": ..., "results": ...}`, the
+/// tables as [`to_json`] and the per-host results without their data.
+pub fn report_json(tables: &[Table], results: &[HostResult<Collected>]) -> serde_json::Value {
+    let per_host = per_host(results);
+    let summary: Vec<HostResult<()>> = results
+        .iter()
+        .map(|r| HostResult {
+            host: r.host.clone(),
+            status: r.status,
+            message: r.message.clone(),
+            seconds: r.seconds,
+            data: None,
+        })
+        .collect();
+    serde_json::json!({ "tables": to_json(tables, &per_host), "results": summary })
+}
+
+/// The collected data of the hosts that have some, in result order.
+pub fn per_host(results: &[HostResult<Collected>]) -> Vec<(String, Collected)> {
+    results
+        .iter()
+        .filter_map(|r| Some((r.host.clone(), r.data.clone()?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -338,6 +425,80 @@ mod tests {
         assert_eq!(j["files_system"][0]["Device"], "probe-01");
         assert_eq!(j["files_system"][0]["Free Capacity (GB)"], "135.11");
         assert_eq!(j["rotation_file"].as_array().unwrap().len(), 0);
+    }
+
+    /// The field notes' template, written for netmiko.
+    const NETMIKO_TEMPLATE: &str = "Value Filldown Device (\\S+)\nValue Required TotalCapacity (\\d+.?\\d*)\nValue UsedCapacity (\\d+.?\\d*)\nValue UsableCapacity (\\d+.?\\d*)\nValue FreeCapacity (\\d+.?\\d*)\n\nStart\n  ^${Device} #\n  ^\\s+Bytes Total\\s+${TotalCapacity}\n  ^\\s+Bytes Used\\s+${UsedCapacity}\n  ^\\s+Bytes Usable\\s+${UsableCapacity}\n  ^\\s+Bytes Free\\s+${FreeCapacity} -> Record\n";
+
+    #[test]
+    fn netmiko_template_reads_device_from_the_prompt_line() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("endace_show_files_system.textfsm"),
+            NETMIKO_TEMPLATE,
+        )
+        .unwrap();
+        let t = load_tables(Some(d.path())).unwrap();
+        assert_eq!(
+            t[0].header,
+            [
+                "Device",
+                "TotalCapacity",
+                "UsedCapacity",
+                "UsableCapacity",
+                "FreeCapacity"
+            ]
+        );
+        assert_eq!(t[0].device, Some(0));
+        // What the session returns: the output without echo and prompt.
+        let output = NOTES_SAMPLE.split_once('\n').unwrap().1;
+        let rows = parse_output(&t[0], "probe-01 # ", output).unwrap();
+        assert_eq!(
+            rows,
+            vec![vec!["probe-01", "3985.21", "3850.10", "3900.00", "135.11"]]
+        );
+        let mut c = Collected::default();
+        c.tables.insert("files_system".into(), rows);
+        // The prompt's name wins over the inventory name; CSV and JSON agree.
+        let per_host = [("inventory-name".to_string(), c)];
+        let paths = write_csvs(d.path(), &t, &per_host).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&paths[0]).unwrap(),
+            "Device,TotalCapacity,UsedCapacity,UsableCapacity,FreeCapacity\nprobe-01,3985.21,3850.10,3900.00,135.11\n"
+        );
+        let j = to_json(&t, &per_host);
+        assert_eq!(j["files_system"][0]["Device"], "probe-01");
+        assert_eq!(j["files_system"][0]["FreeCapacity"], "135.11");
+        assert_eq!(j["files_system"][0].as_object().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn an_empty_template_device_falls_back_to_the_inventory_name() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("endace_show_files_system.textfsm"),
+            "Value Free (\\S+)\nValue DEVICE (\\S+)\n\nStart\n  ^\\s+Bytes Free\\s+${Free} -> Record\n",
+        )
+        .unwrap();
+        let t = load_tables(Some(d.path())).unwrap();
+        assert_eq!(t[0].header, ["Device", "Free"]);
+        let rows = parse_output(&t[0], "x >", "    Bytes Free  1.5\n").unwrap();
+        assert_eq!(t[0].record("probe-07", &rows[0]), ["probe-07", "1.5"]);
+    }
+
+    #[test]
+    fn shipped_templates_ignore_the_prompt_line() {
+        let t = tables();
+        let output = NOTES_SAMPLE.split_once('\n').unwrap().1;
+        assert_eq!(
+            parse_output(&t[0], "probe-01 #", output).unwrap(),
+            parse_rows(&t[0], NOTES_SAMPLE).unwrap()
+        );
+        assert_eq!(t[0].device, None);
+        assert_eq!(
+            prompt_line("\nprobe-01 # ", "show x"),
+            "probe-01 # show x\n"
+        );
     }
 
     static TABLES_ONCE: std::sync::LazyLock<Vec<Table>> = std::sync::LazyLock::new(tables);

@@ -128,6 +128,17 @@ pub struct Host {
     pub settings: Settings,
 }
 
+/// What the command line overrides for every host of an
+/// [`Inventory::targets`] selection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Add keys of hosts missing from `known_hosts`
+    /// ([`HostKeyPolicy::AcceptNew`]; changed keys are still refused).
+    pub accept_new_host_keys: bool,
+    /// Per-command deadline instead of the inventory's.
+    pub command_timeout: Option<Duration>,
+}
+
 /// A loaded inventory.
 #[derive(Debug, Clone)]
 pub struct Inventory {
@@ -235,6 +246,24 @@ impl Inventory {
             })
             .cloned()
             .collect())
+    }
+
+    /// The [`Target`]s of the hosts `limit` selects (see [`select`](Self::select)),
+    /// credentials read, with the command line's `overrides` applied.
+    pub fn targets(&self, limit: &str, overrides: &Overrides) -> Result<Vec<Target>, Error> {
+        self.select(limit)?
+            .iter()
+            .map(|h| {
+                let mut t = self.target(h)?;
+                if overrides.accept_new_host_keys {
+                    t.host_key_policy = HostKeyPolicy::AcceptNew;
+                }
+                if let Some(ct) = overrides.command_timeout {
+                    t.command_timeout = ct;
+                }
+                Ok(t)
+            })
+            .collect()
     }
 
     /// Resolve a host into a connection [`Target`], reading credentials.

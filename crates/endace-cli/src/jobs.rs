@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::driver::{EndaceOs, Mode};
 use crate::error::Error;
-use crate::fleet::{Done, Progress, Status, connect_with_retry};
+use crate::fleet::{Done, HostResult, Progress, Status, connect_with_retry};
 use crate::session::{CliSession, Connection, Target, connect};
 
 /// Common per-host settings for jobs.
@@ -75,6 +75,24 @@ pub async fn run_command(t: Target, o: JobOptions, cmd: String) -> Result<Done<S
         message: first,
         data: Some(out),
     })
+}
+
+/// `endace run` as text: each host's output under a `=== host (status) ===`
+/// line (the error message when there is no output), then an empty line.
+pub fn run_output_text(results: &[HostResult<String>]) -> String {
+    let mut s = String::new();
+    for r in results {
+        s.push_str(&format!("=== {} ({}) ===\n", r.host, r.status));
+        match &r.data {
+            Some(out) => s.push_str(out),
+            None => {
+                s.push_str(&r.message);
+                s.push('\n');
+            }
+        }
+    }
+    s.push('\n');
+    s
 }
 
 /// Is `name` listed in `show packages` output (first column)?

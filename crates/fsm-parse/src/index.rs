@@ -372,6 +372,22 @@ impl Index {
         self.parse_with(&row.templates, input)
     }
 
+    /// The column names [`Index::parse_with`] gives its records for this
+    /// `a:b:c` template list: the first template's values, then each later
+    /// template's values not seen yet. What a tool prints as the header
+    /// when the input has no record.
+    pub fn header_with(&self, templates: &str) -> Result<Vec<String>, IndexError> {
+        let mut header: Vec<String> = Vec::new();
+        for name in templates.split(':') {
+            for v in self.template(name)?.value_names() {
+                if !header.contains(v) {
+                    header.push(v.clone());
+                }
+            }
+        }
+        Ok(header)
+    }
+
     /// Parses `input` with an explicit `a:b:c` template list of this
     /// directory, joined like clitable.
     pub fn parse_with(&self, templates: &str, input: &str) -> Result<Vec<Record>, IndexError> {
@@ -600,6 +616,13 @@ mod tests {
             .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].header(), ["IF", "ST", "ADDR", "OPT"]);
+        // The same header when the input has no record.
+        assert!(idx.parse("p", "c", "nothing here\n").unwrap().is_empty());
+        assert_eq!(idx.header_with("a.t:b.t").unwrap(), rows[0].header());
+        assert!(matches!(
+            idx.header_with("a.t:missing.t"),
+            Err(IndexError::Io { .. })
+        ));
         assert_eq!(rows[0].get("ADDR").unwrap(), &Value::Str(String::new()));
         assert_eq!(
             rows[1].get("ADDR").unwrap(),

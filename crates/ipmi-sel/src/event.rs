@@ -142,3 +142,164 @@ impl Event {
         )
     }
 }
+
+/// CSV columns, in the order of [`Event::csv_record`].
+pub const CSV_COLUMNS: [&str; 13] = [
+    "host",
+    "record_id",
+    "timestamp",
+    "sensor_type_code",
+    "sensor_type",
+    "sensor_number",
+    "event_type_code",
+    "direction",
+    "description",
+    "severity",
+    "bus",
+    "devfn",
+    "raw",
+];
+
+/// Table columns, in the order of [`Event::table_cells`]. The first
+/// (`HOST`) is left out when the events come from files, not hosts.
+pub const TABLE_COLUMNS: [&str; 8] = [
+    "HOST",
+    "ID",
+    "TIME",
+    "SEVERITY",
+    "SENSOR TYPE",
+    "NUM",
+    "DIRECTION",
+    "DESCRIPTION",
+];
+
+impl Event {
+    /// The CSV row ([`CSV_COLUMNS`]): numbers in decimal, missing values empty.
+    pub fn csv_record(&self) -> [String; 13] {
+        let opt = |v: Option<u8>| v.map(|x| x.to_string()).unwrap_or_default();
+        [
+            self.host.clone().unwrap_or_default(),
+            self.record_id.to_string(),
+            self.timestamp.clone().unwrap_or_default(),
+            opt(self.sensor_type_code),
+            self.sensor_type.clone().unwrap_or_default(),
+            opt(self.sensor_number),
+            opt(self.event_type_code),
+            self.direction.clone().unwrap_or_default(),
+            self.description.clone(),
+            self.severity.to_string(),
+            opt(self.bus),
+            opt(self.devfn),
+            self.raw.clone().unwrap_or_default(),
+        ]
+    }
+
+    /// The table row ([`TABLE_COLUMNS`]): sensor type with its code in hex,
+    /// sensor number in hex, `-` for missing values.
+    pub fn table_cells(&self) -> [String; 8] {
+        let dash = || "-".to_string();
+        [
+            self.host.clone().unwrap_or_default(),
+            self.record_id.to_string(),
+            self.timestamp.clone().unwrap_or_else(dash),
+            self.severity.to_string(),
+            match (self.sensor_type.as_deref(), self.sensor_type_code) {
+                (Some(n), Some(c)) => format!("{n} (0x{c:02x})"),
+                (Some(n), None) => n.to_string(),
+                _ => dash(),
+            },
+            self.sensor_number
+                .map(|n| format!("0x{n:02x}"))
+                .unwrap_or_else(dash),
+            self.direction.clone().unwrap_or_else(dash),
+            self.description.clone(),
+        ]
+    }
+}
+
+/// Which events are shown and which make a run fail (`--min-severity`,
+/// `--fail-on`).
+///
+/// ```
+/// use ipmi_sel::{Severity, event::SeverityFilter};
+/// let evs = ipmi_sel::parse::parse_hex("020002124c015d33000413006fa58012", "x").unwrap();
+/// let f = SeverityFilter { min: Severity::Info, fail_on: Some(Severity::Critical) };
+/// assert_eq!(f.shown(&evs).count(), 1);
+/// assert!(f.fails(&evs)); // PCI SERR is critical
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeverityFilter {
+    /// Show only entries at or above this severity.
+    pub min: Severity,
+    /// An entry at or above this severity fails the run (exit 1).
+    pub fail_on: Option<Severity>,
+}
+
+impl Default for SeverityFilter {
+    /// Show everything, never fail.
+    fn default() -> Self {
+        SeverityFilter {
+            min: Severity::Info,
+            fail_on: None,
+        }
+    }
+}
+
+impl SeverityFilter {
+    /// The entries to show, in input order. Entries below `min` still count
+    /// for [`fails`](Self::fails).
+    pub fn shown<'a>(&self, evs: &'a [Event]) -> impl Iterator<Item = &'a Event> + use<'a> {
+        let min = self.min;
+        evs.iter().filter(move |e| e.severity >= min)
+    }
+
+    /// Is any entry (shown or not) at or above `fail_on`?
+    pub fn fails(&self, evs: &[Event]) -> bool {
+        self.fail_on
+            .is_some_and(|f| evs.iter().any(|e| e.severity >= f))
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    fn ev(sev: Severity) -> Event {
+        let mut e =
+            crate::parse::parse_hex("020002124c015d33000413006fa58012", "t").unwrap()[0].clone();
+        e.severity = sev;
+        e
+    }
+
+    #[test]
+    fn fail_on_counts_entries_below_min_severity() {
+        let evs = [ev(Severity::Info), ev(Severity::Warning)];
+        let f = SeverityFilter {
+            min: Severity::Critical,
+            fail_on: Some(Severity::Warning),
+        };
+        assert_eq!(f.shown(&evs).count(), 0);
+        assert!(f.fails(&evs));
+        let f = SeverityFilter {
+            min: Severity::Warning,
+            fail_on: Some(Severity::Critical),
+        };
+        assert_eq!(f.shown(&evs).count(), 1);
+        assert!(!f.fails(&evs));
+        assert!(!SeverityFilter::default().fails(&evs));
+        assert_eq!(SeverityFilter::default().shown(&evs).count(), 2);
+    }
+
+    #[test]
+    fn rows_match_the_columns() {
+        let e = ev(Severity::Critical);
+        let c = e.csv_record();
+        assert_eq!(c.len(), CSV_COLUMNS.len());
+        assert_eq!(c[8], "PCI SERR @Bus80(DevFn12)");
+        assert_eq!(c[9], "critical");
+        let t = e.table_cells();
+        assert_eq!(t[0], "");
+        assert_eq!(t[5], "0x00");
+        assert!(t[4].ends_with("(0x13)"), "{}", t[4]);
+    }
+}

@@ -4,7 +4,11 @@
 //!
 //! * [`decode`]: 16-byte SEL records per IPMI 2.0 section 32 (no I/O).
 //! * [`parse`]: `SEL_INFO.XML`, Redfish JSON, raw binary and hex inputs.
-//! * [`Event`]: the flat record every source yields and every format prints.
+//! * [`Event`]: the flat record every source yields and every format prints;
+//!   [`event::SeverityFilter`] (`--min-severity`/`--fail-on`), the CSV and
+//!   table columns.
+//! * [`input`]: what a `decode` argument is (file, `-`, hex records).
+//! * [`watch`]: inventory (or one host from a URL), polling, alerts, `check`.
 //!
 //! Severity rules: deassertions are `info`; threshold non-critical events
 //! are `warning`, critical/non-recoverable ones `critical`; for
@@ -23,6 +27,7 @@
 pub mod decode;
 pub mod error;
 pub mod event;
+pub mod input;
 pub mod parse;
 pub mod source;
 pub mod tables;

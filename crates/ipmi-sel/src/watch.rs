@@ -133,6 +133,43 @@ pub struct HostConfig {
     pub timeout_secs: Option<u64>,
 }
 
+impl HostConfig {
+    /// A host given on the command line by its URL: named after the URL
+    /// without scheme and trailing slash (`https://10.0.0.5/` is `10.0.0.5`),
+    /// no password reference, certificates verified, default timeout. Set
+    /// the `pub` fields for the rest, then use [`Inventory::single`].
+    ///
+    /// ```
+    /// use ipmi_sel::watch::{HostConfig, Kind};
+    /// let h = HostConfig::for_url("https://10.0.0.5/", Kind::Redfish, "ADMIN");
+    /// assert_eq!(h.name, "10.0.0.5");
+    /// assert_eq!(h.url.as_deref(), Some("https://10.0.0.5/"));
+    /// ```
+    pub fn for_url(url: &str, kind: Kind, user: &str) -> HostConfig {
+        let name = url
+            .split("://")
+            .last()
+            .unwrap_or(url)
+            .trim_end_matches('/')
+            .to_string();
+        HostConfig {
+            name,
+            kind,
+            url: Some(url.to_string()),
+            path: None,
+            user: Some(user.to_string()),
+            password_env: None,
+            password_file: None,
+            password: None,
+            insecure: false,
+            pinned_cert: None,
+            redfish_log: None,
+            redfish_auth: None,
+            timeout_secs: None,
+        }
+    }
+}
+
 /// One `[[sink]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
@@ -296,6 +333,17 @@ impl Inventory {
             }
         }
         Ok(inv)
+    }
+
+    /// An inventory of one host (from the command line): default settings,
+    /// no sinks, named `<command line>` in errors.
+    pub fn single(host: HostConfig) -> Inventory {
+        Inventory {
+            path: PathBuf::from("<command line>"),
+            settings: Settings::default(),
+            hosts: vec![host],
+            sinks: Vec::new(),
+        }
     }
 
     /// Directory of the state files.

@@ -30,14 +30,18 @@
 //! * [`reassemble::scan_capture_reassembled`]: `--reassemble`, full
 //!   per-direction TCP reassembly into a streaming request parser
 //!   ([`RequestStream`]).
-//! * [`batch`]: many files on all cores, `--summary` conversations, the
-//!   `--write` second pass, `--list` counts.
+//! * [`report::run`]: the whole `xff-scan` command as one call (what the
+//!   binary prints, as data): every match in file order, `--summary`
+//!   conversations completed by a second pass, `--write`, `--list` counts.
+//! * [`batch`]: its parts: many files on all cores, conversations, the
+//!   second pass, client counts, the conversation capture writer.
 #![deny(missing_docs)]
 
 pub mod batch;
 mod headers;
 mod http;
 pub mod reassemble;
+pub mod report;
 pub mod scan;
 mod search;
 mod target;

@@ -1,0 +1,236 @@
+//! Command-line arguments of `ipmi-sel` (clap definitions and help texts).
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use ipmi_sel::Severity;
+use ipmi_sel::event::SeverityFilter;
+use ipmi_sel::watch::{self, HostConfig, Kind};
+
+const EXIT_CODES: &str = "\
+Exit codes (decode, fetch, watch): 0 ok; 1 an entry at or above --fail-on was
+found; 2 some input or host failed (the others were still processed);
+3 usage, configuration, output-write or internal error (a closed pipe, as
+with `| head`, is not an error).
+Exit codes (check, Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN (host unreadable or usage error).";
+
+/// Decode and watch BMC System Event Logs (Supermicro web UI, Redfish, saved files).
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "\
+Examples:
+  ipmi-sel decode 020002124c015d33000413006fa58012
+  ipmi-sel decode --format jsonl saved_SEL_INFO.xml entries.json sel.bin
+  BMC_PASSWORD=... ipmi-sel fetch --url https://10.0.0.5 --user ADMIN --password-env BMC_PASSWORD
+  ipmi-sel fetch --inventory fleet.toml --host probe-01 --format csv
+  ipmi-sel watch --inventory fleet.toml --interval 5m
+  ipmi-sel check --inventory fleet.toml --window 24h
+
+Passwords are never taken from argv: use --password-env VAR or
+--password-file PATH (mode 0600), or the inventory's password_env /
+password_file. HTTPS certificates are verified unless --pinned-cert PEM or
+--insecure is given.
+"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Decode saved SEL data: SEL_INFO.XML answers, Redfish entries JSON, raw binary dumps, hex records.
+    #[command(after_help = format!("\
+INPUT is a file (kind detected from its content), `-` for stdin, or hex
+records given directly (32 hex digits per record).
+
+Examples:
+  ipmi-sel decode 020002124c015d33000413006fa58012 0100029e40c45c20000405516ff0ffff
+  ipmi-sel decode --format jsonl --min-severity warning sel.xml
+
+{EXIT_CODES}"))]
+    Decode {
+        /// Files, `-`, or hex records.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Fetch and decode the SEL of one host (or the named inventory hosts).
+    #[command(after_help = format!("\
+Examples:
+  BMC_PASSWORD=... ipmi-sel fetch --url https://10.0.0.5 --user ADMIN --password-env BMC_PASSWORD
+  ipmi-sel fetch --url 10.0.0.6 --kind redfish --user admin --password-file ~/.bmcpw --pinned-cert bmc6.pem
+  ipmi-sel fetch --inventory fleet.toml --host probe-01 --fail-on critical
+
+{EXIT_CODES}"))]
+    Fetch {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Poll a fleet, alert once per new event (state files), repeat every --interval.
+    #[command(after_help = format!("\
+The inventory (TOML) lists [settings], [[host]] and [[sink]] tables; see the
+ipmi_sel::watch documentation. Alerts go to the sinks: stdout, jsonl (file),
+command (event JSON on stdin), webhook (JSON POST). A host that stops
+answering is reported once (and again when it is back); the others are still
+polled.
+
+Examples:
+  ipmi-sel watch --inventory fleet.toml --interval 5m
+  ipmi-sel watch --inventory fleet.toml --once      # for cron / systemd timers
+
+{EXIT_CODES}"))]
+    Watch {
+        /// Inventory file.
+        #[arg(long)]
+        inventory: PathBuf,
+        /// Poll interval (e.g. 90s, 5m, 1h).
+        #[arg(long, default_value = "5m", value_parser = parse_dur)]
+        interval: Duration,
+        /// Poll once and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Nagios/Icinga plugin: one status line with perfdata, exit 0/1/2/3.
+    #[command(after_help = "\
+CRITICAL when a critical entry (e.g. PCI PERR/SERR, uncorrectable) is in the
+window; else UNKNOWN when a host could not be read; else WARNING for warning
+entries; else OK. Entries without an absolute timestamp are not counted.
+
+Examples:
+  ipmi-sel check --inventory fleet.toml --host probe-01 --window 24h
+  ipmi-sel check --url https://10.0.0.5 --user ADMIN --password-file /etc/nagios/bmcpw
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")]
+    Check {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Only entries newer than this count (e.g. 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_dur)]
+        window: Duration,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Sev {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl From<Sev> for Severity {
+    fn from(s: Sev) -> Self {
+        match s {
+            Sev::Info => Severity::Info,
+            Sev::Warning => Severity::Warning,
+            Sev::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(ClapArgs)]
+pub struct OutArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Only print entries at or above this severity.
+    #[arg(long, value_enum, default_value = "info")]
+    pub min_severity: Sev,
+    /// Exit 1 when an entry at or above this severity is found.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Sev>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SourceKind {
+    Supermicro,
+    Redfish,
+}
+
+#[derive(ClapArgs)]
+pub struct TargetArgs {
+    /// Inventory file (instead of --url).
+    #[arg(long, conflicts_with = "url")]
+    pub inventory: Option<PathBuf>,
+    /// Only these inventory hosts (repeatable).
+    #[arg(long = "host", requires = "inventory")]
+    pub hosts: Vec<String>,
+    /// BMC URL, e.g. https://10.0.0.5.
+    #[arg(long, required_unless_present = "inventory")]
+    pub url: Option<String>,
+    /// Source kind.
+    #[arg(long, value_enum, default_value = "supermicro")]
+    pub kind: SourceKind,
+    /// Login user.
+    #[arg(long, default_value = "ADMIN")]
+    pub user: String,
+    /// Environment variable holding the password.
+    #[arg(long, conflicts_with = "password_file")]
+    pub password_env: Option<String>,
+    /// File holding the password (mode 0600).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// Trust exactly this PEM certificate (self-signed BMCs).
+    #[arg(long, conflicts_with = "insecure")]
+    pub pinned_cert: Option<PathBuf>,
+    /// Do not verify the certificate at all.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Redfish SEL entries path (discovered when absent).
+    #[arg(long)]
+    pub redfish_log: Option<String>,
+    /// Redfish authentication.
+    #[arg(long, default_value = "session", value_parser = ["session", "basic"])]
+    pub redfish_auth: String,
+    /// Request timeout (e.g. 20s).
+    #[arg(long, default_value = "20s", value_parser = parse_dur)]
+    pub timeout: Duration,
+    /// Hosts polled at once (inventory).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+}
+
+pub fn parse_dur(s: &str) -> Result<Duration, String> {
+    watch::parse_duration(s).ok_or_else(|| format!("{s:?} is not a duration like 90s, 5m, 24h"))
+}
+
+impl OutArgs {
+    /// `--min-severity` and `--fail-on`.
+    pub fn filter(&self) -> SeverityFilter {
+        SeverityFilter {
+            min: self.min_severity.into(),
+            fail_on: self.fail_on.map(Into::into),
+        }
+    }
+}
+
+impl TargetArgs {
+    /// The one host `--url` and the other flags describe.
+    pub fn url_host(&self, url: &str) -> HostConfig {
+        let kind = match self.kind {
+            SourceKind::Supermicro => Kind::Supermicro,
+            SourceKind::Redfish => Kind::Redfish,
+        };
+        let mut h = HostConfig::for_url(url, kind, &self.user);
+        h.password_env = self.password_env.clone();
+        h.password_file = self.password_file.clone();
+        h.insecure = self.insecure;
+        h.pinned_cert = self.pinned_cert.clone();
+        h.redfish_log = self.redfish_log.clone();
+        h.redfish_auth = Some(self.redfish_auth.clone());
+        h.timeout_secs = Some(self.timeout.as_secs().max(1));
+        h
+    }
+}

@@ -1,0 +1,362 @@
+//! Columns and the values in them.
+
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// Where a table cell's text sits in its column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Align {
+    /// Text first, padding after (the default).
+    #[default]
+    Left,
+    /// Padding first (numbers).
+    Right,
+}
+
+/// One output column: its name (the table and CSV header, the JSON key)
+/// and how its values turn into text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    name: Cow<'static, str>,
+    align: Align,
+    decimals: Option<usize>,
+    list_separator: Cow<'static, str>,
+}
+
+impl Column {
+    /// A left-aligned column; lists joined with `;`, floats as Rust
+    /// displays them.
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Column {
+        Column {
+            name: name.into(),
+            align: Align::Left,
+            decimals: None,
+            list_separator: Cow::Borrowed(";"),
+        }
+    }
+
+    /// Right-aligned in tables.
+    pub fn right(mut self) -> Column {
+        self.align = Align::Right;
+        self
+    }
+
+    /// [`Value::F64`] printed with this many decimals in table and CSV
+    /// (JSON keeps the full number).
+    pub fn decimals(mut self, n: usize) -> Column {
+        self.decimals = Some(n);
+        self
+    }
+
+    /// What joins the items of a [`Value::List`] in table and CSV.
+    pub fn list_separator(mut self, sep: impl Into<Cow<'static, str>>) -> Column {
+        self.list_separator = sep.into();
+        self
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The alignment in tables.
+    pub fn align(&self) -> Align {
+        self.align
+    }
+}
+
+/// Left-aligned columns with these names.
+pub fn columns(names: &[&'static str]) -> Vec<Column> {
+    names.iter().map(|n| Column::new(*n)).collect()
+}
+
+/// One cell. Text formats (table, CSV) print it as text, JSON keeps its
+/// type: numbers stay numbers, [`Value::Null`] is `null`, lists are arrays.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// Missing: the table's null text (see
+    /// [`TableStyle::null`](crate::TableStyle::null)), empty in CSV,
+    /// `null` in JSON.
+    Null,
+    /// Text.
+    Str(Cow<'a, str>),
+    /// An unsigned number.
+    U64(u64),
+    /// A signed number.
+    I64(i64),
+    /// A float (see [`Column::decimals`]); not finite is `null` in JSON.
+    F64(f64),
+    /// `true` or `false`.
+    Bool(bool),
+    /// Items joined with the column's [`Column::list_separator`] in text
+    /// (an empty list prints as [`Value::Null`]), an array in JSON.
+    List(Vec<Value<'a>>),
+    /// Keys and values in this order: an object in JSON, `{k: v, ...}` in
+    /// text.
+    Map(Vec<(Cow<'a, str>, Value<'a>)>),
+    /// `text` in table and CSV, `data` in JSON (and in typed formats):
+    /// for a value whose text form is not derived from its structure.
+    WithText {
+        /// What table and CSV print.
+        text: Cow<'a, str>,
+        /// What JSON writes.
+        data: Box<Value<'a>>,
+    },
+}
+
+impl<'a> Value<'a> {
+    /// A value's text from anything that displays ([`std::net::IpAddr`],
+    /// a path's `display()`, ...).
+    pub fn display(x: impl Display) -> Value<'a> {
+        Value::Str(Cow::Owned(x.to_string()))
+    }
+
+    /// `Null` for an empty string, else the string.
+    pub fn non_empty(s: impl Into<Cow<'a, str>>) -> Value<'a> {
+        let s = s.into();
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::Str(s)
+        }
+    }
+
+    /// The cell's text in `col`, with `null` for a missing value.
+    pub fn text<'s>(&'s self, col: &Column, null: &'s str) -> Cow<'s, str> {
+        match self {
+            Value::Null => Cow::Borrowed(null),
+            Value::Str(s) => Cow::Borrowed(s),
+            Value::WithText { text, .. } => Cow::Borrowed(text),
+            Value::List(items) if items.is_empty() => Cow::Borrowed(null),
+            _ => {
+                let mut s = String::new();
+                self.push_text(col, null, &mut s);
+                Cow::Owned(s)
+            }
+        }
+    }
+
+    fn push_text(&self, col: &Column, null: &str, out: &mut String) {
+        match self {
+            Value::Null => out.push_str(null),
+            Value::Str(s) => out.push_str(s),
+            Value::WithText { text, .. } => out.push_str(text),
+            Value::U64(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::I64(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::F64(x) => {
+                let _ = match col.decimals {
+                    Some(d) => write!(out, "{x:.d$}"),
+                    None => write!(out, "{x}"),
+                };
+            }
+            Value::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
+            Value::List(items) => {
+                if items.is_empty() {
+                    out.push_str(null);
+                }
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(&col.list_separator);
+                    }
+                    it.push_text(col, null, out);
+                }
+            }
+            Value::Map(kv) => {
+                out.push('{');
+                for (i, (k, v)) in kv.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(k);
+                    out.push_str(": ");
+                    v.push_text(col, null, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_none(),
+            Value::Str(v) => s.serialize_str(v),
+            Value::U64(n) => s.serialize_u64(*n),
+            Value::I64(n) => s.serialize_i64(*n),
+            Value::F64(x) => s.serialize_f64(*x),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for it in items {
+                    seq.serialize_element(it)?;
+                }
+                seq.end()
+            }
+            Value::Map(kv) => {
+                let mut m = s.serialize_map(Some(kv.len()))?;
+                for (k, v) in kv {
+                    m.serialize_entry(k.as_ref(), v)?;
+                }
+                m.end()
+            }
+            Value::WithText { data, .. } => data.serialize(s),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::Str(Cow::Borrowed(s))
+    }
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(s: &'a String) -> Self {
+        Value::Str(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Value<'_> {
+    fn from(s: String) -> Self {
+        Value::Str(Cow::Owned(s))
+    }
+}
+
+impl<'a> From<Cow<'a, str>> for Value<'a> {
+    fn from(s: Cow<'a, str>) -> Self {
+        Value::Str(s)
+    }
+}
+
+macro_rules! from_unsigned {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            fn from(n: $t) -> Self {
+                Value::U64(u64::from(n))
+            }
+        }
+    )*};
+}
+from_unsigned!(u8, u16, u32, u64);
+
+macro_rules! from_signed {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            fn from(n: $t) -> Self {
+                Value::I64(i64::from(n))
+            }
+        }
+    )*};
+}
+from_signed!(i8, i16, i32, i64);
+
+impl From<usize> for Value<'_> {
+    fn from(n: usize) -> Self {
+        Value::U64(n as u64)
+    }
+}
+
+impl From<f64> for Value<'_> {
+    fn from(x: f64) -> Self {
+        Value::F64(x)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<std::net::IpAddr> for Value<'_> {
+    fn from(ip: std::net::IpAddr) -> Self {
+        Value::display(ip)
+    }
+}
+
+impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl<'a> From<&'a [String]> for Value<'a> {
+    fn from(items: &'a [String]) -> Self {
+        Value::List(items.iter().map(Value::from).collect())
+    }
+}
+
+impl<'a> From<&'a Vec<String>> for Value<'a> {
+    fn from(items: &'a Vec<String>) -> Self {
+        Value::from(items.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_each_kind() {
+        let c = Column::new("x");
+        assert_eq!(Value::Null.text(&c, "-"), "-");
+        assert_eq!(Value::from("a b").text(&c, "-"), "a b");
+        assert_eq!(Value::from(443u16).text(&c, "-"), "443");
+        assert_eq!(Value::from(-5i64).text(&c, "-"), "-5");
+        assert_eq!(Value::F64(1.25).text(&c, "-"), "1.25");
+        assert_eq!(Value::F64(1.25).text(&c.clone().decimals(1), "-"), "1.2");
+        assert_eq!(
+            Value::F64(0.06).text(&Column::new("s").decimals(1), ""),
+            "0.1"
+        );
+        assert_eq!(Value::Bool(true).text(&c, "-"), "true");
+        let l = Value::List(vec!["tls1.3".into(), "tls1.2".into()]);
+        assert_eq!(l.text(&c, "-"), "tls1.3;tls1.2");
+        assert_eq!(
+            l.text(&Column::new("x").list_separator(" "), "-"),
+            "tls1.3 tls1.2"
+        );
+        assert_eq!(Value::List(vec![]).text(&c, "-"), "-");
+        assert_eq!(Value::List(vec![]).text(&c, ""), "");
+        let m = Value::Map(vec![("a".into(), 1u8.into()), ("b".into(), Value::Null)]);
+        assert_eq!(m.text(&c, "-"), "{a: 1, b: -}");
+        let w = Value::WithText {
+            text: "['x']".into(),
+            data: Box::new(Value::List(vec!["x".into()])),
+        };
+        assert_eq!(w.text(&c, "-"), "['x']");
+        assert_eq!(Value::non_empty(""), Value::Null);
+        assert_eq!(Value::from(None::<&str>), Value::Null);
+    }
+
+    #[test]
+    fn json_keeps_types_and_order() {
+        let v = Value::Map(vec![
+            ("z".into(), Value::U64(1)),
+            ("a".into(), Value::Null),
+            ("m".into(), Value::List(vec!["x".into(), Value::I64(-1)])),
+            ("f".into(), Value::F64(f64::NAN)),
+            (
+                "w".into(),
+                Value::WithText {
+                    text: "shown".into(),
+                    data: Box::new(Value::Bool(false)),
+                },
+            ),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"z":1,"a":null,"m":["x",-1],"f":null,"w":false}"#
+        );
+    }
+}

@@ -1,0 +1,702 @@
+//! One row writer for every tool: table, CSV, JSON Lines, JSON.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::exit;
+use crate::output::{Finished, WriteError, copy_error};
+use crate::value::{Align, Column, Value};
+
+/// Standard output as [`Writer::stdout`] writes it: buffered (64 KiB).
+pub type Stdout = io::BufWriter<io::Stdout>;
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Aligned columns with a header line, for people (see [`TableStyle`]).
+    Table,
+    /// RFC 4180 CSV (the `csv` crate) with a header row; `\n` line ends,
+    /// fields quoted only when they must be.
+    Csv,
+    /// JSON Lines: one compact object per row, keys in column order.
+    Jsonl,
+    /// One pretty-printed JSON array of objects (two-space indent, keys in
+    /// column order), what `serde_json::to_writer_pretty` gives for a list.
+    Json,
+}
+
+impl Format {
+    /// The name users type after `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
+        }
+    }
+
+    /// The format called `name` (as [`Format::name`] spells it).
+    pub fn from_name(name: &str) -> Option<Format> {
+        [Format::Table, Format::Csv, Format::Jsonl, Format::Json]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
+
+/// How a table looks. The default: no null text, widths from every row
+/// (the whole table is held until [`Writer::finish`]), no rule under the
+/// header, the header printed even with no rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableStyle {
+    null: Cow<'static, str>,
+    sample: usize,
+    rule: bool,
+    header_when_empty: bool,
+}
+
+impl Default for TableStyle {
+    fn default() -> Self {
+        TableStyle {
+            null: Cow::Borrowed(""),
+            sample: usize::MAX,
+            rule: false,
+            header_when_empty: true,
+        }
+    }
+}
+
+impl TableStyle {
+    /// The default style.
+    pub fn new() -> TableStyle {
+        TableStyle::default()
+    }
+
+    /// What a [`Value::Null`] (and an empty list) prints as, e.g. `-`.
+    pub fn null(mut self, text: impl Into<Cow<'static, str>>) -> TableStyle {
+        self.null = text.into();
+        self
+    }
+
+    /// Size the columns from the first `rows` rows, then stream: the table
+    /// starts printing after `rows` rows and holds no more; a later, wider
+    /// cell pushes its line out of alignment. Without this, every row is
+    /// held until [`Writer::finish`].
+    pub fn sample(mut self, rows: usize) -> TableStyle {
+        self.sample = rows.max(1);
+        self
+    }
+
+    /// A line of dashes under the header.
+    pub fn rule(mut self, yes: bool) -> TableStyle {
+        self.rule = yes;
+        self
+    }
+
+    /// Whether a table with no rows prints its header (default) or nothing.
+    pub fn header_when_empty(mut self, yes: bool) -> TableStyle {
+        self.header_when_empty = yes;
+        self
+    }
+}
+
+/// Where rows go in a format this crate does not write itself (the hook for
+/// Arrow/Parquet, which a crate of its own adds): [`Writer::with_sink`]
+/// hands it each row, and the writer's error policy applies to it too.
+pub trait RowSink<W> {
+    /// One row: `values[i]` belongs to `columns[i]` (a missing value is
+    /// [`Value::Null`]).
+    fn row(&mut self, columns: &[Column], values: &[Value<'_>]) -> io::Result<()>;
+
+    /// Writes what is still held, flushes, and hands back the destination.
+    fn finish(self: Box<Self>, columns: &[Column]) -> io::Result<W>;
+}
+
+/// Writes rows in one [`Format`], a [`Value`] per [`Column`] per row, to
+/// `W` (standard output for [`Writer::stdout`]).
+///
+/// Errors are sticky: [`Writer::row`] returns nothing; the first write
+/// error is kept, the rows after it are dropped ([`Writer::is_failed`] says
+/// so, for callers that want to stop early), and [`Writer::finish`] reports
+/// it. A writer dropped without `finish` finishes itself and prints a real
+/// write error on standard error, so no error goes unreported.
+pub struct Writer<W: Write> {
+    columns: Vec<Column>,
+    sink: Option<Sink<W>>,
+    error: Option<io::Error>,
+    rows: u64,
+}
+
+enum Sink<W: Write> {
+    Table(TableSink<W>),
+    Csv(Box<CsvSink<W>>),
+    Jsonl(W),
+    Json(JsonSink<W>),
+    Custom(Box<dyn RowSink<W>>),
+}
+
+static NULL: Value<'static> = Value::Null;
+
+/// `values[i]`, or `Null` past the end.
+fn cell<'v, 'a>(values: &'v [Value<'a>], i: usize) -> &'v Value<'a> {
+    values.get(i).unwrap_or(&NULL)
+}
+
+impl Writer<Stdout> {
+    /// A writer to standard output (buffered, 64 KiB).
+    pub fn stdout(format: Format, columns: Vec<Column>) -> Writer<Stdout> {
+        Writer::new(
+            format,
+            columns,
+            io::BufWriter::with_capacity(1 << 16, io::stdout()),
+        )
+    }
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer for `format` with these columns. Nothing is written until
+    /// the first row (or [`Writer::finish`], which writes the header of an
+    /// empty CSV or table).
+    pub fn new(format: Format, columns: Vec<Column>, out: W) -> Writer<W> {
+        let sink = match format {
+            Format::Table => Sink::Table(TableSink {
+                out,
+                style: TableStyle::default(),
+                pending: Vec::new(),
+                widths: None,
+                line: String::new(),
+            }),
+            Format::Csv => Sink::Csv(Box::new(CsvSink {
+                w: csv::WriterBuilder::new().from_writer(out),
+                header_done: false,
+            })),
+            Format::Jsonl => Sink::Jsonl(out),
+            Format::Json => Sink::Json(JsonSink {
+                out,
+                first: true,
+                scratch: Vec::new(),
+            }),
+        };
+        Writer {
+            columns,
+            sink: Some(sink),
+            error: None,
+            rows: 0,
+        }
+    }
+
+    /// A writer that hands rows to `sink` (another format).
+    pub fn with_sink(columns: Vec<Column>, sink: Box<dyn RowSink<W>>) -> Writer<W> {
+        Writer {
+            columns,
+            sink: Some(Sink::Custom(sink)),
+            error: None,
+            rows: 0,
+        }
+    }
+
+    /// Sets the table's style (no effect on other formats); call before
+    /// the first row.
+    pub fn table_style(mut self, style: TableStyle) -> Writer<W> {
+        if let Some(Sink::Table(t)) = &mut self.sink
+            && t.widths.is_none()
+            && t.pending.is_empty()
+        {
+            t.style = style;
+        }
+        self
+    }
+
+    /// The columns.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Writes one row: `values[i]` is the value of column `i`; missing
+    /// values are [`Value::Null`], extra values are ignored. After a write
+    /// error the row is dropped (see [`Writer::is_failed`]).
+    pub fn row(&mut self, values: &[Value<'_>]) {
+        self.rows += 1;
+        if self.error.is_some() {
+            return;
+        }
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        let cols = &self.columns;
+        let r = match sink {
+            Sink::Table(t) => t.row(cols, values),
+            Sink::Csv(c) => c.row(cols, values),
+            Sink::Jsonl(out) => serde_json::to_writer(&mut *out, &RowSer(cols, values))
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n")),
+            Sink::Json(j) => j.row(cols, values),
+            Sink::Custom(c) => c.row(cols, values),
+        };
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// Rows handed to [`Writer::row`] so far (written or dropped).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Whether a write failed or the reader closed the pipe: later rows are
+    /// dropped, so a caller may stop producing them.
+    pub fn is_failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// Writes what is held (a table's rows, the header of an empty output),
+    /// flushes, and says how the output went: [`Finished::exit_code`] turns
+    /// that into the exit code.
+    pub fn finish(mut self) -> Finished {
+        Finished::from_result(self.close().map(drop))
+    }
+
+    /// Like [`Writer::finish`], handing back the destination (a `Vec<u8>`
+    /// the output was formatted into). A closed pipe is an error here.
+    pub fn into_inner(mut self) -> Result<W, WriteError> {
+        match self.close() {
+            Ok(Some(w)) => Ok(w),
+            Ok(None) => Err(WriteError::new(io::Error::other("writer already finished"))),
+            Err(e) => Err(WriteError::new(e)),
+        }
+    }
+
+    /// Finishes the sink; the first error of the whole run wins.
+    fn close(&mut self) -> io::Result<Option<W>> {
+        let Some(sink) = self.sink.take() else {
+            return Ok(None);
+        };
+        let cols = &self.columns;
+        let r = match sink {
+            Sink::Table(t) => t.finish(cols, self.error.is_none()),
+            Sink::Csv(c) => (*c).finish(cols, self.error.is_none()),
+            Sink::Jsonl(mut out) => out.flush().map(|()| out),
+            Sink::Json(j) => j.finish(self.error.is_none()),
+            Sink::Custom(c) => c.finish(cols),
+        };
+        match (self.error.take(), r) {
+            (Some(e), _) => Err(e),
+            (None, Ok(w)) => Ok(Some(w)),
+            (None, Err(e)) => Err(e),
+        }
+    }
+}
+
+impl<W: Write> Drop for Writer<W> {
+    fn drop(&mut self) {
+        if self.sink.is_some()
+            && let Err(e) = self.close()
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            exit::warn(WriteError::new(e));
+        }
+    }
+}
+
+/// A row as a JSON object, keys in column order.
+struct RowSer<'r, 'a>(&'r [Column], &'r [Value<'a>]);
+
+impl Serialize for RowSer<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (i, c) in self.0.iter().enumerate() {
+            m.serialize_entry(c.name(), cell(self.1, i))?;
+        }
+        m.end()
+    }
+}
+
+struct TableSink<W> {
+    out: W,
+    style: TableStyle,
+    pending: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+    line: String,
+}
+
+impl<W: Write> TableSink<W> {
+    fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        let null = &self.style.null;
+        if let Some(widths) = &self.widths {
+            let cells = (0..cols.len()).map(|i| cell(values, i).text(&cols[i], null));
+            return write_line(&mut self.out, &mut self.line, widths, cols, cells);
+        }
+        let cells = (0..cols.len())
+            .map(|i| cell(values, i).text(&cols[i], null).into_owned())
+            .collect();
+        self.pending.push(cells);
+        if self.pending.len() >= self.style.sample {
+            self.start(cols)?;
+        }
+        Ok(())
+    }
+
+    /// Sizes the columns from the header and the held rows, prints them.
+    fn start(&mut self, cols: &[Column]) -> io::Result<()> {
+        let mut widths: Vec<usize> = cols.iter().map(|c| c.name().chars().count()).collect();
+        for r in &self.pending {
+            for (w, f) in widths.iter_mut().zip(r) {
+                *w = (*w).max(f.chars().count());
+            }
+        }
+        let (out, line) = (&mut self.out, &mut self.line);
+        write_line(out, line, &widths, cols, cols.iter().map(|c| c.name()))?;
+        if self.style.rule {
+            let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            write_line(out, line, &widths, cols, dashes.iter().map(String::as_str))?;
+        }
+        for r in self.pending.drain(..) {
+            write_line(out, line, &widths, cols, r.iter().map(String::as_str))?;
+        }
+        self.pending = Vec::new();
+        self.widths = Some(widths);
+        Ok(())
+    }
+
+    fn finish(mut self, cols: &[Column], ok: bool) -> io::Result<W> {
+        if ok && self.widths.is_none() && (!self.pending.is_empty() || self.style.header_when_empty)
+        {
+            self.start(cols)?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// One table line: cells separated by two spaces, padded to `widths`
+/// (the last left-aligned cell is not padded), trailing spaces trimmed.
+fn write_line<'c>(
+    out: &mut impl Write,
+    line: &mut String,
+    widths: &[usize],
+    cols: &[Column],
+    cells: impl Iterator<Item = impl AsRef<str> + 'c>,
+) -> io::Result<()> {
+    line.clear();
+    let n = widths.len();
+    for (i, c) in cells.enumerate().take(n) {
+        let c = c.as_ref();
+        let pad = widths[i].saturating_sub(c.chars().count());
+        if i > 0 {
+            line.push_str("  ");
+        }
+        if cols[i].align() == Align::Right {
+            line.extend(std::iter::repeat_n(' ', pad));
+            line.push_str(c);
+        } else {
+            line.push_str(c);
+            if i + 1 < n {
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+    }
+    let kept = line.trim_end_matches(' ').len();
+    line.truncate(kept);
+    line.push('\n');
+    out.write_all(line.as_bytes())
+}
+
+struct CsvSink<W: Write> {
+    w: csv::Writer<W>,
+    header_done: bool,
+}
+
+impl<W: Write> CsvSink<W> {
+    fn header(&mut self, cols: &[Column]) -> io::Result<()> {
+        if !self.header_done {
+            self.header_done = true;
+            self.w
+                .write_record(cols.iter().map(|c| c.name()))
+                .map_err(csv_err)?;
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        self.header(cols)?;
+        for (i, c) in cols.iter().enumerate() {
+            self.w
+                .write_field(cell(values, i).text(c, "").as_bytes())
+                .map_err(csv_err)?;
+        }
+        self.w.write_record(None::<&[u8]>).map_err(csv_err)
+    }
+
+    fn finish(mut self, cols: &[Column], ok: bool) -> io::Result<W> {
+        if ok {
+            self.header(cols)?;
+        }
+        self.w.into_inner().map_err(|e| copy_error(e.error()))
+    }
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+struct JsonSink<W> {
+    out: W,
+    first: bool,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> JsonSink<W> {
+    fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        self.scratch.clear();
+        serde_json::to_writer_pretty(&mut self.scratch, &RowSer(cols, values))?;
+        self.out
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        // The object one level in: every line indented by two spaces
+        // (strings never hold a raw newline in JSON).
+        for (i, l) in self.scratch.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            self.out.write_all(b"  ")?;
+            self.out.write_all(l)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, ok: bool) -> io::Result<W> {
+        if ok {
+            self.out
+                .write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns;
+
+    fn render(format: Format, style: TableStyle, rows: &[Vec<Value<'_>>]) -> String {
+        let cols = vec![
+            Column::new("name"),
+            Column::new("port").right(),
+            Column::new("tags"),
+        ];
+        let mut w = Writer::new(format, cols, Vec::new()).table_style(style);
+        for r in rows {
+            w.row(r);
+        }
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    fn sample() -> Vec<Vec<Value<'static>>> {
+        vec![
+            vec![
+                "web01".into(),
+                443u16.into(),
+                Value::List(vec!["a".into(), "b".into()]),
+            ],
+            vec!["db, \"x\"".into(), 5432u16.into(), Value::Null],
+        ]
+    }
+
+    #[test]
+    fn table() {
+        let t = render(Format::Table, TableStyle::new().null("-"), &sample());
+        assert_eq!(
+            t,
+            "name     port  tags\n\
+             web01     443  a;b\n\
+             db, \"x\"  5432  -\n"
+        );
+        let ruled = render(Format::Table, TableStyle::new().rule(true), &sample());
+        assert_eq!(
+            ruled,
+            "name     port  tags\n\
+             -------  ----  ----\n\
+             web01     443  a;b\n\
+             db, \"x\"  5432\n"
+        );
+    }
+
+    #[test]
+    fn empty_table_header_or_nothing() {
+        assert_eq!(
+            render(Format::Table, TableStyle::new(), &[]),
+            "name  port  tags\n"
+        );
+        let none = TableStyle::new().header_when_empty(false);
+        assert_eq!(render(Format::Table, none, &[]), "");
+    }
+
+    #[test]
+    fn streamed_table_sizes_from_the_sample() {
+        let rows = vec![
+            vec!["a".into(), 1u8.into(), "x".into()],
+            vec!["bb".into(), 2u8.into(), "y".into()],
+            vec!["a-much-longer-name".into(), 3u8.into(), "z".into()],
+        ];
+        let t = render(Format::Table, TableStyle::new().sample(2), &rows);
+        assert_eq!(
+            t,
+            "name  port  tags\n\
+             a        1  x\n\
+             bb       2  y\n\
+             a-much-longer-name     3  z\n"
+        );
+    }
+
+    #[test]
+    fn csv() {
+        let t = render(Format::Csv, TableStyle::new().null("-"), &sample());
+        assert_eq!(
+            t,
+            "name,port,tags\nweb01,443,a;b\n\"db, \"\"x\"\"\",5432,\n"
+        );
+        assert_eq!(
+            render(Format::Csv, TableStyle::new(), &[]),
+            "name,port,tags\n"
+        );
+    }
+
+    #[test]
+    fn jsonl() {
+        let t = render(Format::Jsonl, TableStyle::new(), &sample());
+        assert_eq!(
+            t,
+            "{\"name\":\"web01\",\"port\":443,\"tags\":[\"a\",\"b\"]}\n\
+             {\"name\":\"db, \\\"x\\\"\",\"port\":5432,\"tags\":null}\n"
+        );
+        assert_eq!(render(Format::Jsonl, TableStyle::new(), &[]), "");
+    }
+
+    #[test]
+    fn json_is_serde_json_pretty() {
+        let t = render(Format::Json, TableStyle::new(), &sample());
+        // What serde_json prints for the same data as a list of objects.
+        let mut expect = serde_json::to_string_pretty(&serde_json::json!([
+            {"name": "web01", "port": 443, "tags": ["a", "b"]},
+            {"name": "db, \"x\"", "port": 5432, "tags": null},
+        ]))
+        .unwrap();
+        expect.push('\n');
+        assert_eq!(t, expect);
+        assert_eq!(render(Format::Json, TableStyle::new(), &[]), "[]\n");
+    }
+
+    #[test]
+    fn short_rows_are_padded_with_null() {
+        let mut w = Writer::new(Format::Csv, columns(&["a", "b"]), Vec::new());
+        w.row(&["1".into()]);
+        w.row(&["2".into(), "3".into(), "extra".into()]);
+        assert_eq!(w.rows(), 2);
+        assert_eq!(w.into_inner().unwrap(), b"a,b\n1,\n2,3\n");
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for f in [Format::Table, Format::Csv, Format::Jsonl, Format::Json] {
+            assert_eq!(Format::from_name(f.name()), Some(f));
+        }
+        assert_eq!(Format::from_name("parquet"), None);
+    }
+
+    /// A sink standing in for a later Arrow/Parquet writer.
+    struct Count(Vec<u8>, usize);
+    impl RowSink<Vec<u8>> for Count {
+        fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+            self.1 += 1;
+            assert_eq!(cols.len(), 2);
+            assert_eq!(values[0], Value::U64(7));
+            Ok(())
+        }
+        fn finish(mut self: Box<Self>, _: &[Column]) -> io::Result<Vec<u8>> {
+            self.0
+                .extend_from_slice(format!("{} rows", self.1).as_bytes());
+            Ok(self.0)
+        }
+    }
+
+    #[test]
+    fn custom_sink() {
+        let mut w = Writer::with_sink(columns(&["a", "b"]), Box::new(Count(Vec::new(), 0)));
+        w.row(&[7u8.into(), Value::Null]);
+        w.row(&[7u8.into(), Value::Null]);
+        assert_eq!(w.into_inner().unwrap(), b"2 rows");
+    }
+
+    /// Accepts `room` bytes, then fails like a full disk.
+    struct Full {
+        room: usize,
+        writes_after_error: usize,
+        kind: io::ErrorKind,
+    }
+    impl Write for Full {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                self.writes_after_error += 1;
+                return Err(io::Error::from(self.kind));
+            }
+            let n = b.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn first_error_is_kept_and_later_rows_dropped() {
+        for format in [Format::Table, Format::Csv, Format::Jsonl, Format::Json] {
+            let full = Full {
+                room: 10,
+                writes_after_error: 0,
+                kind: io::ErrorKind::StorageFull,
+            };
+            let mut w =
+                Writer::new(format, columns(&["a"]), full).table_style(TableStyle::new().sample(1));
+            for i in 0..10_000u32 {
+                w.row(&[i.into()]);
+            }
+            assert!(w.is_failed(), "{format:?}");
+            assert_eq!(w.rows(), 10_000);
+            match w.finish() {
+                Finished::Failed(e) => {
+                    assert_eq!(e.io().kind(), io::ErrorKind::StorageFull, "{format:?}")
+                }
+                other => panic!("{format:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn broken_pipe_is_closed_not_failed() {
+        let pipe = Full {
+            room: 0,
+            writes_after_error: 0,
+            kind: io::ErrorKind::BrokenPipe,
+        };
+        let mut w = Writer::new(
+            Format::Jsonl,
+            columns(&["a"]),
+            io::BufWriter::with_capacity(4, pipe),
+        );
+        w.row(&["hello".into()]);
+        w.row(&["again".into()]);
+        assert!(w.is_failed());
+        let f = w.finish();
+        assert!(matches!(f, Finished::Closed), "{f:?}");
+        assert_eq!(f.code(exit::OK), exit::OK);
+    }
+}
