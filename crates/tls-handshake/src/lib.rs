@@ -39,6 +39,7 @@ pub mod audit;
 mod error;
 pub mod hello;
 pub mod ja4;
+mod reader;
 pub mod record;
 pub mod testgen;
 pub mod tracker;
