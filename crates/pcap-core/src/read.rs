@@ -62,7 +62,7 @@ pub(crate) enum Walker {
 /// and the largest captured length a record may claim.
 ///
 /// [`PcapRecords`] and [`Packets`] both read records through
-/// [`PcapLayout::record`], so a record one accepts the other accepts too.
+/// one function (`PcapLayout::record`), so a record one accepts the other accepts too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PcapLayout {
     pub(crate) endian: Endian,
