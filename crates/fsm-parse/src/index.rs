@@ -112,7 +112,7 @@ impl Field {
         ]) {
             return Ok(Field::Literal(f.to_owned()));
         }
-        crate::pyre::translate(f)?;
+        crate::translate::translate(f).map_err(|e| e.to_string())?;
         Ok(Field::Pattern(f.to_owned(), OnceLock::new()))
     }
 

@@ -29,10 +29,13 @@
 
 mod engine;
 mod index;
+mod program;
 mod pyre;
 mod row;
+mod runstate;
 mod split;
 mod template;
+mod translate;
 mod value;
 mod vm;
 

@@ -1,14 +1,10 @@
-//! Python `re` syntax translated to the Rust `regex` crate, with a
-//! `fancy-regex` fallback per pattern for what `regex` cannot do
-//! (look-around, back-references, atomic groups, possessive quantifiers,
-//! conditionals).
-//!
-//! The translator walks the pattern the way CPython's `re._parser` does, so
-//! that what Python reads as a literal stays a literal (`{1-2}`, `\<`), what
-//! Python rejects is rejected, and Rust-only syntax (`\p{..}`, nested classes,
-//! `&&`) never gets a meaning Python would not give it.
+//! Running Python `re` patterns: the engines behind [`PyRegex`]. A pattern
+//! is first translated ([`crate::translate`]), then run on
+//! `regex-automata` for ASCII lines (a lazy DFA to say whether a line
+//! matches, the budgeted backtracking VM of [`crate::vm`] for the groups,
+//! the PikeVM past its budget), on `regex` for other lines, and on
+//! `fancy-regex` per pattern for look-around and back-references.
 
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use regex_automata::hybrid::dfa::{Cache as LazyCache, DFA as LazyDfa};
@@ -19,6 +15,7 @@ use regex_automata::util::primitives::PatternID;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 
+use crate::translate::{TranslateError, translate, translate_relaxed};
 use crate::vm::{Frame, NO_POS, OverBudget, Vm};
 
 /// A compiled pattern with Python `re.match` semantics (anchored at the
@@ -114,12 +111,12 @@ const SKIP_MIN_TRIED: u32 = 32;
 const SKIP_WINDOW: u32 = 1024;
 
 impl AsciiRe {
-    fn compile(anchored: &str) -> Result<AsciiRe, String> {
+    fn compile(anchored: &str) -> Result<AsciiRe, RegexError> {
         let nfa = NFA::compiler()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
             .configure(NFA::config().utf8(false).nfa_size_limit(Some(64 << 20)))
             .build(anchored)
-            .map_err(|e| format!("invalid regular expression: {e}"))?;
+            .map_err(|e| RegexError::Invalid(e.to_string()))?;
         // The settings `regex` gives its own lazy DFA (gives up on a line
         // where it would thrash; the VM or PikeVM answers then).
         let dfa = LazyDfa::builder()
@@ -131,8 +128,8 @@ impl AsciiRe {
             )
             .build_from_nfa(nfa.clone())
             .ok();
-        let pike = PikeVM::new_from_nfa(nfa.clone())
-            .map_err(|e| format!("invalid regular expression: {e}"))?;
+        let pike =
+            PikeVM::new_from_nfa(nfa.clone()).map_err(|e| RegexError::Invalid(e.to_string()))?;
         Ok(AsciiRe {
             dfa,
             vm: Vm::new(&nfa),
@@ -226,16 +223,16 @@ impl AsciiRe {
     }
 }
 
-fn build_uni(anchored: &str) -> Result<regex::Regex, String> {
+fn build_uni(anchored: &str) -> Result<regex::Regex, RegexError> {
     regex::RegexBuilder::new(anchored)
         .size_limit(64 << 20)
         .dfa_size_limit(16 << 20)
         .build()
-        .map_err(|e| format!("invalid regular expression: {e}"))
+        .map_err(|e| RegexError::Invalid(e.to_string()))
 }
 
 impl StdRe {
-    fn compile(anchored: &str) -> Result<StdRe, String> {
+    fn compile(anchored: &str) -> Result<StdRe, RegexError> {
         // A non-ASCII pattern (a literal or escape) keeps Unicode rules even
         // against ASCII text (case folding), so it gets no ASCII form.
         let ascii = if anchored.is_ascii() {
@@ -254,7 +251,7 @@ impl StdRe {
         })
     }
 
-    fn uni(&self) -> Result<&regex::Regex, String> {
+    fn uni(&self) -> Result<&regex::Regex, RegexError> {
         if let Some(r) = self.uni.get() {
             return Ok(r);
         }
@@ -283,7 +280,7 @@ impl StdRe {
         text: &str,
         ascii: bool,
         sc: &mut Option<AsciiScratch>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, RegexError> {
         match &self.ascii {
             Some(a) if ascii => {
                 let sc = sc.get_or_insert_with(|| a.scratch());
@@ -294,26 +291,34 @@ impl StdRe {
     }
 }
 
-/// The result of translating a Python pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Translated {
-    /// Rust syntax, same meaning.
-    pub(crate) pattern: String,
-    /// Needs `fancy-regex` (look-around, back-references ...).
-    pub(crate) fancy: bool,
-}
-
 /// Capture positions of one match: `(start, end)` per group, `None` when the
 /// group did not take part.
 pub(crate) type Spans = Vec<Option<(usize, usize)>>;
 
-fn runtime_err(e: fancy_regex::Error) -> String {
-    format!("regular expression failed at run time: {e}")
+fn runtime_err(e: fancy_regex::Error) -> RegexError {
+    RegexError::Runtime(e.to_string())
+}
+
+/// Why a pattern could not be compiled or run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RegexError {
+    /// Python rejects the pattern (CPython's message).
+    #[error(transparent)]
+    Translate(#[from] TranslateError),
+    /// The translated pattern does not compile (too big, for one).
+    #[error("invalid regular expression: {0}")]
+    Invalid(String),
+    /// `fancy-regex` does not support the pattern.
+    #[error("regular expression not supported: {0}")]
+    Unsupported(String),
+    /// `fancy-regex` gave up on a line (its backtracking limit).
+    #[error("regular expression failed at run time: {0}")]
+    Runtime(String),
 }
 
 impl PyRegex {
     /// Compiles a Python pattern. The error text says what is wrong.
-    pub(crate) fn compile(py: &str) -> Result<PyRegex, String> {
+    pub(crate) fn compile(py: &str) -> Result<PyRegex, RegexError> {
         let t = translate(py)?;
         let prefix = literal_prefix(py).map(Into::into);
         let anchored = format!(r"\A(?:{})", t.pattern);
@@ -321,7 +326,7 @@ impl PyRegex {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
                 .build()
-                .map_err(|e| format!("regular expression not supported: {e}"))?;
+                .map_err(|e| RegexError::Unsupported(e.to_string()))?;
             let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
             let pre = translate_relaxed(py)
                 .ok()
@@ -408,12 +413,12 @@ impl PyRegex {
     }
 
     /// `bool(re.match(text))`, without computing groups.
-    pub(crate) fn is_match(&self, text: &str) -> Result<bool, String> {
+    pub(crate) fn is_match(&self, text: &str) -> Result<bool, RegexError> {
         self.with_spare(|sc| self.is_match_with(text, sc))
     }
 
     /// [`PyRegex::match_into`] with the pattern's own spare scratch.
-    pub(crate) fn match_spare(&self, text: &str, spans: &mut Spans) -> Result<bool, String> {
+    pub(crate) fn match_spare(&self, text: &str, spans: &mut Spans) -> Result<bool, RegexError> {
         self.with_spare(|sc| self.match_into(text, sc, spans))
     }
 
@@ -430,7 +435,11 @@ impl PyRegex {
 
     /// [`PyRegex::is_match`] with a scratch space made by
     /// [`PyRegex::scratch`] for this pattern.
-    pub(crate) fn is_match_with(&self, text: &str, scratch: &mut Scratch) -> Result<bool, String> {
+    pub(crate) fn is_match_with(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+    ) -> Result<bool, RegexError> {
         self.is_match_line(text, text.is_ascii(), scratch)
     }
 
@@ -440,7 +449,7 @@ impl PyRegex {
         text: &str,
         ascii: bool,
         scratch: &mut Scratch,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, RegexError> {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return Ok(false);
         }
@@ -468,7 +477,7 @@ impl PyRegex {
         text: &str,
         scratch: &mut Scratch,
         spans: &mut Spans,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, RegexError> {
         self.match_line(text, text.is_ascii(), scratch, spans)
     }
 
@@ -479,7 +488,7 @@ impl PyRegex {
         ascii: bool,
         scratch: &mut Scratch,
         spans: &mut Spans,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, RegexError> {
         spans.clear();
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return Ok(false);
@@ -554,688 +563,6 @@ pub(crate) enum Scratch {
         /// The prefilter's scratch.
         pre: Option<AsciiScratch>,
     },
-}
-
-fn is_py_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c == '_' || c.is_alphabetic() => {}
-        _ => return false,
-    }
-    chars.all(|c| c == '_' || c.is_alphanumeric())
-}
-
-/// Writes one literal character so that Rust reads it as that character,
-/// inside or outside a class.
-fn push_lit(out: &mut String, c: char) {
-    if c.is_ascii_punctuation() && c != '<' && c != '>' {
-        out.push('\\');
-        out.push(c);
-    } else if c.is_control() || c == ' ' || c == '#' {
-        let _ = write!(out, "\\x{{{:X}}}", c as u32);
-    } else {
-        out.push(c);
-    }
-}
-
-/// What the last emitted item was, for quantifier checks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Last {
-    /// Nothing to repeat (start, `(`, `|`, an anchor in some cases).
-    Nothing,
-    /// A repeatable atom starting at this output offset.
-    Atom,
-    /// A look-around group starting at this output offset.
-    LookAround(usize),
-    /// A quantifier was just written (a second one is "multiple repeat").
-    Repeat,
-}
-
-struct Tr<'a> {
-    chars: Vec<char>,
-    pos: usize,
-    out: String,
-    fancy: bool,
-    src: &'a str,
-    /// Number of capture groups opened so far.
-    groups: usize,
-    /// Capture groups that are closed (for back-reference checks).
-    closed: Vec<bool>,
-    /// Stack of open groups: (capture index or 0, output offset, kind).
-    stack: Vec<(usize, usize, GroupKind)>,
-    names: Vec<String>,
-    verbose: bool,
-    /// Emit the prefilter form (see [`translate_relaxed`]).
-    relax: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum GroupKind {
-    Plain,
-    LookAround,
-}
-
-/// Translates a Python `re` pattern into Rust syntax.
-pub(crate) fn translate(py: &str) -> Result<Translated, String> {
-    translate_with(py, false)
-}
-
-/// A `regex`-crate pattern that matches (at least) every text `py`
-/// matches: look-around removed, back-references as `.*`, atomic groups
-/// and possessive quantifiers plain, conditionals as an alternation of both
-/// branches and nothing; no capture groups.
-pub(crate) fn translate_relaxed(py: &str) -> Result<String, String> {
-    translate_with(py, true).map(|t| t.pattern)
-}
-
-fn translate_with(py: &str, relax: bool) -> Result<Translated, String> {
-    let mut t = Tr {
-        chars: py.chars().collect(),
-        pos: 0,
-        out: String::with_capacity(py.len() + 16),
-        fancy: false,
-        src: py,
-        groups: 0,
-        closed: vec![true],
-        stack: Vec::new(),
-        names: Vec::new(),
-        verbose: false,
-        relax,
-    };
-    t.run()?;
-    Ok(Translated {
-        pattern: t.out,
-        fancy: t.fancy,
-    })
-}
-
-impl Tr<'_> {
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.pos).copied()
-    }
-    fn peek_at(&self, n: usize) -> Option<char> {
-        self.chars.get(self.pos + n).copied()
-    }
-    fn err<T>(&self, msg: impl std::fmt::Display) -> Result<T, String> {
-        Err(format!("{msg} at position {}", self.pos))
-    }
-
-    fn run(&mut self) -> Result<(), String> {
-        let _ = self.src;
-        let mut last = Last::Nothing;
-        // Global flags are only allowed before anything else.
-        let mut at_start = true;
-        while let Some(c) = self.peek() {
-            self.pos += 1;
-            let was_start = at_start;
-            at_start = false;
-            match c {
-                '\\' => {
-                    last = self.escape_outside()?;
-                }
-                '[' => {
-                    self.class()?;
-                    last = Last::Atom;
-                }
-                '(' => {
-                    last = self.group_open(was_start, &mut at_start)?;
-                }
-                ')' => {
-                    let Some((cap, start, kind)) = self.stack.pop() else {
-                        return self.err("unbalanced parenthesis");
-                    };
-                    if cap > 0 {
-                        self.closed[cap] = true;
-                    }
-                    if self.relax && kind == GroupKind::LookAround {
-                        self.out.truncate(start);
-                    } else {
-                        self.out.push(')');
-                    }
-                    last = if kind == GroupKind::LookAround {
-                        Last::LookAround(start)
-                    } else {
-                        Last::Atom
-                    };
-                }
-                '|' => {
-                    self.out.push('|');
-                    last = Last::Nothing;
-                }
-                '^' | '$' => {
-                    self.out.push(c);
-                    // Python refuses to repeat an anchor ("nothing to repeat").
-                    last = Last::Nothing;
-                }
-                '.' => {
-                    self.out.push('.');
-                    last = Last::Atom;
-                }
-                '*' | '+' | '?' => {
-                    let min = if c == '+' { 1 } else { 0 };
-                    last = self.quantifier(last, &c.to_string(), min)?;
-                }
-                '{' => {
-                    if let Some((q, min)) = self.brace()? {
-                        last = self.quantifier(last, &q, min)?;
-                    } else {
-                        self.out.push_str("\\{");
-                        last = Last::Atom;
-                    }
-                }
-                c if self.verbose && (c.is_whitespace() || c == '#') => {
-                    if c == '#' {
-                        while let Some(d) = self.peek() {
-                            self.pos += 1;
-                            if d == '\n' {
-                                break;
-                            }
-                        }
-                    }
-                }
-                c => {
-                    push_lit(&mut self.out, c);
-                    last = Last::Atom;
-                }
-            }
-        }
-        if !self.stack.is_empty() {
-            return self.err("missing ), unterminated subpattern");
-        }
-        Ok(())
-    }
-
-    /// After `*`, `+`, `?` or `{m,n}` (already parsed into `q`): writes it
-    /// with an optional lazy `?` or possessive `+`.
-    fn quantifier(&mut self, last: Last, q: &str, min: u32) -> Result<Last, String> {
-        match last {
-            Last::Nothing => return self.err("nothing to repeat"),
-            Last::Repeat => return self.err("multiple repeat"),
-            Last::LookAround(start) => {
-                // A repeated zero-width assertion: once if min >= 1, else it
-                // may match zero times, which always succeeds.
-                if self.peek() == Some('?') || self.peek() == Some('+') {
-                    self.pos += 1;
-                }
-                if min == 0 {
-                    self.out.truncate(start);
-                }
-                return Ok(Last::Repeat);
-            }
-            Last::Atom => {}
-        }
-        self.out.push_str(q);
-        match self.peek() {
-            Some('?') => {
-                self.pos += 1;
-                self.out.push('?');
-            }
-            Some('+') => {
-                self.pos += 1;
-                if !self.relax {
-                    self.out.push('+');
-                }
-                self.fancy = true;
-            }
-            _ => {}
-        }
-        Ok(Last::Repeat)
-    }
-
-    /// Parses what follows `{`. Returns the Rust quantifier and its minimum
-    /// when Python reads a repeat, `None` when the brace is a literal.
-    fn brace(&mut self) -> Result<Option<(String, u32)>, String> {
-        let here = self.pos;
-        if self.peek() == Some('}') {
-            return Ok(None);
-        }
-        let mut lo = String::new();
-        while let Some(d) = self.peek().filter(char::is_ascii_digit) {
-            lo.push(d);
-            self.pos += 1;
-        }
-        let comma = self.peek() == Some(',');
-        let hi = if comma {
-            self.pos += 1;
-            let mut h = String::new();
-            while let Some(d) = self.peek().filter(char::is_ascii_digit) {
-                h.push(d);
-                self.pos += 1;
-            }
-            h
-        } else {
-            lo.clone()
-        };
-        if self.peek() != Some('}') {
-            self.pos = here;
-            return Ok(None);
-        }
-        self.pos += 1;
-        let parse = |s: &str| -> Result<Option<u32>, String> {
-            if s.is_empty() {
-                return Ok(None);
-            }
-            // Python's limit is MAXREPEAT (2**32 - 1); the regex size limit
-            // rejects what is too big to compile.
-            match s.parse::<u32>() {
-                Ok(v) if v < u32::MAX => Ok(Some(v)),
-                _ => Err(format!(
-                    "the repetition number {s} is too large at position {here}"
-                )),
-            }
-        };
-        let min = parse(&lo)?.unwrap_or(0);
-        let max = parse(&hi)?;
-        if let Some(max) = max
-            && max < min
-        {
-            return self.err("min repeat greater than max repeat");
-        }
-        let q = match (comma, max) {
-            (false, _) => format!("{{{min}}}"),
-            (true, Some(max)) => format!("{{{min},{max}}}"),
-            (true, None) => format!("{{{min},}}"),
-        };
-        Ok(Some((q, min)))
-    }
-
-    fn hex(&mut self, n: usize, what: char) -> Result<char, String> {
-        let mut s = String::new();
-        for _ in 0..n {
-            match self.peek() {
-                Some(h) if h.is_ascii_hexdigit() => {
-                    s.push(h);
-                    self.pos += 1;
-                }
-                _ => return self.err(format!("incomplete escape \\{what}{s}")),
-            }
-        }
-        let v = u32::from_str_radix(&s, 16).unwrap_or(u32::MAX);
-        char::from_u32(v).map_or_else(|| self.err(format!("bad escape \\{what}{s}")), Ok)
-    }
-
-    /// Octal escape after `\0` or `\[0-7]{3}`: returns the char.
-    fn octal(&mut self, first: char) -> Result<char, String> {
-        let mut v = first.to_digit(8).unwrap_or(0);
-        // At most two more digits (Python: \0oo, or three digits \ooo).
-        for _ in 0..2 {
-            match self.peek() {
-                Some(d @ '0'..='7') => {
-                    v = v * 8 + d.to_digit(8).unwrap_or(0);
-                    self.pos += 1;
-                }
-                _ => break,
-            }
-        }
-        if v > 0o377 {
-            return self.err("octal escape value outside of range 0-0o377");
-        }
-        char::from_u32(v).map_or_else(|| self.err("bad octal escape"), Ok)
-    }
-
-    /// Escapes shared by classes and the outside: returns Some(char) for a
-    /// literal, None when the escape was written as a class (`\d` ...).
-    fn common_escape(&mut self, c: char, in_class: bool) -> Result<Option<char>, String> {
-        Ok(Some(match c {
-            'a' => '\x07',
-            'f' => '\x0c',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'v' => '\x0b',
-            'x' => self.hex(2, 'x')?,
-            'u' => self.hex(4, 'u')?,
-            'U' => self.hex(8, 'U')?,
-            'd' | 'D' | 'w' | 'W' => {
-                self.out.push('\\');
-                self.out.push(c);
-                return Ok(None);
-            }
-            's' => {
-                // Python's \s also matches \x1c-\x1f (str.isspace).
-                self.out.push_str(if in_class {
-                    r"\s\x1C-\x1F"
-                } else {
-                    r"[\s\x1C-\x1F]"
-                });
-                return Ok(None);
-            }
-            'S' => {
-                self.out.push_str(r"[^\s\x1C-\x1F]");
-                return Ok(None);
-            }
-            'N' => return self.err("named Unicode escapes (\\N{...}) are not supported"),
-            c if c.is_ascii_alphabetic() => return self.err(format!("bad escape \\{c}")),
-            c => c,
-        }))
-    }
-
-    fn escape_outside(&mut self) -> Result<Last, String> {
-        let Some(c) = self.peek() else {
-            return self.err("bad escape (end of pattern)");
-        };
-        self.pos += 1;
-        match c {
-            'A' => {
-                self.out.push_str(r"\A");
-                return Ok(Last::Nothing);
-            }
-            'Z' => {
-                self.out.push_str(r"\z");
-                return Ok(Last::Nothing);
-            }
-            'b' | 'B' => {
-                self.out.push('\\');
-                self.out.push(c);
-                return Ok(Last::Nothing);
-            }
-            '0' => {
-                let ch = self.octal('0')?;
-                push_lit(&mut self.out, ch);
-                return Ok(Last::Atom);
-            }
-            '1'..='9' => {
-                // Octal if three octal digits, else a group reference.
-                if matches!(c, '0'..='7')
-                    && matches!(self.peek(), Some('0'..='7'))
-                    && matches!(self.peek_at(1), Some('0'..='7'))
-                {
-                    let ch = self.octal(c)?;
-                    push_lit(&mut self.out, ch);
-                    return Ok(Last::Atom);
-                }
-                let mut n = c.to_digit(10).unwrap_or(0) as usize;
-                if let Some(d) = self.peek().filter(char::is_ascii_digit) {
-                    n = n * 10 + d.to_digit(10).unwrap_or(0) as usize;
-                    self.pos += 1;
-                }
-                if n > self.groups {
-                    return self.err(format!("invalid group reference {n}"));
-                }
-                if !self.closed[n] {
-                    return self.err("cannot refer to an open group");
-                }
-                self.fancy = true;
-                if self.relax {
-                    self.out.push_str("(?s:.*)");
-                } else {
-                    let _ = write!(self.out, "(?:\\{n})");
-                }
-                return Ok(Last::Atom);
-            }
-            _ => {}
-        }
-        if let Some(ch) = self.common_escape(c, false)? {
-            push_lit(&mut self.out, ch);
-        }
-        Ok(Last::Atom)
-    }
-
-    fn class(&mut self) -> Result<(), String> {
-        self.out.push('[');
-        if self.peek() == Some('^') {
-            self.pos += 1;
-            self.out.push('^');
-        }
-        let mut first = true;
-        loop {
-            let Some(c) = self.peek() else {
-                return self.err("unterminated character set");
-            };
-            self.pos += 1;
-            if c == ']' && !first {
-                break;
-            }
-            first = false;
-            // code1: Some(char) when a literal (range start candidate).
-            let mark = self.out.len();
-            let code1 = if c == '\\' {
-                self.class_escape()?
-            } else {
-                push_lit(&mut self.out, c);
-                Some(c)
-            };
-            if self.peek() == Some('-') {
-                self.pos += 1;
-                let Some(that) = self.peek() else {
-                    return self.err("unterminated character set");
-                };
-                self.pos += 1;
-                if that == ']' {
-                    self.out.push_str("\\-");
-                    break;
-                }
-                let mark2 = self.out.len();
-                let code2 = if that == '\\' {
-                    self.class_escape()?
-                } else {
-                    push_lit(&mut self.out, that);
-                    Some(that)
-                };
-                let (Some(lo), Some(hi)) = (code1, code2) else {
-                    return self.err("bad character range");
-                };
-                if hi < lo {
-                    return self.err(format!("bad character range {lo}-{hi}"));
-                }
-                self.out.truncate(mark);
-                let _ = mark2;
-                push_lit(&mut self.out, lo);
-                self.out.push('-');
-                push_lit(&mut self.out, hi);
-            }
-        }
-        self.out.push(']');
-        Ok(())
-    }
-
-    /// An escape inside a class; returns the literal char, or None for a
-    /// class escape (`\d`).
-    fn class_escape(&mut self) -> Result<Option<char>, String> {
-        let Some(c) = self.peek() else {
-            return self.err("bad escape (end of pattern)");
-        };
-        self.pos += 1;
-        let ch = match c {
-            'b' => '\x08',
-            '0'..='7' => self.octal(c)?,
-            '8' | '9' => return self.err(format!("bad escape \\{c}")),
-            _ => match self.common_escape(c, true)? {
-                Some(ch) => ch,
-                None => return Ok(None),
-            },
-        };
-        push_lit(&mut self.out, ch);
-        Ok(Some(ch))
-    }
-
-    fn group_open(&mut self, was_start: bool, at_start: &mut bool) -> Result<Last, String> {
-        let start = self.out.len();
-        if self.peek() != Some('?') {
-            self.groups += 1;
-            self.closed.push(false);
-            self.stack.push((self.groups, start, GroupKind::Plain));
-            self.out.push_str(if self.relax { "(?:" } else { "(" });
-            return Ok(Last::Nothing);
-        }
-        self.pos += 1;
-        let Some(c) = self.peek() else {
-            return self.err("unexpected end of pattern");
-        };
-        self.pos += 1;
-        match c {
-            'P' => match self.peek() {
-                Some('<') => {
-                    self.pos += 1;
-                    let name = self.take_until('>')?;
-                    if !is_py_ident(&name) {
-                        return self.err(format!("bad character in group name '{name}'"));
-                    }
-                    if self.names.contains(&name) {
-                        return self.err(format!("redefinition of group name '{name}'"));
-                    }
-                    self.names.push(name.clone());
-                    self.groups += 1;
-                    self.closed.push(false);
-                    self.stack.push((self.groups, start, GroupKind::Plain));
-                    if self.relax {
-                        self.out.push_str("(?:");
-                    } else {
-                        let _ = write!(self.out, "(?P<{name}>");
-                    }
-                    Ok(Last::Nothing)
-                }
-                Some('=') => {
-                    self.pos += 1;
-                    let name = self.take_until(')')?;
-                    let Some(idx) = self.names.iter().position(|n| *n == name) else {
-                        return self.err(format!("unknown group name '{name}'"));
-                    };
-                    let _ = idx;
-                    self.fancy = true;
-                    if self.relax {
-                        self.out.push_str("(?s:.*)");
-                    } else {
-                        let _ = write!(self.out, "(?:\\k<{name}>)");
-                    }
-                    Ok(Last::Atom)
-                }
-                _ => self.err("unknown extension ?P"),
-            },
-            ':' => {
-                self.stack.push((0, start, GroupKind::Plain));
-                self.out.push_str("(?:");
-                Ok(Last::Nothing)
-            }
-            '>' => {
-                self.fancy = true;
-                self.stack.push((0, start, GroupKind::Plain));
-                self.out.push_str(if self.relax { "(?:" } else { "(?>" });
-                Ok(Last::Nothing)
-            }
-            '#' => {
-                loop {
-                    match self.peek() {
-                        None => return self.err("missing ), unterminated comment"),
-                        Some(')') => {
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(_) => self.pos += 1,
-                    }
-                }
-                *at_start = was_start;
-                Ok(Last::Nothing)
-            }
-            '=' | '!' => {
-                self.fancy = true;
-                self.stack.push((0, start, GroupKind::LookAround));
-                let _ = write!(self.out, "(?{c}");
-                Ok(Last::Nothing)
-            }
-            '<' => match self.peek() {
-                Some(d @ ('=' | '!')) => {
-                    self.pos += 1;
-                    self.fancy = true;
-                    self.stack.push((0, start, GroupKind::LookAround));
-                    let _ = write!(self.out, "(?<{d}");
-                    Ok(Last::Nothing)
-                }
-                _ => self.err("unknown extension ?<"),
-            },
-            '(' => {
-                // Conditional: (?(id/name)yes|no)
-                let cond = self.take_until(')')?;
-                if let Ok(n) = cond.parse::<usize>() {
-                    if n == 0 || n > self.groups {
-                        return self.err(format!("invalid group reference {n}"));
-                    }
-                } else if !self.names.contains(&cond) {
-                    return self.err(format!("unknown group name '{cond}'"));
-                }
-                self.fancy = true;
-                self.stack.push((0, start, GroupKind::Plain));
-                if self.relax {
-                    self.out.push_str("(?:|");
-                } else {
-                    let _ = write!(self.out, "(?({cond})");
-                }
-                Ok(Last::Nothing)
-            }
-            c if "aiLmsux-".contains(c) => {
-                self.pos -= 1;
-                let mut on = String::new();
-                let mut off = String::new();
-                let mut neg = false;
-                loop {
-                    let Some(f) = self.peek() else {
-                        return self.err("missing -, : or )");
-                    };
-                    self.pos += 1;
-                    match f {
-                        '-' if !neg => neg = true,
-                        'i' | 'm' | 's' | 'x' | 'u' if !neg || f != 'u' => {
-                            if neg {
-                                off.push(f)
-                            } else {
-                                on.push(f)
-                            }
-                        }
-                        'a' | 'L' => {
-                            return self
-                                .err(format!("inline flag '{f}' is not supported by this engine"));
-                        }
-                        ':' => {
-                            let on: String = on.chars().filter(|&c| c != 'u').collect();
-                            self.stack.push((0, start, GroupKind::Plain));
-                            if off.is_empty() {
-                                let _ = write!(self.out, "(?{on}:");
-                            } else {
-                                let _ = write!(self.out, "(?{on}-{off}:");
-                            }
-                            return Ok(Last::Nothing);
-                        }
-                        ')' => {
-                            if neg {
-                                return self.err("missing :");
-                            }
-                            if !was_start {
-                                return self.err("global flags not at the start of the expression");
-                            }
-                            *at_start = true;
-                            if on.contains('x') {
-                                self.verbose = true;
-                            }
-                            let on: String = on.chars().filter(|&c| c != 'u').collect();
-                            if !on.is_empty() {
-                                let _ = write!(self.out, "(?{on})");
-                            }
-                            return Ok(Last::Nothing);
-                        }
-                        _ => return self.err("unknown flag"),
-                    }
-                }
-            }
-            _ => self.err(format!("unknown extension ?{c}")),
-        }
-    }
-
-    fn take_until(&mut self, end: char) -> Result<String, String> {
-        let mut s = String::new();
-        loop {
-            match self.peek() {
-                None => return self.err(format!("missing {end}, unterminated name")),
-                Some(c) if c == end => {
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some(c) => {
-                    s.push(c);
-                    self.pos += 1;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

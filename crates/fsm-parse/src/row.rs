@@ -7,8 +7,8 @@ use std::sync::Arc;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::engine::Slot;
-use crate::template::ValueDef;
+use crate::program::ValueDef;
+use crate::runstate::Slot;
 use crate::value::{ListItem, Record, Value, fmt_list};
 
 /// One value of a borrowed row: the borrowed form of [`Value`].

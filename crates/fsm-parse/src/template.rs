@@ -6,8 +6,14 @@ use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
+use crate::RunError;
+use crate::engine;
+use crate::program::{LineOp, NewState, Opt, Program, RecordOp, Rule, State, ValueDef};
 use crate::pyre::PyRegex;
+use crate::row::RowRef;
+use crate::runstate::ScratchPool;
 use crate::split::{py_isspace, template_lines};
+use crate::value::{Record, Value};
 
 /// A template the way Python TextFSM rejects it: the message TextFSM gives
 /// (which names the template line where it applies) and that line number.
@@ -28,154 +34,6 @@ fn terr<T>(line: usize, message: impl Into<String>) -> Result<T, TemplateError> 
     })
 }
 
-/// The options of a `Value`, in the order they were declared (the order
-/// matters: Python runs each option's hooks in declaration order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Opt {
-    Required,
-    Filldown,
-    Fillup,
-    Key,
-    List,
-}
-
-impl Opt {
-    fn parse(name: &str) -> Option<Opt> {
-        Some(match name {
-            "Required" => Opt::Required,
-            "Filldown" => Opt::Filldown,
-            "Fillup" => Opt::Fillup,
-            "Key" => Opt::Key,
-            "List" => Opt::List,
-            _ => return None,
-        })
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Opt::Required => "Required",
-            Opt::Filldown => "Filldown",
-            Opt::Fillup => "Fillup",
-            Opt::Key => "Key",
-            Opt::List => "List",
-        }
-    }
-}
-
-/// One `Value` declaration.
-#[derive(Debug, Clone)]
-pub(crate) struct ValueDef {
-    pub(crate) name: String,
-    pub(crate) regex: String,
-    pub(crate) options: Vec<Opt>,
-    /// For `List` values: the value's own regex, to split named groups.
-    pub(crate) list_regex: Option<PyRegex>,
-}
-
-impl ValueDef {
-    pub(crate) fn has(&self, o: Opt) -> bool {
-        self.options.contains(&o)
-    }
-
-    /// A `List` value (only those compile their own regex).
-    pub(crate) fn is_list(&self) -> bool {
-        self.list_regex.is_some()
-    }
-}
-
-/// The line operator of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LineOp {
-    Next,
-    Continue,
-    Error,
-}
-
-/// The record operator of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RecordOp {
-    NoRecord,
-    Record,
-    Clear,
-    Clearall,
-}
-
-/// Where a rule goes after a match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NewState {
-    Stay,
-    State(usize),
-    End,
-    Eof,
-}
-
-/// One rule of a state.
-#[derive(Debug, Clone)]
-pub(crate) struct Rule {
-    pub(crate) regex: PyRegex,
-    /// (group index, value index) for every named group that is a Value, in
-    /// group order (Python's `groupdict()` order).
-    pub(crate) assigns: Vec<(usize, usize)>,
-    pub(crate) line_op: LineOp,
-    pub(crate) record_op: RecordOp,
-    pub(crate) new_state: NewState,
-    /// The `Error` message (the new-state word, quotes included), if any.
-    pub(crate) error_msg: Option<String>,
-    /// 1-based template line.
-    pub(crate) line_num: usize,
-}
-
-/// A named state and its rules.
-#[derive(Debug, Clone)]
-pub(crate) struct State {
-    pub(crate) name: String,
-    pub(crate) rules: Vec<Rule>,
-    /// All the rules' ASCII forms in one `RegexSet`, built the first time a
-    /// run spends enough lines in this state (`None` inside: it could not
-    /// be built, every rule runs on its own).
-    pub(crate) set: OnceLock<Option<RuleSet>>,
-}
-
-/// One scan of an ASCII line says which rules of a state can match it.
-#[derive(Debug, Clone)]
-pub(crate) struct RuleSet {
-    pub(crate) set: regex::bytes::RegexSet,
-    /// Per rule: its pattern index in `set` (`None`: no ASCII form, always
-    /// tried), and whether a set hit is exact (`false` for the prefilter of
-    /// a fancy pattern).
-    pub(crate) members: Vec<Option<(usize, bool)>>,
-}
-
-impl State {
-    /// The state's [`RuleSet`], built on first call.
-    pub(crate) fn rule_set(&self) -> Option<&RuleSet> {
-        self.set
-            .get_or_init(|| {
-                let mut pats = Vec::new();
-                let members = self
-                    .rules
-                    .iter()
-                    .map(|r| {
-                        r.regex.set_source().map(|(src, exact)| {
-                            pats.push(src);
-                            (pats.len() - 1, exact)
-                        })
-                    })
-                    .collect();
-                if pats.len() < 2 {
-                    return None;
-                }
-                let set = regex::bytes::RegexSetBuilder::new(pats)
-                    .unicode(false)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(16 << 20)
-                    .build()
-                    .ok()?;
-                Some(RuleSet { set, members })
-            })
-            .as_ref()
-    }
-}
-
 /// A compiled TextFSM template: parse once, run on any number of inputs from
 /// any number of threads.
 ///
@@ -194,16 +52,11 @@ impl State {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Template {
-    pub(crate) values: Vec<ValueDef>,
-    pub(crate) header: Arc<[String]>,
-    pub(crate) states: Vec<State>,
-    pub(crate) start: usize,
-    /// An `EOF` state is declared: no implicit record at end of input.
-    pub(crate) has_eof_state: bool,
+    pub(crate) prog: Program,
     /// Pattern scratch space of finished runs, reused by the next run (the
     /// lazy DFAs keep the states they built: small inputs would otherwise
     /// spend their time rebuilding them).
-    pub(crate) scratch: crate::engine::ScratchPool,
+    pub(crate) scratch: ScratchPool,
 }
 
 struct ActionRes {
@@ -443,23 +296,25 @@ impl Template {
         let start = index["Start"];
         let has_eof_state = index.contains_key("EOF");
         Ok(Template {
-            header: names.into(),
-            values,
-            states: out_states,
-            start,
-            has_eof_state,
+            prog: Program {
+                header: names.into(),
+                values,
+                states: out_states,
+                start,
+                has_eof_state,
+            },
             scratch: Default::default(),
         })
     }
 
     /// The value names (the header), in declaration order.
     pub fn value_names(&self) -> &[String] {
-        &self.header
+        &self.prog.header
     }
 
     /// The header as a shared slice (what every [`crate::Record`] carries).
     pub fn header(&self) -> Arc<[String]> {
-        Arc::clone(&self.header)
+        Arc::clone(&self.prog.header)
     }
 
     /// Names of the values declared with the given option (`"Key"`,
@@ -469,7 +324,8 @@ impl Template {
         let Some(o) = Opt::parse(option) else {
             return Vec::new();
         };
-        self.values
+        self.prog
+            .values
             .iter()
             .filter(|v| v.has(o))
             .map(|v| v.name.as_str())
@@ -478,7 +334,8 @@ impl Template {
 
     /// The regex of a value as declared (`None` for an unknown name).
     pub fn value_regex(&self, name: &str) -> Option<&str> {
-        self.values
+        self.prog
+            .values
             .iter()
             .find(|v| v.name == name)
             .map(|v| v.regex.as_str())
@@ -486,7 +343,64 @@ impl Template {
 
     /// The state names, in declaration order (`End` is not a state).
     pub fn state_names(&self) -> impl Iterator<Item = &str> {
-        self.states.iter().map(|s| s.name.as_str())
+        self.prog.states.iter().map(|s| s.name.as_str())
+    }
+}
+
+impl Template {
+    /// Runs the template over `input` (split like Python's
+    /// `str.splitlines()`), returning the records in order.
+    ///
+    /// For large inputs whose rows are only written out or counted,
+    /// [`Template::run_each`] gives the same rows without allocating them.
+    pub fn run(&self, input: &str) -> Result<Vec<Record>, RunError> {
+        engine::run(&self.prog, &self.scratch, input)
+    }
+
+    /// Like [`Template::run`], but rows as bare value vectors in header
+    /// order (no header pointer per row).
+    pub fn run_rows(&self, input: &str) -> Result<Vec<Vec<Value>>, RunError> {
+        engine::run(&self.prog, &self.scratch, input)
+    }
+
+    /// Runs the template over `input` and calls `f` with each row, borrowed,
+    /// in order: the rows, values and errors of [`Template::run`], without
+    /// allocating a `String` per value or a `Vec` per row (the run reuses
+    /// its buffers from row to row). Use it to write CSV or JSON, count or
+    /// filter rows of inputs of many megabytes; call [`RowRef::to_record`]
+    /// for the rows to keep.
+    ///
+    /// Rows are handed out as soon as they are final. A template with a
+    /// `Fillup` value can still write into rows already recorded: those
+    /// rows are held (as owned rows, allocated like [`Template::run`]'s)
+    /// until every `Fillup` value has a non-empty value in them or in a
+    /// later row, or until the input ends. `List` items reuse their
+    /// strings too, except the maps of a `List` value with named groups.
+    ///
+    /// When the run fails (an `Error` action, a pattern that cannot run),
+    /// the error is the one [`Template::run`] returns, but `f` has already
+    /// seen the rows before the failing line; Python TextFSM and
+    /// [`Template::run`] return no rows at all then, so a caller that must
+    /// match them discards what it got (the `fsm-parse` command line writes
+    /// its output only after the run succeeded).
+    ///
+    /// ```
+    /// let t = fsm_parse::Template::parse(
+    ///     "Value Filldown IF (\\S+)\nValue IP (\\S+)\n\nStart\n  ^interface ${IF}\n  ^ ip ${IP} -> Record\n",
+    /// )?;
+    /// let input = "interface eth0\n ip 10.0.0.1\n ip 10.0.0.2\n";
+    /// let mut csv = String::new();
+    /// t.run_each(input, |row| {
+    ///     let cells: Vec<&str> = row.values().map(|v| v.as_str().unwrap_or("")).collect();
+    ///     csv.push_str(&cells.join(","));
+    ///     csv.push('\n');
+    /// })?;
+    /// // The same three rows as `run`, the implicit EOF record included.
+    /// assert_eq!(csv, "eth0,10.0.0.1\neth0,10.0.0.2\neth0,\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_each<F: FnMut(RowRef<'_>)>(&self, input: &str, f: F) -> Result<(), RunError> {
+        engine::run_each(&self.prog, &self.scratch, input, f)
     }
 }
 
@@ -526,7 +440,7 @@ fn parse_value(line: &str) -> Result<(ValueDef, String), String> {
             "Value '{regex}' must be contained within a '()' pair."
         ));
     }
-    let compiled = PyRegex::compile(&regex)?;
+    let compiled = PyRegex::compile(&regex).map_err(|e| e.to_string())?;
     let templ = format!("(?P<{name}>{}", &regex[1..]);
     let list_regex = options.contains(&Opt::List).then_some(compiled);
     Ok((
@@ -749,7 +663,7 @@ mod tests {
             "Value A (x)\n\nStart\n ^a -> Next.Record Two\n ^b -> Continue.Clearall\n ^c -> Record\n ^d -> Two\n ^e -> Error \"bad thing\"\n ^f -> b -> End\n ^g ->\n\nTwo\n ^h -> EOF\n\nEnd\n",
         )
         .unwrap();
-        let r = &t.states[t.start].rules;
+        let r = &t.prog.states[t.prog.start].rules;
         assert_eq!(
             (r[0].line_op, r[0].record_op),
             (LineOp::Next, RecordOp::Record)
@@ -769,9 +683,9 @@ mod tests {
         // The last " ->" splits match from action.
         assert_eq!(r[5].new_state, NewState::End);
         assert_eq!(r[6].new_state, NewState::Stay);
-        assert_eq!(t.states[1].rules[0].new_state, NewState::Eof);
+        assert_eq!(t.prog.states[1].rules[0].new_state, NewState::Eof);
         assert_eq!(t.state_names().collect::<Vec<_>>(), ["Start", "Two"]);
-        assert!(!t.has_eof_state);
+        assert!(!t.prog.has_eof_state);
     }
 
     #[test]
@@ -783,8 +697,8 @@ mod tests {
         assert_eq!(t.value_names(), ["A", "B", "C"]);
         assert_eq!(t.values_with_option("Key"), ["A"]);
         assert_eq!(t.values_with_option("Filldown"), ["B"]);
-        assert!(t.values[2].list_regex.is_some());
-        assert_eq!(t.values[0].options, [Opt::Required, Opt::Key]);
+        assert!(t.prog.values[2].list_regex.is_some());
+        assert_eq!(t.prog.values[0].options, [Opt::Required, Opt::Key]);
     }
 
     #[test]
@@ -793,6 +707,6 @@ mod tests {
             "# head\r\nValue A (\\d+)\r\n\r\n# c\r\nStart\r\n  # c\r\n  ^${A} -> Record\r\n",
         )
         .unwrap();
-        assert_eq!(t.states[0].rules.len(), 1);
+        assert_eq!(t.prog.states[0].rules.len(), 1);
     }
 }

@@ -241,7 +241,8 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeErro
         }
         LinkType::NULL | LinkType::LOOP => {
             need(data, "loopback", 0, null::HEADER_LEN)?;
-            let raw = [data[0], data[1], data[2], data[3]];
+            let mut raw = [0u8; 4];
+            raw.copy_from_slice(&data[null::field::FAMILY]);
             let family = if linktype == LinkType::LOOP || (raw[0] == 0 && raw[1] == 0) {
                 u32::from_be_bytes(raw)
             } else {
@@ -429,9 +430,9 @@ fn ipv6(
         (off + ipv6::HEADER_LEN + plen).min(data.len())
     };
     let mut src = [0u8; 16];
-    src.copy_from_slice(&h[ipv6::SRC_ADDR..ipv6::SRC_ADDR + 16]);
+    src.copy_from_slice(&h[ipv6::field::SRC_ADDR]);
     let mut dst = [0u8; 16];
-    dst.copy_from_slice(&h[ipv6::DST_ADDR..ipv6::DST_ADDR + 16]);
+    dst.copy_from_slice(&h[ipv6::field::DST_ADDR]);
     let mut nh = h[ipv6::NEXT_HEADER];
     let mut p = off + ipv6::HEADER_LEN;
     let mut frag_offset = 0u16;

@@ -4,14 +4,26 @@
 
 /// Ethernet II.
 pub mod ethernet {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Destination MAC address (6 bytes).
+        pub const DST_MAC: Range<usize> = 0..6;
+        /// Source MAC address (6 bytes).
+        pub const SRC_MAC: Range<usize> = 6..12;
+        /// EtherType (or 802.3 length when <= 1500).
+        pub const ETHERTYPE: Range<usize> = 12..14;
+    }
+
     /// Destination MAC address (6 bytes).
-    pub const DST_MAC: usize = 0;
+    pub const DST_MAC: usize = field::DST_MAC.start;
     /// Source MAC address (6 bytes).
-    pub const SRC_MAC: usize = 6;
+    pub const SRC_MAC: usize = field::SRC_MAC.start;
     /// EtherType (or 802.3 length when <= 1500).
-    pub const ETHERTYPE: usize = 12;
+    pub const ETHERTYPE: usize = field::ETHERTYPE.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 14;
+    pub const HEADER_LEN: usize = field::ETHERTYPE.end;
 }
 
 /// EtherType values (also used by Linux SLL/SLL2 protocol fields).
@@ -38,12 +50,22 @@ pub mod ethertype {
 
 /// 802.1Q / 802.1ad tag (following the EtherType that announced it).
 pub mod vlan {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Tag control information: PCP (3 bits), DEI (1), VLAN id (12).
+        pub const TCI: Range<usize> = 0..2;
+        /// EtherType of what follows the tag.
+        pub const ETHERTYPE: Range<usize> = 2..4;
+    }
+
     /// Tag control information: PCP (3 bits), DEI (1), VLAN id (12).
-    pub const TCI: usize = 0;
+    pub const TCI: usize = field::TCI.start;
     /// EtherType of what follows the tag.
-    pub const ETHERTYPE: usize = 2;
+    pub const ETHERTYPE: usize = field::ETHERTYPE.start;
     /// Tag length.
-    pub const HEADER_LEN: usize = 4;
+    pub const HEADER_LEN: usize = field::ETHERTYPE.end;
     /// Mask of the VLAN id within the TCI.
     pub const VID_MASK: u16 = 0x0fff;
 }
@@ -74,46 +96,90 @@ pub mod pppoe {
 
 /// Linux cooked capture v1 (`LINKTYPE_LINUX_SLL`).
 pub mod sll {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Packet type (to us, broadcast, outgoing, ...).
+        pub const PKTTYPE: Range<usize> = 0..2;
+        /// ARPHRD_ type of the interface.
+        pub const ARPHRD: Range<usize> = 2..4;
+        /// Link-layer address length.
+        pub const ADDR_LEN: Range<usize> = 4..6;
+        /// Link-layer address (8 bytes, zero padded).
+        pub const ADDR: Range<usize> = 6..14;
+        /// Protocol (an EtherType for Ethernet-like interfaces).
+        pub const PROTOCOL: Range<usize> = 14..16;
+    }
+
     /// Packet type (to us, broadcast, outgoing, ...).
-    pub const PKTTYPE: usize = 0;
+    pub const PKTTYPE: usize = field::PKTTYPE.start;
     /// ARPHRD_ type of the interface.
-    pub const ARPHRD: usize = 2;
+    pub const ARPHRD: usize = field::ARPHRD.start;
     /// Link-layer address length.
-    pub const ADDR_LEN: usize = 4;
+    pub const ADDR_LEN: usize = field::ADDR_LEN.start;
     /// Link-layer address (8 bytes, zero padded).
-    pub const ADDR: usize = 6;
+    pub const ADDR: usize = field::ADDR.start;
     /// Protocol (an EtherType for Ethernet-like interfaces).
-    pub const PROTOCOL: usize = 14;
+    pub const PROTOCOL: usize = field::PROTOCOL.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 16;
+    pub const HEADER_LEN: usize = field::PROTOCOL.end;
 }
 
 /// Linux cooked capture v2 (`LINKTYPE_LINUX_SLL2`).
 pub mod sll2 {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Protocol (EtherType).
+        pub const PROTOCOL: Range<usize> = 0..2;
+        /// Reserved (must be zero).
+        pub const RESERVED: Range<usize> = 2..4;
+        /// Interface index.
+        pub const IFINDEX: Range<usize> = 4..8;
+        /// ARPHRD_ type.
+        pub const ARPHRD: Range<usize> = 8..10;
+        /// Packet type.
+        pub const PKTTYPE: Range<usize> = 10..11;
+        /// Link-layer address length.
+        pub const ADDR_LEN: Range<usize> = 11..12;
+        /// Link-layer address (8 bytes).
+        pub const ADDR: Range<usize> = 12..20;
+    }
+
     /// Protocol (EtherType).
-    pub const PROTOCOL: usize = 0;
+    pub const PROTOCOL: usize = field::PROTOCOL.start;
     /// Reserved (must be zero).
-    pub const RESERVED: usize = 2;
+    pub const RESERVED: usize = field::RESERVED.start;
     /// Interface index.
-    pub const IFINDEX: usize = 4;
+    pub const IFINDEX: usize = field::IFINDEX.start;
     /// ARPHRD_ type.
-    pub const ARPHRD: usize = 8;
+    pub const ARPHRD: usize = field::ARPHRD.start;
     /// Packet type.
-    pub const PKTTYPE: usize = 10;
+    pub const PKTTYPE: usize = field::PKTTYPE.start;
     /// Link-layer address length.
-    pub const ADDR_LEN: usize = 11;
+    pub const ADDR_LEN: usize = field::ADDR_LEN.start;
     /// Link-layer address (8 bytes).
-    pub const ADDR: usize = 12;
+    pub const ADDR: usize = field::ADDR.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 20;
+    pub const HEADER_LEN: usize = field::ADDR.end;
 }
 
 /// BSD loopback (`NULL`: host byte order; `LOOP`: network byte order).
 pub mod null {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Address family (4 bytes).
+        pub const FAMILY: Range<usize> = 0..4;
+    }
+
     /// Address family (4 bytes).
-    pub const FAMILY: usize = 0;
+    pub const FAMILY: usize = field::FAMILY.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 4;
+    pub const HEADER_LEN: usize = field::FAMILY.end;
     /// AF_INET everywhere.
     pub const AF_INET: u32 = 2;
     /// AF_INET6 on NetBSD/OpenBSD/BSD/OS.
@@ -128,28 +194,54 @@ pub mod null {
 
 /// IPv4 header.
 pub mod ipv4 {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Version (high nibble) and header length in 32-bit words (low nibble).
+        pub const VERSION_IHL: Range<usize> = 0..1;
+        /// DSCP/ECN.
+        pub const TOS: Range<usize> = 1..2;
+        /// Total length, header included.
+        pub const TOTAL_LEN: Range<usize> = 2..4;
+        /// Identification.
+        pub const IDENT: Range<usize> = 4..6;
+        /// Flags (3 bits) and fragment offset in 8-byte units (13 bits).
+        pub const FLAGS_FRAG: Range<usize> = 6..8;
+        /// Time to live.
+        pub const TTL: Range<usize> = 8..9;
+        /// Protocol of the payload.
+        pub const PROTOCOL: Range<usize> = 9..10;
+        /// Header checksum.
+        pub const CHECKSUM: Range<usize> = 10..12;
+        /// Source address (4 bytes).
+        pub const SRC_ADDR: Range<usize> = 12..16;
+        /// Destination address (4 bytes).
+        pub const DST_ADDR: Range<usize> = 16..20;
+    }
+
     /// Version (high nibble) and header length in 32-bit words (low nibble).
-    pub const VERSION_IHL: usize = 0;
+    pub const VERSION_IHL: usize = field::VERSION_IHL.start;
     /// DSCP/ECN.
-    pub const TOS: usize = 1;
+    pub const TOS: usize = field::TOS.start;
     /// Total length, header included.
-    pub const TOTAL_LEN: usize = 2;
+    pub const TOTAL_LEN: usize = field::TOTAL_LEN.start;
     /// Identification.
-    pub const IDENT: usize = 4;
+    pub const IDENT: usize = field::IDENT.start;
     /// Flags (3 bits) and fragment offset in 8-byte units (13 bits).
-    pub const FLAGS_FRAG: usize = 6;
+    pub const FLAGS_FRAG: usize = field::FLAGS_FRAG.start;
     /// Time to live.
-    pub const TTL: usize = 8;
+    pub const TTL: usize = field::TTL.start;
     /// Protocol of the payload.
-    pub const PROTOCOL: usize = 9;
+    pub const PROTOCOL: usize = field::PROTOCOL.start;
     /// Header checksum.
-    pub const CHECKSUM: usize = 10;
+    pub const CHECKSUM: usize = field::CHECKSUM.start;
     /// Source address (4 bytes).
-    pub const SRC_ADDR: usize = 12;
+    pub const SRC_ADDR: usize = field::SRC_ADDR.start;
     /// Destination address (4 bytes).
-    pub const DST_ADDR: usize = 16;
+    pub const DST_ADDR: usize = field::DST_ADDR.start;
     /// Header length without options.
-    pub const MIN_HEADER_LEN: usize = 20;
+    pub const MIN_HEADER_LEN: usize = field::DST_ADDR.end;
     /// "More fragments" flag within `FLAGS_FRAG`.
     pub const FLAG_MF: u16 = 0x2000;
     /// "Don't fragment" flag within `FLAGS_FRAG`.
@@ -160,20 +252,38 @@ pub mod ipv4 {
 
 /// IPv6 header and extension headers.
 pub mod ipv6 {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Version (4 bits), traffic class (8), flow label (20).
+        pub const VERSION_CLASS_FLOW: Range<usize> = 0..4;
+        /// Payload length (everything after this 40-byte header).
+        pub const PAYLOAD_LEN: Range<usize> = 4..6;
+        /// Next header.
+        pub const NEXT_HEADER: Range<usize> = 6..7;
+        /// Hop limit.
+        pub const HOP_LIMIT: Range<usize> = 7..8;
+        /// Source address (16 bytes).
+        pub const SRC_ADDR: Range<usize> = 8..24;
+        /// Destination address (16 bytes).
+        pub const DST_ADDR: Range<usize> = 24..40;
+    }
+
     /// Version (4 bits), traffic class (8), flow label (20).
-    pub const VERSION_CLASS_FLOW: usize = 0;
+    pub const VERSION_CLASS_FLOW: usize = field::VERSION_CLASS_FLOW.start;
     /// Payload length (everything after this 40-byte header).
-    pub const PAYLOAD_LEN: usize = 4;
+    pub const PAYLOAD_LEN: usize = field::PAYLOAD_LEN.start;
     /// Next header.
-    pub const NEXT_HEADER: usize = 6;
+    pub const NEXT_HEADER: usize = field::NEXT_HEADER.start;
     /// Hop limit.
-    pub const HOP_LIMIT: usize = 7;
+    pub const HOP_LIMIT: usize = field::HOP_LIMIT.start;
     /// Source address (16 bytes).
-    pub const SRC_ADDR: usize = 8;
+    pub const SRC_ADDR: usize = field::SRC_ADDR.start;
     /// Destination address (16 bytes).
-    pub const DST_ADDR: usize = 24;
+    pub const DST_ADDR: usize = field::DST_ADDR.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 40;
+    pub const HEADER_LEN: usize = field::DST_ADDR.end;
     /// Extension header: next header.
     pub const EXT_NEXT_HEADER: usize = 0;
     /// Extension header: length in 8-byte units not counting the first 8
@@ -225,34 +335,72 @@ pub mod ip_proto {
 
 /// TCP header.
 pub mod tcp {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Source port.
+        pub const SRC_PORT: Range<usize> = 0..2;
+        /// Destination port.
+        pub const DST_PORT: Range<usize> = 2..4;
+        /// Sequence number.
+        pub const SEQ: Range<usize> = 4..8;
+        /// Acknowledgement number.
+        pub const ACK: Range<usize> = 8..12;
+        /// Data offset (high nibble, 32-bit words).
+        pub const DATA_OFFSET: Range<usize> = 12..13;
+        /// Flags.
+        pub const FLAGS: Range<usize> = 13..14;
+        /// Window.
+        pub const WINDOW: Range<usize> = 14..16;
+        /// Checksum.
+        pub const CHECKSUM: Range<usize> = 16..18;
+        /// Urgent pointer.
+        pub const URGENT: Range<usize> = 18..20;
+    }
+
     /// Source port.
-    pub const SRC_PORT: usize = 0;
+    pub const SRC_PORT: usize = field::SRC_PORT.start;
     /// Destination port.
-    pub const DST_PORT: usize = 2;
+    pub const DST_PORT: usize = field::DST_PORT.start;
     /// Sequence number.
-    pub const SEQ: usize = 4;
+    pub const SEQ: usize = field::SEQ.start;
     /// Acknowledgement number.
-    pub const ACK: usize = 8;
+    pub const ACK: usize = field::ACK.start;
     /// Data offset (high nibble, 32-bit words).
-    pub const DATA_OFFSET: usize = 12;
+    pub const DATA_OFFSET: usize = field::DATA_OFFSET.start;
     /// Flags.
-    pub const FLAGS: usize = 13;
+    pub const FLAGS: usize = field::FLAGS.start;
     /// Window.
-    pub const WINDOW: usize = 14;
+    pub const WINDOW: usize = field::WINDOW.start;
     /// Header length without options.
-    pub const MIN_HEADER_LEN: usize = 20;
+    pub const MIN_HEADER_LEN: usize = field::URGENT.end;
 }
 
 /// UDP header.
 pub mod udp {
+    /// Where each field lies, as byte ranges (smoltcp's style); the
+    /// offsets and the header length below are derived from these.
+    pub mod field {
+        use core::ops::Range;
+        /// Source port.
+        pub const SRC_PORT: Range<usize> = 0..2;
+        /// Destination port.
+        pub const DST_PORT: Range<usize> = 2..4;
+        /// Length, header included.
+        pub const LENGTH: Range<usize> = 4..6;
+        /// Checksum.
+        pub const CHECKSUM: Range<usize> = 6..8;
+    }
+
     /// Source port.
-    pub const SRC_PORT: usize = 0;
+    pub const SRC_PORT: usize = field::SRC_PORT.start;
     /// Destination port.
-    pub const DST_PORT: usize = 2;
+    pub const DST_PORT: usize = field::DST_PORT.start;
     /// Length, header included.
-    pub const LENGTH: usize = 4;
+    pub const LENGTH: usize = field::LENGTH.start;
     /// Checksum.
-    pub const CHECKSUM: usize = 6;
+    pub const CHECKSUM: usize = field::CHECKSUM.start;
     /// Header length.
-    pub const HEADER_LEN: usize = 8;
+    pub const HEADER_LEN: usize = field::CHECKSUM.end;
 }

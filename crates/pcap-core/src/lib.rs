@@ -57,9 +57,9 @@ pub use error::{DecodeError, Error};
 pub use flow::FlowKey;
 pub use format::Endian;
 pub use linktype::LinkType;
-pub use read::{PREFETCH_DISTANCE, Packets, SPARSE_BYTES};
+pub use read::{PREFETCH_DISTANCE, Packets, PcapLayout, PcapRecord, PcapRecords, SPARSE_BYTES};
 
-use read::{NgWalk, PcapWalk, Walker};
+use read::{NgWalk, Walker};
 
 /// The container format of a capture file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -423,6 +423,24 @@ impl Capture {
             self.deferred.as_ref(),
         )
     }
+
+    /// For a classic pcap file, a cursor over its records: the walk of
+    /// [`Capture::packets`] (same checks, same errors) without prefetching
+    /// and without building a [`Packet`] per record, for callers that read
+    /// the file ahead of the walk themselves (see [`PcapRecords`]). `None`
+    /// for pcapng and ERF.
+    pub fn pcap_records(&self) -> Option<PcapRecords<'_>> {
+        let Walker::Pcap(layout) = self.walker else {
+            return None;
+        };
+        Some(PcapRecords::new(
+            &self.path,
+            self.bytes(),
+            self.start,
+            layout,
+            self.deferred.as_ref(),
+        ))
+    }
 }
 
 /// Detects the format; returns it, the initial walker state and the offset
@@ -465,20 +483,9 @@ fn detect(path: &Path, b: &[u8]) -> Result<(Format, Walker, usize), Error> {
         }
         let snaplen = endian.u32(b, p::SNAPLEN);
         let linktype = LinkType(endian.u32(b, p::LINKTYPE) & p::LINKTYPE_MASK);
-        let max_caplen = if snaplen > p::MAX_CAPLEN && snaplen <= p::MAX_SNAPLEN_LIMIT {
-            snaplen
-        } else {
-            p::MAX_CAPLEN
-        };
         let nanos = magic == p::MAGIC_NSEC;
         let modified = magic == p::MAGIC_MODIFIED;
-        let walk = PcapWalk {
-            endian,
-            nanos,
-            modified,
-            linktype,
-            max_caplen,
-        };
+        let walk = PcapLayout::new(endian, nanos, modified, linktype, snaplen);
         return Ok((
             Format::Pcap {
                 endian,

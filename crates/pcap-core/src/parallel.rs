@@ -90,8 +90,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+use crate::PcapLayout;
 use crate::format::{self, Endian};
-use crate::read::{NgWalk, PcapWalk, Walker};
+use crate::read::{NgWalk, Walker};
 use crate::{Capture, Error, Packet, Packets, SPARSE_BYTES};
 
 /// The number of threads to use when `0` is passed: the available
@@ -819,7 +820,7 @@ where
 /// Finds plausible record starts for chunks after the first.
 enum Resync {
     Pcap {
-        w: PcapWalk,
+        w: PcapLayout,
         first_sec: Option<u32>,
     },
     Pcapng {
@@ -880,7 +881,7 @@ impl Resync {
     }
 }
 
-fn pcap_chain_ok(b: &[u8], mut p: usize, w: &PcapWalk, first_sec: Option<u32>) -> bool {
+fn pcap_chain_ok(b: &[u8], mut p: usize, w: &PcapLayout, first_sec: Option<u32>) -> bool {
     use format::pcap::*;
     let hl = w.header_len();
     let frac_max = if w.nanos { 1_000_000_000 } else { 1_000_000 };

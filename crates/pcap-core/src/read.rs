@@ -52,13 +52,19 @@ fn prefetch(data: &[u8], i: usize) {
 /// start a chunk with an assumed state and compare states at boundaries.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Walker {
-    Pcap(PcapWalk),
+    Pcap(PcapLayout),
     Pcapng(NgWalk),
     Erf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct PcapWalk {
+/// What walking the records of a classic pcap file needs from its file
+/// header: byte order, timestamp unit, record header length, link type
+/// and the largest captured length a record may claim.
+///
+/// [`PcapRecords`] and [`Packets`] both read records through
+/// one function (`PcapLayout::record`), so a record one accepts the other accepts too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcapLayout {
     pub(crate) endian: Endian,
     pub(crate) nanos: bool,
     pub(crate) modified: bool,
@@ -66,14 +72,321 @@ pub(crate) struct PcapWalk {
     pub(crate) max_caplen: u32,
 }
 
-impl PcapWalk {
+/// Why [`PcapLayout::record`] did not accept the record at an offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordFault {
+    /// Fewer bytes left than a record header.
+    Header(usize),
+    /// The header claims more captured bytes than the file allows.
+    TooLong(u32),
+    /// The record's data runs past the end of the file.
+    Data(usize),
+}
+
+/// A record [`PcapLayout::record`] accepted: its header and where its data
+/// lies in the file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawRecord<'a> {
+    pub(crate) header: &'a [u8],
+    pub(crate) caplen: u32,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl PcapLayout {
+    /// The layout of a file with this header: the largest record is
+    /// [`MAX_CAPLEN`](format::pcap::MAX_CAPLEN) bytes, or the snapshot
+    /// length when that is larger and below
+    /// [`MAX_SNAPLEN_LIMIT`](format::pcap::MAX_SNAPLEN_LIMIT).
+    pub(crate) fn new(
+        endian: Endian,
+        nanos: bool,
+        modified: bool,
+        linktype: LinkType,
+        snaplen: u32,
+    ) -> PcapLayout {
+        use format::pcap::{MAX_CAPLEN, MAX_SNAPLEN_LIMIT};
+        let max_caplen = if snaplen > MAX_CAPLEN && snaplen <= MAX_SNAPLEN_LIMIT {
+            snaplen
+        } else {
+            MAX_CAPLEN
+        };
+        PcapLayout {
+            endian,
+            nanos,
+            modified,
+            linktype,
+            max_caplen,
+        }
+    }
+
+    /// Length of a record header: 16 bytes, 24 in the modified format.
     #[inline(always)]
-    pub(crate) fn header_len(&self) -> usize {
+    pub fn header_len(&self) -> usize {
         if self.modified {
             format::pcap::MODIFIED_REC_HEADER_LEN
         } else {
             format::pcap::REC_HEADER_LEN
         }
+    }
+
+    /// The file's link type.
+    pub fn linktype(&self) -> LinkType {
+        self.linktype
+    }
+
+    /// The largest captured length a record of this file may claim.
+    pub fn max_caplen(&self) -> u32 {
+        self.max_caplen
+    }
+
+    /// Reads the record header at `pos` (`pos < data.len()`) and checks
+    /// that the record is whole and not longer than the file allows. Only
+    /// the captured length is read; the other fields wait for
+    /// [`PcapLayout::packet`].
+    #[inline(always)]
+    pub(crate) fn record<'a>(
+        &self,
+        data: &'a [u8],
+        pos: usize,
+    ) -> Result<RawRecord<'a>, RecordFault> {
+        let hl = self.header_len();
+        let rest = data.len() - pos;
+        if rest < hl {
+            return Err(RecordFault::Header(hl));
+        }
+        let header = &data[pos..pos + hl];
+        let caplen = self.endian.u32(header, format::pcap::REC_CAPLEN);
+        if caplen > self.max_caplen {
+            return Err(RecordFault::TooLong(caplen));
+        }
+        let need = hl + caplen as usize;
+        if rest < need {
+            return Err(RecordFault::Data(need));
+        }
+        Ok(RawRecord {
+            header,
+            caplen,
+            start: pos + hl,
+            end: pos + need,
+        })
+    }
+
+    /// The packet of a record [`PcapLayout::record`] accepted.
+    #[inline(always)]
+    pub(crate) fn packet<'a>(&self, data: &'a [u8], r: &RawRecord<'a>, frame: u64) -> Packet<'a> {
+        use format::pcap::{REC_ORIGLEN, REC_TS_FRAC, REC_TS_SEC};
+        let h = r.header;
+        let sec = self.endian.u32(h, REC_TS_SEC);
+        let frac = self.endian.u32(h, REC_TS_FRAC);
+        let frac_ns = if self.nanos {
+            i64::from(frac)
+        } else {
+            i64::from(frac) * 1000
+        };
+        Packet {
+            frame,
+            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
+            caplen: r.caplen,
+            origlen: self.endian.u32(h, REC_ORIGLEN),
+            linktype: self.linktype,
+            data: &data[r.start..r.end],
+        }
+    }
+}
+
+/// The error for a record [`PcapLayout::record`] rejected at `pos`, with
+/// `frame` frames before it.
+#[cold]
+#[inline(never)]
+fn record_error(
+    path: &Path,
+    data_len: usize,
+    pos: usize,
+    frame: u64,
+    max_caplen: u32,
+    fault: RecordFault,
+) -> Error {
+    let (what, needed) = match fault {
+        RecordFault::Header(n) => ("record header", n),
+        RecordFault::Data(n) => ("record", n),
+        RecordFault::TooLong(caplen) => {
+            return Error::Corrupt {
+                path: path.to_path_buf(),
+                offset: pos as u64,
+                frame: frame + 1,
+                reason: format!(
+                    "record claims {caplen} captured bytes, more than the limit of {max_caplen} for this file"
+                ),
+            };
+        }
+    };
+    Error::Truncated {
+        path: path.to_path_buf(),
+        offset: pos as u64,
+        frame: frame + 1,
+        what,
+        needed: needed as u64,
+        available: (data_len - pos) as u64,
+    }
+}
+
+/// The error a walk that reached the end of the data reports when the
+/// gzip stream it came from was damaged (`None` when it was not, or when
+/// the walk stopped at a chunk boundary before the end).
+fn gzip_error(
+    path: &Path,
+    data_len: usize,
+    pos: usize,
+    frame: u64,
+    deferred: Option<&(u64, String)>,
+) -> Option<Error> {
+    let (offset, reason) = deferred?;
+    if pos < data_len {
+        return None;
+    }
+    Some(Error::Gzip {
+        path: path.to_path_buf(),
+        offset: *offset,
+        frame: frame + 1,
+        reason: reason.clone(),
+    })
+}
+
+/// A cursor over the records of a classic pcap file, created by
+/// [`Capture::pcap_records`](crate::Capture::pcap_records): the record
+/// walk of [`Packets`] without its prefetching and without building a
+/// [`Packet`] for every record.
+///
+/// For callers that bring the bytes into cache themselves and look at most
+/// records only by their position (xff-scan searches the file ahead of the
+/// walk and decodes only the records a hit falls into). Each
+/// [`PcapRecord`] says where its data lies in the file
+/// ([`PcapRecord::data_offset`]); [`PcapRecord::packet`] reads the rest of
+/// its header. The validity rules, the errors (file, offset, frame) and
+/// the report of a damaged gzip stream after the last record are those of
+/// [`Packets`]: yields `Err` once, then ends.
+#[derive(Debug, Clone)]
+pub struct PcapRecords<'a> {
+    path: &'a Path,
+    data: &'a [u8],
+    pos: usize,
+    frame: u64,
+    layout: PcapLayout,
+    deferred: Option<&'a (u64, String)>,
+    done: bool,
+}
+
+/// One record of a classic pcap file, yielded by [`PcapRecords`].
+#[derive(Debug, Clone, Copy)]
+pub struct PcapRecord<'a> {
+    file: &'a [u8],
+    raw: RawRecord<'a>,
+    frame: u64,
+    layout: PcapLayout,
+}
+
+impl<'a> PcapRecords<'a> {
+    pub(crate) fn new(
+        path: &'a Path,
+        data: &'a [u8],
+        pos: usize,
+        layout: PcapLayout,
+        deferred: Option<&'a (u64, String)>,
+    ) -> PcapRecords<'a> {
+        PcapRecords {
+            path,
+            data,
+            pos: pos.min(data.len()),
+            frame: 0,
+            layout,
+            deferred,
+            done: false,
+        }
+    }
+
+    /// Byte offset of the next record (after the last one yielded).
+    #[inline(always)]
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Records yielded so far.
+    pub fn frames(&self) -> u64 {
+        self.frame
+    }
+
+    /// The file's record layout.
+    pub fn layout(&self) -> PcapLayout {
+        self.layout
+    }
+}
+
+impl<'a> Iterator for PcapRecords<'a> {
+    type Item = Result<PcapRecord<'a>, Error>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let data = self.data;
+        let pos = self.pos;
+        if pos >= data.len() {
+            self.done = true;
+            return gzip_error(self.path, data.len(), pos, self.frame, self.deferred).map(Err);
+        }
+        match self.layout.record(data, pos) {
+            Ok(raw) => {
+                self.pos = raw.end;
+                self.frame += 1;
+                Some(Ok(PcapRecord {
+                    file: data,
+                    raw,
+                    frame: self.frame,
+                    layout: self.layout,
+                }))
+            }
+            Err(fault) => {
+                self.done = true;
+                Some(Err(record_error(
+                    self.path,
+                    data.len(),
+                    pos,
+                    self.frame,
+                    self.layout.max_caplen,
+                    fault,
+                )))
+            }
+        }
+    }
+}
+
+impl<'a> PcapRecord<'a> {
+    /// 1-based frame number.
+    #[inline(always)]
+    pub fn frame(&self) -> u64 {
+        self.frame
+    }
+
+    /// Byte offset in the file of the record's captured data (right after
+    /// its header).
+    #[inline(always)]
+    pub fn data_offset(&self) -> usize {
+        self.raw.start
+    }
+
+    /// The captured bytes.
+    #[inline(always)]
+    pub fn data(&self) -> &'a [u8] {
+        &self.file[self.raw.start..self.raw.end]
+    }
+
+    /// The record as a [`Packet`] (reads the timestamp and original length
+    /// from its header).
+    #[inline]
+    pub fn packet(&self) -> Packet<'a> {
+        self.layout.packet(self.file, &self.raw, self.frame)
     }
 }
 
@@ -267,48 +580,26 @@ impl<'a> Packets<'a> {
     }
 
     #[inline(always)]
-    fn next_pcap(&mut self, w: PcapWalk) -> Step<'a> {
-        use format::pcap::*;
-        let data = self.data;
+    fn next_pcap(&mut self, w: PcapLayout) -> Step<'a> {
         let pos = self.pos;
         if pos >= self.end {
             return Step::End;
         }
-        let hl = w.header_len();
-        let rest = data.len() - pos;
-        if rest < hl {
-            return Step::Err(self.truncated("record header", hl));
+        match w.record(self.data, pos) {
+            Ok(r) => {
+                self.pos = r.end;
+                self.frame += 1;
+                Step::Packet(w.packet(self.data, &r, self.frame))
+            }
+            Err(fault) => Step::Err(record_error(
+                self.path,
+                self.data.len(),
+                pos,
+                self.frame,
+                w.max_caplen,
+                fault,
+            )),
         }
-        let h = &data[pos..pos + hl];
-        let caplen = w.endian.u32(h, REC_CAPLEN);
-        if caplen > w.max_caplen {
-            return Step::Err(self.corrupt(format!(
-                "record claims {caplen} captured bytes, more than the limit of {} for this file",
-                w.max_caplen
-            )));
-        }
-        let need = hl + caplen as usize;
-        if rest < need {
-            return Step::Err(self.truncated("record", need));
-        }
-        let sec = w.endian.u32(h, REC_TS_SEC);
-        let frac = w.endian.u32(h, REC_TS_FRAC);
-        let origlen = w.endian.u32(h, REC_ORIGLEN);
-        let frac_ns = if w.nanos {
-            i64::from(frac)
-        } else {
-            i64::from(frac) * 1000
-        };
-        self.pos = pos + need;
-        self.frame += 1;
-        Step::Packet(Packet {
-            frame: self.frame,
-            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
-            caplen,
-            origlen,
-            linktype: w.linktype,
-            data: &data[pos + hl..pos + need],
-        })
     }
 
     #[inline(always)]
@@ -337,7 +628,7 @@ impl<'a> Packets<'a> {
             }
             let raw_type = Endian::Little.u32(data, pos + BLOCK_TYPE);
             if raw_type == SHB {
-                let bom = &data[pos + BLOCK_BODY..pos + BLOCK_BODY + 4];
+                let bom = &data[pos + BLOCK_BODY..][field::SHB_BOM];
                 let endian = if Endian::Little.u32(bom, 0) == BYTE_ORDER_MAGIC {
                     Endian::Little
                 } else if Endian::Big.u32(bom, 0) == BYTE_ORDER_MAGIC {
@@ -365,13 +656,13 @@ impl<'a> Packets<'a> {
             if blen > rest {
                 return Step::Err(self.truncated("block", blen));
             }
-            let trailer = endian.u32(data, pos + blen - 4);
+            let trailer = endian.u32(data, pos + blen - field::BLOCK_TRAILER_LEN);
             if trailer != blen as u32 {
                 return Step::Err(self.corrupt(format!(
                     "block of type 0x{btype:08x} has total length {blen} but its trailing copy says {trailer}"
                 )));
             }
-            let body = &data[pos + BLOCK_BODY..pos + blen - 4];
+            let body = &data[pos + BLOCK_BODY..pos + blen - field::BLOCK_TRAILER_LEN];
             match btype {
                 EPB => {
                     if body.len() < EPB_DATA {
@@ -667,17 +958,15 @@ impl<'a> Iterator for Packets<'a> {
                 self.done = true;
                 // A damaged gzip stream ends the data early: report it once
                 // the packets decompressed before the damage were read.
-                let (offset, reason) = self.deferred?;
-                if self.pos < self.data.len() {
-                    // stopped at a chunk boundary, not at the end of the data
-                    return None;
-                }
-                Some(Err(Error::Gzip {
-                    path: self.path.to_path_buf(),
-                    offset: *offset,
-                    frame: self.frame + 1,
-                    reason: reason.clone(),
-                }))
+                // (Not when it stopped at a chunk boundary before the end.)
+                gzip_error(
+                    self.path,
+                    self.data.len(),
+                    self.pos,
+                    self.frame,
+                    self.deferred,
+                )
+                .map(Err)
             }
             Step::Err(e) => {
                 self.done = true;
@@ -703,17 +992,18 @@ impl<'b> Iterator for Options<'b> {
     type Item = (u16, &'b [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.b.len() < 4 {
+        use format::pcapng::{OPT_ENDOFOPT, OPT_VALUE, field};
+        if self.b.len() < OPT_VALUE {
             return None;
         }
-        let code = self.endian.u16(self.b, 0);
-        let len = usize::from(self.endian.u16(self.b, 2));
-        if code == format::pcapng::OPT_ENDOFOPT || 4 + len > self.b.len() {
+        let code = self.endian.u16(self.b, field::OPT_CODE.start);
+        let len = usize::from(self.endian.u16(self.b, field::OPT_LEN.start));
+        if code == OPT_ENDOFOPT || OPT_VALUE + len > self.b.len() {
             self.b = &[];
             return None;
         }
-        let val = &self.b[4..4 + len];
-        let padded = (4 + len + 3) & !3;
+        let val = &self.b[OPT_VALUE..OPT_VALUE + len];
+        let padded = (OPT_VALUE + len).next_multiple_of(4);
         self.b = self.b.get(padded..).unwrap_or(&[]);
         Some((code, val))
     }

@@ -17,7 +17,11 @@
 use std::io::{self, Write};
 
 use crate::LinkType;
-use crate::format::{self, Endian};
+use crate::format::Endian;
+use crate::format::pcapng::{
+    self as ng, BYTE_ORDER_MAGIC, EPB, EPB_DATA, IDB, IDB_OPTIONS, MAX_BLOCK_LEN, MIN_BLOCK_LEN,
+    OPT_IF_TSRESOL, OPT_VALUE, PB, PB_DATA, SHB, SHB_OPTIONS, SPB, SPB_DATA,
+};
 
 fn too_long(what: &str) -> io::Error {
     io::Error::new(
@@ -64,7 +68,7 @@ pub struct PcapWriter<W: Write> {
 impl<W: Write> PcapWriter<W> {
     /// Writes the file header.
     pub fn new(mut w: W, o: PcapOptions) -> io::Result<Self> {
-        use format::pcap::*;
+        use crate::format::pcap::*;
         let e = o.endian;
         let magic = if o.modified {
             MAGIC_MODIFIED
@@ -74,11 +78,11 @@ impl<W: Write> PcapWriter<W> {
             MAGIC_USEC
         };
         let mut h = [0u8; FILE_HEADER_LEN];
-        h[MAGIC..MAGIC + 4].copy_from_slice(&e.put_u32(magic));
-        h[VERSION_MAJOR..VERSION_MAJOR + 2].copy_from_slice(&e.put_u16(2));
-        h[VERSION_MINOR..VERSION_MINOR + 2].copy_from_slice(&e.put_u16(4));
-        h[SNAPLEN..SNAPLEN + 4].copy_from_slice(&e.put_u32(o.snaplen));
-        h[LINKTYPE..LINKTYPE + 4].copy_from_slice(&e.put_u32(o.linktype.0));
+        h[field::MAGIC].copy_from_slice(&e.put_u32(magic));
+        h[field::VERSION_MAJOR].copy_from_slice(&e.put_u16(2));
+        h[field::VERSION_MINOR].copy_from_slice(&e.put_u16(4));
+        h[field::SNAPLEN].copy_from_slice(&e.put_u32(o.snaplen));
+        h[field::LINKTYPE].copy_from_slice(&e.put_u32(o.linktype.0));
         w.write_all(&h)?;
         Ok(PcapWriter { w, o })
     }
@@ -87,7 +91,7 @@ impl<W: Write> PcapWriter<W> {
     /// the file has nanosecond resolution; times before 1970 or after 2106
     /// cannot be represented and are rejected.
     pub fn write_packet(&mut self, ts_ns: i64, origlen: u32, data: &[u8]) -> io::Result<()> {
-        use format::pcap::*;
+        use crate::format::pcap::*;
         let e = self.o.endian;
         if ts_ns < 0 || ts_ns / 1_000_000_000 > i64::from(u32::MAX) {
             return Err(io::Error::new(
@@ -104,10 +108,10 @@ impl<W: Write> PcapWriter<W> {
         };
         let caplen = u32::try_from(data.len()).map_err(|_| too_long("packet"))?;
         let mut h = [0u8; MODIFIED_REC_HEADER_LEN];
-        h[REC_TS_SEC..REC_TS_SEC + 4].copy_from_slice(&e.put_u32(sec));
-        h[REC_TS_FRAC..REC_TS_FRAC + 4].copy_from_slice(&e.put_u32(frac));
-        h[REC_CAPLEN..REC_CAPLEN + 4].copy_from_slice(&e.put_u32(caplen));
-        h[REC_ORIGLEN..REC_ORIGLEN + 4].copy_from_slice(&e.put_u32(origlen));
+        h[field::REC_TS_SEC].copy_from_slice(&e.put_u32(sec));
+        h[field::REC_TS_FRAC].copy_from_slice(&e.put_u32(frac));
+        h[field::REC_CAPLEN].copy_from_slice(&e.put_u32(caplen));
+        h[field::REC_ORIGLEN].copy_from_slice(&e.put_u32(origlen));
         let hl = if self.o.modified {
             MODIFIED_REC_HEADER_LEN
         } else {
@@ -176,12 +180,12 @@ impl<W: Write> PcapngWriter<W> {
         self.endian = endian;
         self.ifaces.clear();
         let e = endian;
-        let mut body = Vec::with_capacity(16);
-        body.extend_from_slice(&e.put_u32(format::pcapng::BYTE_ORDER_MAGIC));
-        body.extend_from_slice(&e.put_u16(1));
-        body.extend_from_slice(&e.put_u16(0));
-        body.extend_from_slice(&e.put_u64(u64::MAX));
-        self.write_block(format::pcapng::SHB, &body)
+        let mut body = [0u8; SHB_OPTIONS];
+        body[ng::field::SHB_BOM].copy_from_slice(&e.put_u32(BYTE_ORDER_MAGIC));
+        body[ng::field::SHB_MAJOR].copy_from_slice(&e.put_u16(1));
+        body[ng::field::SHB_MINOR].copy_from_slice(&e.put_u16(0));
+        body[ng::field::SHB_SECTION_LEN].copy_from_slice(&e.put_u64(u64::MAX));
+        self.write_block(SHB, &body)
     }
 
     /// Describes an interface; returns its id for [`write_packet`](Self::write_packet).
@@ -193,17 +197,20 @@ impl<W: Write> PcapngWriter<W> {
     ) -> io::Result<u32> {
         let e = self.endian;
         let lt = u16::try_from(linktype.0).map_err(|_| too_long("link type"))?;
-        let mut body = Vec::with_capacity(20);
-        body.extend_from_slice(&e.put_u16(lt));
-        body.extend_from_slice(&[0, 0]);
-        body.extend_from_slice(&e.put_u32(snaplen));
+        let mut fixed = [0u8; IDB_OPTIONS];
+        fixed[ng::field::IDB_LINKTYPE].copy_from_slice(&e.put_u16(lt));
+        fixed[ng::field::IDB_SNAPLEN].copy_from_slice(&e.put_u32(snaplen));
+        let mut body = Vec::with_capacity(IDB_OPTIONS + 12);
+        body.extend_from_slice(&fixed);
         if res != TsResolution::Decimal(6) {
-            body.extend_from_slice(&e.put_u16(format::pcapng::OPT_IF_TSRESOL));
-            body.extend_from_slice(&e.put_u16(1));
-            body.extend_from_slice(&[res.option_byte(), 0, 0, 0]);
-            body.extend_from_slice(&[0; 4]); // opt_endofopt
+            let mut opt = [0u8; OPT_VALUE + 4];
+            opt[ng::field::OPT_CODE].copy_from_slice(&e.put_u16(OPT_IF_TSRESOL));
+            opt[ng::field::OPT_LEN].copy_from_slice(&e.put_u16(1));
+            opt[OPT_VALUE] = res.option_byte();
+            body.extend_from_slice(&opt);
+            body.extend_from_slice(&[0; OPT_VALUE]); // opt_endofopt
         }
-        self.write_block(format::pcapng::IDB, &body)?;
+        self.write_block(IDB, &body)?;
         self.ifaces.push(res);
         Ok((self.ifaces.len() - 1) as u32)
     }
@@ -231,20 +238,22 @@ impl<W: Write> PcapngWriter<W> {
         let e = self.endian;
         let units = self.units(iface, ts_ns)?;
         let caplen = u32::try_from(data.len()).map_err(|_| too_long("packet"))?;
-        let mut head = [0u8; format::pcapng::EPB_DATA];
-        head[0..4].copy_from_slice(&e.put_u32(iface));
-        head[4..8].copy_from_slice(&e.put_u32((units >> 32) as u32));
-        head[8..12].copy_from_slice(&e.put_u32(units as u32));
-        head[12..16].copy_from_slice(&e.put_u32(caplen));
-        head[16..20].copy_from_slice(&e.put_u32(origlen));
-        self.write_block_parts(format::pcapng::EPB, &head, data)
+        let mut head = [0u8; EPB_DATA];
+        head[ng::field::EPB_INTERFACE].copy_from_slice(&e.put_u32(iface));
+        head[ng::field::EPB_TS_HIGH].copy_from_slice(&e.put_u32((units >> 32) as u32));
+        head[ng::field::EPB_TS_LOW].copy_from_slice(&e.put_u32(units as u32));
+        head[ng::field::EPB_CAPLEN].copy_from_slice(&e.put_u32(caplen));
+        head[ng::field::EPB_ORIGLEN].copy_from_slice(&e.put_u32(origlen));
+        self.write_block_parts(EPB, &head, data)
     }
 
     /// Writes a Simple Packet Block (interface 0, no timestamp). The block
     /// holds `data`; `origlen` may be larger (the packet was cut).
     pub fn write_simple_packet(&mut self, origlen: u32, data: &[u8]) -> io::Result<()> {
         let e = self.endian;
-        self.write_block_parts(format::pcapng::SPB, &e.put_u32(origlen), data)
+        let mut head = [0u8; SPB_DATA];
+        head[ng::field::SPB_ORIGLEN].copy_from_slice(&e.put_u32(origlen));
+        self.write_block_parts(SPB, &head, data)
     }
 
     /// Writes an obsolete Packet Block (as old Wireshark versions did).
@@ -259,14 +268,14 @@ impl<W: Write> PcapngWriter<W> {
         let e = self.endian;
         let units = self.units(u32::from(iface), ts_ns)?;
         let caplen = u32::try_from(data.len()).map_err(|_| too_long("packet"))?;
-        let mut head = [0u8; format::pcapng::PB_DATA];
-        head[0..2].copy_from_slice(&e.put_u16(iface));
-        head[2..4].copy_from_slice(&e.put_u16(drops));
-        head[4..8].copy_from_slice(&e.put_u32((units >> 32) as u32));
-        head[8..12].copy_from_slice(&e.put_u32(units as u32));
-        head[12..16].copy_from_slice(&e.put_u32(caplen));
-        head[16..20].copy_from_slice(&e.put_u32(origlen));
-        self.write_block_parts(format::pcapng::PB, &head, data)
+        let mut head = [0u8; PB_DATA];
+        head[ng::field::PB_INTERFACE].copy_from_slice(&e.put_u16(iface));
+        head[ng::field::PB_DROPS].copy_from_slice(&e.put_u16(drops));
+        head[ng::field::PB_TS_HIGH].copy_from_slice(&e.put_u32((units >> 32) as u32));
+        head[ng::field::PB_TS_LOW].copy_from_slice(&e.put_u32(units as u32));
+        head[ng::field::PB_CAPLEN].copy_from_slice(&e.put_u32(caplen));
+        head[ng::field::PB_ORIGLEN].copy_from_slice(&e.put_u32(origlen));
+        self.write_block_parts(PB, &head, data)
     }
 
     /// Writes any block (body padded to 4 bytes); readers skip types they
@@ -278,9 +287,9 @@ impl<W: Write> PcapngWriter<W> {
     fn write_block_parts(&mut self, block_type: u32, head: &[u8], data: &[u8]) -> io::Result<()> {
         let e = self.endian;
         let pad = (4 - data.len() % 4) % 4;
-        let total = 12 + head.len() + data.len() + pad;
+        let total = MIN_BLOCK_LEN + head.len() + data.len() + pad;
         let total = u32::try_from(total).map_err(|_| too_long("block"))?;
-        if total > format::pcapng::MAX_BLOCK_LEN {
+        if total > MAX_BLOCK_LEN {
             return Err(too_long("block"));
         }
         self.w.write_all(&e.put_u32(block_type))?;
@@ -332,7 +341,7 @@ impl<W: Write> ErfWriter<W> {
         ext_headers: usize,
         data: &[u8],
     ) -> io::Result<()> {
-        use format::erf::*;
+        use crate::format::erf::*;
         let (t, pad) = match kind {
             ErfKind::Ethernet => (TYPE_ETH, ETH_PAD),
             ErfKind::Ipv4 => (TYPE_IPV4, 0),
@@ -347,11 +356,11 @@ impl<W: Write> ErfWriter<W> {
         let sec = ts_ns / 1_000_000_000;
         let frac = ((ts_ns % 1_000_000_000) << 32).div_ceil(1_000_000_000);
         let mut h = [0u8; HEADER_LEN];
-        h[TS..TS + 8].copy_from_slice(&((sec << 32) | frac).to_le_bytes());
+        h[field::TS].copy_from_slice(&((sec << 32) | frac).to_le_bytes());
         h[TYPE] = t | if ext_headers > 0 { MORE_EXT } else { 0 };
-        h[RLEN..RLEN + 2].copy_from_slice(&rlen16.to_be_bytes());
-        h[LCTR..LCTR + 2].copy_from_slice(&lctr.to_be_bytes());
-        h[WLEN..WLEN + 2].copy_from_slice(&wlen.to_be_bytes());
+        h[field::RLEN].copy_from_slice(&rlen16.to_be_bytes());
+        h[field::LCTR].copy_from_slice(&lctr.to_be_bytes());
+        h[field::WLEN].copy_from_slice(&wlen.to_be_bytes());
         self.w.write_all(&h)?;
         for i in 0..ext_headers {
             let mut x = [0u8; EXT_HEADER_LEN];

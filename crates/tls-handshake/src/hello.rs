@@ -1,7 +1,8 @@
 //! Zero-copy ClientHello and ServerHello views (TLS 1.0-1.3, SSL 3.0 and the
 //! SSLv2-compatible CLIENT-HELLO).
 
-use crate::error::{ParseError, Reader};
+use crate::error::ParseError;
+use crate::reader::Reader;
 use crate::version::{Version, is_grease};
 
 /// Handshake message type of a ClientHello.

@@ -38,6 +38,7 @@ pub mod audit;
 mod error;
 pub mod hello;
 pub mod ja4;
+mod reader;
 pub mod record;
 pub mod tracker;
 mod version;

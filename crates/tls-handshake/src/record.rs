@@ -19,6 +19,64 @@ pub const CONTENT_APPLICATION_DATA: u8 = 23;
 /// Record content type `heartbeat`.
 pub const CONTENT_HEARTBEAT: u8 = 24;
 
+/// Where each field lies, as byte ranges (smoltcp's style): the TLS record
+/// header, the handshake message header (from the start of a message) and
+/// the SSLv2 record header and hello messages (from the start of the
+/// record). Lengths are derived from these.
+pub mod field {
+    use core::ops::Range;
+
+    /// Record header: content type.
+    pub const CONTENT_TYPE: usize = 0;
+    /// Record header: record-layer version.
+    pub const VERSION: Range<usize> = 1..3;
+    /// Record header: fragment length.
+    pub const LENGTH: Range<usize> = 3..5;
+
+    /// Handshake message: type.
+    pub const HS_TYPE: usize = 0;
+    /// Handshake message: body length (24 bits).
+    pub const HS_LENGTH: Range<usize> = 1..4;
+    /// Handshake message: start of the body.
+    pub const HS_BODY: usize = HS_LENGTH.end;
+
+    /// SSLv2 record: length (15 bits, high bit of the first byte set).
+    pub const V2_LENGTH: Range<usize> = 0..2;
+    /// SSLv2 record: message type.
+    pub const V2_MSG_TYPE: usize = V2_LENGTH.end;
+    /// SSLv2 CLIENT-HELLO: version.
+    pub const V2_CH_VERSION: Range<usize> = 3..5;
+    /// SSLv2 CLIENT-HELLO: cipher specs length.
+    pub const V2_CH_CIPHER_SPECS_LEN: Range<usize> = 5..7;
+    /// SSLv2 CLIENT-HELLO: session id length.
+    pub const V2_CH_SESSION_ID_LEN: Range<usize> = 7..9;
+    /// SSLv2 CLIENT-HELLO: challenge length.
+    pub const V2_CH_CHALLENGE_LEN: Range<usize> = 9..11;
+    /// SSLv2 SERVER-HELLO: session id hit.
+    pub const V2_SH_SESSION_ID_HIT: usize = 3;
+    /// SSLv2 SERVER-HELLO: certificate type.
+    pub const V2_SH_CERT_TYPE: usize = 4;
+    /// SSLv2 SERVER-HELLO: version.
+    pub const V2_SH_VERSION: Range<usize> = 5..7;
+    /// SSLv2 SERVER-HELLO: certificate length.
+    pub const V2_SH_CERT_LEN: Range<usize> = 7..9;
+    /// SSLv2 SERVER-HELLO: cipher specs length.
+    pub const V2_SH_CIPHER_SPECS_LEN: Range<usize> = 9..11;
+    /// SSLv2 SERVER-HELLO: connection id length.
+    pub const V2_SH_CONN_ID_LEN: Range<usize> = 11..13;
+
+    /// SSLv2 CLIENT-HELLO: the fixed part the record length counts
+    /// (message type to challenge length), before the variable fields.
+    pub const V2_CH_FIXED: usize = V2_CH_CHALLENGE_LEN.end - V2_LENGTH.end;
+    /// SSLv2 SERVER-HELLO: the fixed part the record length counts.
+    pub const V2_SH_FIXED: usize = V2_SH_CONN_ID_LEN.end - V2_LENGTH.end;
+}
+
+#[inline(always)]
+fn be16(b: &[u8], f: core::ops::Range<usize>) -> u16 {
+    u16::from_be_bytes([b[f.start], b[f.start + 1]])
+}
+
 /// Largest record fragment any TLS version allows (2^14 + 2048, TLS 1.2 ciphertext).
 pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
 
@@ -35,7 +93,7 @@ pub struct RecordHeader {
 
 impl RecordHeader {
     /// Length of a record header on the wire.
-    pub const LEN: usize = 5;
+    pub const LEN: usize = field::LENGTH.end;
 
     /// Parses and validates a 5-byte record header.
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
@@ -46,27 +104,27 @@ impl RecordHeader {
                 need: Self::LEN - b.len(),
             });
         }
-        let content_type = b[0];
+        let content_type = b[field::CONTENT_TYPE];
         if !(CONTENT_CHANGE_CIPHER_SPEC..=CONTENT_HEARTBEAT).contains(&content_type) {
             return Err(ParseError::invalid(
                 "record content type",
-                0,
+                field::CONTENT_TYPE,
                 format!("{content_type}"),
             ));
         }
-        let version = Version(u16::from_be_bytes([b[1], b[2]]));
+        let version = Version(be16(b, field::VERSION));
         if !(0x0300..=0x0304).contains(&version.0) {
             return Err(ParseError::invalid(
                 "record version",
-                1,
+                field::VERSION.start,
                 format!("0x{:04x}", version.0),
             ));
         }
-        let length = u16::from_be_bytes([b[3], b[4]]);
+        let length = be16(b, field::LENGTH);
         if usize::from(length) > MAX_RECORD_LEN {
             return Err(ParseError::invalid(
                 "record length",
-                3,
+                field::LENGTH.start,
                 format!("{length} > {MAX_RECORD_LEN}"),
             ));
         }
@@ -202,28 +260,34 @@ pub fn sniff(p: &[u8]) -> Sniff {
 
 fn sniff_tls(p: &[u8]) -> Sniff {
     // 16 03 0x LL LL TT: version 3.0..3.4, length 4..=MAX, type 1 or 2.
-    if p.len() > 1 && p[1] != 3 {
+    // Every byte present must fit: the version's major byte is 3, its minor
+    // byte at most 4, then the length, then the first handshake message's
+    // type and the top byte of its 24-bit length.
+    let (major, minor) = (field::VERSION.start, field::VERSION.start + 1);
+    let hs = RecordHeader::LEN;
+    let hs_len_top = hs + field::HS_LENGTH.start;
+    if p.len() > major && p[major] != 3 {
         return Sniff::No;
     }
-    if p.len() > 2 && p[2] > 4 {
+    if p.len() > minor && p[minor] > 4 {
         return Sniff::No;
     }
-    if p.len() > 4 {
-        let len = usize::from(u16::from_be_bytes([p[3], p[4]]));
-        if !(4..=MAX_RECORD_LEN).contains(&len) {
+    if p.len() >= field::LENGTH.end {
+        let len = usize::from(be16(p, field::LENGTH));
+        if !(field::HS_BODY..=MAX_RECORD_LEN).contains(&len) {
             return Sniff::No;
         }
     }
-    match p.get(5) {
+    match p.get(hs + field::HS_TYPE) {
         None | Some(&HANDSHAKE_CLIENT_HELLO) => {
-            if p.len() > 6 && p[6] != 0 {
+            if p.len() > hs_len_top && p[hs_len_top] != 0 {
                 // Hello messages are far below 64 KiB.
                 return Sniff::No;
             }
             Sniff::ClientHello
         }
         Some(&HANDSHAKE_SERVER_HELLO) => {
-            if p.len() > 6 && p[6] != 0 {
+            if p.len() > hs_len_top && p[hs_len_top] != 0 {
                 return Sniff::No;
             }
             Sniff::ServerHello
@@ -244,33 +308,42 @@ fn sniff_sslv2(p: &[u8]) -> Sniff {
     //    lengths that add up.
     // An SSLv2 hello whose first 11 (13) bytes are not in one segment is
     // not detected.
-    if p.len() < 11 {
+    use field::*;
+    if p.len() < V2_CH_CHALLENGE_LEN.end {
         return Sniff::No; // too little to tell; SSLv2 is rare enough to wait
     }
-    let len = (usize::from(p[0] & 0x7f) << 8) | usize::from(p[1]);
-    let be = |i: usize| usize::from(u16::from_be_bytes([p[i], p[i + 1]]));
-    match p[2] {
+    let len = usize::from(be16(p, V2_LENGTH) & 0x7fff);
+    let be = |f: core::ops::Range<usize>| usize::from(be16(p, f));
+    match p[V2_MSG_TYPE] {
         1 => {
-            let version_ok = matches!((p[3], p[4]), (0, 2) | (3, 0..=4));
-            let (cs, sid, ch) = (be(5), be(7), be(9));
+            let v = &p[V2_CH_VERSION];
+            let version_ok = matches!((v[0], v[1]), (0, 2) | (3, 0..=4));
+            let (cs, sid, ch) = (
+                be(V2_CH_CIPHER_SPECS_LEN),
+                be(V2_CH_SESSION_ID_LEN),
+                be(V2_CH_CHALLENGE_LEN),
+            );
             let ok = version_ok
                 && cs > 0
                 && cs % 3 == 0
                 && matches!(sid, 0 | 16 | 32)
                 && (16..=32).contains(&ch)
-                && len == 9 + cs + sid + ch;
+                && len == V2_CH_FIXED + cs + sid + ch;
             if ok {
                 Sniff::Sslv2ClientHello
             } else {
                 Sniff::No
             }
         }
-        4 if p.len() >= 13 => {
-            let ok = p[3] <= 1
-                && p[4] == 1
-                && p[5] == 0
-                && p[6] == 2
-                && len == 11 + be(7) + be(9) + be(11);
+        4 if p.len() >= V2_SH_CONN_ID_LEN.end => {
+            let ok = p[V2_SH_SESSION_ID_HIT] <= 1
+                && p[V2_SH_CERT_TYPE] == 1
+                && be(V2_SH_VERSION) == 2
+                && len
+                    == V2_SH_FIXED
+                        + be(V2_SH_CERT_LEN)
+                        + be(V2_SH_CIPHER_SPECS_LEN)
+                        + be(V2_SH_CONN_ID_LEN);
             if ok {
                 Sniff::Sslv2ServerHello
             } else {
@@ -341,20 +414,21 @@ fn walk_messages<T>(
                     hs = Cow::Owned(v);
                     msg_pos = 0;
                 }
-                while hs.len() - msg_pos >= 4 {
+                while hs.len() - msg_pos >= field::HS_BODY {
                     let h = &hs[msg_pos..];
-                    let ty = h[0];
-                    let len =
-                        (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
-                    if h.len() - 4 < len {
+                    let ty = h[field::HS_TYPE];
+                    let len = h[field::HS_LENGTH]
+                        .iter()
+                        .fold(0usize, |n, &b| (n << 8) | usize::from(b));
+                    if h.len() - field::HS_BODY < len {
                         break;
                     }
-                    match visit(ty, &h[4..4 + len]) {
+                    match visit(ty, &h[field::HS_BODY..field::HS_BODY + len]) {
                         Ok(Some(t)) => return Progress::Done(t),
                         Ok(None) => {}
                         Err(e) => return Progress::Failed(e),
                     }
-                    msg_pos += 4 + len;
+                    msg_pos += field::HS_BODY + len;
                 }
             }
             CONTENT_ALERT if rec.complete && rec.fragment.len() >= 2 => {
@@ -373,14 +447,15 @@ fn walk_messages<T>(
 }
 
 fn sslv2_message(stream: &[u8]) -> Result<Option<&[u8]>, ParseError> {
-    if stream.len() < 2 {
+    let body = field::V2_LENGTH.end;
+    if stream.len() < body {
         return Ok(None);
     }
-    let len = (usize::from(stream[0] & 0x7f) << 8) | usize::from(stream[1]);
-    if stream.len() < 2 + len {
+    let len = usize::from(be16(stream, field::V2_LENGTH) & 0x7fff);
+    if stream.len() < body + len {
         return Ok(None);
     }
-    Ok(Some(&stream[2..2 + len]))
+    Ok(Some(&stream[body..body + len]))
 }
 
 /// Scans a client's byte stream (from its first byte) for its ClientHello

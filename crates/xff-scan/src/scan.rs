@@ -357,51 +357,31 @@ impl<'c> Scanner<'c> {
         }
     }
 
-    /// The fast path for uncompressed classic pcap: walks the record
-    /// headers itself (no per-packet prefetching or `Packet` construction,
-    /// the prefilter has just brought the bytes into cache) and builds a
-    /// [`Packet`] only for candidates. Follows pcap-core's validity rules;
-    /// returns `false` at the first record it does not accept, having
-    /// processed every frame before it, so that the caller can let
-    /// pcap-core's reader report the exact error from there.
+    /// The fast path for classic pcap: walks the records with pcap-core's
+    /// cursor ([`Capture::pcap_records`]: no per-packet prefetching or
+    /// [`Packet`] construction, the prefilter has just brought the bytes
+    /// into cache) and builds a [`Packet`] only for candidates and while a
+    /// split header is pending. Returns the error that ended the walk.
     fn walk_pcap(
         &mut self,
-        w: PcapLayout,
+        records: pcap_core::PcapRecords<'c>,
         matcher: &Matcher,
         opts: &ScanOptions,
         on_match: &mut impl FnMut(Match),
         progress: &mut impl FnMut(u64),
         reported: &mut usize,
-    ) -> bool {
-        use pcap_core::format::pcap::{REC_CAPLEN, REC_ORIGLEN, REC_TS_FRAC, REC_TS_SEC};
-        let bytes = self.bytes;
-        let hl = w.header_len;
-        let mut pos = pcap_core::format::pcap::FILE_HEADER_LEN;
-        while pos < bytes.len() {
-            if bytes.len() - pos < hl {
-                return false;
-            }
-            let h = &bytes[pos..pos + hl];
-            let caplen = w.u32(h, REC_CAPLEN);
-            if caplen > w.max_caplen || bytes.len() - pos - hl < caplen as usize {
-                return false;
-            }
-            let start = pos + hl;
-            let end = start + caplen as usize;
+    ) -> Option<pcap_core::Error> {
+        for rec in records {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => return Some(e),
+            };
+            let data = rec.data();
+            let start = rec.data_offset();
             self.frames += 1;
-            let candidate = self.is_candidate(start, end);
+            let candidate = self.is_candidate(start, start + data.len());
             if candidate || !self.carries.map.is_empty() {
-                let frac = i64::from(w.u32(h, REC_TS_FRAC));
-                let pkt = Packet {
-                    frame: self.frames,
-                    ts_ns: i64::from(w.u32(h, REC_TS_SEC)) * 1_000_000_000
-                        + if w.nanos { frac } else { frac * 1000 },
-                    caplen,
-                    origlen: w.u32(h, REC_ORIGLEN),
-                    linktype: w.linktype,
-                    data: &bytes[start..end],
-                };
-                self.process(&pkt, candidate, matcher, opts);
+                self.process(&rec.packet(), candidate, matcher, opts);
                 for m in self.out.drain(..) {
                     on_match(m);
                 }
@@ -410,63 +390,8 @@ impl<'c> Scanner<'c> {
                 progress((self.walked - *reported) as u64);
                 *reported = self.walked;
             }
-            pos = end;
         }
-        true
-    }
-}
-
-/// What the fast classic-pcap walk needs from the file header.
-#[derive(Clone, Copy)]
-struct PcapLayout {
-    big_endian: bool,
-    nanos: bool,
-    header_len: usize,
-    max_caplen: u32,
-    linktype: pcap_core::LinkType,
-}
-
-impl PcapLayout {
-    fn of(cap: &Capture) -> Option<PcapLayout> {
-        use pcap_core::format::pcap as p;
-        if cap.gzipped() {
-            return None; // gzip may carry a deferred error for the reader to report
-        }
-        match cap.format() {
-            pcap_core::Format::Pcap {
-                endian,
-                nanos,
-                modified,
-                linktype,
-                snaplen,
-            } => Some(PcapLayout {
-                big_endian: endian == pcap_core::Endian::Big,
-                nanos: nanos && !modified,
-                header_len: if modified {
-                    p::MODIFIED_REC_HEADER_LEN
-                } else {
-                    p::REC_HEADER_LEN
-                },
-                // the same rule as pcap-core's reader
-                max_caplen: if snaplen > p::MAX_CAPLEN && snaplen <= p::MAX_SNAPLEN_LIMIT {
-                    snaplen
-                } else {
-                    p::MAX_CAPLEN
-                },
-                linktype,
-            }),
-            _ => None,
-        }
-    }
-
-    #[inline(always)]
-    fn u32(&self, h: &[u8], off: usize) -> u32 {
-        let a = [h[off], h[off + 1], h[off + 2], h[off + 3]];
-        if self.big_endian {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
+        None
     }
 }
 
@@ -487,21 +412,16 @@ pub fn scan_capture(
     let mut sc = Scanner::new(cap);
     let mut report = FileReport::default();
     let mut reported = 0usize;
-    let mut done = 0u64;
-    if let Some(layout) = PcapLayout::of(cap) {
-        if sc.walk_pcap(
-            layout,
+    if let Some(records) = cap.pcap_records() {
+        report.error = sc.walk_pcap(
+            records,
             matcher,
             opts,
             &mut on_match,
             &mut progress,
             &mut reported,
-        ) {
-            return finish(sc, report, bytes.len(), reported, &mut progress);
-        }
-        // Let the reader produce its exact error from the first frame the
-        // fast walk did not take.
-        done = sc.frames;
+        );
+        return finish(sc, report, bytes.len(), reported, &mut progress);
     }
     for pkt in cap.packets() {
         let pkt = match pkt {
@@ -511,9 +431,6 @@ pub fn scan_capture(
                 break;
             }
         };
-        if pkt.frame <= done {
-            continue;
-        }
         sc.packet(&pkt, matcher, opts);
         for m in sc.out.drain(..) {
             on_match(m);
