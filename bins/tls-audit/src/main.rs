@@ -123,12 +123,7 @@ fn run(args: Args) -> ExitCode {
         return ExitCode::from(exit::FAILED);
     }
 
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let bar = Progress::bytes(total, args.quiet);
+    let bar = Progress::files(&files, args.quiet);
     let limits = tls_handshake::tracker::Limits {
         per_direction: args.flow_bytes.max(64),
         max_flows: args.max_flows.max(1),

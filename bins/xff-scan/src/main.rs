@@ -159,12 +159,7 @@ fn run(args: Args) -> ExitCode {
         ));
         return ExitCode::from(exit::FAILED);
     }
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
-    let bar = Progress::bytes(total, args.no_progress);
+    let bar = Progress::files(&files, args.no_progress);
 
     let kind = if args.list {
         Kind::List

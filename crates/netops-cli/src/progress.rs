@@ -34,6 +34,18 @@ impl Progress {
         )
     }
 
+    /// A bar over the summed sizes of `files` (those that can be read; a
+    /// file that cannot is reported by the scan itself), if
+    /// [`Progress::wanted`].
+    pub fn files<P: AsRef<std::path::Path>>(files: &[P], quiet: bool) -> Progress {
+        let total = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        Self::bytes(total, quiet)
+    }
+
     /// A bar over `total` items of `unit` (e.g. `hosts`), if
     /// [`Progress::wanted`].
     pub fn count(total: u64, unit: &str, quiet: bool) -> Progress {
