@@ -40,6 +40,7 @@ pub mod batch;
 mod headers;
 mod http;
 pub mod reassemble;
+pub mod requests;
 pub mod scan;
 mod search;
 pub mod synth;
