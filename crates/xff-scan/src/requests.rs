@@ -50,8 +50,9 @@ pub struct Request {
     /// Client addresses named by the proxy headers, in the order the
     /// headers and their list elements appear (leftmost first).
     pub clients: Vec<IpAddr>,
-    /// The header block as sent (request line included, final blank line
-    /// excluded), bytes that are not UTF-8 replaced.
+    /// The header block as sent, from the request line to the last header
+    /// line (its line end and the final blank line left out), bytes that
+    /// are not UTF-8 replaced.
     pub headers: String,
     /// False when the block did not end (capture ended, block too long,
     /// or another request started in the same direction first).
@@ -332,7 +333,10 @@ mod tests {
             vec!["192.0.2.1".parse::<IpAddr>().unwrap(), "10.1.1.1".parse().unwrap()]
         );
         assert!(got[0].complete);
-        assert_eq!(got[0].headers, "GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.1, 10.1.1.1\r\n");
+        assert_eq!(
+            got[0].headers,
+            "GET /a HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.1, 10.1.1.1"
+        );
         assert_eq!((got[1].frame, got[1].method.as_str()), (1, "POST"));
         assert_eq!(
             got[1].clients,
