@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod cluster_cmd;
+
 use capture_sql::query::{self, OutputFormat};
 use capture_sql::{CaptureSet, TableOptions};
 use clap::{Parser, ValueEnum};
@@ -61,6 +63,11 @@ struct Cli {
     /// parallel.
     #[arg(long, default_value_t = 64)]
     split_mib: u64,
+    /// Run on a Ballista cluster (`df://HOST:PORT` of `capture-sql
+    /// scheduler`) instead of locally; the paths must be readable by every
+    /// executor.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
     /// The SQL query.
     sql: String,
     /// Capture files, directories or globs.
@@ -68,6 +75,14 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // `capture-sql scheduler ...` / `capture-sql executor ...`: the cluster
+    // processes (see `cluster_cmd`).
+    let argv: Vec<String> = std::env::args().collect();
+    match argv.get(1).map(String::as_str) {
+        Some("scheduler") => return cluster_cmd::scheduler(&argv[2..]),
+        Some("executor") => return cluster_cmd::executor(&argv[2..]),
+        _ => {}
+    }
     let cli = Cli::parse();
     let format = match cli.format {
         Format::Table => OutputFormat::Table,
@@ -94,7 +109,13 @@ fn main() -> ExitCode {
     };
     let (local, scan_errors) = query::local_context(cli.partitions);
     let result = runtime.block_on(async {
-        let ctx = local;
+        let ctx = match &cli.cluster {
+            Some(url) => match capture_sql::cluster::remote_context(url).await {
+                Ok(c) => c,
+                Err(e) => return Err(query::QueryError::Other(e.to_string())),
+            },
+            None => local,
+        };
         query::register_tables(&ctx, Arc::new(files), &opts)?;
         let mut stdout = std::io::stdout().lock();
         query::run(

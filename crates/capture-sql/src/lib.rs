@@ -35,6 +35,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cluster;
+pub mod codec;
 mod columns;
 mod error;
 pub mod exec;
