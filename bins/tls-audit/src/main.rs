@@ -2,6 +2,7 @@
 //! (parses arguments, prints rows).
 
 mod output;
+mod parquet_out;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ Examples:
   tls-audit --max-version tls1.1 --summary caps/ only SSL 3.0 .. TLS 1.1
   tls-audit --fail-on tls1.1 --format jsonl x.pcap.gz   scheduled check
   tls-audit --format csv caps/ > tls.csv         like the old script's CSV
+  tls-audit --format parquet caps/ > tls.parquet for DuckDB, Spark, pandas
 
 Columns: file, first_seen, client_ip, client_port, server_ip, server_port,
 version (what the ServerHello negotiated; empty/null when none was captured),
@@ -88,6 +90,8 @@ enum Fmt {
     Table,
     Csv,
     Jsonl,
+    /// Apache Parquet on stdout (the columns of capture-sql's `tls` table).
+    Parquet,
 }
 
 fn parse_version(s: &str) -> Result<Version, String> {
@@ -118,6 +122,7 @@ fn run(args: Args) -> std::io::Result<u8> {
         Some(Fmt::Table) => Format::Table,
         Some(Fmt::Csv) => Format::Csv,
         Some(Fmt::Jsonl) => Format::Jsonl,
+        Some(Fmt::Parquet) => Format::Csv, // handled below, before any row is written
         None if std::io::stdout().is_terminal() => Format::Table,
         None => Format::Csv,
     };
@@ -161,6 +166,25 @@ fn run(args: Args) -> std::io::Result<u8> {
         audit = audit.with_progress(move |n| bar.inc(n));
     }
 
+    if matches!(args.format, Some(Fmt::Parquet)) {
+        if args.summary {
+            eprintln!(
+                "tls-audit: --summary has no parquet form; write the rows and group them in SQL"
+            );
+            return Ok(3);
+        }
+        let report = parquet_out::run(&audit, &files, |_, msg| {
+            eprintln!("tls-audit: {msg}");
+            failed = true;
+        })?;
+        return Ok(if report.found {
+            1
+        } else if failed {
+            2
+        } else {
+            0
+        });
+    }
     let stdout = std::io::stdout().lock();
     let out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     let headers: &[&'static str] = if args.summary {
