@@ -23,7 +23,9 @@ pub enum Error {
         msg: String,
     },
     /// No capture file in the paths given.
-    #[error("no capture files found in {0} (give pcap, pcapng, ERF or .gz files, directories holding them, or globs)")]
+    #[error(
+        "no capture files found in {0} (give pcap, pcapng, ERF or .gz files, directories holding them, or globs)"
+    )]
     NoFiles(String),
     /// A serialized scan could not be read back.
     #[error("bad serialized capture scan: {0}")]

@@ -215,7 +215,12 @@ impl ExecutionPlan for CaptureScanExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let units = self.spec.partitions.get(partition).cloned().unwrap_or_default();
+        let units = self
+            .spec
+            .partitions
+            .get(partition)
+            .cloned()
+            .unwrap_or_default();
         let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(2);
         let spec = self.spec.clone();
         let schema = self.schema.clone();
@@ -224,9 +229,8 @@ impl ExecutionPlan for CaptureScanExec {
             .name(format!("capture-sql-{}-{partition}", spec.table.name()))
             .spawn(move || run_partition(&spec, schema, &units, tx, errors.as_deref()))
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let stream = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|b| (b, rx))
-        });
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
             stream,
@@ -245,7 +249,10 @@ fn emitter<R>(
         rows: Vec::new(),
         batch_size: spec.batch_size.max(1),
         schema,
-        projection: spec.projection.clone().unwrap_or_else(|| (0..all).collect()),
+        projection: spec
+            .projection
+            .clone()
+            .unwrap_or_else(|| (0..all).collect()),
         build,
         tx,
         left: spec.limit,

@@ -48,9 +48,9 @@ fn timestamp_ns(e: &Expr) -> Option<i64> {
 fn address(e: &Expr) -> Option<IpAddr> {
     let Expr::Literal(v, _) = e else { return None };
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => {
-            s.parse().ok()
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::Utf8View(Some(s))
+        | ScalarValue::LargeUtf8(Some(s)) => s.parse().ok(),
         _ => None,
     }
 }
@@ -81,7 +81,9 @@ fn time_range(kind: TableKind, e: &Expr) -> Option<Range> {
             negated: false,
             low,
             high,
-        }) if column_name(expr) == Some(col) => Some((Some(timestamp_ns(low)?), Some(timestamp_ns(high)?))),
+        }) if column_name(expr) == Some(col) => {
+            Some((Some(timestamp_ns(low)?), Some(timestamp_ns(high)?)))
+        }
         _ => None,
     }
 }
@@ -149,7 +151,10 @@ mod tests {
     use datafusion::prelude::{col, lit};
 
     fn ts(v: i64) -> Expr {
-        Expr::Literal(ScalarValue::TimestampNanosecond(Some(v), Some("UTC".into())), None)
+        Expr::Literal(
+            ScalarValue::TimestampNanosecond(Some(v), Some("UTC".into())),
+            None,
+        )
     }
 
     #[test]
@@ -159,7 +164,9 @@ mod tests {
             &[
                 col("first_seen").gt_eq(ts(10)),
                 ts(50).gt(col("first_seen")),
-                col("client_ip").eq(lit("10.0.0.1")).or(col("server_ip").eq(lit("10.0.0.2"))),
+                col("client_ip")
+                    .eq(lit("10.0.0.1"))
+                    .or(col("server_ip").eq(lit("10.0.0.2"))),
                 col("server_ip").in_list(vec![lit("192.0.2.1")], false),
                 col("sni").eq(lit("x")),
             ],

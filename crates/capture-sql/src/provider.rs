@@ -104,7 +104,10 @@ impl CaptureSet {
             }
         }
         let (found, bad) = pcap_core::inputs::expand(&given);
-        errors.extend(bad.into_iter().map(|(path, source)| Error::Path { path, source }));
+        errors.extend(
+            bad.into_iter()
+                .map(|(path, source)| Error::Path { path, source }),
+        );
         let mut files = Vec::new();
         for path in found {
             let meta = std::fs::metadata(&path);
@@ -234,7 +237,8 @@ impl TableProvider for CaptureTable {
             batch_size: self.opts.batch_size.min(state.config().batch_size()).max(1),
             overlap_bytes: self.opts.overlap_bytes,
         };
-        let exec = CaptureScanExec::new(spec).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let exec =
+            CaptureScanExec::new(spec).map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok(Arc::new(exec))
     }
 

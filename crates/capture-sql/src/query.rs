@@ -156,7 +156,8 @@ async fn write_stream(
                 w.write(&b).map_err(|e| io_err(&e))?;
             }
             if !any {
-                w.write(&RecordBatch::new_empty(flat)).map_err(|e| io_err(&e))?;
+                w.write(&RecordBatch::new_empty(flat))
+                    .map_err(|e| io_err(&e))?;
             }
         }
         OutputFormat::Jsonl => {
@@ -202,7 +203,10 @@ fn flat_schema(schema: &SchemaRef) -> SchemaRef {
     ))
 }
 
-fn flatten_lists(b: &RecordBatch, flat: &SchemaRef) -> Result<RecordBatch, arrow::error::ArrowError> {
+fn flatten_lists(
+    b: &RecordBatch,
+    flat: &SchemaRef,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
     let cols: Vec<ArrayRef> = b
         .columns()
         .iter()

@@ -121,7 +121,9 @@ fn scan_region(
     let mut it = pcap_core::parallel::packets_from(cap, from)?;
     let file = cap.path().display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
-    let skip_before = filter.time_min_ns.map(|t| t.saturating_sub(time_margin(&limits)));
+    let skip_before = filter
+        .time_min_ns
+        .map(|t| t.saturating_sub(time_margin(&limits)));
     // Frame numbers (counted from the walk's start) of the first record at
     // or after `lo` and at or after `hi`: a row is this unit's when its
     // first hello lies between them.
@@ -205,7 +207,9 @@ fn scan_region(
 
 /// The columns of `tls` as a batch (for `tls-audit --format parquet` and
 /// other callers holding [`Connection`] rows).
-pub fn batch(rows: &[Connection]) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
+pub fn batch(
+    rows: &[Connection],
+) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
     let s = schema();
     let all: Vec<usize> = (0..s.fields().len()).collect();
     columns::batch(rows, &s, &all, column)

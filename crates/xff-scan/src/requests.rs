@@ -102,7 +102,9 @@ fn request_line(s: &[u8]) -> Option<usize> {
         return None;
     }
     match &rest[sp2 + 1..] {
-        [b'H', b'T', b'T', b'P', b'/', d1, b'.', d2] if d1.is_ascii_digit() && d2.is_ascii_digit() => {
+        [b'H', b'T', b'T', b'P', b'/', d1, b'.', d2]
+            if d1.is_ascii_digit() && d2.is_ascii_digit() =>
+        {
             Some(nl + 1)
         }
         _ => None,
@@ -168,7 +170,10 @@ impl RequestParser {
                 for_each_address(h.syntax(), value, |_, ip| clients.push(ip));
             }
         }
-        let text = b.strip_suffix(b"\r\n").or_else(|| b.strip_suffix(b"\n")).unwrap_or(b);
+        let text = b
+            .strip_suffix(b"\r\n")
+            .or_else(|| b.strip_suffix(b"\n"))
+            .unwrap_or(b);
         Request {
             frame: p.frame,
             ts_ns: p.ts_ns,
@@ -320,17 +325,37 @@ mod tests {
             false,
             &mut out,
         );
-        p.segment(dir(), 2, 20, b"Forwarded: for=\"[2001:db8::1]\"\r", false, &mut out);
+        p.segment(
+            dir(),
+            2,
+            20,
+            b"Forwarded: for=\"[2001:db8::1]\"\r",
+            false,
+            &mut out,
+        );
         p.segment(dir(), 3, 30, b"\n\r\nbody", false, &mut out);
         p.segment(dir(), 4, 40, b"not a request\r\n\r\n", false, &mut out);
-        p.segment(dir(), 5, 50, b"GET /c HTTP/1.1\r\nHost: y\r\n", false, &mut out);
+        p.segment(
+            dir(),
+            5,
+            50,
+            b"GET /c HTTP/1.1\r\nHost: y\r\n",
+            false,
+            &mut out,
+        );
         p.finish(&mut out);
         assert_eq!(got.len(), 3);
-        assert_eq!((got[0].method.as_str(), got[0].path.as_str()), ("GET", "/a"));
+        assert_eq!(
+            (got[0].method.as_str(), got[0].path.as_str()),
+            ("GET", "/a")
+        );
         assert_eq!(got[0].host.as_deref(), Some("x"));
         assert_eq!(
             got[0].clients,
-            vec!["192.0.2.1".parse::<IpAddr>().unwrap(), "10.1.1.1".parse().unwrap()]
+            vec![
+                "192.0.2.1".parse::<IpAddr>().unwrap(),
+                "10.1.1.1".parse().unwrap()
+            ]
         );
         assert!(got[0].complete);
         assert_eq!(
@@ -340,7 +365,10 @@ mod tests {
         assert_eq!((got[1].frame, got[1].method.as_str()), (1, "POST"));
         assert_eq!(
             got[1].clients,
-            vec!["198.51.100.7".parse::<IpAddr>().unwrap(), "2001:db8::1".parse().unwrap()]
+            vec![
+                "198.51.100.7".parse::<IpAddr>().unwrap(),
+                "2001:db8::1".parse().unwrap()
+            ]
         );
         assert!(got[1].complete);
         assert_eq!((got[2].frame, got[2].complete), (5, false));

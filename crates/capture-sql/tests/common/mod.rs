@@ -62,7 +62,10 @@ pub fn cell(c: &dyn Array, r: usize) -> String {
     match c.data_type() {
         DataType::Utf8 => c.as_string::<i32>().value(r).to_string(),
         DataType::Utf8View => c.as_string_view().value(r).to_string(),
-        DataType::UInt8 => c.as_primitive::<arrow::datatypes::UInt8Type>().value(r).to_string(),
+        DataType::UInt8 => c
+            .as_primitive::<arrow::datatypes::UInt8Type>()
+            .value(r)
+            .to_string(),
         DataType::UInt16 => c.as_primitive::<UInt16Type>().value(r).to_string(),
         DataType::UInt64 => c.as_primitive::<UInt64Type>().value(r).to_string(),
         DataType::Int64 => c

@@ -69,7 +69,10 @@ mod tests {
                 it.next()?.ok().map(|p| (off, p.ts_ns, p.caplen))
             })
             .collect();
-            let i = all.iter().position(|r| r.0 == first).expect("a real record");
+            let i = all
+                .iter()
+                .position(|r| r.0 == first)
+                .expect("a real record");
             assert_eq!(got, all[i..], "from {at}");
         }
         assert!(packets_from(&cap, len + 10).is_none_or(|mut it| it.next().is_none()));
