@@ -10,6 +10,8 @@
 # resident memory (VmHWM) over all its queries.
 #
 # Usage: scripts/bench-capture-sql-cluster.sh [RUNS] [MIB]
+# PROFILE=debug uses the debug build (quick check of the script; the
+# numbers in docs/BENCHMARKS.md are release builds unless they say so).
 # The capture goes to $BENCH_DIR (default /tmp/capture-sql-bench) and is
 # deleted at the end unless KEEP=1.
 set -euo pipefail
@@ -19,9 +21,12 @@ mib=${2:-1024}
 dir=${BENCH_DIR:-/tmp/capture-sql-bench}
 mkdir -p "$dir"
 
-cargo build --release -q -p capture-sql-cli
-cargo build --release -q -p tls-handshake --features audit --example gen_bench_capture
-bin=${CARGO_TARGET_DIR:-target}/release
+profile=${PROFILE:-release}
+flag=--release
+[ "$profile" = debug ] && flag=
+cargo build $flag -q -p capture-sql-cli
+cargo build $flag -q -p tls-handshake --features audit --example gen_bench_capture
+bin=${CARGO_TARGET_DIR:-target}/$profile
 sql=$bin/capture-sql
 cap=$dir/bench-${mib}m.pcap
 [ -s "$cap" ] || "$bin/examples/gen_bench_capture" "$cap" "$mib" 5 1
