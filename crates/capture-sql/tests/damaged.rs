@@ -51,7 +51,7 @@ fn truncated_capture_reports_file_and_offset() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("cut.pcap");
     std::fs::write(&bad, &bytes[..bytes.len() - 7]).unwrap();
-    let (ctx, errors) = context(&[bad.clone()], 1, TableOptions::default());
+    let (ctx, errors) = context(std::slice::from_ref(&bad), 1, TableOptions::default());
     let n = rows(&collect(&ctx, "SELECT count(*) FROM tls"));
     let msgs = errors.take();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
