@@ -313,7 +313,7 @@ fn cluster_answers_like_the_local_engine() {
 #[test]
 fn cluster_errors_are_one_clear_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let paths = vec![testdata().join("tls").display().to_string()];
+    let paths = [testdata().join("tls").display().to_string()];
     // nothing listens: bind a port, note it, release it
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
