@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tshark openssh-server openssh-client ipmitool openipmi ripgrep)
-PIP_PACKAGES=("textfsm==2.1.0")
+PIP_PACKAGES=("textfsm==2.1.0" "pyarrow")
 
 # Python textfsm is the differential oracle of fsm-parse: make sure there is
 # a python3 with pip to install it into (a minimal Debian has neither).
@@ -29,7 +29,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import textfsm, sys; sys.exit(0 if textfsm.__version__.startswith("2.") else 1)' 2>/dev/null; then
+# pyarrow reads back the Parquet capture-sql writes (another engine's view).
+if ! python3 -c 'import textfsm, sys, pyarrow.parquet; sys.exit(0 if textfsm.__version__.startswith("2.") else 1)' 2>/dev/null; then
   echo "test-all: installing Python packages: ${PIP_PACKAGES[*]}" >&2
   python3 -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PIP_PACKAGES[@]}"

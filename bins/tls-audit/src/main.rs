@@ -2,6 +2,7 @@
 //! (parses arguments, prints rows).
 
 mod output;
+mod parquet_out;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ Examples:
   tls-audit --max-version tls1.1 --summary caps/ only SSL 3.0 .. TLS 1.1
   tls-audit --fail-on tls1.1 --format jsonl x.pcap.gz   scheduled check
   tls-audit --format csv caps/ > tls.csv         like the old script's CSV
+  tls-audit --format parquet caps/ > tls.parquet for DuckDB, Spark, pandas
 
 Columns: file, first_seen, client_ip, client_port, server_ip, server_port,
 version (what the ServerHello negotiated; empty/null when none was captured),
@@ -88,6 +90,8 @@ enum Fmt {
     Table,
     Csv,
     Jsonl,
+    /// Apache Parquet on stdout (the columns of capture-sql's `tls` table).
+    Parquet,
 }
 
 fn parse_version(s: &str) -> Result<Version, String> {
@@ -104,6 +108,7 @@ fn run(args: Args) -> ExitCode {
         Some(Fmt::Table) => Format::Table,
         Some(Fmt::Csv) => Format::Csv,
         Some(Fmt::Jsonl) => Format::Jsonl,
+        Some(Fmt::Parquet) => Format::Csv, // handled below, before any row is written
         None if std::io::stdout().is_terminal() => Format::Table,
         None => Format::Csv,
     };
@@ -141,6 +146,37 @@ fn run(args: Args) -> ExitCode {
     })
     .with_progress(move |n| tick.inc(n));
 
+    if matches!(args.format, Some(Fmt::Parquet)) {
+        if args.summary {
+            netops_cli::warn(
+                "--summary has no parquet form; write the rows and group them in SQL (capture-sql)",
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        let report = parquet_out::run(&audit, &files, |_, msg| {
+            bar.warn(msg);
+            failed = true;
+        });
+        bar.finish();
+        let status = |found: bool| {
+            if found {
+                exit::FOUND
+            } else if failed {
+                exit::FAILED
+            } else {
+                exit::OK
+            }
+        };
+        return match report {
+            Ok(r) => ExitCode::from(status(r.found)),
+            // A closed pipe is quiet and keeps the run's status (netops-cli's rule).
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(status(false)),
+            Err(e) => {
+                netops_cli::warn(format_args!("cannot write the output: {e}"));
+                ExitCode::from(exit::USAGE)
+            }
+        };
+    }
     // The table sizes its columns from the first 500 rows, then streams.
     let mut out = Writer::stdout(format, output::header(args.summary))
         .table_style(TableStyle::new().null("-").sample(500));

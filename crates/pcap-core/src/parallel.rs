@@ -95,6 +95,9 @@ use crate::format::{self, Endian};
 use crate::read::{NgWalk, Walker};
 use crate::{Capture, Error, Packet, Packets, SPARSE_BYTES};
 
+mod region;
+pub use region::packets_from;
+
 /// The number of threads to use when `0` is passed: the available
 /// parallelism of the machine.
 pub fn threads() -> usize {

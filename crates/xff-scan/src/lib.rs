@@ -42,6 +42,7 @@ mod headers;
 mod http;
 pub mod reassemble;
 pub mod report;
+pub mod requests;
 pub mod scan;
 mod search;
 mod target;

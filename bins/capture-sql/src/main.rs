@@ -1,0 +1,142 @@
+//! `capture-sql`: SQL over packet captures (tables `tls`, `http`, `flows`).
+//! Parses arguments, calls `capture_sql` and prints.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+mod cluster_cmd;
+
+use capture_sql::query::{self, OutputFormat};
+use capture_sql::{CaptureSet, TableOptions};
+use clap::{Parser, ValueEnum};
+
+const EXAMPLES: &str = "\
+Tables:
+  tls    file, first_seen, client_ip, client_port, server_ip, server_port, version,
+         client_version, offered_versions, sni, alpn, cipher, ja4 (the rows of tls-audit)
+  http   file, frame, ts, client_ip, client_port, server_ip, server_port, method, host,
+         path, forwarded_for, headers, complete (one row per HTTP/1.x request)
+  flows  file, protocol, client_ip, client_port, server_ip, server_port, first_seen,
+         last_seen, client_packets, client_bytes, server_packets, server_bytes,
+         tcp_flags, tcp_flag_bits (one row per TCP/UDP flow)
+
+Examples:
+  capture-sql \"SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC\" testdata/tls
+  capture-sql --format csv \"SELECT sni, client_ip FROM tls WHERE version = 'TLS 1.0'\" /captures
+  capture-sql \"SELECT * FROM flows WHERE server_ip = '203.0.113.7'
+               AND first_seen >= TIMESTAMP '2026-11-25T02:00:00Z'\" '/captures/*.pcap.gz'
+  capture-sql \"SELECT t.sni, f.server_bytes FROM tls t JOIN flows f USING
+               (client_ip, client_port, server_ip, server_port)\" cap.pcapng
+  capture-sql \"COPY (SELECT * FROM tls) TO 'tls.parquet'\" /captures
+  capture-sql --explain \"SELECT count(*) FROM http WHERE host = 'shop.example'\" cap.pcap
+
+Exit status: 0 ok, 1 the query failed, 2 some capture could not be read to
+the end (its rows before the damage are in the result; the error names the
+file and offset on stderr).";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Jsonl,
+    Parquet,
+}
+
+/// Run SQL over packet captures (pcap, pcapng, ERF, .gz; files, directories, globs).
+#[derive(Parser, Debug)]
+#[command(name = "capture-sql", version, after_help = EXAMPLES)]
+struct Cli {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the result to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Print the query plan instead of running the query.
+    #[arg(long)]
+    explain: bool,
+    /// Partitions (threads) to run on (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    partitions: usize,
+    /// Cut capture files larger than this many MiB into regions scanned in
+    /// parallel.
+    #[arg(long, default_value_t = 64)]
+    split_mib: u64,
+    /// Run on a Ballista cluster (`df://HOST:PORT` of `capture-sql
+    /// scheduler`) instead of locally; the paths must be readable by every
+    /// executor.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
+    /// The SQL query.
+    sql: String,
+    /// Capture files, directories or globs.
+    paths: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    // `capture-sql scheduler ...` / `capture-sql executor ...`: the cluster
+    // processes (see `cluster_cmd`).
+    let argv: Vec<String> = std::env::args().collect();
+    match argv.get(1).map(String::as_str) {
+        Some("scheduler") => return cluster_cmd::scheduler(&argv[2..]),
+        Some("executor") => return cluster_cmd::executor(&argv[2..]),
+        _ => {}
+    }
+    let cli = Cli::parse();
+    let format = match cli.format {
+        Format::Table => OutputFormat::Table,
+        Format::Csv => OutputFormat::Csv,
+        Format::Jsonl => OutputFormat::Jsonl,
+        Format::Parquet => OutputFormat::Parquet,
+    };
+    let (files, problems) = CaptureSet::find(&cli.paths);
+    let mut status = ExitCode::SUCCESS;
+    for p in &problems {
+        eprintln!("capture-sql: {p}");
+        status = ExitCode::from(2);
+    }
+    let opts = TableOptions {
+        split_bytes: cli.split_mib.max(1) << 20,
+        ..TableOptions::default()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("capture-sql: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (local, scan_errors) = query::local_context(cli.partitions);
+    let result = runtime.block_on(async {
+        let ctx = match &cli.cluster {
+            Some(url) => match capture_sql::cluster::remote_context(url).await {
+                Ok(c) => c,
+                Err(e) => return Err(query::QueryError::Other(e.to_string())),
+            },
+            None => local,
+        };
+        query::register_tables(&ctx, Arc::new(files), &opts)?;
+        let mut stdout = std::io::stdout().lock();
+        query::run(
+            &ctx,
+            &cli.sql,
+            cli.explain,
+            format,
+            cli.output.as_deref(),
+            &mut stdout,
+        )
+        .await
+    });
+    for e in scan_errors.take() {
+        eprintln!("capture-sql: {e}");
+        status = ExitCode::from(2);
+    }
+    match result {
+        Ok(_) => status,
+        Err(e) => {
+            eprintln!("capture-sql: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The `tls` table: one row per TLS connection, the rows and column names
+//! of `tls-audit --format jsonl` (via [`tls_handshake::audit`]).
+
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::ArrayRef;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use pcap_core::{Capture, FlowKey};
+use tls_handshake::audit::scan::{self, feed};
+use tls_handshake::audit::{AuditOptions, Collector, Connection};
+use tls_handshake::tracker::{Handshake, Limits, Tracker};
+
+use crate::columns::{self, owned_strs, str_list_type, str_lists, strs, timestamps, ts_type, u16s};
+use crate::exec::Emitter;
+use crate::spec::{ScanFilter, ScanSpec, ScanUnit};
+
+/// The schema of `tls`: `file, first_seen, client_ip, client_port,
+/// server_ip, server_port, version, client_version, offered_versions, sni,
+/// alpn, cipher, ja4`.
+pub fn schema() -> SchemaRef {
+    static S: OnceLock<SchemaRef> = OnceLock::new();
+    S.get_or_init(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("file", DataType::Utf8, false),
+            Field::new("first_seen", ts_type(), false),
+            Field::new("client_ip", DataType::Utf8, false),
+            Field::new("client_port", DataType::UInt16, false),
+            Field::new("server_ip", DataType::Utf8, false),
+            Field::new("server_port", DataType::UInt16, false),
+            Field::new("version", DataType::Utf8, true),
+            Field::new("client_version", DataType::Utf8, true),
+            Field::new("offered_versions", str_list_type(), false),
+            Field::new("sni", DataType::Utf8, true),
+            Field::new("alpn", str_list_type(), false),
+            Field::new("cipher", DataType::Utf8, true),
+            Field::new("ja4", DataType::Utf8, true),
+        ]))
+    })
+    .clone()
+}
+
+/// Index of `first_seen` in [`schema`].
+pub(crate) const TIME_COLUMN: &str = "first_seen";
+/// Address columns in [`schema`].
+pub(crate) const ADDRESS_COLUMNS: [&str; 2] = ["client_ip", "server_ip"];
+
+/// Builds column `i` of [`schema`] from `rows`.
+pub(crate) fn column(i: usize, rows: &[Connection]) -> ArrayRef {
+    let r = rows.iter();
+    match i {
+        0 => strs(r.map(|c| Some(c.file.as_str()))),
+        1 => timestamps(r.map(|c| c.first_seen_ns)),
+        2 => owned_strs(r.map(|c| c.client_ip.to_string())),
+        3 => u16s(r.map(|c| c.client_port)),
+        4 => owned_strs(r.map(|c| c.server_ip.to_string())),
+        5 => u16s(r.map(|c| c.server_port)),
+        6 => strs(r.map(|c| c.version.as_deref())),
+        7 => strs(r.map(|c| c.client_version.as_deref())),
+        8 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
+        9 => strs(r.map(|c| c.sni.as_deref())),
+        10 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
+        11 => strs(r.map(|c| c.cipher.as_deref())),
+        _ => strs(r.map(|c| c.ja4.as_deref())),
+    }
+}
+
+/// A region starting mid-file is walked from this many bytes before its
+/// start, so that connections whose hellos began before it are recognised
+/// (and left to the previous region) and the walk is on the real record
+/// chain by the time it reaches the region.
+pub const OVERLAP_BYTES: usize = 8 << 20;
+
+/// Frames older than the time filter by more than this are skipped: a
+/// connection whose hello started earlier than that has been evicted by the
+/// tracker's idle timeout anyway.
+fn time_margin(limits: &Limits) -> i64 {
+    limits.idle_timeout_ns.saturating_add(1_000_000_000)
+}
+
+/// Scans one unit into `out`; returns the error that ended the file early.
+pub(crate) fn scan_unit(
+    cap: &Capture,
+    unit: &ScanUnit,
+    spec: &ScanSpec,
+    out: &mut Emitter<Connection>,
+) -> Option<pcap_core::Error> {
+    let filter = &spec.filter;
+    if unit.is_whole() && filter.is_empty() && !out.limited() {
+        // Exactly tls-audit's scan of a file on one core: interleaved
+        // headers-only lanes, joined in file order.
+        let opts = AuditOptions {
+            threads: 1,
+            ..AuditOptions::default()
+        };
+        let mut col = Collector::new(&opts, |c| out.push(c));
+        let s = scan::scan_parallel(cap, &opts, 1, &|_| {}, &mut col);
+        return s.error;
+    }
+    scan_region(cap, unit, filter, spec.overlap_bytes, out)
+}
+
+/// The general scan: a region of the file, filters applied to frames before
+/// they are decoded, stopping at the limit.
+fn scan_region(
+    cap: &Capture,
+    unit: &ScanUnit,
+    filter: &ScanFilter,
+    overlap: u64,
+    out: &mut Emitter<Connection>,
+) -> Option<pcap_core::Error> {
+    let limits = Limits::default();
+    let lo = usize::try_from(unit.start).unwrap_or(usize::MAX);
+    let hi = unit
+        .end
+        .map_or(usize::MAX, |e| usize::try_from(e).unwrap_or(usize::MAX));
+    let from = if lo == 0 {
+        0
+    } else {
+        lo.saturating_sub(usize::try_from(overlap).unwrap_or(usize::MAX))
+    };
+    let mut it = pcap_core::parallel::packets_from(cap, from)?;
+    let file = cap.path().display().to_string();
+    let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
+    let skip_before = filter
+        .time_min_ns
+        .map(|t| t.saturating_sub(time_margin(&limits)));
+    // Frame numbers (counted from the walk's start) of the first record at
+    // or after `lo` and at or after `hi`: a row is this unit's when its
+    // first hello lies between them.
+    let mut own_from = u64::MAX;
+    let mut own_to = u64::MAX;
+    let mut found: Vec<(FlowKey, Handshake)> = Vec::new();
+    let mut error = None;
+    let mut n = 0u64;
+    loop {
+        let off = it.offset() as usize;
+        let pkt = match it.next() {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                error = Some(e);
+                break;
+            }
+            None => break,
+        };
+        n += 1;
+        if own_from == u64::MAX && off >= lo {
+            own_from = pkt.frame;
+        }
+        let past_end = off >= hi;
+        if past_end {
+            if own_to == u64::MAX {
+                own_to = pkt.frame;
+                // Past the region only the connections that started inside
+                // it are followed (those from the overlap before it are
+                // the previous region's).
+                let mut mine: Tracker<FlowKey> = Tracker::new(limits);
+                for (k, p) in tracker.take_pending() {
+                    if p.first_frame() >= own_from {
+                        mine.adopt(k, p);
+                    }
+                }
+                tracker = mine;
+            }
+            // Past the region only its unfinished connections matter.
+            if n.is_multiple_of(64) && !tracker.has_unfinished() {
+                break;
+            }
+        }
+        if n.is_multiple_of(1024) && out.stopped() {
+            return error;
+        }
+        if skip_before.is_some_and(|t| pkt.ts_ns < t) {
+            continue;
+        }
+        if !filter.addresses.is_empty() {
+            match pkt.decode() {
+                Ok(d) if filter.addresses_match(d.src, d.dst) => {}
+                _ => continue,
+            }
+        }
+        // After the time range, follow only connections already started.
+        let late = filter.time_max_ns.is_some_and(|t| pkt.ts_ns > t);
+        feed(
+            &mut tracker,
+            &pkt,
+            past_end || late,
+            &mut |k, h| found.push((k, h)),
+            &mut |_| {},
+        );
+        for (k, h) in found.drain(..) {
+            if h.first_frame >= own_from && h.first_frame < own_to {
+                out.push(Connection::new(&file, &k, h));
+            }
+        }
+        if out.stopped() {
+            return error;
+        }
+    }
+    tracker.finish(&mut |k, h| found.push((k, h)));
+    for (k, h) in found.drain(..) {
+        if h.first_frame >= own_from && h.first_frame < own_to {
+            out.push(Connection::new(&file, &k, h));
+        }
+    }
+    error
+}
+
+/// The columns of `tls` as a batch (for `tls-audit --format parquet` and
+/// other callers holding [`Connection`] rows).
+pub fn batch(
+    rows: &[Connection],
+) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
+    let s = schema();
+    let all: Vec<usize> = (0..s.fields().len()).collect();
+    columns::batch(rows, &s, &all, column)
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# capture-sql on a Ballista cluster on this machine: one executor against
+# two, same scheduler, same 1 GiB generated capture, same queries.
+# Each executor runs one task at a time (--concurrency 1) and is pinned to
+# a core of its own (taskset), so "two executors" is "twice the workers";
+# the client and the scheduler are not pinned.
+#
+# Prints, per query and cluster size, the median wall time of RUNS client
+# runs (after one warm-up run) and the speed-up, then each executor's peak
+# resident memory (VmHWM) over all its queries.
+#
+# Usage: scripts/bench-capture-sql-cluster.sh [RUNS] [MIB]
+# PROFILE=debug uses the debug build (quick check of the script; the
+# numbers in docs/BENCHMARKS.md are release builds unless they say so).
+# The capture goes to $BENCH_DIR (default /tmp/capture-sql-bench) and is
+# deleted at the end unless KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+mib=${2:-1024}
+dir=${BENCH_DIR:-/tmp/capture-sql-bench}
+mkdir -p "$dir"
+
+profile=${PROFILE:-release}
+flag=--release
+[ "$profile" = debug ] && flag=
+cargo build $flag -q -p capture-sql-cli
+cargo build $flag -q -p tls-handshake --features audit --example gen_bench_capture
+bin=${CARGO_TARGET_DIR:-target}/$profile
+sql=$bin/capture-sql
+cap=$dir/bench-${mib}m.pcap
+[ -s "$cap" ] || "$bin/examples/gen_bench_capture" "$cap" "$mib" 5 1
+
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ "${KEEP:-0}" != 1 ]; then rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+sport=$(port)
+"$sql" scheduler --bind 127.0.0.1:"$sport" >"$dir/scheduler.out" 2>"$dir/scheduler.log" &
+pids+=($!)
+url=df://127.0.0.1:$sport
+
+start_executor() { # core
+    taskset -c "$1" "$sql" executor --scheduler 127.0.0.1:"$sport" --bind 127.0.0.1:0 \
+        --concurrency 1 --work-dir "$dir/work$1" >"$dir/executor$1.out" 2>"$dir/executor$1.log" &
+    pids+=($!)
+    echo $!
+}
+
+wait_ready() { # executors
+    for _ in $(seq 1 300); do
+        if curl -s "http://127.0.0.1:$sport/readyz" 2>/dev/null | grep -q "ready: $1 executors"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "executors did not register" >&2
+    exit 1
+}
+
+queries=(
+    "SELECT count(*) FROM tls"
+    "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
+)
+
+median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
+
+declare -A result
+measure() { # label
+    for q in "${queries[@]}"; do
+        "$sql" --format csv --cluster "$url" "$q" "$cap" >/dev/null # warm-up, page cache
+        times=()
+        for _ in $(seq 1 "$runs"); do
+            t0=$(date +%s.%N)
+            "$sql" --format csv --cluster "$url" "$q" "$cap" >/dev/null
+            t1=$(date +%s.%N)
+            times+=("$(python3 -c "print($t1-$t0)")")
+        done
+        result["$1|$q"]=$(median "${times[@]}")
+        echo "$1 | $q | median $(median "${times[@]}") s of ${times[*]}"
+    done
+}
+
+echo "capture: $cap ($(stat -c %s "$cap") bytes), runs $runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+e0=$(start_executor 0)
+wait_ready 1
+measure one
+e1=$(start_executor 1)
+wait_ready 2
+measure two
+echo
+echo "| query | one executor | two executors | speed-up |"
+echo "|---|---:|---:|---:|"
+for q in "${queries[@]}"; do
+    a=${result["one|$q"]}
+    b=${result["two|$q"]}
+    echo "| \`$q\` | $a s | $b s | $(python3 -c "print(f'{$a/$b:.2f}x')") |"
+done
+echo
+for p in "$e0" "$e1"; do
+    echo "executor pid $p: peak RSS $(grep VmHWM /proc/"$p"/status | awk '{print $2, $3}')"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
