@@ -328,7 +328,9 @@ pub(crate) fn starts_like_request(s: &[u8]) -> bool {
     false
 }
 
-fn request_line(s: &[u8]) -> Option<(&str, usize)> {
+/// The method and the length of the request line (with its line end) at
+/// the start of `s`, if `s` starts with a well-formed HTTP/1.x request line.
+pub(crate) fn request_line(s: &[u8]) -> Option<(&str, usize)> {
     let sp = s.iter().take(33).position(|&b| b == b' ')?;
     let method = &s[..sp];
     if method.is_empty()

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 use pcap_core::{L4, Packet};
 
 use crate::headers::{HeaderSpec, for_each_address};
+use crate::http::request_line;
 
 /// The most bytes of one header block kept; a longer block is reported
 /// cut at this length (with [`Request::complete`] false).
@@ -79,36 +80,6 @@ pub struct RequestParser {
     headers: Vec<HeaderSpec>,
     pending: HashMap<Dir, Pending>,
     next_seq: u64,
-}
-
-/// Length of the request line at the start of `s` (with its line end) and
-/// the method, if `s` starts with one.
-fn request_line(s: &[u8]) -> Option<usize> {
-    let sp = s.iter().take(33).position(|&b| b == b' ')?;
-    let method = &s[..sp];
-    if method.is_empty()
-        || !method
-            .iter()
-            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    {
-        return None;
-    }
-    let nl = memchr::memchr(b'\n', s)?;
-    let line = s[..nl].strip_suffix(b"\r").unwrap_or(&s[..nl]);
-    let rest = &line[sp + 1..];
-    let sp2 = rest.iter().rposition(|&b| b == b' ')?;
-    let target = &rest[..sp2];
-    if target.is_empty() || !target.iter().all(|&b| b > b' ' && b != 0x7f) {
-        return None;
-    }
-    match &rest[sp2 + 1..] {
-        [b'H', b'T', b'T', b'P', b'/', d1, b'.', d2]
-            if d1.is_ascii_digit() && d2.is_ascii_digit() =>
-        {
-            Some(nl + 1)
-        }
-        _ => None,
-    }
 }
 
 /// End of the header block in `s` (the offset of its final blank line)
