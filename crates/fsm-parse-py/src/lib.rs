@@ -1,0 +1,491 @@
+//! The native half of the Python module `fsm_parse`: `fsm_parse._native`.
+//!
+//! The pure-Python package in `python/fsm_parse` gives Python textfsm's
+//! API (`TextFSM`, `clitable.CliTable`, the exceptions, ntc-templates'
+//! `parse_output`); this module does the work with the `fsm-parse` crate:
+//!
+//! - [`NativeTemplate`] is a compiled template. Templates are compiled once
+//!   per process: from text (cached by the text), or from a file (cached by
+//!   path, modification time and size, so an edited file is compiled
+//!   again).
+//! - [`NativeIndex`] is a clitable `index` file (cached the same way; an
+//!   index whose templates changed on disk is loaded again).
+//! - Parsing runs with the GIL released (`Python::detach`), so Python
+//!   threads parse in parallel; the rows become Python lists afterwards.
+//!
+//! Errors are raised as the package's own exception classes
+//! (`fsm_parse.TextFSMTemplateError`, `fsm_parse.TextFSMError`,
+//! `fsm_parse.clitable.CliTableError`) with Python textfsm's messages.
+//!
+//! Built by maturin (`pip install ./crates/fsm-parse-py`), which turns on
+//! the `extension-module` feature; a plain `cargo build` builds it as an
+//! ordinary library.
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use fsm_parse::{Index, IndexError, ListItem, Record, RunError, Template, TemplateError, Value};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+
+/// Templates compiled from text, by a hash of the text (the text is kept
+/// to rule out collisions).
+type TextCache = HashMap<u64, Vec<(Arc<str>, Arc<Template>)>>;
+
+/// How many distinct template texts stay compiled; past this the cache is
+/// emptied (a process that generates templates must not grow without end).
+const TEXT_CACHE_MAX: usize = 4096;
+
+fn text_cache() -> &'static Mutex<TextCache> {
+    static C: std::sync::OnceLock<Mutex<TextCache>> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// A file's identity for the caches: modification time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    mtime: Option<SystemTime>,
+    len: u64,
+}
+
+fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    let m = std::fs::metadata(path)?;
+    Ok(Stamp {
+        mtime: m.modified().ok(),
+        len: m.len(),
+    })
+}
+
+type FileCache = HashMap<PathBuf, (Stamp, Arc<Template>)>;
+
+fn file_cache() -> &'static Mutex<FileCache> {
+    static C: std::sync::OnceLock<Mutex<FileCache>> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// A loaded index and the stamps of the templates it has compiled so far.
+struct IndexEntry {
+    stamp: Stamp,
+    index: Arc<Index>,
+    templates: Mutex<HashMap<String, Option<Stamp>>>,
+}
+
+fn index_cache() -> &'static Mutex<HashMap<PathBuf, Arc<IndexEntry>>> {
+    static C: std::sync::OnceLock<Mutex<HashMap<PathBuf, Arc<IndexEntry>>>> =
+        std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// Raises `fsm_parse.<module>.<class>(message)`.
+fn py_error(py: Python<'_>, module: &str, class: &str, message: String) -> PyErr {
+    match py
+        .import(module)
+        .and_then(|m| m.getattr(class))
+        .and_then(|c| c.call1((message,)))
+    {
+        Ok(e) => PyErr::from_value(e),
+        Err(e) => e,
+    }
+}
+
+fn template_error(py: Python<'_>, e: &TemplateError) -> PyErr {
+    py_error(
+        py,
+        "fsm_parse.parser",
+        "TextFSMTemplateError",
+        e.message.clone(),
+    )
+}
+
+fn run_error(py: Python<'_>, e: &RunError) -> PyErr {
+    match e.python_message() {
+        Some(m) => py_error(py, "fsm_parse.parser", "TextFSMError", m),
+        // Python textfsm fails with a TypeError inside its List option here.
+        None => PyTypeError::new_err(e.to_string()),
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> PyErr {
+    let msg = format!("{}: {e}", path.display());
+    match e.kind() {
+        std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+        _ => PyOSError::new_err(msg),
+    }
+}
+
+fn index_error(py: Python<'_>, e: &IndexError) -> PyErr {
+    match e {
+        IndexError::Io { path, source } => io_error(path, source),
+        IndexError::Template { source, .. } => template_error(py, source),
+        IndexError::Run { source, .. } => run_error(py, source),
+        IndexError::Index { .. } | IndexError::NoTemplate { .. } | IndexError::Join { .. } => {
+            py_error(py, "fsm_parse.clitable", "CliTableError", e.to_string())
+        }
+    }
+}
+
+/// A Python list item of a `List` value: str, None or dict.
+fn list_item<'py>(py: Python<'py>, item: &ListItem) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match item {
+        ListItem::Str(s) => PyString::new(py, s).into_any(),
+        ListItem::None => py.None().into_bound(py),
+        ListItem::Map(m) => {
+            let d = PyDict::new(py);
+            for (k, v) in m {
+                d.set_item(k, v.as_deref())?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+fn value<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::List(items) => {
+            let l = PyList::empty(py);
+            for it in items {
+                l.append(list_item(py, it)?)?;
+            }
+            l.into_any()
+        }
+    })
+}
+
+fn row_list<'py>(py: Python<'py>, row: &[Value]) -> PyResult<Bound<'py, PyList>> {
+    let items = row
+        .iter()
+        .map(|v| value(py, v))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+fn rows_list<'py>(py: Python<'py>, rows: &[Vec<Value>]) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for r in rows {
+        out.append(row_list(py, r)?)?;
+    }
+    Ok(out)
+}
+
+/// A compiled template (`fsm_parse._native.Template`).
+#[pyclass(name = "Template", module = "fsm_parse._native", frozen)]
+pub struct NativeTemplate {
+    t: Arc<Template>,
+}
+
+impl NativeTemplate {
+    fn run<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Vec<Vec<Value>>> {
+        let s = text.to_str()?;
+        let t = Arc::clone(&self.t);
+        py.detach(move || t.run_rows(s))
+            .map_err(|e| run_error(py, &e))
+    }
+}
+
+#[pymethods]
+impl NativeTemplate {
+    /// Compiles template text, once per distinct text in this process.
+    #[staticmethod]
+    fn from_text(py: Python<'_>, text: &str) -> PyResult<NativeTemplate> {
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        let key = h.finish();
+        if let Some(list) = text_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            && let Some((_, t)) = list.iter().find(|(s, _)| &**s == text)
+        {
+            return Ok(NativeTemplate { t: Arc::clone(t) });
+        }
+        let owned = text.to_owned();
+        let t = py
+            .detach(move || Template::parse(&owned))
+            .map_err(|e| template_error(py, &e))?;
+        let t = Arc::new(t);
+        let mut cache = text_cache().lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= TEXT_CACHE_MAX {
+            cache.clear();
+        }
+        cache
+            .entry(key)
+            .or_default()
+            .push((Arc::from(text), Arc::clone(&t)));
+        Ok(NativeTemplate { t })
+    }
+
+    /// Compiles a template file, once per path, modification time and size.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<NativeTemplate> {
+        compiled_file(py, &path).map(|t| NativeTemplate { t })
+    }
+
+    /// The value names, in declaration order.
+    fn header(&self) -> Vec<String> {
+        self.t.value_names().to_vec()
+    }
+
+    /// Names of the values with this option (`Key`, `Filldown`, ...).
+    fn values_with_option(&self, option: &str) -> Vec<String> {
+        self.t
+            .values_with_option(option)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The regex of a value as declared.
+    fn value_regex(&self, name: &str) -> Option<String> {
+        self.t.value_regex(name).map(str::to_owned)
+    }
+
+    /// The state names in declaration order.
+    fn state_names(&self) -> Vec<String> {
+        self.t.state_names().map(str::to_owned).collect()
+    }
+
+    /// `ParseText` from a fresh state: a list of rows (lists).
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let rows = self.run(py, text)?;
+        rows_list(py, &rows)
+    }
+
+    /// `ParseTextToDicts` from a fresh state: a list of dicts.
+    fn parse_dicts<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let rows = self.run(py, text)?;
+        let keys: Vec<Bound<'py, PyString>> = self
+            .t
+            .value_names()
+            .iter()
+            .map(|n| PyString::new(py, n))
+            .collect();
+        let out = PyList::empty(py);
+        for r in &rows {
+            let d = PyDict::new(py);
+            for (k, v) in keys.iter().zip(r) {
+                d.set_item(k, value(py, v)?)?;
+            }
+            out.append(d)?;
+        }
+        Ok(out)
+    }
+}
+
+fn compiled_file(py: Python<'_>, path: &Path) -> PyResult<Arc<Template>> {
+    let st = stamp(path).map_err(|e| io_error(path, &e))?;
+    if let Some((s, t)) = file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(path)
+        && *s == st
+    {
+        return Ok(Arc::clone(t));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let t = py
+        .detach(move || Template::parse(&text))
+        .map_err(|e| template_error(py, &e))?;
+    let t = Arc::new(t);
+    file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(path.to_path_buf(), (st, Arc::clone(&t)));
+    Ok(t)
+}
+
+/// A clitable index (`fsm_parse._native.Index`).
+#[pyclass(name = "Index", module = "fsm_parse._native", frozen)]
+pub struct NativeIndex {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+/// The cached index at `path`, loaded again when the index file changed
+/// or (`force`) when a template it compiled changed.
+fn index_entry(py: Python<'_>, dir: &Path, path: &Path, force: bool) -> PyResult<Arc<IndexEntry>> {
+    let st = stamp(path).map_err(|e| io_error(path, &e))?;
+    if !force
+        && let Some(entry) = index_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(path)
+        && entry.stamp == st
+    {
+        return Ok(Arc::clone(entry));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let index = Index::from_text(dir, path, &text).map_err(|e| index_error(py, &e))?;
+    let entry = Arc::new(IndexEntry {
+        stamp: st,
+        index: Arc::new(index),
+        templates: Mutex::default(),
+    });
+    index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(path.to_path_buf(), Arc::clone(&entry));
+    Ok(entry)
+}
+
+impl NativeIndex {
+    fn entry(&self, py: Python<'_>) -> PyResult<Arc<IndexEntry>> {
+        index_entry(py, &self.dir, &self.path, false)
+    }
+
+    /// The entry to parse with `templates`: loaded again when one of them
+    /// changed on disk since this index compiled it.
+    fn entry_for(&self, py: Python<'_>, templates: &str) -> PyResult<Arc<IndexEntry>> {
+        let entry = self.entry(py)?;
+        let now: Vec<(String, Option<Stamp>)> = templates
+            .split(':')
+            .map(|n| (n.to_owned(), stamp(&self.dir.join(n)).ok()))
+            .collect();
+        let changed = {
+            let seen = entry
+                .templates
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            now.iter()
+                .any(|(n, st)| seen.get(n).is_some_and(|old| old != st))
+        };
+        let entry = if changed {
+            index_entry(py, &self.dir, &self.path, true)?
+        } else {
+            entry
+        };
+        let mut seen = entry
+            .templates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (n, st) in now {
+            seen.entry(n).or_insert(st);
+        }
+        drop(seen);
+        Ok(entry)
+    }
+}
+
+#[pymethods]
+impl NativeIndex {
+    /// Loads `template_dir/index_file` (cached by path, modification time
+    /// and size; templates are compiled on first use and again when they
+    /// change on disk).
+    #[new]
+    fn new(py: Python<'_>, template_dir: PathBuf, index_file: &str) -> PyResult<NativeIndex> {
+        let path = template_dir.join(index_file);
+        let idx = NativeIndex {
+            dir: template_dir,
+            path,
+        };
+        idx.entry(py)?;
+        Ok(idx)
+    }
+
+    /// The index columns.
+    fn columns(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(self.entry(py)?.index.header().to_vec())
+    }
+
+    /// The `Template` field of the first row matching every attribute
+    /// (`(column, value)` pairs), or None.
+    fn find(&self, py: Python<'_>, attributes: Vec<(String, String)>) -> PyResult<Option<String>> {
+        let attrs: Vec<(&str, &str)> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(self
+            .entry(py)?
+            .index
+            .find_row(&attrs)
+            .map(|r| r.templates.clone()))
+    }
+
+    /// Parses `text` with an `a:b:c` template list joined like clitable:
+    /// `(header, rows)`, every `List` item a string.
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        templates: &str,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<(Vec<String>, Bound<'py, PyList>)> {
+        let s = text.to_str()?;
+        let index = Arc::clone(&self.entry_for(py, templates)?.index);
+        let (header, rows) = py
+            .detach(move || -> Result<(Vec<String>, Vec<Record>), IndexError> {
+                let header = index.header_with(templates)?;
+                let rows = index.parse_with(templates, s)?;
+                Ok((header, rows))
+            })
+            .map_err(|e| index_error(py, &e))?;
+        let out = PyList::empty(py);
+        for r in &rows {
+            out.append(row_list(py, r.values())?)?;
+        }
+        Ok((header, out))
+    }
+}
+
+/// Empties every cache of compiled templates and indexes (for tests, and
+/// for a process that wants its memory back).
+#[pyfunction]
+fn clear_caches() {
+    text_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+}
+
+/// How many compiled templates and indexes the caches hold:
+/// `(from text, from files, indexes)`.
+#[pyfunction]
+fn cache_sizes() -> (usize, usize, usize) {
+    let texts = text_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .map(Vec::len)
+        .sum();
+    let files = file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    let idx = index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    (texts, files, idx)
+}
+
+/// `fsm_parse._native`.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeTemplate>()?;
+    m.add_class::<NativeIndex>()?;
+    m.add_function(wrap_pyfunction!(clear_caches, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_sizes, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
