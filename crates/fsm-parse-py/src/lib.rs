@@ -28,7 +28,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use fsm_parse::{Index, IndexError, ListItem, Record, RunError, Template, TemplateError, Value};
+use fsm_parse::{
+    Index, IndexError, ListItem, Record, RunError, Template, TemplateError, Value, ValueRef,
+};
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -165,12 +167,174 @@ fn row_list<'py>(py: Python<'py>, row: &[Value]) -> PyResult<Bound<'py, PyList>>
     PyList::new(py, items)
 }
 
-fn rows_list<'py>(py: Python<'py>, rows: &[Vec<Value>]) -> PyResult<Bound<'py, PyList>> {
-    let out = PyList::empty(py);
-    for r in rows {
-        out.append(row_list(py, r)?)?;
+/// The rows of one run, flat: every plain value's text in one buffer (no
+/// allocation per value while the engine runs), `List` values owned.
+#[derive(Default)]
+struct Flat {
+    width: usize,
+    text: String,
+    /// Per value in row order: the end of its text in `text` (it starts
+    /// where the previous plain value ended), or [`LIST`] | its index in
+    /// `lists`.
+    cells: Vec<u64>,
+    lists: Vec<Vec<ListItem>>,
+}
+
+/// Marks a cell that is a `List` value.
+const LIST: u64 = 1 << 63;
+
+impl Flat {
+    fn rows(&self) -> usize {
+        self.cells.len().checked_div(self.width).unwrap_or(0)
     }
-    Ok(out)
+
+    fn push(&mut self, row: fsm_parse::RowRef<'_>) {
+        for v in row.values() {
+            match v {
+                ValueRef::Str(s) => {
+                    self.text.push_str(s);
+                    self.cells.push(self.text.len() as u64);
+                }
+                ValueRef::List(items) => {
+                    self.cells.push(LIST | self.lists.len() as u64);
+                    self.lists.push(items.to_vec());
+                }
+            }
+        }
+    }
+}
+
+/// Walks a [`Flat`]'s values in order, making the Python objects.
+struct Cursor<'f, 'py> {
+    flat: &'f Flat,
+    next: usize,
+    start: usize,
+    strs: StrCache<'py>,
+}
+
+impl<'f, 'py> Cursor<'f, 'py> {
+    fn new(flat: &'f Flat) -> Self {
+        Cursor {
+            flat,
+            next: 0,
+            start: 0,
+            strs: StrCache::new(),
+        }
+    }
+
+    fn value(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.flat.cells[self.next];
+        self.next += 1;
+        if c & LIST != 0 {
+            let l = PyList::empty(py);
+            for it in &self.flat.lists[(c & !LIST) as usize] {
+                l.append(list_item(py, it)?)?;
+            }
+            return Ok(l.into_any());
+        }
+        let (a, b) = (self.start, c as usize);
+        self.start = b;
+        Ok(self.strs.get(py, &self.flat.text, a, b).into_any())
+    }
+}
+
+/// Python strings made from a run's values, reusing the object for a short
+/// value seen recently (interface names, states, protocol codes and empty
+/// values repeat row after row): a hash table of 4096 entries, one per
+/// hash, the newest value wins.
+struct StrCache<'py> {
+    slots: Vec<Option<(usize, usize, Bound<'py, PyString>)>>,
+}
+
+/// Values longer than this are always made anew (they rarely repeat).
+const STR_CACHE_MAX_LEN: usize = 32;
+const STR_CACHE_SLOTS: usize = 4096;
+
+impl<'py> StrCache<'py> {
+    fn new() -> Self {
+        StrCache {
+            slots: vec![None; STR_CACHE_SLOTS],
+        }
+    }
+
+    /// The Python string of `text[a..b]`.
+    fn get(&mut self, py: Python<'py>, text: &str, a: usize, b: usize) -> Bound<'py, PyString> {
+        let s = &text[a..b];
+        if s.len() > STR_CACHE_MAX_LEN {
+            return PyString::new(py, s);
+        }
+        // FNV-1a over the bytes.
+        let mut h: u32 = 0x811c_9dc5;
+        for &c in s.as_bytes() {
+            h = (h ^ u32::from(c)).wrapping_mul(0x0100_0193);
+        }
+        let slot = &mut self.slots[(h as usize ^ s.len()) % STR_CACHE_SLOTS];
+        if let Some((x, y, obj)) = slot
+            && &text[*x..*y] == s
+        {
+            return obj.clone();
+        }
+        let obj = PyString::new(py, s);
+        *slot = Some((a, b, obj.clone()));
+        obj
+    }
+}
+
+/// A new list of `n` items made by `item(i)`.
+fn new_list<'py>(
+    py: Python<'py>,
+    n: usize,
+    mut item: impl FnMut(usize) -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let len = pyo3::ffi::Py_ssize_t::try_from(n)
+        .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("too many rows"))?;
+    // SAFETY: the GIL is held (`py`); PyList_New returns a new reference
+    // or NULL with an exception set, which `from_owned_ptr_or_err` turns
+    // into the error.
+    let list = unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyList_New(len))? };
+    for i in 0..n {
+        let v = item(i)?;
+        // SAFETY: `list` is a list of length `n` and `i < n`; PyList_SetItem
+        // steals the reference `into_ptr` hands over. Slots not yet set
+        // are NULL, which a list frees fine if we return early.
+        let rc = unsafe {
+            pyo3::ffi::PyList_SetItem(list.as_ptr(), i as pyo3::ffi::Py_ssize_t, v.into_ptr())
+        };
+        if rc != 0 {
+            return Err(PyErr::fetch(py));
+        }
+    }
+    // SAFETY: PyList_New made a list.
+    Ok(unsafe { list.cast_into_unchecked() })
+}
+
+/// Python's cyclic garbage collector paused while this lives (restored to
+/// what it was). Building hundreds of thousands of row lists otherwise
+/// starts a collection every 700 of them, each walking every list built
+/// so far; the rows hold only strings and lists, so there is no cycle for
+/// it to find.
+struct GcPause {
+    was_enabled: bool,
+}
+
+impl GcPause {
+    fn new(_py: Python<'_>) -> GcPause {
+        // SAFETY: called with the GIL held (the `Python` token proves it).
+        let was_enabled = unsafe { pyo3::ffi::PyGC_Disable() } != 0;
+        GcPause { was_enabled }
+    }
+}
+
+impl Drop for GcPause {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            // SAFETY: the GIL is still held: a `GcPause` never leaves the
+            // scope of the `Python` token it was made with.
+            unsafe {
+                pyo3::ffi::PyGC_Enable();
+            }
+        }
+    }
 }
 
 /// A compiled template (`fsm_parse._native.Template`).
@@ -180,11 +344,22 @@ pub struct NativeTemplate {
 }
 
 impl NativeTemplate {
-    fn run<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Vec<Vec<Value>>> {
+    /// Runs the template with the GIL released.
+    fn run<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Flat> {
         let s = text.to_str()?;
         let t = Arc::clone(&self.t);
-        py.detach(move || t.run_rows(s))
-            .map_err(|e| run_error(py, &e))
+        py.detach(move || {
+            // Capacity is only address space until written: reserving for
+            // the worst case saves the copies of growing the buffers.
+            let mut flat = Flat {
+                width: t.value_names().len(),
+                text: String::with_capacity(s.len()),
+                cells: Vec::with_capacity(s.len() / 8),
+                lists: Vec::new(),
+            };
+            t.run_each(s, |row| flat.push(row)).map(|()| flat)
+        })
+        .map_err(|e| run_error(py, &e))
     }
 }
 
@@ -250,14 +425,36 @@ impl NativeTemplate {
         self.t.state_names().map(str::to_owned).collect()
     }
 
+    /// How many rows `parse` would return, without building them (the
+    /// engine's share of a parse, for benchmarks).
+    fn count_rows(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        let s = text.to_str()?;
+        let t = Arc::clone(&self.t);
+        py.detach(move || {
+            let mut n = 0usize;
+            t.run_each(s, |_| n += 1).map(|()| n)
+        })
+        .map_err(|e| run_error(py, &e))
+    }
+
+    /// Like `count_rows`, but the rows are also copied into the flat
+    /// buffers `parse` converts from (the Rust share of a parse).
+    fn count_flat(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        Ok(self.run(py, text)?.rows())
+    }
+
     /// `ParseText` from a fresh state: a list of rows (lists).
     fn parse<'py>(
         &self,
         py: Python<'py>,
         text: &Bound<'py, PyString>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let rows = self.run(py, text)?;
-        rows_list(py, &rows)
+        let flat = self.run(py, text)?;
+        let _gc = GcPause::new(py);
+        let mut cur = Cursor::new(&flat);
+        new_list(py, flat.rows(), |_| {
+            new_list(py, flat.width, |_| cur.value(py)).map(Bound::into_any)
+        })
     }
 
     /// `ParseTextToDicts` from a fresh state: a list of dicts.
@@ -266,22 +463,22 @@ impl NativeTemplate {
         py: Python<'py>,
         text: &Bound<'py, PyString>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let rows = self.run(py, text)?;
+        let flat = self.run(py, text)?;
+        let _gc = GcPause::new(py);
         let keys: Vec<Bound<'py, PyString>> = self
             .t
             .value_names()
             .iter()
             .map(|n| PyString::new(py, n))
             .collect();
-        let out = PyList::empty(py);
-        for r in &rows {
+        let mut cur = Cursor::new(&flat);
+        new_list(py, flat.rows(), |_| {
             let d = PyDict::new(py);
-            for (k, v) in keys.iter().zip(r) {
-                d.set_item(k, value(py, v)?)?;
+            for k in &keys {
+                d.set_item(k, cur.value(py)?)?;
             }
-            out.append(d)?;
-        }
-        Ok(out)
+            Ok(d.into_any())
+        })
     }
 }
 
@@ -431,11 +628,12 @@ impl NativeIndex {
                 Ok((header, rows))
             })
             .map_err(|e| index_error(py, &e))?;
-        let out = PyList::empty(py);
-        for r in &rows {
-            out.append(row_list(py, r.values())?)?;
-        }
-        Ok((header, out))
+        let _gc = GcPause::new(py);
+        let out = rows
+            .iter()
+            .map(|r| row_list(py, r.values()))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((header, PyList::new(py, out)?))
     }
 }
 
