@@ -100,7 +100,7 @@ fn template_error(py: Python<'_>, e: &TemplateError) -> PyErr {
         py,
         "fsm_parse.parser",
         "TextFSMTemplateError",
-        e.message.clone(),
+        e.python_message().to_owned(),
     )
 }
 
