@@ -125,6 +125,12 @@ fn index_error(py: Python<'_>, e: &IndexError) -> PyErr {
         IndexError::Io { path, source } => io_error(path, source),
         IndexError::Template { source, .. } => template_error(py, source),
         IndexError::Run { source, .. } => run_error(py, source),
+        IndexError::Index { message, .. } if message.contains("'Template' column") => py_error(
+            py,
+            "fsm_parse.clitable",
+            "CliTableError",
+            "Index file does not have 'Template' column.".to_owned(),
+        ),
         IndexError::Index { .. } | IndexError::NoTemplate { .. } | IndexError::Join { .. } => {
             py_error(py, "fsm_parse.clitable", "CliTableError", e.to_string())
         }
