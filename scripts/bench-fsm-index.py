@@ -7,7 +7,11 @@
 CORPUS is an ntc-templates checkout (templates/index, tests/<platform>/
 <command>/*.raw), FSM_PARSE the release binary. The cases are the 10
 templates whose largest recorded case is the biggest (one case per
-template), unless CASE names (template file names) are given.
+template), unless CASE names (template file names) are given. A template
+is skipped (and listed as such) when its case repeated is not a 20 MB
+parse: Python raises an Error action on the second copy, or the template
+stops at `End` within the first copy (the rows do not grow with the
+input).
 
 For each case:
   - writes /tmp/fsm-bench/<template>.txt: the case repeated to >= 20 MB;
@@ -81,6 +85,12 @@ def make_input(tpl, raw):
     return path
 
 
+def py_rows_of(tdir, platform, command, text):
+    ct = clitable.CliTable("index", tdir)
+    ct.ParseCmd(text, {"Command": command, "Platform": platform})
+    return sum(1 for _ in ct)
+
+
 def py_side(tdir, platform, command, text, runs):
     ct = clitable.CliTable("index", tdir)
     attrs = {"Command": command, "Platform": platform}
@@ -133,11 +143,27 @@ def main():
     want = sys.argv[4:]
     tdir = os.path.join(corpus, "templates")
     todo = cases(corpus)
-    todo = [c for c in todo if c[0] in want] if want else todo[:10]
+    todo = [c for c in todo if c[0] in want] if want else todo
     print("| template (case size) | rows | MB | fsm-parse CPU / wall | Python CPU / wall | CPU ratio | wall ratio | load |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     failed = False
+    done = 0
+    skipped = []
     for tpl, platform, command, raw in todo:
+        if done == 10:
+            break
+        with open(raw, encoding="utf-8") as fh:
+            one = fh.read()
+        try:
+            n1 = py_rows_of(tdir, platform, command, one)
+            n2 = py_rows_of(tdir, platform, command, one + "\n" + one)
+        except Exception as e:  # textfsm's Error action
+            skipped.append("%s: %s" % (tpl, str(e).splitlines()[0][:80]))
+            continue
+        if n2 <= n1:
+            skipped.append("%s: rows do not grow with the input (%d, %d)" % (tpl, n1, n2))
+            continue
+        done += 1
         path = make_input(tpl, raw)
         size = os.path.getsize(path)
         with open(path, encoding="utf-8") as fh:
@@ -154,6 +180,8 @@ def main():
             med(pw) / med(rw), load,
             "" if diff is None else " ROWS DIFFER: " + diff), flush=True)
         failed |= diff is not None
+    for s in skipped:
+        print("skipped: " + s)
     try:
         os.rmdir(TMP)
     except OSError:

@@ -18,6 +18,16 @@ use regex_automata::{Anchored, Input};
 use crate::translate::{TranslateError, translate, translate_relaxed};
 use crate::vm::{Frame, NO_POS, OverBudget, Vm};
 
+/// The memory one pattern may compile to (its Thompson NFA, and for
+/// `regex`/`fancy-regex` forms their compiled program): 8 MiB. The largest
+/// pattern of the ntc-templates collection needs a few hundred KiB; a
+/// counted repetition like `a{1000000}` or `(?:a{1000}){2000}` would need
+/// gigabytes (Python's `re` keeps the count instead of unrolling it) and is
+/// refused with [`RegexError::TooBig`]. The other structures of a pattern
+/// are bounded by it: the backtracking VM's program is a fixed multiple of
+/// the NFA, each lazy DFA has a fixed cache.
+pub(crate) const PATTERN_BUDGET: usize = 8 << 20;
+
 /// A compiled pattern with Python `re.match` semantics (anchored at the
 /// start of the text, not at its end).
 #[derive(Debug, Clone)]
@@ -114,9 +124,16 @@ impl AsciiRe {
     fn compile(anchored: &str) -> Result<AsciiRe, RegexError> {
         let nfa = NFA::compiler()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .configure(NFA::config().utf8(false).nfa_size_limit(Some(64 << 20)))
+            .configure(
+                NFA::config()
+                    .utf8(false)
+                    .nfa_size_limit(Some(PATTERN_BUDGET)),
+            )
             .build(anchored)
-            .map_err(|e| RegexError::Invalid(e.to_string()))?;
+            .map_err(|e| match e.size_limit() {
+                Some(_) => RegexError::TooBig,
+                None => RegexError::Invalid(e.to_string()),
+            })?;
         // The settings `regex` gives its own lazy DFA (gives up on a line
         // where it would thrash; the VM or PikeVM answers then).
         let dfa = LazyDfa::builder()
@@ -225,10 +242,13 @@ impl AsciiRe {
 
 fn build_uni(anchored: &str) -> Result<regex::Regex, RegexError> {
     regex::RegexBuilder::new(anchored)
-        .size_limit(64 << 20)
+        .size_limit(PATTERN_BUDGET)
         .dfa_size_limit(16 << 20)
         .build()
-        .map_err(|e| RegexError::Invalid(e.to_string()))
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => RegexError::TooBig,
+            e => RegexError::Invalid(e.to_string()),
+        })
 }
 
 impl StdRe {
@@ -308,6 +328,13 @@ pub(crate) enum RegexError {
     /// The translated pattern does not compile (too big, for one).
     #[error("invalid regular expression: {0}")]
     Invalid(String),
+    /// The pattern compiles to more than [`PATTERN_BUDGET`] (a counted
+    /// repetition of thousands, nested or very large).
+    #[error(
+        "pattern too big: it compiles to more than {} MiB (a large counted repetition such as a{{1000000}} or (?:a{{1000}}){{2000}}); Python's re runs such a pattern by backtracking, fsm-parse refuses it: lower the count or use + or *.",
+        PATTERN_BUDGET >> 20
+    )]
+    TooBig,
     /// `fancy-regex` does not support the pattern.
     #[error("regular expression not supported: {0}")]
     Unsupported(String),
@@ -325,8 +352,16 @@ impl PyRegex {
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
+                .delegate_size_limit(PATTERN_BUDGET)
                 .build()
-                .map_err(|e| RegexError::Unsupported(e.to_string()))?;
+                .map_err(|e| match &e {
+                    fancy_regex::Error::CompileError(c)
+                        if matches!(&**c, fancy_regex::CompileError::InnerError(b) if b.size_limit().is_some()) =>
+                    {
+                        RegexError::TooBig
+                    }
+                    _ => RegexError::Unsupported(e.to_string()),
+                })?;
             let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
             let pre = translate_relaxed(py)
                 .ok()

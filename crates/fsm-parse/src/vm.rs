@@ -46,7 +46,9 @@ enum Inst {
     /// Consume one byte of each set in turn (a run of `Class` steps, fused:
     /// no dispatch between the bytes of `\svia\s`), go to `next`.
     Seq {
-        sets: Box<[ByteSet]>,
+        /// `Vm::seqs[start..start + len]`.
+        start: u32,
+        len: u32,
         next: u32,
     },
     /// Consume one byte; each range has its own next state.
@@ -116,6 +118,8 @@ pub(crate) struct Vm {
     insts: Vec<Inst>,
     start: u32,
     nslots: usize,
+    /// The byte sets of every fused run (see [`fuse_class_runs`]).
+    seqs: Vec<ByteSet>,
     lm: LookMatcher,
     /// Bytes a non-empty match can start with (superset).
     first: ByteSet,
@@ -236,13 +240,14 @@ impl Vm {
                 insts[u] = rep;
             }
         }
-        fuse_class_runs(&mut insts);
+        let seqs = fuse_class_runs(&mut insts);
         let start = nfa.start_anchored().as_u32();
-        let (first, empty_ok) = first_bytes(&insts, start);
+        let (first, empty_ok) = first_bytes(&insts, &seqs, start);
         Vm {
             insts,
             start,
             nslots: nfa.group_info().slot_len(),
+            seqs,
             lm: nfa.look_matcher().clone(),
             first,
             empty_ok,
@@ -319,7 +324,8 @@ impl Vm {
                         }
                         _ => break,
                     },
-                    Inst::Seq { sets, next } => {
+                    Inst::Seq { start, len, next } => {
+                        let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
@@ -439,37 +445,71 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
 const MAX_SEQ: usize = 32;
 
 /// Turns every `Class` that leads straight into more `Class` steps into a
-/// `Seq` of the whole run. The steps inside the run stay as they are (other
-/// states may lead into them), so this changes no path, only how many
-/// dispatches one path takes.
-fn fuse_class_runs(insts: &mut [Inst]) {
-    let orig = insts.to_vec();
-    for (pc, inst) in insts.iter_mut().enumerate() {
-        let Inst::Class { set, next } = &orig[pc] else {
-            continue;
-        };
-        let mut sets = vec![*set];
-        let mut next = *next;
-        while sets.len() < MAX_SEQ
-            && next as usize != pc
-            && let Some(Inst::Class { set, next: n }) = orig.get(next as usize)
+/// `Seq` of the next steps of its run (up to [`MAX_SEQ`]). The steps inside
+/// the run stay reachable as they are (other states may lead into them),
+/// so this changes no path, only how many dispatches one path takes. Every
+/// run's byte sets are stored once, in the returned table, and each `Seq`
+/// is a window on it: memory grows with the number of states, not with
+/// states times [`MAX_SEQ`] (a pattern like `a{100000}` is one run of a
+/// hundred thousand steps).
+fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
+    let class = |i: &Inst| match i {
+        Inst::Class { set, next } => Some((*set, *next)),
+        _ => None,
+    };
+    // Class states that another Class leads into: not the head of a run.
+    let mut inner = vec![false; insts.len()];
+    for i in insts.iter() {
+        if let Some((_, next)) = class(i)
+            && let Some(x) = inner.get_mut(next as usize)
         {
-            sets.push(*set);
-            next = *n;
-        }
-        if sets.len() > 1 {
-            *inst = Inst::Seq {
-                sets: sets.into(),
-                next,
-            };
+            *x = true;
         }
     }
+    let mut seqs: Vec<ByteSet> = Vec::new();
+    let mut done = vec![false; insts.len()];
+    let mut run: Vec<(u32, ByteSet, u32)> = Vec::new();
+    // Heads first, then whatever is left (runs entered only mid-way from a
+    // split: cycles through classes alone cannot match, but stay correct).
+    let order = (0..insts.len())
+        .filter(|&pc| !inner[pc])
+        .chain((0..insts.len()).filter(|&pc| inner[pc]));
+    for head in order {
+        run.clear();
+        let mut pc = head;
+        while !done[pc]
+            && let Some((set, next)) = class(&insts[pc])
+        {
+            done[pc] = true;
+            run.push((pc as u32, set, next));
+            pc = next as usize;
+            if pc >= insts.len() {
+                break;
+            }
+        }
+        if run.len() < 2 {
+            continue;
+        }
+        let base = seqs.len();
+        seqs.extend(run.iter().map(|&(_, set, _)| set));
+        for (i, &(pc, _, _)) in run.iter().enumerate() {
+            let len = (run.len() - i).min(MAX_SEQ);
+            if len > 1 {
+                insts[pc as usize] = Inst::Seq {
+                    start: (base + i) as u32,
+                    len: len as u32,
+                    next: run[i + len - 1].2,
+                };
+            }
+        }
+    }
+    seqs
 }
 
 /// The bytes a match can start with, following every empty-width step from
 /// `start` (look-arounds counted as passing: a superset), and whether a
 /// match can be empty.
-fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
+fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool) {
     let mut set = [0u64; 4];
     let mut empty_ok = false;
     let mut seen = vec![false; insts.len()];
@@ -487,8 +527,8 @@ fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
                     *w |= cw;
                 }
             }
-            Inst::Seq { sets, .. } => {
-                for (w, cw) in set.iter_mut().zip(&sets[0]) {
+            Inst::Seq { start, .. } => {
+                for (w, cw) in set.iter_mut().zip(&seqs[*start as usize]) {
                     *w |= cw;
                 }
             }
