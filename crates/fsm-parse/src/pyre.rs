@@ -36,6 +36,10 @@ pub(crate) struct PyRegex {
     /// A literal every matching text starts with (see [`literal_prefix`]):
     /// lines without it are rejected before any automaton runs.
     prefix: Option<Box<str>>,
+    /// A literal every match contains somewhere (see [`required_literal`]):
+    /// lines without it are rejected by one `memmem` instead of running
+    /// an automaton (`^.*System Description:`, `^\s+Chassis ID\s+:`).
+    need: Option<Box<memchr::memmem::Finder<'static>>>,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
     /// Scratch for [`PyRegex::is_match`] (callers without a run of their
@@ -176,11 +180,16 @@ impl AsciiRe {
 
     /// The lazy DFA's answer: `None` when it has none (not built, or it
     /// gave up on this line).
+    /// Only whether a match exists is asked: the search stops at the first
+    /// match state (`earliest`), not at the end of the longest match.
     fn dfa_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> Option<bool> {
         let (dfa, cache) = (self.dfa.as_ref()?, sc.dfa.as_mut()?);
-        dfa.try_search_fwd(cache, &Input::new(hay).anchored(Anchored::Yes))
-            .ok()
-            .map(|m| m.is_some())
+        dfa.try_search_fwd(
+            cache,
+            &Input::new(hay).anchored(Anchored::Yes).earliest(true),
+        )
+        .ok()
+        .map(|m| m.is_some())
     }
 
     fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
@@ -347,8 +356,17 @@ impl PyRegex {
     /// Compiles a Python pattern. The error text says what is wrong.
     pub(crate) fn compile(py: &str) -> Result<PyRegex, RegexError> {
         let t = translate(py)?;
-        let prefix = literal_prefix(py).map(Into::into);
+        let prefix: Option<Box<str>> = literal_prefix(py).map(Into::into);
         let anchored = format!(r"\A(?:{})", t.pattern);
+        let need = required_literal(&anchored)
+            .filter(|lit| {
+                // Not worth a second scan when the prefix test covers it.
+                lit.len() >= 2
+                    && !prefix
+                        .as_deref()
+                        .is_some_and(|p| p.as_bytes().starts_with(lit))
+            })
+            .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
@@ -372,6 +390,7 @@ impl PyRegex {
                     pre,
                 },
                 prefix,
+                need,
                 names,
                 spare: SpareScratch::default(),
             })
@@ -381,10 +400,23 @@ impl PyRegex {
             Ok(PyRegex {
                 engine: Engine::Std(std),
                 prefix,
+                need,
                 names,
                 spare: SpareScratch::default(),
             })
         }
+    }
+
+    /// False when the line cannot match: it lacks the literal prefix or
+    /// the required literal.
+    #[inline]
+    fn may_match(&self, text: &str) -> bool {
+        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+            return false;
+        }
+        self.need
+            .as_deref()
+            .is_none_or(|f| f.find(text.as_bytes()).is_some())
     }
 
     /// Group names by index (0 is the whole match).
@@ -485,7 +517,7 @@ impl PyRegex {
         ascii: bool,
         scratch: &mut Scratch,
     ) -> Result<bool, RegexError> {
-        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+        if !self.may_match(text) {
             return Ok(false);
         }
         match (&self.engine, scratch) {
@@ -525,7 +557,7 @@ impl PyRegex {
         spans: &mut Spans,
     ) -> Result<bool, RegexError> {
         spans.clear();
-        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+        if !self.may_match(text) {
             return Ok(false);
         }
         match (&self.engine, scratch) {
@@ -585,6 +617,33 @@ fn literal_prefix(py: &str) -> Option<String> {
         prefix.pop();
     }
     (!prefix.is_empty()).then_some(prefix)
+}
+
+/// The longest literal every match of the (translated, `regex`-syntax)
+/// pattern contains, read from its syntax tree: a literal of a
+/// concatenation, of a group, or of a repetition of at least one. Parsed
+/// without Unicode, so a case-insensitive letter is a class, never a
+/// literal, and a literal here is the same bytes in the Unicode form. `None`
+/// for patterns `regex-syntax` does not parse (look-around: the fancy ones)
+/// or without such a literal.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir) -> Option<Vec<u8>> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(l.0.to_vec()),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub),
+            HirKind::Concat(hs) => hs.iter().filter_map(walk).max_by_key(Vec::len),
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    walk(&hir)
 }
 
 /// Per-run scratch space of one pattern.
@@ -802,6 +861,29 @@ mod tests {
         assert!(m(r"^Routing\s+Table", "routing Table").is_none());
         assert!(m(r"^Routing\s+Table", "Routin").is_none());
         assert!(m("^abc*d", "abd").is_some());
+    }
+
+    #[test]
+    fn required_literals_are_in_every_match() {
+        let lit = |p: &str| required_literal(p).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            lit(r"^.*System Description:\s+(.+?)").as_deref(),
+            Some("System Description:")
+        );
+        assert_eq!(
+            lit(r"^\s+Chassis ID\s+:\s+(?P<x>.+?)$").as_deref(),
+            Some("Chassis ID")
+        );
+        assert_eq!(lit(r"(?:ab)+x").as_deref(), Some("ab"));
+        assert_eq!(lit(r"(?:ab)*x").as_deref(), Some("x"));
+        assert_eq!(lit(r"(?i)Name:").as_deref(), Some(":"));
+        assert_eq!(lit(r"a|bcd"), None);
+        assert_eq!(lit(r"(?:abc)?"), None);
+        assert_eq!(lit(r"(?=x)a"), None, "look-around does not parse");
+        // And matching honours them.
+        assert!(m(r"^.*Name:\s+(\S+)", "  - System Name: x").is_some());
+        assert!(m(r"^.*Name:\s+(\S+)", "  - System Nam: x").is_none());
+        assert!(m(r"(?i)^.*name:\s+(\S+)", "  - System NAME: x").is_some());
     }
 
     #[test]

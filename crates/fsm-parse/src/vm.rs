@@ -76,6 +76,16 @@ enum Inst {
     Star {
         set: ByteSet,
         exit: u32,
+        /// `Vm::guards` index of `exit`'s guard ([`NO_GUARD`]: none).
+        guard: u32,
+    },
+    /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
+    /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
+    /// byte further while the bytes are in the class, shortest first.
+    Lazy {
+        set: ByteSet,
+        exit: u32,
+        guard: u32,
     },
     /// A greedy bounded repetition of one byte class (`\d{0,2}`, the tail
     /// of `\d{1,3}`): up to `max` bytes, then give back one at a time.
@@ -83,6 +93,7 @@ enum Inst {
         set: ByteSet,
         max: u32,
         exit: u32,
+        guard: u32,
     },
     Match,
     Fail,
@@ -103,9 +114,29 @@ pub(crate) enum Frame {
     /// first.
     Star {
         exit: u32,
+        guard: u32,
         lo: usize,
         cur: usize,
     },
+    /// The rest of a `Lazy` loop at `pc`: go on from `at` (if the byte
+    /// there is in the class).
+    Lazy {
+        pc: u32,
+        at: usize,
+    },
+}
+
+/// No guard: every position may start the exit path.
+const NO_GUARD: u32 = u32::MAX;
+
+/// Where the path after a loop can start: the byte there is in `set`, or
+/// the position is the end of the text and `end_ok` (a `$` comes first).
+/// Positions failing both cannot match, so a loop never tries its exit
+/// there: `.*System Description:` tries the exit only before an `S`.
+#[derive(Debug, Clone)]
+struct Guard {
+    set: ByteSet,
+    end_ok: bool,
 }
 
 /// The search ran out of its step budget.
@@ -120,6 +151,8 @@ pub(crate) struct Vm {
     nslots: usize,
     /// The byte sets of every fused run (see [`fuse_class_runs`]).
     seqs: Vec<ByteSet>,
+    /// Guards of loop exits (see [`Guard`]).
+    guards: Vec<Guard>,
     lm: LookMatcher,
     /// Bytes a non-empty match can start with (superset).
     first: ByteSet,
@@ -232,7 +265,20 @@ impl Vm {
                 && let Inst::Class { set, next } = insts[a as usize]
                 && next as usize == u
             {
-                insts[u] = Inst::Star { set, exit: b };
+                insts[u] = Inst::Star {
+                    set,
+                    exit: b,
+                    guard: NO_GUARD,
+                };
+            } else if let Inst::Split2 { a, b } = insts[u]
+                && let Inst::Class { set, next } = insts[b as usize]
+                && next as usize == u
+            {
+                insts[u] = Inst::Lazy {
+                    set,
+                    exit: a,
+                    guard: NO_GUARD,
+                };
             }
         }
         for u in 0..insts.len() {
@@ -241,6 +287,23 @@ impl Vm {
             }
         }
         let seqs = fuse_class_runs(&mut insts);
+        let mut guards = Vec::new();
+        for u in 0..insts.len() {
+            let exit = match &insts[u] {
+                Inst::Star { exit, .. } | Inst::Lazy { exit, .. } | Inst::Rep { exit, .. } => *exit,
+                _ => continue,
+            };
+            let Some(g) = exit_guard(&insts, &seqs, exit) else {
+                continue;
+            };
+            let gi = guards.len() as u32;
+            guards.push(g);
+            if let Inst::Star { guard, .. } | Inst::Lazy { guard, .. } | Inst::Rep { guard, .. } =
+                &mut insts[u]
+            {
+                *guard = gi;
+            }
+        }
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok) = first_bytes(&insts, &seqs, start);
         Vm {
@@ -248,6 +311,7 @@ impl Vm {
             start,
             nslots: nfa.group_info().slot_len(),
             seqs,
+            guards,
             lm: nfa.look_matcher().clone(),
             first,
             empty_ok,
@@ -259,6 +323,33 @@ impl Vm {
     #[inline]
     pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
         self.empty_ok || hay.first().is_some_and(|&b| has(&self.first, b))
+    }
+
+    /// Whether a loop's exit may start at `at` (see [`Guard`]).
+    #[inline(always)]
+    fn passes(&self, guard: u32, hay: &[u8], at: usize) -> bool {
+        match self.guards.get(guard as usize) {
+            None => true,
+            Some(g) => match hay.get(at) {
+                Some(&b) => has(&g.set, b),
+                None => g.end_ok,
+            },
+        }
+    }
+
+    /// The last position in `lo..=hi` where the exit may start.
+    #[inline(always)]
+    fn last_passing(&self, guard: u32, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+        let mut p = hi;
+        loop {
+            if self.passes(guard, hay, p) {
+                return Some(p);
+            }
+            if p == lo {
+                return None;
+            }
+            p -= 1;
+        }
     }
 
     /// Number of capture slots (two per group, group 0 included).
@@ -300,16 +391,30 @@ impl Vm {
                     slots[slot as usize] = old;
                     continue;
                 }
-                Frame::Star { exit, lo, cur } => {
-                    if cur > lo {
+                Frame::Star {
+                    exit,
+                    guard,
+                    lo,
+                    cur,
+                } => {
+                    let Some(p) = self.last_passing(guard, hay, lo, cur) else {
+                        continue;
+                    };
+                    budget = budget.checked_sub(cur - p).ok_or(OverBudget)?;
+                    if p > lo {
                         stack.push(Frame::Star {
                             exit,
+                            guard,
                             lo,
-                            cur: cur - 1,
+                            cur: p - 1,
                         });
                     }
-                    (exit, cur)
+                    (exit, p)
                 }
+                Frame::Lazy { pc, at } => match (&self.insts[pc as usize], hay.get(at)) {
+                    (Inst::Lazy { set, .. }, Some(&b)) if has(set, b) => (pc, at + 1),
+                    _ => continue,
+                },
             };
             loop {
                 budget = budget.checked_sub(1).ok_or(OverBudget)?;
@@ -371,7 +476,7 @@ impl Vm {
                         }
                         pc = *next;
                     }
-                    Inst::Star { set, exit } => {
+                    Inst::Star { set, exit, guard } => {
                         let lo = at;
                         while let Some(&b) = hay.get(at) {
                             if !has(set, b) {
@@ -380,30 +485,62 @@ impl Vm {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if at > lo {
+                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
+                            break;
+                        };
+                        if p > lo {
                             stack.push(Frame::Star {
                                 exit: *exit,
+                                guard: *guard,
                                 lo,
-                                cur: at - 1,
+                                cur: p - 1,
                             });
                         }
                         pc = *exit;
+                        at = p;
                     }
-                    Inst::Rep { set, max, exit } => {
+                    Inst::Lazy { set, exit, guard } => {
+                        // The first position from here, over bytes of the
+                        // class, where the exit may start.
+                        let lo = at;
+                        while !self.passes(*guard, hay, at) {
+                            match hay.get(at) {
+                                Some(&b) if has(set, b) => at += 1,
+                                _ => break,
+                            }
+                        }
+                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if !self.passes(*guard, hay, at) {
+                            break;
+                        }
+                        stack.push(Frame::Lazy { pc, at });
+                        pc = *exit;
+                    }
+                    Inst::Rep {
+                        set,
+                        max,
+                        exit,
+                        guard,
+                    } => {
                         let lo = at;
                         let end = hay.len().min(at + *max as usize);
                         while at < end && has(set, hay[at]) {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if at > lo {
+                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
+                            break;
+                        };
+                        if p > lo {
                             stack.push(Frame::Star {
                                 exit: *exit,
+                                guard: *guard,
                                 lo,
-                                cur: at - 1,
+                                cur: p - 1,
                             });
                         }
                         pc = *exit;
+                        at = p;
                     }
                     Inst::Match => return Ok(Some(at)),
                     Inst::Fail => break,
@@ -438,7 +575,12 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
             _ => return None,
         }
     }
-    Some(Inst::Rep { set, max, exit })
+    Some(Inst::Rep {
+        set,
+        max,
+        exit,
+        guard: NO_GUARD,
+    })
 }
 
 /// Longest run of `Class` steps fused into one `Seq`.
@@ -506,6 +648,54 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
     seqs
 }
 
+/// The [`Guard`] of the path from `exit`: the first bytes it can consume,
+/// following every empty-width step; `None` when it can match without
+/// consuming (a `Match`) or passes a look other than end of text there.
+fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
+    let mut g = Guard {
+        set: [0; 4],
+        end_ok: false,
+    };
+    let mut seen = vec![false; insts.len()];
+    let mut todo = vec![exit];
+    let union = |g: &mut Guard, c: &ByteSet| {
+        for (w, cw) in g.set.iter_mut().zip(c) {
+            *w |= cw;
+        }
+    };
+    while let Some(pc) = todo.pop() {
+        let s = seen.get_mut(pc as usize)?;
+        if std::mem::replace(s, true) {
+            continue;
+        }
+        match &insts[pc as usize] {
+            Inst::Class { set, .. } => union(&mut g, set),
+            Inst::Seq { start, .. } => union(&mut g, &seqs[*start as usize]),
+            Inst::Sparse { trans } => {
+                for &(a, b, _) in trans.iter() {
+                    add_range(&mut g.set, a, b);
+                }
+            }
+            Inst::Star { set, exit, .. }
+            | Inst::Lazy { set, exit, .. }
+            | Inst::Rep { set, exit, .. } => {
+                union(&mut g, set);
+                todo.push(*exit);
+            }
+            // Only the end of the text passes: nothing more to consume.
+            Inst::Look {
+                look: Look::End, ..
+            } => g.end_ok = true,
+            Inst::Look { .. } | Inst::Match => return None,
+            Inst::Save { next, .. } => todo.push(*next),
+            Inst::Split2 { a, b } => todo.extend([*a, *b]),
+            Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
+            Inst::Fail => {}
+        }
+    }
+    Some(g)
+}
+
 /// The bytes a match can start with, following every empty-width step from
 /// `start` (look-arounds counted as passing: a superset), and whether a
 /// match can be empty.
@@ -540,7 +730,9 @@ fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool) 
             Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push(*next),
             Inst::Split2 { a, b } => todo.extend([*a, *b]),
             Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
-            Inst::Star { set: c, exit } | Inst::Rep { set: c, exit, .. } => {
+            Inst::Star { set: c, exit, .. }
+            | Inst::Lazy { set: c, exit, .. }
+            | Inst::Rep { set: c, exit, .. } => {
                 for (w, cw) in set.iter_mut().zip(c) {
                     *w |= cw;
                 }
