@@ -81,9 +81,11 @@ impl RunError {
 /// rule; most states of most inputs see only a handful of lines).
 const SET_AFTER_LINES: u32 = 16;
 
-/// The set pays off only when lines run through many rules before one
+/// The set pays off only when lines run many rule automata before one
 /// matches (or none does): the set scan costs about as much as several
 /// short rule scans, and the matching rule still runs for its captures.
+/// Rules whose literal tests (prefix, required literal) reject the line
+/// cost next to nothing and are not counted.
 const SET_MIN_TRIES_PER_LINE: u32 = 8;
 
 /// A row of a run's `Vec` output: a [`Record`], or bare values.
@@ -575,7 +577,9 @@ fn run_with<L: LineSource, S: Sink>(
                 }
                 known = exact;
             }
-            if seen[state] <= SET_AFTER_LINES {
+            // Count the rules that get past their literal tests (those run
+            // an automaton, which is what the set saves).
+            if seen[state] <= SET_AFTER_LINES && rule.regex.may_match(line) {
                 tries[state] += 1;
             }
             // A rule that sets no value only needs a yes/no answer.

@@ -410,7 +410,7 @@ impl PyRegex {
     /// False when the line cannot match: it lacks the literal prefix or
     /// the required literal.
     #[inline]
-    fn may_match(&self, text: &str) -> bool {
+    pub(crate) fn may_match(&self, text: &str) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return false;
         }
