@@ -1,10 +1,13 @@
 //! `fsm-parse`: thin command-line front end over the `fsm-parse` crate.
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use fsm_parse::{Index, IndexError, ListItem, Record, RowRef, Template, ValueRef};
+use fsm_parse::{
+    DEFAULT_MAX_INPUT, DEFAULT_MAX_LINE, Index, IndexError, ListItem, ReadError, ReadSummary,
+    RowRef, Template, ValueRef,
+};
 use netops_cli::{Column, Format, TableStyle, Value, Writer, exit};
 
 const AFTER_HELP: &str = "\
@@ -64,6 +67,18 @@ struct Args {
     /// netmiko return).
     #[arg(long)]
     lowercase_keys: bool,
+
+    /// Longest input line accepted, in bytes: the input is read line by
+    /// line, and a longer line (not text: `/dev/zero`, a binary file) stops
+    /// with an error instead of filling memory.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE)]
+    max_line_bytes: usize,
+
+    /// Largest input held whole, in bytes: only an index row naming several
+    /// templates (joined on their keys) reads the input whole; a larger
+    /// input stops with an error.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT)]
+    max_input_bytes: usize,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,55 +88,50 @@ enum Fmt {
     Json,
 }
 
-/// Exit code 2 with a message.
-struct Failure(String);
+/// A run that failed: the message, and the exit code.
+struct Failure(String, u8);
+
+impl Failure {
+    /// The template, the index or the input failed: exit 2.
+    fn input(msg: impl Into<String>) -> Failure {
+        Failure(msg.into(), exit::FAILED)
+    }
+    /// The arguments do not make a run: exit 3.
+    fn usage(msg: impl Into<String>) -> Failure {
+        Failure(msg.into(), exit::USAGE)
+    }
+}
 
 impl From<IndexError> for Failure {
     fn from(e: IndexError) -> Self {
-        Failure(e.to_string())
+        Failure::input(e.to_string())
     }
 }
 
-fn read_input(path: Option<&Path>) -> Result<(String, String), Failure> {
-    let (name, bytes) = match path.filter(|p| p.as_os_str() != "-") {
-        Some(p) => (p.display().to_string(), std::fs::read(p)),
-        None => {
-            let mut b = Vec::new();
-            let r = std::io::stdin().read_to_end(&mut b).map(|_| b);
-            ("<stdin>".to_owned(), r)
+/// The input: a file, or standard input for none or `-`.
+fn open_input(path: Option<&Path>) -> Result<(String, Box<dyn Read>), Failure> {
+    match path.filter(|p| p.as_os_str() != "-") {
+        Some(p) => {
+            let name = p.display().to_string();
+            let f = std::fs::File::open(p)
+                .map_err(|e| Failure::input(format!("{name}: cannot read input: {e}")))?;
+            Ok((name, Box::new(f)))
         }
-    };
-    let bytes = bytes.map_err(|e| Failure(format!("{name}: cannot read input: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok((name, s)),
-        Err(e) => {
-            let off = e.utf8_error().valid_up_to();
-            netops_cli::warn(format_args!(
-                "warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"
-            ));
-            Ok((name, String::from_utf8_lossy(e.as_bytes()).into_owned()))
-        }
+        None => Ok(("<stdin>".to_owned(), Box::new(std::io::stdin().lock()))),
     }
 }
 
-/// The rows to write: collected through the index, or one template run
-/// over the input (streamed to the writer by `Template::run_each`).
-enum Rows {
-    Records(Vec<Record>),
-    Template {
-        t: Template,
-        name: String,
-        tpath: PathBuf,
-        input: String,
-    },
+/// What to run: one template file, or an index row's templates.
+enum Source {
+    Template { t: Template, tpath: PathBuf },
+    Index { idx: Index, templates: String },
 }
 
-fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
+fn source(args: &Args) -> Result<(Source, Option<&Path>), Failure> {
     if let Some(dir) = &args.index {
         if args.paths.len() > 1 {
-            return Err(Failure(
-                "with --index give at most one INPUT file (the template comes from the index)"
-                    .into(),
+            return Err(Failure::usage(
+                "with --index give at most one INPUT file (the template comes from the index)",
             ));
         }
         let (platform, command) = (
@@ -129,64 +139,108 @@ fn run(args: &Args) -> Result<(Vec<String>, Rows), Failure> {
             args.command.as_deref().unwrap_or_default(),
         );
         let idx = Index::load(dir)?;
-        let (_, input) = read_input(args.paths.first().map(PathBuf::as_path))?;
         let row = idx.find(platform, command).ok_or_else(|| {
-            Failure(format!(
+            Failure::input(format!(
                 "{}: no template for platform {platform:?} and command {command:?}; check the spelling of both",
                 dir.join("index").display()
             ))
         })?;
         let templates = row.templates.clone();
-        let rows = idx.parse_with(&templates, &input)?;
-        // The header the templates declare (also when there is no row).
-        return Ok((idx.header_with(&templates)?, Rows::Records(rows)));
+        return Ok((
+            Source::Index { idx, templates },
+            args.paths.first().map(PathBuf::as_path),
+        ));
     }
     let Some(tpath) = args.paths.first() else {
-        return Err(Failure(
-            "give a TEMPLATE file, or --index DIR --platform P --command C (see --help)".into(),
+        return Err(Failure::usage(
+            "give a TEMPLATE file, or --index DIR --platform P --command C (see --help)",
         ));
     };
     let text = std::fs::read_to_string(tpath)
-        .map_err(|e| Failure(format!("{}: cannot read template: {e}", tpath.display())))?;
+        .map_err(|e| Failure::input(format!("{}: cannot read template: {e}", tpath.display())))?;
     let t = Template::parse(&text).map_err(|e| {
         let at = if e.line > 0 {
             format!("line {}: ", e.line)
         } else {
             String::new()
         };
-        Failure(format!("{}: {at}{e}; fix the template", tpath.display()))
+        Failure::input(format!("{}: {at}{e}; fix the template", tpath.display()))
     })?;
-    let (name, input) = read_input(args.paths.get(1).map(PathBuf::as_path))?;
-    let header = t.value_names().to_vec();
     Ok((
-        header,
-        Rows::Template {
+        Source::Template {
             t,
-            name,
             tpath: tpath.clone(),
-            input,
         },
+        args.paths.get(1).map(PathBuf::as_path),
     ))
 }
 
-impl Rows {
-    /// Calls `emit` with every row, in order.
-    fn each(&self, emit: &mut dyn FnMut(RowRef<'_>)) -> Result<(), Failure> {
+impl Source {
+    /// The column names (also when there is no row).
+    fn header(&self) -> Result<Vec<String>, Failure> {
         match self {
-            Rows::Records(rows) => {
-                for r in rows {
-                    emit(r.as_row_ref());
+            Source::Template { t, .. } => Ok(t.value_names().to_vec()),
+            Source::Index { idx, templates } => Ok(idx.header_with(templates)?),
+        }
+    }
+
+    /// Whether a run can fail after rows were made (an `Error` action):
+    /// then the output is held until the run succeeded, as Python TextFSM
+    /// returns no rows at all on an error.
+    fn may_fail_late(&self) -> Result<bool, Failure> {
+        match self {
+            Source::Template { t, .. } => Ok(t.has_error_action()),
+            Source::Index { idx, templates } => {
+                for name in templates.split(':') {
+                    if idx.template(name)?.has_error_action() {
+                        return Ok(true);
+                    }
                 }
-                Ok(())
+                Ok(false)
             }
-            Rows::Template {
-                t,
-                name,
-                tpath,
-                input,
-            } => t
-                .run_each(input, emit)
-                .map_err(|e| Failure(format!("{name}: {e} (template {})", tpath.display()))),
+        }
+    }
+
+    /// Runs over `input`, line by line, calling `emit` with every row.
+    fn each(
+        &self,
+        args: &Args,
+        name: &str,
+        input: Box<dyn Read>,
+        emit: &mut dyn FnMut(RowRef<'_>),
+    ) -> Result<ReadSummary, Failure> {
+        let hint = |e: ReadError| -> String {
+            match e {
+                ReadError::LineTooLong { .. } => {
+                    format!("{e} (raise the limit with --max-line-bytes)")
+                }
+                ReadError::InputTooLarge { .. } => {
+                    format!("{e} (raise the limit with --max-input-bytes)")
+                }
+                e => e.to_string(),
+            }
+        };
+        match self {
+            Source::Template { t, tpath } => t
+                .run_each_read(input, args.max_line_bytes, emit)
+                .map_err(|e| match e {
+                    ReadError::Run(e) => {
+                        Failure::input(format!("{name}: {e} (template {})", tpath.display()))
+                    }
+                    e => Failure::input(format!("{name}: {}", hint(e))),
+                }),
+            Source::Index { idx, templates } => idx
+                .parse_each_read(
+                    templates,
+                    input,
+                    args.max_line_bytes,
+                    args.max_input_bytes,
+                    emit,
+                )
+                .map_err(|e| match e {
+                    ReadError::Index(e) => Failure::input(e.to_string()),
+                    e => Failure::input(format!("{name}: {}", hint(e))),
+                }),
         }
     }
 }
@@ -217,47 +271,68 @@ fn item(it: &ListItem) -> Value<'_> {
     }
 }
 
-/// Formats every row into a buffer. The rows come from `rows.each`, so a
-/// template run streams into the buffer without collecting records; the
-/// buffer is written out only after the run succeeded (an `Error` action
-/// leaves stdout empty, as it always did).
-fn format_rows(args: &Args, header: &[String], rows: &Rows) -> Result<Vec<u8>, Failure> {
-    let (format, mut order): (Format, Vec<usize>) = match args.format {
-        Fmt::Table => (Format::Table, (0..header.len()).collect()),
-        Fmt::Csv => (Format::Csv, (0..header.len()).collect()),
-        Fmt::Json => (Format::Json, (0..header.len()).collect()),
+/// Writes every row as the run makes it: straight to standard output, or,
+/// when the template can fail late (an `Error` action), into a buffer
+/// written only after the run succeeded (an `Error` action leaves stdout
+/// empty, as Python TextFSM returns no rows then).
+fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
+    let (src, input_path) = source(args)?;
+    let header = src.header()?;
+    let format = match args.format {
+        Fmt::Table => Format::Table,
+        Fmt::Csv => Format::Csv,
+        Fmt::Json => Format::Json,
     };
-    let name = |i: usize| {
-        if args.lowercase_keys {
-            header[i].to_lowercase()
-        } else {
-            header[i].clone()
-        }
+    // Columns (and JSON keys) in template order, as Python TextFSM gives
+    // them.
+    let cols = header
+        .iter()
+        .map(|h| {
+            Column::new(if args.lowercase_keys {
+                h.to_lowercase()
+            } else {
+                h.clone()
+            })
+        })
+        .collect();
+    let hold = src.may_fail_late()?;
+    let (name, input) = open_input(input_path)?;
+    let mut held: Vec<u8> = Vec::new();
+    let out: Box<dyn Write + '_> = if hold {
+        Box::new(&mut held)
+    } else {
+        Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        ))
     };
-    if format == Format::Json {
-        // Keys in sorted order, as a JSON object map gives them.
-        order.sort_by_key(|&i| name(i));
-    }
-    let cols = order.iter().map(|&i| Column::new(name(i))).collect();
-    let mut w = Writer::new(format, cols, Vec::new()).table_style(TableStyle::new().rule(true));
-    rows.each(&mut |row| {
-        let values: Vec<Value<'_>> = order
-            .iter()
-            .map(|&i| row.value(i).map_or(Value::Null, cell))
-            .collect();
+    let mut w = Writer::new(format, cols, out).table_style(TableStyle::new().rule(true));
+    let seen = src.each(args, &name, input, &mut |row| {
+        let values: Vec<Value<'_>> = row.values().map(cell).collect();
         w.row(&values);
     })?;
-    w.into_inner()
-        .map_err(|e| Failure(format!("cannot format output: {e}")))
+    if let Some(off) = seen.invalid_utf8_at {
+        netops_cli::warn(format_args!(
+            "warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"
+        ));
+    }
+    if hold {
+        let w = w
+            .into_inner()
+            .map_err(|e| Failure::input(format!("cannot format output: {e}")))?;
+        drop(w);
+        return Ok(netops_cli::write_stdout(&held).exit_code(exit::OK));
+    }
+    Ok(w.finish().exit_code(exit::OK))
 }
 
 fn main() -> ExitCode {
     let args: Args = netops_cli::parse();
-    match run(&args).and_then(|(header, rows)| format_rows(&args, &header, &rows)) {
-        Ok(buf) => netops_cli::write_stdout(&buf).exit_code(exit::OK),
-        Err(Failure(msg)) => {
+    match write_rows(&args) {
+        Ok(code) => code,
+        Err(Failure(msg, code)) => {
             netops_cli::warn(msg);
-            ExitCode::from(exit::FAILED)
+            ExitCode::from(code)
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::program::{LineOp, NewState, Opt, Program, RecordOp, ValueDef};
 use crate::pyre::Spans;
 use crate::row::RowRef;
 use crate::runstate::{PyVal, RunScratch, ScratchPool, Slot};
-use crate::split::splitlines;
+use crate::split::{LineSource, splitlines};
 use crate::value::{ListItem, Record, Value};
 
 /// Parsing stopped: an `Error` rule matched, or a pattern could not be run
@@ -81,9 +81,11 @@ impl RunError {
 /// rule; most states of most inputs see only a handful of lines).
 const SET_AFTER_LINES: u32 = 16;
 
-/// The set pays off only when lines run through many rules before one
+/// The set pays off only when lines run many rule automata before one
 /// matches (or none does): the set scan costs about as much as several
 /// short rule scans, and the matching rule still runs for its captures.
+/// Rules whose literal tests (prefix, required literal) reject the line
+/// cost next to nothing and are not counted.
 const SET_MIN_TRIES_PER_LINE: u32 = 8;
 
 /// A row of a run's `Vec` output: a [`Record`], or bare values.
@@ -484,21 +486,57 @@ pub(crate) fn run_each<F: FnMut(RowRef<'_>)>(
     Ok(())
 }
 
+/// [`run_each`] over the lines of any source (a reader: see
+/// [`Template::run_each_read`](crate::Template::run_each_read)).
+pub(crate) fn run_each_lines<L: LineSource, F: FnMut(RowRef<'_>)>(
+    p: &Program,
+    pool: &ScratchPool,
+    lines: &mut L,
+    f: F,
+) -> Result<(), RunError> {
+    if p.values.iter().any(|d| d.has(Opt::Fillup)) {
+        let mut held = run_pooled_lines(p, pool, lines, Held::new(p, &p.header, f))?;
+        if !lines.failed() {
+            held.finish();
+        }
+    } else {
+        run_pooled_lines(
+            p,
+            pool,
+            lines,
+            Stream {
+                header: &p.header,
+                f,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn run_pooled<S: Sink>(
     p: &Program,
     pool: &ScratchPool,
     input: &str,
     sink: S,
 ) -> Result<S, RunError> {
+    run_pooled_lines(p, pool, &mut splitlines(input), sink)
+}
+
+fn run_pooled_lines<L: LineSource, S: Sink>(
+    p: &Program,
+    pool: &ScratchPool,
+    lines: &mut L,
+    sink: S,
+) -> Result<S, RunError> {
     let mut scratch = pool.take(p);
-    let out = run_with(p, input, &mut scratch, sink);
+    let out = run_with(p, lines, &mut scratch, sink);
     pool.put(scratch);
     out
 }
 
-fn run_with<S: Sink>(
+fn run_with<L: LineSource, S: Sink>(
     p: &Program,
-    input: &str,
+    lines: &mut L,
     scratch: &mut RunScratch,
     sink: S,
 ) -> Result<S, RunError> {
@@ -512,7 +550,6 @@ fn run_with<S: Sink>(
     let mut seen: Vec<u32> = vec![0; p.states.len()];
     // Rules tried per state over its first SET_AFTER_LINES lines.
     let mut tries: Vec<u32> = vec![0; p.states.len()];
-    let mut lines = splitlines(input);
     let mut line_no = 0;
     while let Some((line, ascii)) = lines.next_line() {
         line_no += 1;
@@ -540,7 +577,9 @@ fn run_with<S: Sink>(
                 }
                 known = exact;
             }
-            if seen[state] <= SET_AFTER_LINES {
+            // Count the rules that get past their literal tests (those run
+            // an automaton, which is what the set saves).
+            if seen[state] <= SET_AFTER_LINES && rule.regex.may_match(line) {
                 tries[state] += 1;
             }
             // A rule that sets no value only needs a yes/no answer.
@@ -600,7 +639,7 @@ fn run_with<S: Sink>(
             break;
         }
     }
-    if stopped != Some(true) && !p.has_eof_state {
+    if stopped != Some(true) && !p.has_eof_state && !lines.failed() {
         m.append_record();
     }
     Ok(m.sink)

@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use std::io::Read;
+
 use crate::pyre::PyRegex;
+use crate::read::{ReadError, ReadSummary};
+use crate::row::RowRef;
 use crate::template::Template;
 use crate::value::{ListItem, Record, Value};
 use crate::{RunError, TemplateError};
@@ -388,6 +392,82 @@ impl Index {
         Ok(header)
     }
 
+    /// [`Index::parse_with`] handing each row to `f` instead of collecting
+    /// them: one template streams its rows as the run records them
+    /// ([`Template::run_each`], values borrowed, `List` items stringified
+    /// like clitable: only a row holding a non-string item is copied);
+    /// several templates are joined first (the join needs every row), then
+    /// handed out. The rows and their order are [`Index::parse_with`]'s.
+    /// As with [`Template::run_each`], a run that fails may have handed
+    /// out rows before the error.
+    pub fn parse_each_with<F: FnMut(RowRef<'_>)>(
+        &self,
+        templates: &str,
+        input: &str,
+        mut f: F,
+    ) -> Result<(), IndexError> {
+        if templates.contains(':') {
+            for r in self.parse_with(templates, input)? {
+                f(r.as_row_ref());
+            }
+            return Ok(());
+        }
+        let t = self.template(templates)?;
+        let header = &t.prog.header;
+        t.run_each(input, |row| emit_stringified(header, row, &mut f))
+            .map_err(|source| IndexError::Run {
+                path: self.dir.join(templates),
+                source,
+            })
+    }
+
+    /// [`Index::parse_each_with`] reading the input from `r`: one template
+    /// reads it line by line ([`Template::run_each_read`], bounded memory,
+    /// lines capped at `max_line` bytes); several templates each parse the
+    /// whole input, which is read first, up to `max_input` bytes
+    /// ([`ReadError::InputTooLarge`] past it).
+    pub fn parse_each_read<R: Read, F: FnMut(RowRef<'_>)>(
+        &self,
+        templates: &str,
+        r: R,
+        max_line: usize,
+        max_input: usize,
+        mut f: F,
+    ) -> Result<ReadSummary, ReadError> {
+        if templates.contains(':') {
+            let mut bytes = Vec::new();
+            let limit = u64::try_from(max_input).unwrap_or(u64::MAX);
+            r.take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|source| ReadError::Io { line: 0, source })?;
+            if bytes.len() > max_input {
+                return Err(ReadError::InputTooLarge { limit: max_input });
+            }
+            let (text, invalid_utf8_at) = match String::from_utf8(bytes) {
+                Ok(s) => (s, None),
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to() as u64;
+                    (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+                }
+            };
+            self.parse_each_with(templates, &text, f)?;
+            return Ok(ReadSummary {
+                lines: crate::splitlines(&text).count(),
+                invalid_utf8_at,
+            });
+        }
+        let t = self.template(templates)?;
+        let header = &t.prog.header;
+        t.run_each_read(r, max_line, |row| emit_stringified(header, row, &mut f))
+            .map_err(|e| match e {
+                ReadError::Run(source) => ReadError::Index(IndexError::Run {
+                    path: self.dir.join(templates),
+                    source,
+                }),
+                other => other,
+            })
+    }
+
     /// Parses `input` with an explicit `a:b:c` template list of this
     /// directory, joined like clitable.
     pub fn parse_with(&self, templates: &str, input: &str) -> Result<Vec<Record>, IndexError> {
@@ -491,6 +571,22 @@ fn row_matches(row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
         Some(f @ Field::Pattern(..)) => f.matches(v),
         _ => true,
     })
+}
+
+/// Hands `row` to `f` with its `List` items as clitable stores them
+/// (`str()` of each): borrowed as it is when every item is a string
+/// already, else as a stringified copy.
+fn emit_stringified<F: FnMut(RowRef<'_>)>(header: &Arc<[String]>, row: RowRef<'_>, f: &mut F) {
+    let plain = row.values().all(|v| {
+        v.as_list()
+            .is_none_or(|items| items.iter().all(|it| matches!(it, ListItem::Str(_))))
+    });
+    if plain {
+        f(row);
+    } else {
+        let values = stringify_row(row.values().map(|v| v.to_value()).collect());
+        f(RowRef::from_values(header, &values));
+    }
 }
 
 /// clitable stores `str()` of every list element.

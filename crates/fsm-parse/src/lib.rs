@@ -14,7 +14,9 @@
 //!   [`RunError`] with the input line number. [`Template::run_each`] gives
 //!   the same rows to a callback as borrowed [`RowRef`]s, without
 //!   allocating per value: the way to write out or count the rows of an
-//!   input of many megabytes.
+//!   input of many megabytes. [`Template::run_each_read`] does the same
+//!   reading the input line by line from a reader, in memory bounded by
+//!   the longest line (capped: [`ReadError::LineTooLong`]).
 //! - Python `re` patterns are translated (braces Python reads as literals,
 //!   `\<`, `\Z`, classes) and run on `regex-automata` (the engines under the
 //!   `regex` crate: a lazy DFA to test a line, a backtracking VM over the
@@ -31,6 +33,7 @@ mod engine;
 mod index;
 mod program;
 mod pyre;
+mod read;
 mod row;
 mod runstate;
 mod split;
@@ -41,6 +44,7 @@ mod vm;
 
 pub use engine::RunError;
 pub use index::{Index, IndexError};
+pub use read::{DEFAULT_MAX_INPUT, DEFAULT_MAX_LINE, ReadError, ReadSummary};
 pub use row::{RowRef, RowValues, ValueRef};
 pub use split::{SplitLines, splitlines};
 pub use template::{Template, TemplateError};

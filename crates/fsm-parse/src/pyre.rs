@@ -18,6 +18,16 @@ use regex_automata::{Anchored, Input};
 use crate::translate::{TranslateError, translate, translate_relaxed};
 use crate::vm::{Frame, NO_POS, OverBudget, Vm};
 
+/// The memory one pattern may compile to (its Thompson NFA, and for
+/// `regex`/`fancy-regex` forms their compiled program): 8 MiB. The largest
+/// pattern of the ntc-templates collection needs a few hundred KiB; a
+/// counted repetition like `a{1000000}` or `(?:a{1000}){2000}` would need
+/// gigabytes (Python's `re` keeps the count instead of unrolling it) and is
+/// refused with [`RegexError::TooBig`]. The other structures of a pattern
+/// are bounded by it: the backtracking VM's program is a fixed multiple of
+/// the NFA, each lazy DFA has a fixed cache.
+pub(crate) const PATTERN_BUDGET: usize = 8 << 20;
+
 /// A compiled pattern with Python `re.match` semantics (anchored at the
 /// start of the text, not at its end).
 #[derive(Debug, Clone)]
@@ -26,6 +36,10 @@ pub(crate) struct PyRegex {
     /// A literal every matching text starts with (see [`literal_prefix`]):
     /// lines without it are rejected before any automaton runs.
     prefix: Option<Box<str>>,
+    /// A literal every match contains somewhere (see [`required_literal`]):
+    /// lines without it are rejected by one `memmem` instead of running
+    /// an automaton (`^.*System Description:`, `^\s+Chassis ID\s+:`).
+    need: Option<Box<memchr::memmem::Finder<'static>>>,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
     /// Scratch for [`PyRegex::is_match`] (callers without a run of their
@@ -114,9 +128,16 @@ impl AsciiRe {
     fn compile(anchored: &str) -> Result<AsciiRe, RegexError> {
         let nfa = NFA::compiler()
             .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .configure(NFA::config().utf8(false).nfa_size_limit(Some(64 << 20)))
+            .configure(
+                NFA::config()
+                    .utf8(false)
+                    .nfa_size_limit(Some(PATTERN_BUDGET)),
+            )
             .build(anchored)
-            .map_err(|e| RegexError::Invalid(e.to_string()))?;
+            .map_err(|e| match e.size_limit() {
+                Some(_) => RegexError::TooBig,
+                None => RegexError::Invalid(e.to_string()),
+            })?;
         // The settings `regex` gives its own lazy DFA (gives up on a line
         // where it would thrash; the VM or PikeVM answers then).
         let dfa = LazyDfa::builder()
@@ -159,11 +180,16 @@ impl AsciiRe {
 
     /// The lazy DFA's answer: `None` when it has none (not built, or it
     /// gave up on this line).
+    /// Only whether a match exists is asked: the search stops at the first
+    /// match state (`earliest`), not at the end of the longest match.
     fn dfa_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> Option<bool> {
         let (dfa, cache) = (self.dfa.as_ref()?, sc.dfa.as_mut()?);
-        dfa.try_search_fwd(cache, &Input::new(hay).anchored(Anchored::Yes))
-            .ok()
-            .map(|m| m.is_some())
+        dfa.try_search_fwd(
+            cache,
+            &Input::new(hay).anchored(Anchored::Yes).earliest(true),
+        )
+        .ok()
+        .map(|m| m.is_some())
     }
 
     fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
@@ -225,10 +251,13 @@ impl AsciiRe {
 
 fn build_uni(anchored: &str) -> Result<regex::Regex, RegexError> {
     regex::RegexBuilder::new(anchored)
-        .size_limit(64 << 20)
+        .size_limit(PATTERN_BUDGET)
         .dfa_size_limit(16 << 20)
         .build()
-        .map_err(|e| RegexError::Invalid(e.to_string()))
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => RegexError::TooBig,
+            e => RegexError::Invalid(e.to_string()),
+        })
 }
 
 impl StdRe {
@@ -308,6 +337,13 @@ pub(crate) enum RegexError {
     /// The translated pattern does not compile (too big, for one).
     #[error("invalid regular expression: {0}")]
     Invalid(String),
+    /// The pattern compiles to more than [`PATTERN_BUDGET`] (a counted
+    /// repetition of thousands, nested or very large).
+    #[error(
+        "pattern too big: it compiles to more than {} MiB (a large counted repetition such as a{{1000000}} or (?:a{{1000}}){{2000}}); Python's re runs such a pattern by backtracking, fsm-parse refuses it: lower the count or use + or *.",
+        PATTERN_BUDGET >> 20
+    )]
+    TooBig,
     /// `fancy-regex` does not support the pattern.
     #[error("regular expression not supported: {0}")]
     Unsupported(String),
@@ -320,13 +356,30 @@ impl PyRegex {
     /// Compiles a Python pattern. The error text says what is wrong.
     pub(crate) fn compile(py: &str) -> Result<PyRegex, RegexError> {
         let t = translate(py)?;
-        let prefix = literal_prefix(py).map(Into::into);
+        let prefix: Option<Box<str>> = literal_prefix(py).map(Into::into);
         let anchored = format!(r"\A(?:{})", t.pattern);
+        let need = required_literal(&anchored)
+            .filter(|lit| {
+                // Not worth a second scan when the prefix test covers it.
+                lit.len() >= 2
+                    && !prefix
+                        .as_deref()
+                        .is_some_and(|p| p.as_bytes().starts_with(lit))
+            })
+            .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
+                .delegate_size_limit(PATTERN_BUDGET)
                 .build()
-                .map_err(|e| RegexError::Unsupported(e.to_string()))?;
+                .map_err(|e| match &e {
+                    fancy_regex::Error::CompileError(c)
+                        if matches!(&**c, fancy_regex::CompileError::InnerError(b) if b.size_limit().is_some()) =>
+                    {
+                        RegexError::TooBig
+                    }
+                    _ => RegexError::Unsupported(e.to_string()),
+                })?;
             let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
             let pre = translate_relaxed(py)
                 .ok()
@@ -337,6 +390,7 @@ impl PyRegex {
                     pre,
                 },
                 prefix,
+                need,
                 names,
                 spare: SpareScratch::default(),
             })
@@ -346,10 +400,23 @@ impl PyRegex {
             Ok(PyRegex {
                 engine: Engine::Std(std),
                 prefix,
+                need,
                 names,
                 spare: SpareScratch::default(),
             })
         }
+    }
+
+    /// False when the line cannot match: it lacks the literal prefix or
+    /// the required literal.
+    #[inline]
+    pub(crate) fn may_match(&self, text: &str) -> bool {
+        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+            return false;
+        }
+        self.need
+            .as_deref()
+            .is_none_or(|f| f.find(text.as_bytes()).is_some())
     }
 
     /// Group names by index (0 is the whole match).
@@ -450,7 +517,7 @@ impl PyRegex {
         ascii: bool,
         scratch: &mut Scratch,
     ) -> Result<bool, RegexError> {
-        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+        if !self.may_match(text) {
             return Ok(false);
         }
         match (&self.engine, scratch) {
@@ -490,7 +557,7 @@ impl PyRegex {
         spans: &mut Spans,
     ) -> Result<bool, RegexError> {
         spans.clear();
-        if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
+        if !self.may_match(text) {
             return Ok(false);
         }
         match (&self.engine, scratch) {
@@ -550,6 +617,33 @@ fn literal_prefix(py: &str) -> Option<String> {
         prefix.pop();
     }
     (!prefix.is_empty()).then_some(prefix)
+}
+
+/// The longest literal every match of the (translated, `regex`-syntax)
+/// pattern contains, read from its syntax tree: a literal of a
+/// concatenation, of a group, or of a repetition of at least one. Parsed
+/// without Unicode, so a case-insensitive letter is a class, never a
+/// literal, and a literal here is the same bytes in the Unicode form. `None`
+/// for patterns `regex-syntax` does not parse (look-around: the fancy ones)
+/// or without such a literal.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir) -> Option<Vec<u8>> {
+        match h.kind() {
+            HirKind::Literal(l) => Some(l.0.to_vec()),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub),
+            HirKind::Concat(hs) => hs.iter().filter_map(walk).max_by_key(Vec::len),
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    walk(&hir)
 }
 
 /// Per-run scratch space of one pattern.
@@ -767,6 +861,29 @@ mod tests {
         assert!(m(r"^Routing\s+Table", "routing Table").is_none());
         assert!(m(r"^Routing\s+Table", "Routin").is_none());
         assert!(m("^abc*d", "abd").is_some());
+    }
+
+    #[test]
+    fn required_literals_are_in_every_match() {
+        let lit = |p: &str| required_literal(p).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            lit(r"^.*System Description:\s+(.+?)").as_deref(),
+            Some("System Description:")
+        );
+        assert_eq!(
+            lit(r"^\s+Chassis ID\s+:\s+(?P<x>.+?)$").as_deref(),
+            Some("Chassis ID")
+        );
+        assert_eq!(lit(r"(?:ab)+x").as_deref(), Some("ab"));
+        assert_eq!(lit(r"(?:ab)*x").as_deref(), Some("x"));
+        assert_eq!(lit(r"(?i)Name:").as_deref(), Some(":"));
+        assert_eq!(lit(r"a|bcd"), None);
+        assert_eq!(lit(r"(?:abc)?"), None);
+        assert_eq!(lit(r"(?=x)a"), None, "look-around does not parse");
+        // And matching honours them.
+        assert!(m(r"^.*Name:\s+(\S+)", "  - System Name: x").is_some());
+        assert!(m(r"^.*Name:\s+(\S+)", "  - System Nam: x").is_none());
+        assert!(m(r"(?i)^.*name:\s+(\S+)", "  - System NAME: x").is_some());
     }
 
     #[test]

@@ -120,6 +120,188 @@ impl<'a> Iterator for SplitLines<'a> {
     }
 }
 
+/// Where a run takes its lines from: a whole text ([`SplitLines`]) or a
+/// reader ([`ReaderLines`]). A line is valid until the next call.
+pub(crate) trait LineSource {
+    /// The next line and whether it is all ASCII; `None` at the end (or
+    /// when the source failed: see the source's own error).
+    fn next_line(&mut self) -> Option<(&str, bool)>;
+    /// The source stopped on an error (not the end of the input): no
+    /// end-of-input record then.
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+impl LineSource for SplitLines<'_> {
+    #[inline]
+    fn next_line(&mut self) -> Option<(&str, bool)> {
+        SplitLines::next_line(self)
+    }
+}
+
+/// Why a [`ReaderLines`] stopped before the end of its input.
+#[derive(Debug)]
+pub(crate) enum ReadStop {
+    /// Reading failed after this many complete lines.
+    Io(usize, std::io::Error),
+    /// Line `.0` (1-based) is longer than the limit `.1` (bytes).
+    LineTooLong(usize, usize),
+}
+
+/// Bytes read from the reader at a time.
+const READ_CHUNK: usize = 1 << 16;
+
+/// Lines of a reader, split like [`splitlines`], holding one chunk of
+/// complete lines at a time (plus the start of the next line): memory
+/// stays bounded by the longest line, which is capped at `max_line`
+/// bytes. Invalid UTF-8 is replaced with U+FFFD (`lossy` records that it
+/// happened and the first byte offset).
+pub(crate) struct ReaderLines<R> {
+    r: R,
+    /// Bytes read but not yet decoded (the start of an unfinished line).
+    raw: Vec<u8>,
+    /// Decoded complete lines, and how far `next_line` got in them.
+    text: String,
+    pos: usize,
+    /// Bytes of `raw` already searched for a line break.
+    scanned: usize,
+    /// Offset in the whole input of `raw[0]`.
+    offset: u64,
+    eof: bool,
+    lines: usize,
+    max_line: usize,
+    pub(crate) stop: Option<ReadStop>,
+    /// The input offset of the first invalid UTF-8 byte, if any.
+    pub(crate) lossy: Option<u64>,
+}
+
+/// The end of the last complete line in `buf` (after its line break),
+/// searching from the end down to `from`: a `\r` that ends the buffer
+/// counts only at the end of the input (a `\n` may follow).
+fn last_cut(buf: &[u8], from: usize, eof: bool) -> Option<usize> {
+    let mut i = buf.len();
+    while i > from {
+        i -= 1;
+        match buf[i] {
+            b'\n' | 0x0b | 0x0c | 0x1c | 0x1d | 0x1e => return Some(i + 1),
+            b'\r' if i + 1 < buf.len() || eof => return Some(i + 1),
+            0x85 if i >= 1 && buf[i - 1] == 0xC2 => return Some(i + 1),
+            0xA8 | 0xA9 if i >= 2 && buf[i - 2] == 0xE2 && buf[i - 1] == 0x80 => {
+                return Some(i + 1);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+impl<R: std::io::Read> ReaderLines<R> {
+    /// Lines of `r`; a line longer than `max_line` bytes stops the run.
+    pub(crate) fn new(r: R, max_line: usize) -> Self {
+        ReaderLines {
+            r,
+            raw: Vec::new(),
+            text: String::new(),
+            pos: 0,
+            scanned: 0,
+            offset: 0,
+            eof: false,
+            lines: 0,
+            max_line,
+            stop: None,
+            lossy: None,
+        }
+    }
+
+    /// Reads until `raw` holds a complete line (or the input ends), then
+    /// moves the complete lines into `text`. False at the end of input.
+    fn refill(&mut self) -> bool {
+        self.text.clear();
+        self.pos = 0;
+        loop {
+            // A multi-byte line break may straddle the last read.
+            let from = self.scanned.saturating_sub(2);
+            let cut = last_cut(&self.raw, from, self.eof).or(if self.eof && !self.raw.is_empty() {
+                Some(self.raw.len())
+            } else {
+                None
+            });
+            if let Some(cut) = cut {
+                match std::str::from_utf8(&self.raw[..cut]) {
+                    Ok(s) => self.text.push_str(s),
+                    Err(e) => {
+                        if self.lossy.is_none() {
+                            self.lossy = Some(self.offset + e.valid_up_to() as u64);
+                        }
+                        self.text
+                            .push_str(&String::from_utf8_lossy(&self.raw[..cut]));
+                    }
+                }
+                self.raw.drain(..cut);
+                self.offset += cut as u64;
+                self.scanned = 0;
+                return true;
+            }
+            if self.eof {
+                return false;
+            }
+            self.scanned = self.raw.len();
+            if self.raw.len() > self.max_line {
+                self.stop = Some(ReadStop::LineTooLong(self.lines + 1, self.max_line));
+                return false;
+            }
+            let old = self.raw.len();
+            self.raw.resize(old + READ_CHUNK, 0);
+            let n = loop {
+                match self.r.read(&mut self.raw[old..]) {
+                    Ok(n) => break Ok(n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => break Err(e),
+                }
+            };
+            match n {
+                Ok(n) => {
+                    self.raw.truncate(old + n);
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                }
+                Err(e) => {
+                    self.raw.truncate(old);
+                    self.stop = Some(ReadStop::Io(self.lines, e));
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+impl<R> ReaderLines<R> {
+    /// Lines handed out so far.
+    pub(crate) fn lines(&self) -> usize {
+        self.lines
+    }
+}
+
+impl<R: std::io::Read> LineSource for ReaderLines<R> {
+    fn failed(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    fn next_line(&mut self) -> Option<(&str, bool)> {
+        if self.pos >= self.text.len() && !self.refill() {
+            return None;
+        }
+        let mut it = splitlines(&self.text[self.pos..]);
+        let (line, ascii) = it.next_line()?;
+        let (start, len) = (self.pos, line.len());
+        self.pos = self.text.len() - it.rest.len();
+        self.lines += 1;
+        Some((&self.text[start..start + len], ascii))
+    }
+}
+
 /// Lines of a template file as Python reads a file in text mode (universal
 /// newlines: `\n`, `\r\n` and `\r`), without their line ends.
 pub(crate) fn template_lines(text: &str) -> Vec<&str> {

@@ -10,8 +10,10 @@ use crate::RunError;
 use crate::engine;
 use crate::program::{LineOp, NewState, Opt, Program, RecordOp, Rule, State, ValueDef};
 use crate::pyre::PyRegex;
+use crate::read::{ReadError, ReadSummary};
 use crate::row::RowRef;
 use crate::runstate::ScratchPool;
+use crate::split::{ReadStop, ReaderLines};
 use crate::split::{py_isspace, template_lines};
 use crate::value::{Record, Value};
 
@@ -424,6 +426,58 @@ impl Template {
     /// ```
     pub fn run_each<F: FnMut(RowRef<'_>)>(&self, input: &str, f: F) -> Result<(), RunError> {
         engine::run_each(&self.prog, &self.scratch, input, f)
+    }
+
+    /// [`Template::run_each`] reading the input from `r`, line by line
+    /// (split like Python's `str.splitlines()`, invalid UTF-8 replaced with
+    /// U+FFFD as a lossy decode does): memory stays bounded by a chunk of
+    /// input and the longest line, whatever the size of the input. A line
+    /// longer than `max_line` bytes stops the run with
+    /// [`ReadError::LineTooLong`] ([`DEFAULT_MAX_LINE`] is a good
+    /// default); a read error stops it with [`ReadError::Io`]. Either way
+    /// no end-of-input record is made, and `f` has seen the rows before.
+    ///
+    /// Gives the rows [`Template::run_each`] gives for the whole text.
+    ///
+    /// [`DEFAULT_MAX_LINE`]: crate::DEFAULT_MAX_LINE
+    ///
+    /// ```
+    /// let t = fsm_parse::Template::parse("Value A (\\d+)\n\nStart\n  ^a ${A} -> Record\n")?;
+    /// let mut n = 0;
+    /// let seen = t.run_each_read(&b"a 1\nb\na 2\n"[..], fsm_parse::DEFAULT_MAX_LINE, |_| n += 1)?;
+    /// assert_eq!((n, seen.lines), (2, 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_each_read<R: std::io::Read, F: FnMut(RowRef<'_>)>(
+        &self,
+        r: R,
+        max_line: usize,
+        f: F,
+    ) -> Result<ReadSummary, ReadError> {
+        let mut lines = ReaderLines::new(r, max_line);
+        engine::run_each_lines(&self.prog, &self.scratch, &mut lines, f)?;
+        match lines.stop.take() {
+            Some(ReadStop::Io(n, source)) => Err(ReadError::Io {
+                line: n + 1,
+                source,
+            }),
+            Some(ReadStop::LineTooLong(line, limit)) => Err(ReadError::LineTooLong { line, limit }),
+            None => Ok(ReadSummary {
+                lines: lines.lines(),
+                invalid_utf8_at: lines.lossy,
+            }),
+        }
+    }
+
+    /// Whether a rule of the template has the `Error` action: a run may
+    /// then fail after rows were handed out, and Python TextFSM returns no
+    /// rows at all (a caller streaming rows out holds them until the run
+    /// ends).
+    pub fn has_error_action(&self) -> bool {
+        self.prog
+            .states
+            .iter()
+            .any(|s| s.rules.iter().any(|r| r.line_op == LineOp::Error))
     }
 }
 

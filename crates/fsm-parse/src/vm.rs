@@ -46,7 +46,9 @@ enum Inst {
     /// Consume one byte of each set in turn (a run of `Class` steps, fused:
     /// no dispatch between the bytes of `\svia\s`), go to `next`.
     Seq {
-        sets: Box<[ByteSet]>,
+        /// `Vm::seqs[start..start + len]`.
+        start: u32,
+        len: u32,
         next: u32,
     },
     /// Consume one byte; each range has its own next state.
@@ -74,6 +76,16 @@ enum Inst {
     Star {
         set: ByteSet,
         exit: u32,
+        /// `Vm::guards` index of `exit`'s guard ([`NO_GUARD`]: none).
+        guard: u32,
+    },
+    /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
+    /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
+    /// byte further while the bytes are in the class, shortest first.
+    Lazy {
+        set: ByteSet,
+        exit: u32,
+        guard: u32,
     },
     /// A greedy bounded repetition of one byte class (`\d{0,2}`, the tail
     /// of `\d{1,3}`): up to `max` bytes, then give back one at a time.
@@ -81,6 +93,7 @@ enum Inst {
         set: ByteSet,
         max: u32,
         exit: u32,
+        guard: u32,
     },
     Match,
     Fail,
@@ -101,9 +114,29 @@ pub(crate) enum Frame {
     /// first.
     Star {
         exit: u32,
+        guard: u32,
         lo: usize,
         cur: usize,
     },
+    /// The rest of a `Lazy` loop at `pc`: go on from `at` (if the byte
+    /// there is in the class).
+    Lazy {
+        pc: u32,
+        at: usize,
+    },
+}
+
+/// No guard: every position may start the exit path.
+const NO_GUARD: u32 = u32::MAX;
+
+/// Where the path after a loop can start: the byte there is in `set`, or
+/// the position is the end of the text and `end_ok` (a `$` comes first).
+/// Positions failing both cannot match, so a loop never tries its exit
+/// there: `.*System Description:` tries the exit only before an `S`.
+#[derive(Debug, Clone)]
+struct Guard {
+    set: ByteSet,
+    end_ok: bool,
 }
 
 /// The search ran out of its step budget.
@@ -116,6 +149,10 @@ pub(crate) struct Vm {
     insts: Vec<Inst>,
     start: u32,
     nslots: usize,
+    /// The byte sets of every fused run (see [`fuse_class_runs`]).
+    seqs: Vec<ByteSet>,
+    /// Guards of loop exits (see [`Guard`]).
+    guards: Vec<Guard>,
     lm: LookMatcher,
     /// Bytes a non-empty match can start with (superset).
     first: ByteSet,
@@ -228,7 +265,20 @@ impl Vm {
                 && let Inst::Class { set, next } = insts[a as usize]
                 && next as usize == u
             {
-                insts[u] = Inst::Star { set, exit: b };
+                insts[u] = Inst::Star {
+                    set,
+                    exit: b,
+                    guard: NO_GUARD,
+                };
+            } else if let Inst::Split2 { a, b } = insts[u]
+                && let Inst::Class { set, next } = insts[b as usize]
+                && next as usize == u
+            {
+                insts[u] = Inst::Lazy {
+                    set,
+                    exit: a,
+                    guard: NO_GUARD,
+                };
             }
         }
         for u in 0..insts.len() {
@@ -236,13 +286,32 @@ impl Vm {
                 insts[u] = rep;
             }
         }
-        fuse_class_runs(&mut insts);
+        let seqs = fuse_class_runs(&mut insts);
+        let mut guards = Vec::new();
+        for u in 0..insts.len() {
+            let exit = match &insts[u] {
+                Inst::Star { exit, .. } | Inst::Lazy { exit, .. } | Inst::Rep { exit, .. } => *exit,
+                _ => continue,
+            };
+            let Some(g) = exit_guard(&insts, &seqs, exit) else {
+                continue;
+            };
+            let gi = guards.len() as u32;
+            guards.push(g);
+            if let Inst::Star { guard, .. } | Inst::Lazy { guard, .. } | Inst::Rep { guard, .. } =
+                &mut insts[u]
+            {
+                *guard = gi;
+            }
+        }
         let start = nfa.start_anchored().as_u32();
-        let (first, empty_ok) = first_bytes(&insts, start);
+        let (first, empty_ok) = first_bytes(&insts, &seqs, start);
         Vm {
             insts,
             start,
             nslots: nfa.group_info().slot_len(),
+            seqs,
+            guards,
             lm: nfa.look_matcher().clone(),
             first,
             empty_ok,
@@ -254,6 +323,33 @@ impl Vm {
     #[inline]
     pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
         self.empty_ok || hay.first().is_some_and(|&b| has(&self.first, b))
+    }
+
+    /// Whether a loop's exit may start at `at` (see [`Guard`]).
+    #[inline(always)]
+    fn passes(&self, guard: u32, hay: &[u8], at: usize) -> bool {
+        match self.guards.get(guard as usize) {
+            None => true,
+            Some(g) => match hay.get(at) {
+                Some(&b) => has(&g.set, b),
+                None => g.end_ok,
+            },
+        }
+    }
+
+    /// The last position in `lo..=hi` where the exit may start.
+    #[inline(always)]
+    fn last_passing(&self, guard: u32, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+        let mut p = hi;
+        loop {
+            if self.passes(guard, hay, p) {
+                return Some(p);
+            }
+            if p == lo {
+                return None;
+            }
+            p -= 1;
+        }
     }
 
     /// Number of capture slots (two per group, group 0 included).
@@ -295,16 +391,30 @@ impl Vm {
                     slots[slot as usize] = old;
                     continue;
                 }
-                Frame::Star { exit, lo, cur } => {
-                    if cur > lo {
+                Frame::Star {
+                    exit,
+                    guard,
+                    lo,
+                    cur,
+                } => {
+                    let Some(p) = self.last_passing(guard, hay, lo, cur) else {
+                        continue;
+                    };
+                    budget = budget.checked_sub(cur - p).ok_or(OverBudget)?;
+                    if p > lo {
                         stack.push(Frame::Star {
                             exit,
+                            guard,
                             lo,
-                            cur: cur - 1,
+                            cur: p - 1,
                         });
                     }
-                    (exit, cur)
+                    (exit, p)
                 }
+                Frame::Lazy { pc, at } => match (&self.insts[pc as usize], hay.get(at)) {
+                    (Inst::Lazy { set, .. }, Some(&b)) if has(set, b) => (pc, at + 1),
+                    _ => continue,
+                },
             };
             loop {
                 budget = budget.checked_sub(1).ok_or(OverBudget)?;
@@ -319,7 +429,8 @@ impl Vm {
                         }
                         _ => break,
                     },
-                    Inst::Seq { sets, next } => {
+                    Inst::Seq { start, len, next } => {
+                        let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
@@ -365,7 +476,7 @@ impl Vm {
                         }
                         pc = *next;
                     }
-                    Inst::Star { set, exit } => {
+                    Inst::Star { set, exit, guard } => {
                         let lo = at;
                         while let Some(&b) = hay.get(at) {
                             if !has(set, b) {
@@ -374,30 +485,62 @@ impl Vm {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if at > lo {
+                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
+                            break;
+                        };
+                        if p > lo {
                             stack.push(Frame::Star {
                                 exit: *exit,
+                                guard: *guard,
                                 lo,
-                                cur: at - 1,
+                                cur: p - 1,
                             });
                         }
                         pc = *exit;
+                        at = p;
                     }
-                    Inst::Rep { set, max, exit } => {
+                    Inst::Lazy { set, exit, guard } => {
+                        // The first position from here, over bytes of the
+                        // class, where the exit may start.
+                        let lo = at;
+                        while !self.passes(*guard, hay, at) {
+                            match hay.get(at) {
+                                Some(&b) if has(set, b) => at += 1,
+                                _ => break,
+                            }
+                        }
+                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if !self.passes(*guard, hay, at) {
+                            break;
+                        }
+                        stack.push(Frame::Lazy { pc, at });
+                        pc = *exit;
+                    }
+                    Inst::Rep {
+                        set,
+                        max,
+                        exit,
+                        guard,
+                    } => {
                         let lo = at;
                         let end = hay.len().min(at + *max as usize);
                         while at < end && has(set, hay[at]) {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if at > lo {
+                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
+                            break;
+                        };
+                        if p > lo {
                             stack.push(Frame::Star {
                                 exit: *exit,
+                                guard: *guard,
                                 lo,
-                                cur: at - 1,
+                                cur: p - 1,
                             });
                         }
                         pc = *exit;
+                        at = p;
                     }
                     Inst::Match => return Ok(Some(at)),
                     Inst::Fail => break,
@@ -432,44 +575,131 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
             _ => return None,
         }
     }
-    Some(Inst::Rep { set, max, exit })
+    Some(Inst::Rep {
+        set,
+        max,
+        exit,
+        guard: NO_GUARD,
+    })
 }
 
 /// Longest run of `Class` steps fused into one `Seq`.
 const MAX_SEQ: usize = 32;
 
 /// Turns every `Class` that leads straight into more `Class` steps into a
-/// `Seq` of the whole run. The steps inside the run stay as they are (other
-/// states may lead into them), so this changes no path, only how many
-/// dispatches one path takes.
-fn fuse_class_runs(insts: &mut [Inst]) {
-    let orig = insts.to_vec();
-    for (pc, inst) in insts.iter_mut().enumerate() {
-        let Inst::Class { set, next } = &orig[pc] else {
-            continue;
-        };
-        let mut sets = vec![*set];
-        let mut next = *next;
-        while sets.len() < MAX_SEQ
-            && next as usize != pc
-            && let Some(Inst::Class { set, next: n }) = orig.get(next as usize)
+/// `Seq` of the next steps of its run (up to [`MAX_SEQ`]). The steps inside
+/// the run stay reachable as they are (other states may lead into them),
+/// so this changes no path, only how many dispatches one path takes. Every
+/// run's byte sets are stored once, in the returned table, and each `Seq`
+/// is a window on it: memory grows with the number of states, not with
+/// states times [`MAX_SEQ`] (a pattern like `a{100000}` is one run of a
+/// hundred thousand steps).
+fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
+    let class = |i: &Inst| match i {
+        Inst::Class { set, next } => Some((*set, *next)),
+        _ => None,
+    };
+    // Class states that another Class leads into: not the head of a run.
+    let mut inner = vec![false; insts.len()];
+    for i in insts.iter() {
+        if let Some((_, next)) = class(i)
+            && let Some(x) = inner.get_mut(next as usize)
         {
-            sets.push(*set);
-            next = *n;
-        }
-        if sets.len() > 1 {
-            *inst = Inst::Seq {
-                sets: sets.into(),
-                next,
-            };
+            *x = true;
         }
     }
+    let mut seqs: Vec<ByteSet> = Vec::new();
+    let mut done = vec![false; insts.len()];
+    let mut run: Vec<(u32, ByteSet, u32)> = Vec::new();
+    // Heads first, then whatever is left (runs entered only mid-way from a
+    // split: cycles through classes alone cannot match, but stay correct).
+    let order = (0..insts.len())
+        .filter(|&pc| !inner[pc])
+        .chain((0..insts.len()).filter(|&pc| inner[pc]));
+    for head in order {
+        run.clear();
+        let mut pc = head;
+        while !done[pc]
+            && let Some((set, next)) = class(&insts[pc])
+        {
+            done[pc] = true;
+            run.push((pc as u32, set, next));
+            pc = next as usize;
+            if pc >= insts.len() {
+                break;
+            }
+        }
+        if run.len() < 2 {
+            continue;
+        }
+        let base = seqs.len();
+        seqs.extend(run.iter().map(|&(_, set, _)| set));
+        for (i, &(pc, _, _)) in run.iter().enumerate() {
+            let len = (run.len() - i).min(MAX_SEQ);
+            if len > 1 {
+                insts[pc as usize] = Inst::Seq {
+                    start: (base + i) as u32,
+                    len: len as u32,
+                    next: run[i + len - 1].2,
+                };
+            }
+        }
+    }
+    seqs
+}
+
+/// The [`Guard`] of the path from `exit`: the first bytes it can consume,
+/// following every empty-width step; `None` when it can match without
+/// consuming (a `Match`) or passes a look other than end of text there.
+fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
+    let mut g = Guard {
+        set: [0; 4],
+        end_ok: false,
+    };
+    let mut seen = vec![false; insts.len()];
+    let mut todo = vec![exit];
+    let union = |g: &mut Guard, c: &ByteSet| {
+        for (w, cw) in g.set.iter_mut().zip(c) {
+            *w |= cw;
+        }
+    };
+    while let Some(pc) = todo.pop() {
+        let s = seen.get_mut(pc as usize)?;
+        if std::mem::replace(s, true) {
+            continue;
+        }
+        match &insts[pc as usize] {
+            Inst::Class { set, .. } => union(&mut g, set),
+            Inst::Seq { start, .. } => union(&mut g, &seqs[*start as usize]),
+            Inst::Sparse { trans } => {
+                for &(a, b, _) in trans.iter() {
+                    add_range(&mut g.set, a, b);
+                }
+            }
+            Inst::Star { set, exit, .. }
+            | Inst::Lazy { set, exit, .. }
+            | Inst::Rep { set, exit, .. } => {
+                union(&mut g, set);
+                todo.push(*exit);
+            }
+            // Only the end of the text passes: nothing more to consume.
+            Inst::Look {
+                look: Look::End, ..
+            } => g.end_ok = true,
+            Inst::Look { .. } | Inst::Match => return None,
+            Inst::Save { next, .. } => todo.push(*next),
+            Inst::Split2 { a, b } => todo.extend([*a, *b]),
+            Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
+            Inst::Fail => {}
+        }
+    }
+    Some(g)
 }
 
 /// The bytes a match can start with, following every empty-width step from
 /// `start` (look-arounds counted as passing: a superset), and whether a
 /// match can be empty.
-fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
+fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool) {
     let mut set = [0u64; 4];
     let mut empty_ok = false;
     let mut seen = vec![false; insts.len()];
@@ -487,8 +717,8 @@ fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
                     *w |= cw;
                 }
             }
-            Inst::Seq { sets, .. } => {
-                for (w, cw) in set.iter_mut().zip(&sets[0]) {
+            Inst::Seq { start, .. } => {
+                for (w, cw) in set.iter_mut().zip(&seqs[*start as usize]) {
                     *w |= cw;
                 }
             }
@@ -500,7 +730,9 @@ fn first_bytes(insts: &[Inst], start: u32) -> (ByteSet, bool) {
             Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push(*next),
             Inst::Split2 { a, b } => todo.extend([*a, *b]),
             Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
-            Inst::Star { set: c, exit } | Inst::Rep { set: c, exit, .. } => {
+            Inst::Star { set: c, exit, .. }
+            | Inst::Lazy { set: c, exit, .. }
+            | Inst::Rep { set: c, exit, .. } => {
                 for (w, cw) in set.iter_mut().zip(c) {
                     *w |= cw;
                 }

@@ -453,22 +453,29 @@ struct JsonSink<W> {
 }
 
 impl<W: Write> JsonSink<W> {
+    /// One object of the array, exactly as `serde_json`'s pretty printer
+    /// writes it one level in; strings and numbers are written here
+    /// directly (a row of short strings is most of what tools print, and
+    /// the pretty printer costs several times more per key), other values
+    /// go through the pretty printer and are indented to their depth.
     fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
-        self.scratch.clear();
-        serde_json::to_writer_pretty(&mut self.scratch, &RowSer(cols, values))?;
-        self.out
-            .write_all(if self.first { b"[\n" } else { b",\n" })?;
+        let buf = &mut self.scratch;
+        buf.clear();
+        buf.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
         self.first = false;
-        // The object one level in: every line indented by two spaces
-        // (strings never hold a raw newline in JSON).
-        for (i, l) in self.scratch.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                self.out.write_all(b"\n")?;
+        if cols.is_empty() {
+            buf.extend_from_slice(b"  {}");
+        } else {
+            buf.extend_from_slice(b"  {");
+            for (i, c) in cols.iter().enumerate() {
+                buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                json_str(buf, c.name());
+                buf.extend_from_slice(b": ");
+                json_value(buf, cell(values, i))?;
             }
-            self.out.write_all(b"  ")?;
-            self.out.write_all(l)?;
+            buf.extend_from_slice(b"\n  }");
         }
-        Ok(())
+        self.out.write_all(buf)
     }
 
     fn finish(mut self, ok: bool) -> io::Result<W> {
@@ -479,6 +486,46 @@ impl<W: Write> JsonSink<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Writes `s` as a JSON string, escaped as `serde_json` escapes it.
+fn json_str(buf: &mut Vec<u8>, s: &str) {
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+    if s.bytes().all(plain) {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        // serde_json cannot fail writing a str into a Vec.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+/// Writes one value at depth 2 (inside an object inside the array).
+fn json_value(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
+    match v {
+        Value::Null => buf.extend_from_slice(b"null"),
+        Value::Str(s) => json_str(buf, s),
+        Value::U64(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        Value::I64(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::WithText { data, .. } => return json_value(buf, data),
+        other => {
+            let start = buf.len();
+            serde_json::to_writer_pretty(&mut *buf, other)?;
+            // Indent every line after the first to depth 2.
+            if buf[start..].contains(&b'\n') {
+                let tail = buf.split_off(start);
+                for (i, l) in tail.split(|&b| b == b'\n').enumerate() {
+                    if i > 0 {
+                        buf.extend_from_slice(b"\n    ");
+                    }
+                    buf.extend_from_slice(l);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -592,6 +639,52 @@ mod tests {
         expect.push('\n');
         assert_eq!(t, expect);
         assert_eq!(render(Format::Json, TableStyle::new(), &[]), "[]\n");
+    }
+
+    /// The direct writer against the pretty printer, on every kind of
+    /// value (nested lists and maps, escapes, numbers, no columns).
+    #[test]
+    fn json_rows_are_what_the_pretty_printer_writes() {
+        let cols = vec![
+            Column::new("a\"b"),
+            Column::new("n"),
+            Column::new("x"),
+            Column::new("m"),
+        ];
+        let rows: Vec<Vec<Value<'_>>> = vec![
+            vec![
+                "tab\there \u{1} é \\ \"q\"".into(),
+                Value::I64(-3),
+                Value::F64(1.5),
+                Value::Map(vec![
+                    ("k".into(), Value::List(vec!["a".into(), Value::Null])),
+                    ("e".into(), Value::List(vec![])),
+                ]),
+            ],
+            vec![
+                Value::Bool(true),
+                Value::U64(7),
+                Value::WithText {
+                    text: "t".into(),
+                    data: Box::new(Value::List(vec!["x".into()])),
+                },
+                Value::Map(vec![]),
+            ],
+            vec![],
+        ];
+        let mut w = Writer::new(Format::Json, cols.clone(), Vec::new());
+        for r in &rows {
+            w.row(r);
+        }
+        let got = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let objs: Vec<RowSer<'_, '_>> = rows.iter().map(|r| RowSer(&cols, r)).collect();
+        let mut want = serde_json::to_string_pretty(&objs).unwrap();
+        want.push('\n');
+        assert_eq!(got, want);
+        let mut w = Writer::new(Format::Json, Vec::new(), Vec::new());
+        w.row(&[]);
+        let got = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(got, "[\n  {}\n]\n");
     }
 
     #[test]
