@@ -173,40 +173,56 @@ fn row_list<'py>(py: Python<'py>, row: &[Value]) -> PyResult<Bound<'py, PyList>>
     PyList::new(py, items)
 }
 
-/// The rows of one run, flat: every plain value's text in one buffer (no
-/// allocation per value while the engine runs), `List` values owned.
+/// The rows of one run, flat: every string (plain values and `List`
+/// items) in one buffer, one `u64` per value or item; nothing allocated per
+/// value while the engine runs.
 #[derive(Default)]
 struct Flat {
     width: usize,
+    rows: usize,
     text: String,
-    /// Per value in row order: the end of its text in `text` (it starts
-    /// where the previous plain value ended), or [`LIST`] | its index in
-    /// `lists`.
+    /// In row order, per plain value: the end of its text in `text` (it
+    /// starts where the previous string ended); per `List` value: [`LIST`]
+    /// | its item count, then per item the end of its text, [`NONE`], or
+    /// [`MAP`] | its index in `maps`.
     cells: Vec<u64>,
-    lists: Vec<Vec<ListItem>>,
+    /// `List` items with named groups (rare): kept as they are.
+    maps: Vec<ListItem>,
 }
 
-/// Marks a cell that is a `List` value.
+/// A cell that starts a `List` value.
 const LIST: u64 = 1 << 63;
+/// A `List` item whose group did not take part (`None`).
+const NONE: u64 = 1 << 62;
+/// A `List` item with named groups (a dict).
+const MAP: u64 = 1 << 61;
 
 impl Flat {
-    fn rows(&self) -> usize {
-        self.cells.len().checked_div(self.width).unwrap_or(0)
-    }
-
     fn push(&mut self, row: fsm_parse::RowRef<'_>) {
+        self.rows += 1;
         for v in row.values() {
             match v {
-                ValueRef::Str(s) => {
-                    self.text.push_str(s);
-                    self.cells.push(self.text.len() as u64);
-                }
+                ValueRef::Str(s) => self.push_str(s),
                 ValueRef::List(items) => {
-                    self.cells.push(LIST | self.lists.len() as u64);
-                    self.lists.push(items.to_vec());
+                    self.cells.push(LIST | items.len() as u64);
+                    for it in items {
+                        match it {
+                            ListItem::Str(s) => self.push_str(s),
+                            ListItem::None => self.cells.push(NONE),
+                            ListItem::Map(_) => {
+                                self.cells.push(MAP | self.maps.len() as u64);
+                                self.maps.push(it.clone());
+                            }
+                        }
+                    }
                 }
             }
         }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.cells.push(self.text.len() as u64);
     }
 }
 
@@ -228,19 +244,36 @@ impl<'f, 'py> Cursor<'f, 'py> {
         }
     }
 
-    fn value(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn take(&mut self) -> u64 {
         let c = self.flat.cells[self.next];
         self.next += 1;
-        if c & LIST != 0 {
-            let l = PyList::empty(py);
-            for it in &self.flat.lists[(c & !LIST) as usize] {
-                l.append(list_item(py, it)?)?;
-            }
-            return Ok(l.into_any());
-        }
-        let (a, b) = (self.start, c as usize);
+        c
+    }
+
+    fn string(&mut self, py: Python<'py>, end: u64) -> Bound<'py, PyAny> {
+        let (a, b) = (self.start, end as usize);
         self.start = b;
-        Ok(self.strs.get(py, &self.flat.text, a, b).into_any())
+        self.strs.get(py, &self.flat.text, a, b).into_any()
+    }
+
+    /// The next value: a string, or a list of its items.
+    fn value(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.take();
+        if c & LIST == 0 {
+            return Ok(self.string(py, c));
+        }
+        let n = (c & !LIST) as usize;
+        new_list(py, n, |_| {
+            let c = self.take();
+            if c == NONE {
+                Ok(py.None().into_bound(py))
+            } else if c & MAP != 0 {
+                list_item(py, &self.flat.maps[(c & !MAP) as usize])
+            } else {
+                Ok(self.string(py, c))
+            }
+        })
+        .map(Bound::into_any)
     }
 }
 
@@ -359,9 +392,10 @@ impl NativeTemplate {
             // the worst case saves the copies of growing the buffers.
             let mut flat = Flat {
                 width: t.value_names().len(),
+                rows: 0,
                 text: String::with_capacity(s.len()),
                 cells: Vec::with_capacity(s.len() / 8),
-                lists: Vec::new(),
+                maps: Vec::new(),
             };
             t.run_each(s, |row| flat.push(row)).map(|()| flat)
         })
@@ -446,7 +480,7 @@ impl NativeTemplate {
     /// Like `count_rows`, but the rows are also copied into the flat
     /// buffers `parse` converts from (the Rust share of a parse).
     fn count_flat(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
-        Ok(self.run(py, text)?.rows())
+        Ok(self.run(py, text)?.rows)
     }
 
     /// `ParseText` from a fresh state: a list of rows (lists).
@@ -458,7 +492,7 @@ impl NativeTemplate {
         let flat = self.run(py, text)?;
         let _gc = GcPause::new(py);
         let mut cur = Cursor::new(&flat);
-        new_list(py, flat.rows(), |_| {
+        new_list(py, flat.rows, |_| {
             new_list(py, flat.width, |_| cur.value(py)).map(Bound::into_any)
         })
     }
@@ -478,7 +512,7 @@ impl NativeTemplate {
             .map(|n| PyString::new(py, n))
             .collect();
         let mut cur = Cursor::new(&flat);
-        new_list(py, flat.rows(), |_| {
+        new_list(py, flat.rows, |_| {
             let d = PyDict::new(py);
             for k in &keys {
                 d.set_item(k, cur.value(py)?)?;
