@@ -13,8 +13,11 @@ PIP_PACKAGES=("textfsm==2.1.0" "pyarrow")
 # a python3 with pip to install it into (a minimal Debian has neither).
 command -v python3 >/dev/null 2>&1 || APT_PACKAGES+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || APT_PACKAGES+=(python3-pip)
-# The Python module fsm_parse is built and tested in a virtualenv.
+# The Python module fsm_parse is built and tested in a virtualenv; its
+# crate's cdylib, built by `cargo test --workspace` without maturin, links
+# libpython (python3-dev has the link-time library).
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || APT_PACKAGES+=(python3-venv)
+APT_PACKAGES+=(python3-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
