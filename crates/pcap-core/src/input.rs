@@ -173,7 +173,16 @@ impl Input {
         {
             use std::os::unix::fs::FileTypeExt;
             if kind.is_fifo() {
-                let f = open_fifo(path, opts.fifo_timeout).map_err(io)?;
+                let f = open_fifo(path, opts.fifo_timeout).map_err(|e| {
+                    if e.kind() == io::ErrorKind::TimedOut {
+                        Error::Limit {
+                            path: path.to_path_buf(),
+                            what: e.to_string(),
+                        }
+                    } else {
+                        io(e)
+                    }
+                })?;
                 return Stream::new(path, Box::new(f), opts).map(Input::Stream);
             }
             if kind.is_socket() {
@@ -193,6 +202,13 @@ impl Input {
             Input::Stream(s) => s.path(),
         }
     }
+}
+
+/// Whether [`Input::open`] reads `path` as a one-time stream that cannot be
+/// opened a second time: `-`, FIFOs, character devices, `/dev/stdin` and
+/// `<(...)` (not `.gz` files, which can be read again).
+pub fn is_stream(path: &Path) -> bool {
+    path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Opens a file without blocking (a FIFO with no writer would block in
@@ -719,6 +735,79 @@ fn read_failed(path: &Path, gz: bool, e: io::Error, offset: u64, frame: u64) -> 
         Error::Io {
             path: path.to_path_buf(),
             source: e,
+        }
+    }
+}
+
+impl Input {
+    /// The packets in order, whichever way the input is read: one loop for
+    /// tools that look at each packet once (each [`Packet`] lives until the
+    /// next call).
+    pub fn walk(&mut self) -> Walk<'_> {
+        match self {
+            Input::Mapped(c) => Walk::Mapped(c.packets()),
+            Input::Stream(s) => Walk::Stream(s),
+        }
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        match self {
+            Input::Mapped(c) => c.format(),
+            Input::Stream(s) => s.format(),
+        }
+    }
+
+    /// Whether the data was gzip-compressed.
+    pub fn gzipped(&self) -> bool {
+        match self {
+            Input::Mapped(c) => c.gzipped(),
+            Input::Stream(s) => s.gzipped(),
+        }
+    }
+
+    /// The size in bytes when known in advance (mapped files).
+    pub fn len_hint(&self) -> Option<u64> {
+        match self {
+            Input::Mapped(c) => Some(c.bytes().len() as u64),
+            Input::Stream(_) => None,
+        }
+    }
+}
+
+/// A walk over an [`Input`]'s packets: [`Packets`] for a mapped file, the
+/// [`Stream`] itself for a stream.
+#[derive(Debug)]
+pub enum Walk<'a> {
+    /// The mapped file's walk.
+    Mapped(Packets<'a>),
+    /// The stream.
+    Stream(&'a mut Stream),
+}
+
+impl Walk<'_> {
+    /// The next packet (lent until the next call); `Err` once, then `None`.
+    #[inline]
+    pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, Error>> {
+        match self {
+            Walk::Mapped(p) => p.next(),
+            Walk::Stream(s) => s.next_packet(),
+        }
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        match self {
+            Walk::Mapped(p) => p.offset(),
+            Walk::Stream(s) => s.offset(),
+        }
+    }
+
+    /// Packets the capture device reported lost so far.
+    pub fn lost(&self) -> u64 {
+        match self {
+            Walk::Mapped(p) => p.lost(),
+            Walk::Stream(s) => s.lost(),
         }
     }
 }

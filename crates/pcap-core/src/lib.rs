@@ -58,7 +58,7 @@ pub use decode::{Decoded, L4, Tcp, TcpFlags, Udp, VlanStack, decode};
 pub use error::{DecodeError, Error};
 pub use flow::FlowKey;
 pub use format::Endian;
-pub use input::{GunzipLimits, Input, InputOptions, Stream};
+pub use input::{GunzipLimits, Input, InputOptions, Stream, Walk};
 pub use linktype::LinkType;
 pub use read::{PREFETCH_DISTANCE, Packets, PcapLayout, PcapRecord, PcapRecords, SPARSE_BYTES};
 
