@@ -28,7 +28,10 @@ client_version (highest the client offered), offered_versions, sni, alpn,
 cipher, ja4. TLS is found by content on any port; handshakes split over
 records and TCP segments are reassembled; VLAN, IPv6, pcap, pcapng, ERF and
 .gz are read. Directories are searched recursively for *.pcap, *.pcapng,
-*.cap, *.ntar, *.erf and *.gz.
+*.cap, *.ntar, *.erf and *.gz (FIFOs and sockets there are skipped with a
+note). `-`, pipes, FIFOs, /dev/stdin and <(...) are read as streams:
+  tcpdump -i eth0 -w - | tls-audit -
+Limits (FIFO wait, .gz size) and their variables: docs/LIMITS.md.
 
 --max-version and --fail-on judge a connection by its negotiated version,
 or, when the server's answer was not captured, by the highest version the
@@ -46,7 +49,8 @@ With --fail-on, 1 wins over 2 (the failed file is still named on stderr).";
 #[derive(Parser, Debug)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
-    /// Capture files and directories (searched recursively).
+    /// Capture files and directories (searched recursively); `-` reads
+    /// standard input.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
@@ -112,7 +116,15 @@ fn run(args: Args) -> ExitCode {
         None if std::io::stdout().is_terminal() => Format::Table,
         None => Format::Csv,
     };
-    let (files, bad_paths) = tls_handshake::audit::inputs::expand(&args.paths);
+    let input = match tls_handshake::audit::InputOptions::from_env() {
+        Ok(i) => i,
+        Err(e) => {
+            netops_cli::warn(e);
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let found = tls_handshake::audit::inputs::expand_noted(&args.paths);
+    let (files, bad_paths) = (found.files, found.errors);
     let mut failed = false;
     for (p, e) in &bad_paths {
         netops_cli::warn(format_args!(
@@ -120,6 +132,9 @@ fn run(args: Args) -> ExitCode {
             p.display()
         ));
         failed = true;
+    }
+    for (p, why) in &found.skipped {
+        netops_cli::warn(format_args!("note: {}: {why}", p.display()));
     }
     if files.is_empty() && bad_paths.is_empty() {
         netops_cli::warn(
@@ -144,7 +159,8 @@ fn run(args: Args) -> ExitCode {
         chunk_size: 0,
         lanes: 0,
     })
-    .with_progress(move |n| tick.inc(n));
+    .with_progress(move |n| tick.inc(n))
+    .with_input(input);
 
     if matches!(args.format, Some(Fmt::Parquet)) {
         if args.summary {

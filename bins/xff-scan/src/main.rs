@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use netops_cli::{Progress, TableStyle, Writer, exit};
-use xff_scan::batch::{Mode, discover};
+use xff_scan::batch::{InputOptions, Mode, expand_noted, is_stream};
 use xff_scan::report::{self, Kind, ReportOptions};
 use xff_scan::scan::ScanOptions;
 use xff_scan::{HeaderSpec, Matcher, TargetSet, default_headers};
@@ -41,6 +41,10 @@ default scan on mostly non-HTTP captures, 1.2x on dense HTTP.
 --write does a second pass over the inputs and saves every packet of the
 matching connections, both directions (pcapng if the name ends in .pcapng).
 
+Input: files, directories, `-` (standard input), pipes, FIFOs, /dev/stdin
+and <(...) are read; streams in order through a bounded buffer. Limits
+(FIFO wait, .gz size) and their variables: docs/LIMITS.md.
+
 Exit status:
   0  at least one match (or --list found addresses)
   1  no match
@@ -64,7 +68,7 @@ struct Args {
     ips: Vec<String>,
 
     /// List every client address seen in the headers, with counts.
-    #[arg(long, conflicts_with_all = ["ips", "summary"])]
+    #[arg(long, conflicts_with_all = ["ips", "summary", "write"])]
     list: bool,
 
     /// One row per connection (5-tuple) instead of one per packet.
@@ -148,9 +152,26 @@ fn run(args: Args) -> ExitCode {
     };
     let matcher = Matcher::new(headers, targets);
 
-    let (files, missing) = discover(&args.paths);
+    let input = match InputOptions::from_env() {
+        Ok(i) => i,
+        Err(e) => return fail(e),
+    };
+    let found = expand_noted(&args.paths);
+    let (files, missing) = (found.files, found.errors);
     for (p, e) in &missing {
         netops_cli::warn(format_args!("{}: {e}; skipped", p.display()));
+    }
+    for (p, why) in &found.skipped {
+        netops_cli::warn(format_args!("note: {}: {why}", p.display()));
+    }
+    if (args.summary || args.write.is_some())
+        && let Some(p) = files.iter().find(|p| is_stream(p))
+    {
+        return fail(format!(
+            "{}: --summary and --write read the captures twice, and a pipe, FIFO or standard \
+             input can be read only once; save it to a file first (e.g. tcpdump -w file.pcap)",
+            p.display()
+        ));
     }
     if files.is_empty() {
         netops_cli::warn(format_args!(
@@ -182,7 +203,10 @@ fn run(args: Args) -> ExitCode {
         } else {
             Mode::Fast
         },
-        scan: ScanOptions::default(),
+        scan: ScanOptions {
+            input,
+            ..ScanOptions::default()
+        },
         threads: args.threads.unwrap_or(0),
         write: args.write.clone(),
     };

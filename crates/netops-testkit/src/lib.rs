@@ -11,6 +11,8 @@
 //!   writing every header field at its `pcap_core::layers` offset.
 //! * [`capture`]: the one capture writer (pcap/pcapng on
 //!   `pcap_core::writer`).
+//! * `child` (Unix): a tool run as a child process under a deadline,
+//!   with its peak RSS, for the hostile-input tests.
 //! * [`pcap`], [`xff`], [`tls`]: the fixtures of each tool, with what a
 //!   correct reader, scanner or audit must report for them, written down
 //!   from the fixture's design rather than from the code under test.
@@ -21,6 +23,8 @@
 
 pub mod capture;
 pub mod checksum;
+#[cfg(unix)]
+pub mod child;
 pub mod frame;
 pub mod pcap;
 pub mod rng;

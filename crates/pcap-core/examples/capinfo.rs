@@ -15,13 +15,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pcap_core::{Capture, Error, L4, LinkType, parallel};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use pcap_core::{Error, Input, InputOptions, L4, LinkType};
 
 const HELP: &str = "\
 capinfo: summarise captures (pcap, pcapng, ERF, .gz) with pcap-core
 
 usage: capinfo [--jsonl] PATH...
-  PATH     a capture file, or a directory searched recursively
+  PATH     a capture file, a directory searched recursively, or - for
+           standard input (pipes, FIFOs and <(...) are streamed too)
   --jsonl  one JSON object per file instead of the text report
 
 examples:
@@ -49,16 +53,16 @@ struct Summary {
     error: Option<Error>,
 }
 
-fn summarise(cap: &Capture) -> Summary {
+fn summarise(input: &mut Input) -> Summary {
     let mut s = Summary {
-        format: cap.format().to_string(),
+        format: input.format().to_string(),
         ..Summary::default()
     };
-    if cap.gzipped() {
+    if input.gzipped() {
         s.format.push_str(", gzip");
     }
-    let mut it = cap.packets();
-    for p in it.by_ref() {
+    let mut it = input.walk();
+    while let Some(p) = it.next_packet() {
         let p = match p {
             Ok(p) => p,
             Err(e) => {
@@ -113,17 +117,18 @@ fn json_str(s: &str) -> String {
     o
 }
 
-fn print_text(path: &Path, r: &Result<Summary, Error>) {
-    println!("{}", path.display());
+fn print_text(o: &mut String, path: &Path, r: &Result<Summary, Error>) {
+    let _ = writeln!(o, "{}", path.display());
     let s = match r {
         Ok(s) => s,
         Err(e) => {
-            println!("  error       {e}");
+            let _ = writeln!(o, "  error       {e}");
             return;
         }
     };
-    println!("  format      {}", s.format);
-    println!(
+    let _ = writeln!(o, "  format      {}", s.format);
+    let _ = writeln!(
+        o,
         "  link types  {}",
         if s.linktypes.is_empty() {
             "-".into()
@@ -131,73 +136,78 @@ fn print_text(path: &Path, r: &Result<Summary, Error>) {
             linktypes(s)
         }
     );
-    println!("  packets     {}", s.packets);
-    println!(
+    let _ = writeln!(o, "  packets     {}", s.packets);
+    let _ = writeln!(
+        o,
         "  bytes       {} captured, {} on the wire",
         s.captured, s.wire
     );
-    println!("  first       {}", s.first.map_or("-".into(), rfc3339));
-    println!("  last        {}", s.last.map_or("-".into(), rfc3339));
-    println!(
+    let _ = writeln!(o, "  first       {}", s.first.map_or("-".into(), rfc3339));
+    let _ = writeln!(o, "  last        {}", s.last.map_or("-".into(), rfc3339));
+    let _ = writeln!(
+        o,
         "  l4          tcp {}, udp {}, later fragments {}, other ip {}, not ip/undecodable {}",
         s.tcp, s.udp, s.fragments, s.other_ip, s.not_decoded
     );
     if s.lost > 0 {
-        println!("  lost        {} (reported by the capture device)", s.lost);
+        let _ = writeln!(
+            o,
+            "  lost        {} (reported by the capture device)",
+            s.lost
+        );
     }
     if let Some(e) = &s.error {
-        println!("  error       {e}");
+        let _ = writeln!(o, "  error       {e}");
     }
 }
 
-fn print_jsonl(path: &Path, r: &Result<Summary, Error>) {
+fn print_jsonl(o: &mut String, path: &Path, r: &Result<Summary, Error>) {
     let p = json_str(&path.display().to_string());
     match r {
-        Err(e) => println!("{{\"path\":{p},\"error\":{}}}", json_str(&e.to_string())),
-        Ok(s) => println!(
-            "{{\"path\":{p},\"format\":{},\"linktypes\":[{}],\"packets\":{},\"captured_bytes\":{},\"wire_bytes\":{},\
+        Err(e) => {
+            let _ = writeln!(o, "{{\"path\":{p},\"error\":{}}}", json_str(&e.to_string()));
+        }
+        Ok(s) => {
+            let _ = writeln!(
+                o,
+                "{{\"path\":{p},\"format\":{},\"linktypes\":[{}],\"packets\":{},\"captured_bytes\":{},\"wire_bytes\":{},\
 \"first\":{},\"last\":{},\"tcp\":{},\"udp\":{},\"later_fragments\":{},\"other_ip\":{},\"not_decoded\":{},\"lost\":{},\"error\":{}}}",
-            json_str(&s.format),
-            s.linktypes
-                .keys()
-                .map(|l| l.0.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            s.packets,
-            s.captured,
-            s.wire,
-            s.first.map_or("null".into(), |t| json_str(&rfc3339(t))),
-            s.last.map_or("null".into(), |t| json_str(&rfc3339(t))),
-            s.tcp,
-            s.udp,
-            s.fragments,
-            s.other_ip,
-            s.not_decoded,
-            s.lost,
-            s.error
-                .as_ref()
-                .map_or("null".into(), |e| json_str(&e.to_string())),
-        ),
+                json_str(&s.format),
+                s.linktypes
+                    .keys()
+                    .map(|l| l.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                s.packets,
+                s.captured,
+                s.wire,
+                s.first.map_or("null".into(), |t| json_str(&rfc3339(t))),
+                s.last.map_or("null".into(), |t| json_str(&rfc3339(t))),
+                s.tcp,
+                s.udp,
+                s.fragments,
+                s.other_ip,
+                s.not_decoded,
+                s.lost,
+                s.error
+                    .as_ref()
+                    .map_or("null".into(), |e| json_str(&e.to_string())),
+            );
+        }
     }
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        entries.sort();
-        for e in entries {
-            if e.is_dir() {
-                collect(&e, out)?;
-            } else if !e.extension().is_some_and(|x| x == "md" || x == "txt") {
-                out.push(e);
-            }
+/// Writes to standard output; a closed pipe (`capinfo ... | head`) ends
+/// the program quietly with status 0, any other write error with 3.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
         }
-    } else {
-        out.push(path.to_path_buf());
+        eprintln!("capinfo: cannot write the output: {e}");
+        std::process::exit(3);
     }
-    Ok(())
 }
 
 fn main() {
@@ -206,11 +216,11 @@ fn main() {
     for a in std::env::args_os().skip(1) {
         match a.to_str() {
             Some("-h" | "--help") => {
-                println!("{HELP}");
+                emit(&format!("{HELP}\n"));
                 return;
             }
             Some("--jsonl") => jsonl = true,
-            Some(s) if s.starts_with('-') => {
+            Some(s) if s.starts_with('-') && s != "-" => {
                 eprintln!("capinfo: unknown option {s}; see --help");
                 std::process::exit(3);
             }
@@ -221,34 +231,69 @@ fn main() {
         eprintln!("capinfo: no capture given; usage: capinfo [--jsonl] PATH... (see --help)");
         std::process::exit(3);
     }
-    let mut files = Vec::new();
-    let mut failed = false;
-    for p in &paths {
-        if let Err(e) = collect(p, &mut files) {
-            eprintln!("capinfo: {}: cannot list: {e}", p.display());
-            failed = true;
+    let opts = match InputOptions::from_env() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("capinfo: {e}");
+            std::process::exit(3);
         }
+    };
+    let found = pcap_core::inputs::expand_noted(&paths);
+    let files = found.files;
+    let mut failed = false;
+    for (p, e) in &found.errors {
+        eprintln!("capinfo: {}: {e}", p.display());
+        failed = true;
     }
-    let results = parallel::for_each_file(&files, 0, |_, cap| cap.map(|c| summarise(&c)));
+    for (p, why) in &found.skipped {
+        eprintln!("capinfo: note: {}: {why}", p.display());
+    }
+    // Files in parallel, reported in the order given.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<Summary, Error>>>> =
+        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let threads = pcap_core::parallel::threads().min(files.len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let r = Input::open(path, &opts).map(|mut input| summarise(&mut input));
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    let results: Vec<Result<Summary, Error>> = slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every file was read")
+        })
+        .collect();
     for (path, r) in files.iter().zip(&results) {
         failed |= !matches!(r, Ok(Summary { error: None, .. }));
+        let mut o = String::new();
         if jsonl {
-            print_jsonl(path, r);
+            print_jsonl(&mut o, path, r);
         } else {
-            print_text(path, r);
+            print_text(&mut o, path, r);
         }
+        emit(&o);
     }
     if !jsonl {
         let bad = results
             .iter()
             .filter(|r| !matches!(r, Ok(Summary { error: None, .. })))
             .count();
-        println!(
-            "{} file(s), {} read completely, {} with errors",
+        emit(&format!(
+            "{} file(s), {} read completely, {} with errors\n",
             files.len(),
             files.len() - bad,
             bad
-        );
+        ));
     }
     std::process::exit(if failed { 2 } else { 0 });
 }

@@ -89,6 +89,52 @@ pub enum Error {
         /// The decompressor's message.
         reason: String,
     },
+    /// The file shrank (was truncated or replaced) while it was being read:
+    /// the part from `offset` on is gone. What was read before stands.
+    #[error(
+        "{}: byte offset {offset}, frame {frame}: the file shrank while it was read (another process truncated or rewrote it; the data from this offset on is gone); the {} packets before are intact, copy a capture that is still being written before scanning it",
+        path.display(),
+        frame.saturating_sub(1)
+    )]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// First byte offset that is gone (a page boundary).
+        offset: u64,
+        /// Frame number of the first packet not read.
+        frame: u64,
+    },
+    /// A stream (pipe, FIFO, standard input) ended in the middle of a
+    /// header or record.
+    #[error(
+        "{}: byte offset {offset}, frame {frame}: the stream ended mid-{what} ({available} of {needed} bytes); the writer stopped or was killed before finishing it, the {} packets before are intact",
+        path.display(),
+        frame.saturating_sub(1)
+    )]
+    StreamEnded {
+        /// The stream's name (`-` for standard input).
+        path: PathBuf,
+        /// Byte offset in the stream (decompressed, for gzip) where the
+        /// incomplete header or record starts.
+        offset: u64,
+        /// Frame number the record would have had.
+        frame: u64,
+        /// What was cut: "file header", "record header", "record", "block".
+        what: &'static str,
+        /// Bytes the header or record needs.
+        needed: u64,
+        /// Bytes the stream delivered from `offset`.
+        available: u64,
+    },
+    /// A limit protecting memory, disk or time was reached (see
+    /// `docs/LIMITS.md`).
+    #[error("{}: {what}", path.display())]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// Which limit, its value and how to change it.
+        what: String,
+    },
 }
 
 impl Error {
@@ -99,7 +145,10 @@ impl Error {
             | Error::UnknownFormat { path, .. }
             | Error::Truncated { path, .. }
             | Error::Corrupt { path, .. }
-            | Error::Gzip { path, .. } => path,
+            | Error::Gzip { path, .. }
+            | Error::Changed { path, .. }
+            | Error::StreamEnded { path, .. }
+            | Error::Limit { path, .. } => path,
         }
     }
 
@@ -109,7 +158,9 @@ impl Error {
         match self {
             Error::Truncated { frame, .. }
             | Error::Corrupt { frame, .. }
-            | Error::Gzip { frame, .. } => Some(*frame),
+            | Error::Gzip { frame, .. }
+            | Error::Changed { frame, .. }
+            | Error::StreamEnded { frame, .. } => Some(*frame),
             _ => None,
         }
     }
@@ -119,9 +170,11 @@ impl Error {
         match self {
             Error::Truncated { offset, .. }
             | Error::Corrupt { offset, .. }
-            | Error::Gzip { offset, .. } => Some(*offset),
+            | Error::Gzip { offset, .. }
+            | Error::Changed { offset, .. }
+            | Error::StreamEnded { offset, .. } => Some(*offset),
             Error::UnknownFormat { .. } => Some(0),
-            Error::Io { .. } => None,
+            Error::Io { .. } | Error::Limit { .. } => None,
         }
     }
 
@@ -131,7 +184,22 @@ impl Error {
         match &mut self {
             Error::Truncated { frame, .. }
             | Error::Corrupt { frame, .. }
-            | Error::Gzip { frame, .. } => *frame += base,
+            | Error::Gzip { frame, .. }
+            | Error::Changed { frame, .. }
+            | Error::StreamEnded { frame, .. } => *frame += base,
+            _ => {}
+        }
+        self
+    }
+
+    /// Adds `base` to the byte offset (a stream's buffer starts at `base`).
+    pub(crate) fn shift_offset(mut self, base: u64) -> Self {
+        match &mut self {
+            Error::Truncated { offset, .. }
+            | Error::Corrupt { offset, .. }
+            | Error::Gzip { offset, .. }
+            | Error::Changed { offset, .. }
+            | Error::StreamEnded { offset, .. } => *offset += base,
             _ => {}
         }
         self

@@ -44,6 +44,8 @@ pub mod decode;
 mod error;
 mod flow;
 pub mod format;
+mod guard;
+pub mod input;
 pub mod inputs;
 pub mod layers;
 mod linktype;
@@ -56,6 +58,7 @@ pub use decode::{Decoded, L4, Tcp, TcpFlags, Udp, VlanStack, decode};
 pub use error::{DecodeError, Error};
 pub use flow::FlowKey;
 pub use format::Endian;
+pub use input::{GunzipLimits, Input, InputOptions, Stream, Walk};
 pub use linktype::LinkType;
 pub use read::{PREFETCH_DISTANCE, Packets, PcapLayout, PcapRecord, PcapRecords, SPARSE_BYTES};
 
@@ -135,8 +138,24 @@ impl<'a> Packet<'a> {
 }
 
 enum Backing {
-    Mmap(memmap2::Mmap),
+    Mmap(Mapped),
     Vec(Vec<u8>),
+}
+
+/// A file mapping registered with the `SIGBUS` guard (see [`guard`]); the
+/// guard is declared first so that it is unregistered before the unmap.
+struct Mapped {
+    guard: guard::Guard,
+    map: memmap2::Mmap,
+}
+
+impl Mapped {
+    fn new(map: memmap2::Mmap) -> Mapped {
+        Mapped {
+            guard: guard::Guard::register(map.as_ptr(), map.len()),
+            map,
+        }
+    }
 }
 
 /// An opened capture file: its bytes (memory-mapped, or decompressed into
@@ -165,7 +184,7 @@ impl fmt::Debug for Capture {
     }
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Decompressed `.gz` data up to this size is kept in memory; beyond it,
 /// in a memory-mapped unlinked temporary file.
@@ -181,30 +200,52 @@ impl Capture {
     /// another process while it is open (captures being written are only
     /// appended to, which is safe).
     pub fn open(path: impl AsRef<Path>) -> Result<Capture, Error> {
+        Capture::open_with(path, &GunzipLimits::default())
+    }
+
+    /// [`Capture::open`] with explicit limits for `.gz` files.
+    ///
+    /// Only regular files are mapped: a FIFO, socket or device is refused
+    /// at once with a message (never a blocking open); read those with
+    /// [`Input::open`], which streams them. If the file shrinks while it is
+    /// mapped (a capture writer rotating or truncating it), the process is
+    /// not killed by `SIGBUS`: the walk stops with [`Error::Changed`] at the
+    /// first record in the lost part, the packets before it intact.
+    pub fn open_with(path: impl AsRef<Path>, limits: &GunzipLimits) -> Result<Capture, Error> {
         let path = path.as_ref();
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::open(path).map_err(io)?;
+        let file = input::open_nonblocking(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         if meta.is_dir() {
             return Err(io(std::io::Error::other(
                 "it is a directory; pass the capture files in it",
             )));
         }
+        if !meta.is_file() {
+            return Err(io(std::io::Error::other(format!(
+                "it is {}, not a regular file, and cannot be mapped; read it as a stream \
+                 (pcap_core::Input::open, which the capture tools use)",
+                input::describe_kind(&meta.file_type())
+            ))));
+        }
         let len = meta.len();
         if len == 0 {
             return Capture::from_vec(path, Vec::new());
         }
-        // SAFETY: the map is read-only and private to us; the documented
-        // contract is that nobody truncates the file while it is mapped
-        // (the same contract every mmap-based capture reader has).
+        // SAFETY: the map is read-only and private to us. Another process
+        // may still truncate the file: the SIGBUS guard (`guard`) turns the
+        // fault into zero pages and `Error::Changed`, and the walks check
+        // the valid length after every record.
         let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io)?;
-        if map.starts_with(&GZIP_MAGIC) {
-            return Capture::gunzip(path.to_path_buf(), &map);
+        let mapped = Mapped::new(map);
+        if mapped.map.starts_with(&GZIP_MAGIC) {
+            let gz_len = mapped.map.len();
+            return Capture::gunzip(path.to_path_buf(), &mapped.map[..], gz_len, limits);
         }
-        Capture::with_backing(path.to_path_buf(), Backing::Mmap(map), false, None)
+        Capture::with_backing(path.to_path_buf(), Backing::Mmap(mapped), false, None)
     }
 
     /// Wraps bytes already in memory (the name is used in error messages).
@@ -212,25 +253,54 @@ impl Capture {
     pub fn from_vec(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Capture, Error> {
         let path = name.into();
         if bytes.starts_with(&GZIP_MAGIC) {
-            return Capture::gunzip(path, &bytes);
+            let n = bytes.len();
+            return Capture::gunzip(path, &bytes, n, &GunzipLimits::default());
         }
         Capture::with_backing(path, Backing::Vec(bytes), false, None)
     }
 
-    fn gunzip(path: PathBuf, gz: &[u8]) -> Result<Capture, Error> {
-        Capture::gunzip_with_limit(path, gz, GUNZIP_IN_MEMORY_MAX)
+    fn gunzip(
+        path: PathBuf,
+        gz: &[u8],
+        gz_len: usize,
+        limits: &GunzipLimits,
+    ) -> Result<Capture, Error> {
+        Capture::gunzip_with_limit(
+            path,
+            gz,
+            GUNZIP_IN_MEMORY_MAX,
+            limits.max_output(gz_len as u64),
+        )
     }
 
     /// Decompresses into memory up to `limit` bytes; beyond that into an
     /// unlinked temporary file that is then mapped, so that a large `.gz`
     /// capture needs room in the temporary directory rather than memory.
-    fn gunzip_with_limit(path: PathBuf, gz: &[u8], limit: usize) -> Result<Capture, Error> {
+    fn gunzip_with_limit(
+        path: PathBuf,
+        gz: &[u8],
+        limit: usize,
+        max_output: u64,
+    ) -> Result<Capture, Error> {
         let mut out = Vec::with_capacity(gz.len().saturating_mul(2).min(limit));
-        let mut dec = flate2::read::MultiGzDecoder::new(gz);
-        let mut deferred = match (&mut dec).take(limit as u64 + 1).read_to_end(&mut out) {
-            Ok(_) => None,
-            Err(e) => Some((out.len() as u64, e.to_string())),
+        let mut dec = flate2::read::MultiGzDecoder::new(gz).take(max_output.saturating_add(1));
+        // Sniff the start before inflating the rest: a gzip of something
+        // that is not a capture is refused after its first KiB, not after
+        // writing all of it somewhere.
+        let mut deferred = match input::sniff(&path, &mut dec, &mut out) {
+            Ok(()) => None,
+            Err(input::SniffError::Format(e)) => return Err(e),
+            Err(input::SniffError::Read(e)) => Some((out.len() as u64, e.to_string())),
         };
+        if deferred.is_none() {
+            deferred = match (&mut dec)
+                .take((limit as u64 + 1).saturating_sub(out.len() as u64))
+                .read_to_end(&mut out)
+            {
+                Ok(_) => None,
+                Err(e) => Some((out.len() as u64, e.to_string())),
+            };
+        }
         if out.starts_with(&GZIP_MAGIC) {
             return Err(Error::Corrupt {
                 path,
@@ -248,6 +318,9 @@ impl Capture {
                 frame: 1,
                 reason,
             });
+        }
+        if out.len() as u64 > max_output {
+            return Err(GunzipLimits::exceeded(&path, max_output, gz.len() as u64));
         }
         if deferred.is_some() || out.len() <= limit {
             return Capture::with_backing(path, Backing::Vec(out), true, deferred);
@@ -273,6 +346,9 @@ impl Capture {
             match dec.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
+                    if written + n as u64 > max_output {
+                        return Err(GunzipLimits::exceeded(&path, max_output, gz.len() as u64));
+                    }
                     file.write_all(&buf[..n]).map_err(tmp_err)?;
                     written += n as u64;
                 }
@@ -285,7 +361,7 @@ impl Capture {
         }
         // SAFETY: the file is ours alone (unlinked, never written again).
         let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(tmp_err)?;
-        Capture::with_backing(path, Backing::Mmap(map), true, deferred)
+        Capture::with_backing(path, Backing::Mmap(Mapped::new(map)), true, deferred)
     }
 
     fn with_backing(
@@ -295,7 +371,7 @@ impl Capture {
         deferred: Option<(u64, String)>,
     ) -> Result<Capture, Error> {
         let bytes: &[u8] = match &backing {
-            Backing::Mmap(m) => m,
+            Backing::Mmap(m) => &m.map,
             Backing::Vec(v) => v,
         };
         let (format, walker, start) = detect(&path, bytes)?;
@@ -317,10 +393,32 @@ impl Capture {
     }
 
     /// The whole file's bytes (decompressed for `.gz`).
+    ///
+    /// If the file shrank while it was mapped, the part past
+    /// [`Capture::intact_len`] reads as zeros.
     pub fn bytes(&self) -> &[u8] {
         match &self.backing {
-            Backing::Mmap(m) => m,
+            Backing::Mmap(m) => &m.map,
             Backing::Vec(v) => v,
+        }
+    }
+
+    /// How many bytes from the start still come from the file: all of
+    /// them, unless the file shrank while it was read (then the offset of
+    /// the first lost page; the rest of [`Capture::bytes`] reads as zeros).
+    pub fn intact_len(&self) -> usize {
+        let len = self.bytes().len();
+        match &self.backing {
+            Backing::Mmap(m) => m.guard.faulted(len).unwrap_or(len),
+            Backing::Vec(_) => len,
+        }
+    }
+
+    /// The guard's valid length, checked by the walks after each record.
+    pub(crate) fn valid(&self) -> &'static std::sync::atomic::AtomicUsize {
+        match &self.backing {
+            Backing::Mmap(m) => m.guard.valid(),
+            Backing::Vec(_) => guard::unguarded(),
         }
     }
 
@@ -335,10 +433,14 @@ impl Capture {
         #[cfg(target_os = "linux")]
         if let Backing::Mmap(m) = &self.backing
             && len > 0
-            && offset.checked_add(len).is_some_and(|end| end <= m.len())
+            && offset
+                .checked_add(len)
+                .is_some_and(|end| end <= m.map.len())
         {
             // Errors (EINVAL on kernels without it) only mean no hint.
-            let _ = m.advise_range(memmap2::Advice::PopulateRead, offset, len);
+            let _ = m
+                .map
+                .advise_range(memmap2::Advice::PopulateRead, offset, len);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (offset, len);
@@ -358,6 +460,7 @@ impl Capture {
                 .ok()
                 .filter(|&p| p > 0)
                 .unwrap_or(4096);
+            let m = &m.map;
             let pages = m.len().div_ceil(page);
             if pages == 0 {
                 return 1.0;
@@ -413,15 +516,7 @@ impl Capture {
     /// Iterates over the packets in file order. This is the fast path:
     /// zero-copy, prefetching, no allocation per packet.
     pub fn packets(&self) -> Packets<'_> {
-        let bytes = self.bytes();
-        Packets::new(
-            &self.path,
-            bytes,
-            self.start,
-            bytes.len(),
-            self.walker.clone(),
-            self.deferred.as_ref(),
-        )
+        Packets::over(self, self.start, self.bytes().len(), self.walker.clone())
     }
 
     /// For a classic pcap file, a cursor over its records: the walk of
@@ -433,19 +528,22 @@ impl Capture {
         let Walker::Pcap(layout) = self.walker else {
             return None;
         };
-        Some(PcapRecords::new(
-            &self.path,
-            self.bytes(),
-            self.start,
-            layout,
-            self.deferred.as_ref(),
-        ))
+        Some(
+            PcapRecords::new(
+                &self.path,
+                self.bytes(),
+                self.start,
+                layout,
+                self.deferred.as_ref(),
+            )
+            .watch(self.valid()),
+        )
     }
 }
 
 /// Detects the format; returns it, the initial walker state and the offset
 /// of the first record.
-fn detect(path: &Path, b: &[u8]) -> Result<(Format, Walker, usize), Error> {
+pub(crate) fn detect(path: &Path, b: &[u8]) -> Result<(Format, Walker, usize), Error> {
     use format::pcap as p;
     let truncated = |needed: usize| Error::Truncated {
         path: path.to_path_buf(),
@@ -622,7 +720,7 @@ mod gunzip_tests {
         let raw = test_pcap(300_000, 5);
         let z = gz(&raw);
         let small = Capture::from_vec("a.pcap.gz", z.clone()).unwrap();
-        let spilled = Capture::gunzip_with_limit("a.pcap.gz".into(), &z, 10_000).unwrap();
+        let spilled = Capture::gunzip_with_limit("a.pcap.gz".into(), &z, 10_000, u64::MAX).unwrap();
         assert!(
             matches!(spilled.backing, Backing::Mmap(_)),
             "spilled to a file"
@@ -641,7 +739,8 @@ mod gunzip_tests {
         z.truncate(z.len() * 2 / 3);
         let small = Capture::from_vec("cut.pcap.gz", z.clone()).unwrap();
         for limit in [0, 1_000, 50_000] {
-            let spilled = Capture::gunzip_with_limit("cut.pcap.gz".into(), &z, limit).unwrap();
+            let spilled =
+                Capture::gunzip_with_limit("cut.pcap.gz".into(), &z, limit, u64::MAX).unwrap();
             let (got, err) = rows(&spilled);
             let (want, want_err) = rows(&small);
             assert_eq!(got, want, "limit {limit}");

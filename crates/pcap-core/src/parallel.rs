@@ -171,13 +171,11 @@ impl<S> Chunk<S> {
     /// look at a stretch, like following flows that were unfinished at the
     /// end of the previous chunk.
     pub fn packets<'c>(&self, cap: &'c Capture) -> Packets<'c> {
-        Packets::new(
-            cap.path(),
-            cap.bytes(),
+        Packets::over(
+            cap,
             self.start as usize,
             self.end as usize,
             self.walker.clone(),
-            cap.deferred(),
         )
     }
 }
@@ -223,7 +221,7 @@ fn walk<S>(
     init: &(impl Fn() -> S + Sync),
     f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
 ) -> Walked<S> {
-    let mut it = Packets::new(cap.path(), cap.bytes(), start, end, walker, cap.deferred());
+    let mut it = Packets::over(cap, start, end, walker);
     let mut st = init();
     let mut error = None;
     for r in it.by_ref() {
@@ -322,15 +320,7 @@ fn walk_lanes<'c, S>(
     for (index, &(lo, hi)) in bounds.iter().enumerate().skip(first).take(lanes) {
         let start = chunk_start(cap, resync, index, lo, hi);
         let walk = start.as_ref().map(|(pos, assumed)| {
-            let it = Packets::new(
-                cap.path(),
-                bytes,
-                *pos,
-                hi,
-                walker_at(assumed),
-                cap.deferred(),
-            )
-            .sparse();
+            let it = Packets::over(cap, *pos, hi, walker_at(assumed)).sparse();
             (it, init())
         });
         if walk.is_none() {

@@ -9,14 +9,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use pcap_core::writer::{PcapOptions, PcapWriter, PcapngWriter, TsResolution};
-use pcap_core::{Capture, Endian, FlowKey, LinkType};
+use pcap_core::{Endian, FlowKey, Input, LinkType};
 
 use crate::http::Matcher;
 use crate::scan::{
     FileReport, Match, ScanOptions, conversation_packets, scan_capture, scan_capture_parallel,
+    scan_stream,
 };
 
-pub use pcap_core::inputs::{CAPTURE_EXTENSIONS, expand as discover};
+pub use pcap_core::input::{InputOptions, is_stream};
+pub use pcap_core::inputs::{CAPTURE_EXTENSIONS, expand as discover, expand_noted};
 
 /// The result of scanning one file.
 #[derive(Debug)]
@@ -109,7 +111,7 @@ fn scan_one<S: Default>(
     progress: &(impl Fn(u64) + Sync),
 ) -> FileResult<S> {
     let mut state = S::default();
-    let cap = match Capture::open(path) {
+    let mut input = match Input::open(path, &opts.input) {
         Ok(c) => c,
         Err(e) => {
             return FileResult {
@@ -121,20 +123,45 @@ fn scan_one<S: Default>(
             };
         }
     };
+    let cap = match &mut input {
+        Input::Mapped(cap) => cap,
+        Input::Stream(stream) => {
+            // Read once, in order, through a bounded buffer.
+            let report = if let Mode::Reassemble(ro) = mode {
+                crate::reassemble::scan_walk_reassembled(
+                    &mut pcap_core::Walk::Stream(stream),
+                    matcher,
+                    ro,
+                    |m| fold(&mut state, m),
+                    progress,
+                )
+            } else {
+                scan_stream(stream, matcher, opts, |m| fold(&mut state, m), progress)
+            };
+            return FileResult {
+                path: path.to_path_buf(),
+                state,
+                report,
+                open_error: None,
+                bytes: stream.offset(),
+            };
+        }
+    };
+    let cap = &*cap;
     let bytes = cap.bytes().len() as u64;
     let report = if let Mode::Reassemble(ro) = mode {
         crate::reassemble::scan_capture_reassembled(
-            &cap,
+            cap,
             matcher,
             ro,
             |m| fold(&mut state, m),
             progress,
         )
-    } else if threads > 1 || crate::scan::lanes_for(&cap, opts) > 1 {
+    } else if threads > 1 || crate::scan::lanes_for(cap, opts) > 1 {
         // Split over the threads, or on one thread in lanes (headers
         // first), which on a cached pcap reads less than streaming it.
         scan_capture_parallel(
-            &cap,
+            cap,
             matcher,
             opts,
             threads,
@@ -142,7 +169,7 @@ fn scan_one<S: Default>(
             progress,
         )
     } else {
-        scan_capture(&cap, matcher, opts, |m| fold(&mut state, m), progress)
+        scan_capture(cap, matcher, opts, |m| fold(&mut state, m), progress)
     };
     FileResult {
         path: path.to_path_buf(),
@@ -225,6 +252,7 @@ impl Conversations {
     pub fn complete(
         &mut self,
         files: &[PathBuf],
+        input: &pcap_core::InputOptions,
         mut writer: Option<&mut ConversationWriter>,
     ) -> Vec<pcap_core::Error> {
         let flows = self.flows();
@@ -236,7 +264,7 @@ impl Conversations {
         }
         let mut errors = Vec::new();
         for path in files {
-            let cap = match Capture::open(path) {
+            let mut cap = match Input::open(path, input) {
                 Ok(c) => c,
                 Err(e) => {
                     errors.push(e);
@@ -244,7 +272,7 @@ impl Conversations {
                 }
             };
             let mut write_err = None;
-            let r = conversation_packets(&cap, &flows, |pkt, key| {
+            let r = conversation_packets(&mut cap.walk(), &flows, |pkt, key| {
                 if let Some(c) = self.map.get_mut(&key) {
                     c.packets += 1;
                     c.bytes += u64::from(pkt.origlen);

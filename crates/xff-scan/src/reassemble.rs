@@ -75,6 +75,24 @@ pub fn scan_capture_reassembled(
     cap: &Capture,
     matcher: &Matcher,
     opts: &ReassembleOptions,
+    on_match: impl FnMut(Match),
+    progress: impl FnMut(u64),
+) -> FileReport {
+    scan_walk_reassembled(
+        &mut pcap_core::Walk::Mapped(cap.packets()),
+        matcher,
+        opts,
+        on_match,
+        progress,
+    )
+}
+
+/// [`scan_capture_reassembled`] over any walk (a mapped file or a
+/// [`pcap_core::Stream`]).
+pub fn scan_walk_reassembled(
+    walk: &mut pcap_core::Walk<'_>,
+    matcher: &Matcher,
+    opts: &ReassembleOptions,
     mut on_match: impl FnMut(Match),
     mut progress: impl FnMut(u64),
 ) -> FileReport {
@@ -82,9 +100,16 @@ pub fn scan_capture_reassembled(
     let mut dirs: HashMap<Dir, DirState> = HashMap::new();
     let mut found: Vec<Match> = Vec::new();
     let mut hits = Vec::new();
-    let base = cap.bytes().as_ptr() as usize;
-    let mut reported = 0usize;
-    for pkt in cap.packets() {
+    let mut reported = 0u64;
+    loop {
+        if report.frames.is_multiple_of(65_536) {
+            let at = walk.offset();
+            if at > reported {
+                progress(at - reported);
+                reported = at;
+            }
+        }
+        let Some(pkt) = walk.next_packet() else { break };
         let pkt = match pkt {
             Ok(p) => p,
             Err(e) => {
@@ -94,11 +119,6 @@ pub fn scan_capture_reassembled(
         };
         report.frames += 1;
         if report.frames.is_multiple_of(65_536) {
-            let at = (pkt.data.as_ptr() as usize).saturating_sub(base);
-            if at > reported && at <= cap.bytes().len() {
-                progress((at - reported) as u64);
-                reported = at;
-            }
             sweep(&mut dirs, pkt.ts_ns, opts, &mut report);
         }
         let Ok(d) = pkt.decode() else { continue };
@@ -207,8 +227,9 @@ pub fn scan_capture_reassembled(
             dirs.remove(&dir);
         }
     }
-    if cap.bytes().len() > reported {
-        progress((cap.bytes().len() - reported) as u64);
+    let end = walk.offset();
+    if end > reported {
+        progress(end - reported);
     }
     report.carry_dropped += dirs.values().filter(|s| !s.ooo.is_empty()).count() as u64;
     // Out-of-order delivery can complete a line in an earlier frame.

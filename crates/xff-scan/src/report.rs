@@ -204,7 +204,7 @@ pub fn run(
             })?),
             None => None,
         };
-        for e in conv.complete(files, writer.as_mut()) {
+        for e in conv.complete(files, &opts.scan.input, writer.as_mut()) {
             on_problem(&Problem::SecondPass(e));
             report.failed = true;
         }

@@ -92,6 +92,9 @@ pub struct ScanOptions {
     /// headers first (0 = [`lanes_for`] decides; 1 = stream each chunk
     /// through the prefilter search).
     pub lanes: usize,
+    /// How inputs are opened (FIFO timeout, `.gz` limits); see
+    /// [`pcap_core::Input::open`].
+    pub input: pcap_core::InputOptions,
 }
 
 impl Default for ScanOptions {
@@ -101,6 +104,7 @@ impl Default for ScanOptions {
             carry_timeout_ns: 30_000_000_000,
             chunk_size: 0,
             lanes: 0,
+            input: pcap_core::InputOptions::default(),
         }
     }
 }
@@ -227,7 +231,8 @@ impl Carries {
 /// The per-packet state of a scan over one stretch of a capture: the
 /// prefilter hits ahead of the walk and the pending split headers.
 struct Scanner<'c> {
-    cap: &'c Capture,
+    /// `None` for a stream (nothing to search ahead in).
+    cap: Option<&'c Capture>,
     populated: usize,
     bytes: &'c [u8],
     finder: crate::search::Needle,
@@ -243,9 +248,23 @@ struct Scanner<'c> {
 impl<'c> Scanner<'c> {
     fn new(cap: &'c Capture) -> Scanner<'c> {
         Scanner {
-            cap,
-            populated: 0,
             bytes: cap.bytes(),
+            ..Scanner::new_stream()
+        }
+        .with_cap(cap)
+    }
+
+    fn with_cap(mut self, cap: &'c Capture) -> Self {
+        self.cap = Some(cap);
+        self
+    }
+
+    /// A scanner for packets that are not slices of one mapping.
+    fn new_stream() -> Scanner<'c> {
+        Scanner {
+            cap: None,
+            populated: 0,
+            bytes: &[],
             finder: crate::search::Needle::new(REQUEST_LINE_NEEDLE),
             searched: None,
             hits: VecDeque::new(),
@@ -278,7 +297,9 @@ impl<'c> Scanner<'c> {
                     .saturating_add(POPULATE)
                     .max(stop)
                     .min(self.bytes.len());
-                self.cap.populate(from, to - from);
+                if let Some(cap) = self.cap {
+                    cap.populate(from, to - from);
+                }
                 self.populated = to;
             }
             let from = searched.saturating_sub(nlen - 1);
@@ -441,6 +462,44 @@ pub fn scan_capture(
         }
     }
     finish(sc, report, bytes.len(), reported, &mut progress)
+}
+
+/// [`scan_capture`] for a [`pcap_core::Stream`] (pipe, FIFO, standard
+/// input, `.gz`): the headers-first test on each packet as it arrives
+/// (the same matches as the mapped scan), memory bounded by the stream's
+/// buffer and the carry limits.
+pub fn scan_stream(
+    stream: &mut pcap_core::Stream,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    mut on_match: impl FnMut(Match),
+    mut progress: impl FnMut(u64),
+) -> FileReport {
+    let mut sc = Scanner::new_stream();
+    let mut report = FileReport::default();
+    let mut reported = 0u64;
+    while let Some(pkt) = stream.next_packet() {
+        let pkt = match pkt {
+            Ok(p) => p,
+            Err(e) => {
+                report.error = Some(e);
+                break;
+            }
+        };
+        sc.packet_headers_first(&pkt, matcher, opts);
+        for m in sc.out.drain(..) {
+            on_match(m);
+        }
+        if sc.frames.is_multiple_of(4096) {
+            let at = stream.offset();
+            if at >= reported + PROGRESS_STEP as u64 {
+                progress(at - reported);
+                reported = at;
+            }
+        }
+    }
+    let end = stream.offset();
+    finish(sc, report, end as usize, reported as usize, &mut progress)
 }
 
 fn finish(
@@ -683,15 +742,15 @@ fn scan_packet(
 
 /// Second pass: calls `f` for every TCP packet whose connection is in
 /// `flows`, in frame order. Used for `--write` and `--summary`.
-pub fn conversation_packets<'a>(
-    cap: &'a Capture,
+pub fn conversation_packets(
+    walk: &mut pcap_core::Walk<'_>,
     flows: &HashSet<FlowKey>,
-    mut f: impl FnMut(&Packet<'a>, FlowKey),
+    mut f: impl FnMut(&Packet<'_>, FlowKey),
 ) -> Result<(), pcap_core::Error> {
     if flows.is_empty() {
         return Ok(());
     }
-    for pkt in cap.packets() {
+    while let Some(pkt) = walk.next_packet() {
         let pkt = pkt?;
         let Ok(d) = pkt.decode() else { continue };
         let L4::Tcp(tcp) = d.l4 else { continue };

@@ -198,7 +198,11 @@ fn conversations_are_complete_in_both_directions() {
     }
     let out = dir.path().join("out.pcap");
     let mut w = xff_scan::batch::ConversationWriter::create(&out).unwrap();
-    let errors = conv.complete(std::slice::from_ref(&input), Some(&mut w));
+    let errors = conv.complete(
+        std::slice::from_ref(&input),
+        &Default::default(),
+        Some(&mut w),
+    );
     assert!(errors.is_empty(), "{errors:?}");
     w.finish().unwrap();
     let flows: HashSet<_> = exp.iter().map(|e| (e.src, e.dst)).collect();

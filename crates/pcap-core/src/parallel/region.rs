@@ -26,12 +26,10 @@ pub fn packets_from(cap: &Capture, offset: usize) -> Option<Packets<'_>> {
     let bytes = cap.bytes();
     let resync = super::Resync::new(cap);
     let (pos, assumed) = resync.find(bytes, offset, bytes.len())?;
-    Some(Packets::new(
-        cap.path(),
-        bytes,
+    Some(Packets::over(
+        cap,
         pos,
         bytes.len(),
         super::walker_at(&assumed),
-        cap.deferred(),
     ))
 }

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod conn;
+pub use pcap_core::InputOptions;
 pub use pcap_core::inputs;
 pub mod scan;
 mod summary;
@@ -34,7 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 pub use conn::Connection;
-use pcap_core::Capture;
+use pcap_core::Input;
 pub use summary::{Summary, SummaryRow};
 
 use crate::Version;
@@ -147,6 +148,7 @@ impl<'a> Collector<'a> {
 pub struct Audit {
     opts: AuditOptions,
     progress: Box<dyn Fn(u64) + Sync>,
+    input: pcap_core::InputOptions,
 }
 
 enum Msg {
@@ -164,7 +166,16 @@ impl Audit {
         Audit {
             opts,
             progress: Box::new(|_| {}),
+            input: pcap_core::InputOptions::default(),
         }
+    }
+
+    /// How inputs are opened: regular files are mapped, pipes, FIFOs,
+    /// standard input (`-`) and `.gz` files streamed; this sets the FIFO
+    /// timeout and the `.gz` limits (see [`pcap_core::Input::open`]).
+    pub fn with_input(mut self, input: pcap_core::InputOptions) -> Self {
+        self.input = input;
+        self
     }
 
     /// Sets a callback that receives byte counts as the files are read
@@ -207,7 +218,7 @@ impl Audit {
         // headers-only walk of a split is what makes one core fast).
         if files.len() < threads || threads == 1 {
             for path in files {
-                let cap = match Capture::open(path) {
+                let input = match Input::open(path, &self.input) {
                     Ok(c) => c,
                     Err(e) => {
                         report.files_failed += 1;
@@ -215,7 +226,15 @@ impl Audit {
                         continue;
                     }
                 };
-                let s = scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col);
+                let s = match input {
+                    Input::Mapped(cap) => {
+                        scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col)
+                    }
+                    Input::Stream(mut st) => {
+                        let limits = self.opts.limits;
+                        scan::scan_stream(&mut st, limits, &*self.progress, &mut |c| col.accept(c))
+                    }
+                };
                 report.packets += s.packets;
                 report.stats.merge(&s.stats);
                 match s.error {
@@ -261,6 +280,7 @@ impl Audit {
             ..self.opts.clone()
         };
         let per_file = &per_file;
+        let input = &self.input;
         std::thread::scope(|s| {
             for _ in 0..threads.min(files.len()).max(1) {
                 let txs = &txs;
@@ -269,7 +289,7 @@ impl Audit {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        scan_file(path, per_file, progress, &txs[i]);
+                        scan_file(path, per_file, input, progress, &txs[i]);
                     }
                 });
             }
@@ -308,10 +328,11 @@ const IN_FLIGHT_BATCHES: usize = 64;
 fn scan_file(
     path: &Path,
     opts: &AuditOptions,
+    input: &pcap_core::InputOptions,
     progress: &(dyn Fn(u64) + Sync),
     tx: &mpsc::SyncSender<Msg>,
 ) {
-    let cap = match Capture::open(path) {
+    let input = match Input::open(path, input) {
         Ok(c) => c,
         Err(e) => {
             let _ = tx.send(Msg::Done {
@@ -332,7 +353,12 @@ fn scan_file(
             )));
         }
     });
-    let summary = scan::scan_parallel(&cap, opts, 1, progress, &mut col);
+    let summary = match input {
+        Input::Mapped(cap) => scan::scan_parallel(&cap, opts, 1, progress, &mut col),
+        Input::Stream(mut st) => {
+            scan::scan_stream(&mut st, opts.limits, progress, &mut |c| col.accept(c))
+        }
+    };
     drop(col);
     if !batch.is_empty() {
         let _ = tx.send(Msg::Rows(batch));

@@ -81,24 +81,56 @@ pub fn scan_sequential(
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut dyn FnMut(Connection),
 ) -> ScanSummary {
-    let file = cap.path().display().to_string();
+    let mut walk = pcap_core::Walk::Mapped(cap.packets());
+    let out = scan_walk(&mut walk, cap.path(), limits, progress, sink);
+    let end = walk.offset();
+    progress((cap.bytes().len() as u64).saturating_sub(end));
+    out
+}
+
+/// [`scan_sequential`] over a [`pcap_core::Stream`] (pipe, FIFO, standard
+/// input, `.gz`): one pass, memory bounded by the stream's buffer and the
+/// tracker's limits.
+pub fn scan_stream(
+    stream: &mut pcap_core::Stream,
+    limits: Limits,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn FnMut(Connection),
+) -> ScanSummary {
+    let path = stream.path().to_path_buf();
+    scan_walk(
+        &mut pcap_core::Walk::Stream(stream),
+        &path,
+        limits,
+        progress,
+        sink,
+    )
+}
+
+fn scan_walk(
+    walk: &mut pcap_core::Walk<'_>,
+    path: &std::path::Path,
+    limits: Limits,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn FnMut(Connection),
+) -> ScanSummary {
+    let file = path.display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
     let mut emit = |k: FlowKey, h: Handshake| sink(Connection::new(&file, &k, h));
     let mut out = ScanSummary::default();
-    let mut it = cap.packets();
     let mut reported = 0u64;
     loop {
-        match it.next() {
+        if out.packets % 4096 == 0 {
+            let off = walk.offset();
+            if off - reported >= PROGRESS_STEP {
+                progress(off - reported);
+                reported = off;
+            }
+        }
+        match walk.next_packet() {
             Some(Ok(pkt)) => {
                 out.packets += 1;
                 feed(&mut tracker, &pkt, false, &mut emit, &mut |_| {});
-                if out.packets % 4096 == 0 {
-                    let off = it.offset();
-                    if off - reported >= PROGRESS_STEP {
-                        progress(off - reported);
-                        reported = off;
-                    }
-                }
             }
             Some(Err(e)) => {
                 out.error = Some(e);
@@ -107,7 +139,7 @@ pub fn scan_sequential(
             None => break,
         }
     }
-    progress((cap.bytes().len() as u64).saturating_sub(reported));
+    progress(walk.offset().saturating_sub(reported));
     out.stats = tracker.finish(&mut emit);
     out
 }
