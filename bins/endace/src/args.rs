@@ -7,6 +7,7 @@ pub const AFTER_HELP: &str = "\
 Examples:
   endace -i fleet.toml run \"show version\"
   endace -i fleet.toml --limit dc1 collect --out capacity/
+  endace -i fleet.toml --limit 'probe-0*:!probe-03' run \"show packages\"
   endace -i fleet.toml hotfix --dry-run hotfix-7.2.1-p3.pkg
   endace -i fleet.toml hotfix --serial 5 --forks 5 hotfix-7.2.1-p3.pkg
 
@@ -30,7 +31,9 @@ pub struct Args {
     /// Inventory file (TOML).
     #[arg(short, long, env = "ENDACE_INVENTORY")]
     pub inventory: PathBuf,
-    /// Only these hosts or groups (comma-separated).
+    /// Only these hosts or groups: Ansible patterns separated by `,` or `:`
+    /// (`*`/`?` wildcards, `!P` excludes, `&P` intersects), e.g.
+    /// 'probe-0*:!probe-03'.
     #[arg(short, long, default_value = "", global = true)]
     pub limit: String,
     /// Hosts worked on at once.

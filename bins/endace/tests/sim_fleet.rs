@@ -738,6 +738,164 @@ fn serial_rollout_stops_after_a_failed_batch() {
     }
 }
 
+/// Rewrite the fleet's inventory with `edit` (a text transformation).
+fn edit_inventory(f: &SimFleet, edit: impl FnOnce(String) -> String) {
+    let p = f.inventory_path();
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, edit(text)).unwrap();
+}
+
+/// netmiko/Ansible users expect a command the device refuses to fail that
+/// host: `% Unrecognized command` is EndaceOS's marker, and the host's own
+/// `error_patterns` replace it.
+fn run_fails_a_host_whose_device_refuses_the_command() {
+    let Some((_tmp, f)) = fleet(2) else { return };
+    let (code, out, err) = endace_on(&f, &["run", "show foo"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert_eq!(out.matches("(FAILED)").count(), 2, "{out}");
+    assert!(
+        out.contains("% Unrecognized command"),
+        "the output is kept: {out}"
+    );
+    assert!(out.contains("the device refused \"show foo\""), "{out}");
+    let (code, out, err) = endace_on(&f, &["--format", "json", "run", "show packages"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // The host's own patterns replace the driver's: here a word every
+    // `show packages` answer has.
+    let p1 = f.probes()[1].0.clone();
+    edit_inventory(&f, |t| {
+        t.replace(
+            &format!("[hosts.{p1}]\n"),
+            &format!("[hosts.{p1}]\nerror_patterns = [\"^Name\"]\n"),
+        )
+    });
+    let (code, out, err) = endace_on(&f, &["--format", "json", "run", "show packages"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let st: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["host"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        st,
+        [(f.probes()[0].0.as_str(), "ok"), (p1.as_str(), "failed")],
+        "{out}"
+    );
+}
+
+/// ssh-agent keys (no key file in the inventory) and a jump host
+/// (`proxy_jump`, OpenSSH's ProxyJump) against real sshd: probe 0's sshd is
+/// the bastion for probe 1. Stopping the bastion makes probe 1 unreachable
+/// although its own sshd is up, which shows the tunnel is used; a wrong
+/// bastion host key is refused before anything reaches probe 1.
+fn agent_keys_and_proxy_jump_with_real_sshd() {
+    let Some((tmp, f)) = fleet(2) else { return };
+    let sock = tmp.path().join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut agent) = agent else {
+        if std::env::var("NETOPS_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("NETOPS_REQUIRE_PEERS=1 but ssh-agent is missing");
+        }
+        eprintln!("skipping: no ssh-agent");
+        return;
+    };
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let added = Command::new("ssh-add")
+        .arg(f.client_key_path())
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let (b_name, b_port, _) = f.probes()[0].clone();
+    let p1 = f.probes()[1].0.clone();
+    let key_line = format!("key_file = \"{}\"\n", f.client_key_path().display());
+    edit_inventory(&f, |t| {
+        t.replace(&key_line, "").replace(
+            &format!("[hosts.{p1}]\n"),
+            &format!("[hosts.{p1}]\nproxy_jump = \"bastion\"\n"),
+        ) + &format!("[jump_hosts.bastion]\naddress = \"127.0.0.1\"\nport = {b_port}\n")
+    });
+    let run = |args: &[&str], agent: bool| {
+        let mut c = Command::new(ENDACE);
+        c.arg("-i").arg(f.inventory_path()).args(args);
+        if agent {
+            c.env("SSH_AUTH_SOCK", &sock);
+        } else {
+            c.env_remove("SSH_AUTH_SOCK");
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["--format", "json", "run", "show version"], true);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // Without the agent there are no credentials at all.
+    let (code, out, err) = run(&["--limit", &b_name, "run", "show version"], false);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(out.contains("no credentials configured"), "{out}");
+    // The bastion down: probe 1 (up) cannot be reached; probe 0 is the bastion.
+    f.stop_probe(0);
+    let (code, out, err) = run(
+        &["--format", "json", "--limit", &p1, "run", "show version"],
+        true,
+    );
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(
+        out.contains("bastion"),
+        "the error names the jump host: {out}"
+    );
+    f.start_probe(0).unwrap();
+    assert!(f.wait_all_up(Duration::from_secs(10)));
+    // A bastion whose host key differs from known_hosts is refused.
+    let kh = f.known_hosts_path();
+    let text = std::fs::read_to_string(&kh).unwrap();
+    let other = text
+        .lines()
+        .find(|l| !l.starts_with(&format!("[127.0.0.1]:{b_port} ")))
+        .unwrap()
+        .split_once(' ')
+        .unwrap()
+        .1
+        .to_string();
+    let forged: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("[127.0.0.1]:{b_port} ")) {
+                format!("[127.0.0.1]:{b_port} {other}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&kh, forged).unwrap();
+    let (code, out, err) = run(
+        &["--format", "json", "--limit", &p1, "run", "show version"],
+        true,
+    );
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(
+        out.contains("HOST KEY MISMATCH") && out.contains(&b_port.to_string()),
+        "{out}"
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
 /// `serve --state DIR` (from sshd) serves one simulated session; otherwise
 /// runs the tests whose names contain any of the non-flag arguments (all
 /// without one), each caught on its own, and exits 101 if any failed.
@@ -783,6 +941,14 @@ fn main() {
         (
             "serial_rollout_stops_after_a_failed_batch",
             serial_rollout_stops_after_a_failed_batch,
+        ),
+        (
+            "run_fails_a_host_whose_device_refuses_the_command",
+            run_fails_a_host_whose_device_refuses_the_command,
+        ),
+        (
+            "agent_keys_and_proxy_jump_with_real_sshd",
+            agent_keys_and_proxy_jump_with_real_sshd,
         ),
     ];
     let filters: Vec<&str> = args

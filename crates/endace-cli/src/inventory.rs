@@ -61,6 +61,16 @@ pub struct Settings {
     pub command_timeout: Option<f64>,
     /// Offer legacy SHA-1 key exchanges.
     pub legacy_kex: Option<bool>,
+    /// Try the keys of the running ssh-agent (`SSH_AUTH_SOCK`); default:
+    /// yes when `SSH_AUTH_SOCK` is set, as `ssh` does.
+    pub use_agent: Option<bool>,
+    /// Reach the host through this SSH jump host (a `[jump_hosts.NAME]`
+    /// table), like OpenSSH's `ProxyJump`; both hops' host keys are verified.
+    pub proxy_jump: Option<String>,
+    /// Regexes (multi-line: `^` is a line start) of output lines that mean
+    /// the device refused a command; replace the driver's default
+    /// (EndaceOS: `^% `), like netmiko's error patterns.
+    pub error_patterns: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -81,7 +91,10 @@ impl Settings {
             connect_timeout,
             auth_timeout,
             command_timeout,
-            legacy_kex
+            legacy_kex,
+            use_agent,
+            proxy_jump,
+            error_patterns
         );
     }
 }
@@ -113,6 +126,12 @@ pub struct InventoryFile {
     /// Hosts.
     #[serde(default)]
     pub hosts: BTreeMap<String, HostEntry>,
+    /// SSH jump hosts (bastions) that `proxy_jump` names. They take the
+    /// same settings as hosts (credentials by reference, `known_hosts`,
+    /// deadlines; defaults apply), but commands never run on them and
+    /// `--limit` does not select them.
+    #[serde(default)]
+    pub jump_hosts: BTreeMap<String, HostEntry>,
 }
 
 /// A resolved host.
@@ -144,6 +163,7 @@ pub struct Overrides {
 pub struct Inventory {
     path: PathBuf,
     hosts: Vec<Host>,
+    jump_hosts: Vec<Host>,
 }
 
 const SECRET_KEYS: &[&str] = &[
@@ -173,8 +193,7 @@ impl Inventory {
         }
         let file: InventoryFile = toml::from_str(text)
             .map_err(|e| perr(format!("invalid inventory: {}", e.to_string().trim())))?;
-        let mut hosts = Vec::new();
-        for (name, h) in &file.hosts {
+        let resolve = |name: &String, h: &HostEntry| -> Result<Host, Error> {
             let mut s = file.defaults.clone();
             for g in &h.groups {
                 let gs = file.groups.get(g).ok_or_else(|| {
@@ -185,19 +204,45 @@ impl Inventory {
                 s.overlay(gs);
             }
             s.overlay(&h.settings);
-            hosts.push(Host {
+            for p in s.error_patterns.iter().flatten() {
+                if let Err(e) = regex::RegexBuilder::new(p).multi_line(true).build() {
+                    return Err(perr(format!(
+                        "host {name}: error_patterns entry {p:?} is not a valid regex: {e}"
+                    )));
+                }
+            }
+            if let Some(j) = s.proxy_jump.as_deref()
+                && j != "none"
+                && !file.jump_hosts.contains_key(j)
+            {
+                return Err(perr(format!(
+                    "host {name}: proxy_jump = {j:?} names no jump host (define [jump_hosts.{j}], or write proxy_jump = \"none\")"
+                )));
+            }
+            Ok(Host {
                 name: name.clone(),
                 address: h.address.clone().unwrap_or_else(|| name.clone()),
                 groups: h.groups.clone(),
                 settings: s,
-            });
-        }
+            })
+        };
+        let hosts = file
+            .hosts
+            .iter()
+            .map(|(n, h)| resolve(n, h))
+            .collect::<Result<Vec<_>, _>>()?;
+        let jump_hosts = file
+            .jump_hosts
+            .iter()
+            .map(|(n, h)| resolve(n, h))
+            .collect::<Result<Vec<_>, _>>()?;
         if hosts.is_empty() {
             return Err(perr("no hosts defined (add [hosts.NAME] tables)".into()));
         }
         Ok(Self {
             path: path.to_path_buf(),
             hosts,
+            jump_hosts,
         })
     }
 
@@ -215,37 +260,58 @@ impl Inventory {
         &self.hosts
     }
 
-    /// Hosts whose name or one of whose groups is in `limit` (comma list); all when empty.
+    /// The hosts `limit` selects, Ansible-style: patterns separated by `,`
+    /// or `:`, each matching a host name or one of its groups, with `*`
+    /// and `?` wildcards; `!PATTERN` excludes, `&PATTERN` keeps only hosts
+    /// that also match. An empty limit, or one of exclusions only, starts
+    /// from every host. A pattern that matches nothing is an error (a typo
+    /// must not silently shrink a rollout).
     pub fn select(&self, limit: &str) -> Result<Vec<Host>, Error> {
-        let want: Vec<&str> = limit
-            .split(',')
+        let pats: Vec<&str> = limit
+            .split([',', ':'])
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
-        if want.is_empty() {
-            return Ok(self.hosts.clone());
-        }
-        for w in &want {
-            if !self
-                .hosts
-                .iter()
-                .any(|h| h.name == *w || h.groups.iter().any(|g| g == w))
-            {
+        let matches = |h: &Host, pat: &str| {
+            glob_match(pat, &h.name) || h.groups.iter().any(|g| glob_match(pat, g))
+        };
+        for p in &pats {
+            let bare = p.trim_start_matches(['!', '&']);
+            if bare.is_empty() {
                 return Err(Error::Inventory {
                     path: self.path.display().to_string(),
-                    message: format!("--limit {w:?} matches no host or group"),
+                    message: format!("--limit {p:?}: a pattern is missing after {p:?}"),
+                });
+            }
+            if !self.hosts.iter().any(|h| matches(h, bare)) {
+                return Err(Error::Inventory {
+                    path: self.path.display().to_string(),
+                    message: format!("--limit {bare:?} matches no host or group"),
                 });
             }
         }
-        Ok(self
+        let (adds, rest): (Vec<&str>, Vec<&str>) = pats
+            .iter()
+            .partition(|p| !p.starts_with('!') && !p.starts_with('&'));
+        let selected: Vec<Host> = self
             .hosts
             .iter()
+            .filter(|h| adds.is_empty() || adds.iter().any(|p| matches(h, p)))
             .filter(|h| {
-                want.iter()
-                    .any(|w| h.name == *w || h.groups.iter().any(|g| g == w))
+                rest.iter().all(|p| match p.split_at(1) {
+                    ("!", q) => !matches(h, q),
+                    (_, q) => matches(h, q),
+                })
             })
             .cloned()
-            .collect())
+            .collect();
+        if selected.is_empty() {
+            return Err(Error::Inventory {
+                path: self.path.display().to_string(),
+                message: format!("--limit {limit:?} leaves no host"),
+            });
+        }
+        Ok(selected)
     }
 
     /// The [`Target`]s of the hosts `limit` selects (see [`select`](Self::select)),
@@ -266,8 +332,18 @@ impl Inventory {
             .collect()
     }
 
-    /// Resolve a host into a connection [`Target`], reading credentials.
+    /// Resolve a host into a connection [`Target`], reading credentials
+    /// (and those of its jump hosts).
     pub fn target(&self, h: &Host) -> Result<Target, Error> {
+        self.target_via(h, &mut Vec::new())
+    }
+
+    /// The jump hosts (`[jump_hosts.NAME]`), sorted by name.
+    pub fn jump_hosts(&self) -> &[Host] {
+        &self.jump_hosts
+    }
+
+    fn target_via(&self, h: &Host, chain: &mut Vec<String>) -> Result<Target, Error> {
         let s = &h.settings;
         let user = s.user.clone().unwrap_or_else(|| "admin".into());
         let cred_err = |m: String| Error::Inventory {
@@ -290,6 +366,7 @@ impl Inventory {
             key_file: s.key_file.as_ref().map(|p| self.resolve(p)),
             key_passphrase: s.key_passphrase_env.as_deref().map(env).transpose()?,
             enable_password: s.enable_password_env.as_deref().map(env).transpose()?,
+            use_agent: false,
         };
         let kh = s
             .known_hosts
@@ -313,6 +390,35 @@ impl Inventory {
         t.auth_timeout = secs(s.auth_timeout, 10);
         t.command_timeout = secs(s.command_timeout, 60);
         t.legacy_kex = s.legacy_kex.unwrap_or(false);
+        t.credentials.use_agent = s
+            .use_agent
+            .unwrap_or_else(|| std::env::var_os("SSH_AUTH_SOCK").is_some());
+        t.error_patterns = s
+            .error_patterns
+            .iter()
+            .flatten()
+            .map(|p| {
+                regex::RegexBuilder::new(p)
+                    .multi_line(true)
+                    .build()
+                    .map_err(|e| cred_err(format!("error_patterns entry {p:?}: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if let Some(j) = s.proxy_jump.as_deref().filter(|j| *j != "none") {
+            chain.push(h.name.clone());
+            if chain.iter().any(|c| c == j) || chain.len() > 4 {
+                return Err(cred_err(format!(
+                    "proxy_jump loops or is deeper than 4 hops ({} -> {j}); set proxy_jump = \"none\" on the jump host",
+                    chain.join(" -> ")
+                )));
+            }
+            let jh = self
+                .jump_hosts
+                .iter()
+                .find(|x| x.name == j)
+                .ok_or_else(|| cred_err(format!("proxy_jump = {j:?} names no [jump_hosts.{j}]")))?;
+            t.jump = Some(Box::new(self.target_via(jh, chain)?));
+        }
         Ok(t)
     }
 
@@ -328,6 +434,31 @@ impl Inventory {
             self.path.parent().unwrap_or(Path::new(".")).join(p)
         }
     }
+}
+
+/// Shell-style match of `name` against `pat` (`*` any run, `?` one
+/// character; everything else literal).
+pub fn glob_match(pat: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pat.chars().collect(), name.chars().collect());
+    // Iterative matcher with one back-track point for the last `*`.
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// Read a secret from a file that only its owner can read (mode 0600 or stricter).
@@ -402,6 +533,104 @@ user = "root"
         assert_eq!(t.credentials.password.as_ref().unwrap().expose(), "s3cret");
         assert_eq!(t.known_hosts.path(), Path::new("/etc/netops/kh"));
         assert!(!format!("{t:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn limit_takes_globs_exclusions_and_intersections() {
+        let text = "[defaults]\nkey_file = \"k\"\n[groups.dc1]\n[groups.dc2]\n\
+            [hosts.probe-01]\ngroups = [\"dc1\"]\n[hosts.probe-02]\ngroups = [\"dc1\"]\n\
+            [hosts.probe-03]\ngroups = [\"dc2\"]\n[hosts.lab-9]\n";
+        let inv = Inventory::parse(text, Path::new("i.toml")).unwrap();
+        let names = |l: &str| -> Vec<String> {
+            inv.select(l).unwrap().into_iter().map(|h| h.name).collect()
+        };
+        assert_eq!(names(""), ["lab-9", "probe-01", "probe-02", "probe-03"]);
+        assert_eq!(names("probe-0*"), ["probe-01", "probe-02", "probe-03"]);
+        assert_eq!(names("probe-0*:!probe-02"), ["probe-01", "probe-03"]);
+        assert_eq!(names("!dc1"), ["lab-9", "probe-03"]);
+        assert_eq!(names("probe-0?,&dc1,!probe-01"), ["probe-02"]);
+        assert_eq!(names("lab-9,dc2"), ["lab-9", "probe-03"]);
+        assert_eq!(names("d*2"), ["probe-03"]);
+        let err = |l: &str| inv.select(l).unwrap_err().to_string();
+        assert!(
+            err("probe-1*").contains("\"probe-1*\" matches no host"),
+            "{}",
+            err("probe-1*")
+        );
+        assert!(err("!nothing").contains("matches no host"));
+        assert!(err("dc1:!probe-0*").contains("leaves no host"));
+        assert!(err("!").contains("pattern is missing"));
+    }
+
+    #[test]
+    fn glob_matching() {
+        for (p, n, want) in [
+            ("*", "", true),
+            ("*", "abc", true),
+            ("a*c", "abbbc", true),
+            ("a*c", "abcd", false),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*-0*", "probe-01", true),
+            ("probe", "probe-01", false),
+            ("**x", "yx", true),
+        ] {
+            assert_eq!(glob_match(p, n), want, "{p} {n}");
+        }
+    }
+
+    #[test]
+    fn jump_hosts_and_error_patterns_resolve() {
+        let text = "[defaults]\nkey_file = \"k\"\nproxy_jump = \"bastion\"\n\
+            error_patterns = [\"^Error:\", \"^% \"]\n\
+            [jump_hosts.bastion]\naddress = \"10.9.9.9\"\nport = 2200\nproxy_jump = \"none\"\n\
+            [hosts.probe-01]\naddress = \"10.0.0.1\"\n[hosts.direct]\nproxy_jump = \"none\"\n";
+        let inv = Inventory::parse(text, Path::new("i.toml")).unwrap();
+        // Jump hosts are not selected for work.
+        assert_eq!(inv.select("").unwrap().len(), 2);
+        assert!(inv.select("bastion").is_err());
+        let t = inv.target(&inv.select("probe-01").unwrap()[0]).unwrap();
+        let j = t.jump.as_ref().expect("jump");
+        assert_eq!(
+            (j.name.as_str(), j.address.as_str(), j.port),
+            ("bastion", "10.9.9.9", 2200)
+        );
+        assert!(j.jump.is_none());
+        assert_eq!(t.error_patterns.len(), 2);
+        assert!(t.error_patterns[0].is_match("ok\nError: bad\n"));
+        let d = inv.target(&inv.select("direct").unwrap()[0]).unwrap();
+        assert!(d.jump.is_none());
+
+        let e = Inventory::parse(
+            "[defaults]\nproxy_jump = \"nope\"\n[hosts.a]\n",
+            Path::new("i.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("names no jump host") && e.contains("[jump_hosts.nope]"),
+            "{e}"
+        );
+        let e = Inventory::parse(
+            "[defaults]\nproxy_jump = \"b\"\n[jump_hosts.b]\n[hosts.a]\n",
+            Path::new("i.toml"),
+        )
+        .unwrap();
+        let e = e
+            .target(&e.select("a").unwrap()[0])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("loops") && e.contains("a -> b"), "{e}");
+        let e = Inventory::parse(
+            "[defaults]\nerror_patterns = [\"(\"]\n[hosts.a]\n",
+            Path::new("i.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("host a: error_patterns entry \"(\" is not a valid regex"),
+            "{e}"
+        );
     }
 
     #[test]

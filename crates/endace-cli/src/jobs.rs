@@ -57,13 +57,24 @@ pub fn save_transcript(s: &CliSession, o: &JobOptions, suffix: &str) {
     }
 }
 
-/// `endace run CMD` on one host: the output of the command.
+/// `endace run CMD` on one host: the output of the command. Output with
+/// the device's error marker (the driver's, or the host's
+/// `error_patterns`) fails the host, with that line as the message and
+/// the output kept.
 pub async fn run_command(t: Target, o: JobOptions, cmd: String) -> Result<Done<String>, Error> {
     let mut s = open_cli(&t, &o).await?;
     let r = s.send_command(&cmd).await;
     save_transcript(&s, &o, "");
+    let refused = r.as_ref().ok().and_then(|out| s.error_in(out));
     s.close().await;
     let out = r?;
+    if let Some(line) = refused {
+        return Ok(Done {
+            status: Status::Failed,
+            message: format!("the device refused {cmd:?}: {line}"),
+            data: Some(out),
+        });
+    }
     let first = out
         .lines()
         .find(|l| !l.trim().is_empty())

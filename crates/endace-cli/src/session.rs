@@ -53,6 +53,9 @@ pub struct Credentials {
     pub key_passphrase: Option<Secret>,
     /// Password for `enable`, if the CLI asks for one.
     pub enable_password: Option<Secret>,
+    /// Also try the keys of the ssh-agent at `SSH_AUTH_SOCK` (after
+    /// `key_file`, before the password).
+    pub use_agent: bool,
 }
 
 /// What to do with a host that has no `known_hosts` entry.
@@ -89,6 +92,11 @@ pub struct Target {
     pub command_timeout: Duration,
     /// Also offer legacy SHA-1 key exchanges (old appliances).
     pub legacy_kex: bool,
+    /// Output lines that mean the device refused a command (multi-line
+    /// regexes); empty: the driver's own ([`Driver::error_line`]).
+    pub error_patterns: Vec<regex::Regex>,
+    /// Reach the host through this SSH jump host (OpenSSH `ProxyJump`).
+    pub jump: Option<Box<Target>>,
 }
 
 impl Target {
@@ -111,6 +119,8 @@ impl Target {
             auth_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(60),
             legacy_kex: false,
+            error_patterns: Vec::new(),
+            jump: None,
         }
     }
 }
@@ -209,6 +219,8 @@ pub struct Connection {
     /// The target this connection is for.
     pub target: Target,
     handle: Handle<ClientHandler>,
+    /// The jump host's connection the tunnel runs through (kept open).
+    via: Option<Box<Connection>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -257,27 +269,72 @@ pub async fn connect(target: &Target) -> Result<Connection, Error> {
         policy: target.host_key_policy,
         verdict: verdict.clone(),
     };
-    let addr = (target.address.as_str(), target.port);
-    let fut = client::connect(russh_config(target), addr, handler);
-    let mut handle = match tokio::time::timeout(target.connect_timeout, fut).await {
-        Err(_) => {
-            return Err(Error::Timeout {
-                host,
-                what: "connect and key exchange".into(),
-                after: target.connect_timeout,
-            });
+    let key_problem = |e: russh::Error, addr: String| {
+        if let Some(p) = verdict.lock().ok().and_then(|mut v| v.problem.take()) {
+            return Error::HostKey {
+                host: host.clone(),
+                message: p,
+            };
         }
-        Ok(Err(e)) => {
-            if let Some(p) = verdict.lock().ok().and_then(|mut v| v.problem.take()) {
-                return Err(Error::HostKey { host, message: p });
+        Error::Connect {
+            host: host.clone(),
+            addr,
+            message: e.to_string(),
+        }
+    };
+    let timed_out = || Error::Timeout {
+        host: host.clone(),
+        what: "connect and key exchange".into(),
+        after: target.connect_timeout,
+    };
+    let (mut handle, via) = match &target.jump {
+        None => {
+            let addr = (target.address.as_str(), target.port);
+            let fut = client::connect(russh_config(target), addr, handler);
+            match tokio::time::timeout(target.connect_timeout, fut).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Err(e)) => {
+                    return Err(key_problem(
+                        e,
+                        format!("{}:{}", target.address, target.port),
+                    ));
+                }
+                Ok(Ok(h)) => (h, None),
             }
-            return Err(Error::Connect {
-                host,
-                addr: format!("{}:{}", target.address, target.port),
-                message: e.to_string(),
-            });
         }
-        Ok(Ok(h)) => h,
+        Some(jump) => {
+            // ProxyJump: an authenticated connection to the jump host (its
+            // own host key checked against its own known_hosts), a
+            // direct-tcpip channel from it to the target, and the target's
+            // SSH session over that channel (the target's key checked too).
+            let via = Box::pin(connect(jump)).await?;
+            let addr = format!(
+                "{}:{} via jump host {}",
+                target.address, target.port, jump.name
+            );
+            let tunnel = async {
+                let ch = via
+                    .handle
+                    .channel_open_direct_tcpip(target.address.as_str(), u32::from(target.port), "127.0.0.1", 0)
+                    .await
+                    .map_err(|e| Error::Connect {
+                        host: host.clone(),
+                        addr: addr.clone(),
+                        message: format!(
+                            "the jump host refused to forward ({e}); check AllowTcpForwarding on {} and the address",
+                            jump.name
+                        ),
+                    })?;
+                client::connect_stream(russh_config(target), ch.into_stream(), handler)
+                    .await
+                    .map_err(|e| key_problem(e, addr.clone()))
+            };
+            match tokio::time::timeout(target.connect_timeout, tunnel).await {
+                Err(_) => return Err(timed_out()),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(h)) => (h, Some(Box::new(via))),
+            }
+        }
     };
     let auth = tokio::time::timeout(
         target.auth_timeout,
@@ -297,6 +354,7 @@ pub async fn connect(target: &Target) -> Result<Connection, Error> {
         Ok(Ok(())) => Ok(Connection {
             target: target.clone(),
             handle,
+            via,
         }),
     }
 }
@@ -319,6 +377,17 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, c: &Credentials) -> Re
             return Ok(());
         }
         tried.push(format!("public key {}", kf.display()));
+    }
+    if c.use_agent {
+        match agent_auth(handle, &c.user).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => tried.push("ssh-agent keys".to_string()),
+            // No agent is not an error when other credentials follow.
+            Err(e) if c.password.is_some() || c.key_file.is_some() => {
+                tracing::debug!("ssh-agent not used: {e}")
+            }
+            Err(e) => return Err(e),
+        }
     }
     if let Some(pw) = &c.password {
         let r = handle
@@ -361,13 +430,45 @@ async fn authenticate(handle: &mut Handle<ClientHandler>, c: &Credentials) -> Re
     }
     if tried.is_empty() {
         return Err(
-            "no credentials configured (set password_env/password_file or key_file)".into(),
+            "no credentials configured (set password_env/password_file or key_file, or load a key into ssh-agent)".into(),
         );
     }
     Err(format!(
         "rejected: tried {}; check the user name and credentials",
         tried.join(", ")
     ))
+}
+
+/// Offer each key of the ssh-agent at `SSH_AUTH_SOCK`, as `ssh` does;
+/// `Ok(false)` when the server took none of them. The agent signs; the
+/// private keys never leave it.
+async fn agent_auth(handle: &mut Handle<ClientHandler>, user: &str) -> Result<bool, String> {
+    let mut agent = russh::keys::agent::client::AgentClient::connect_env()
+        .await
+        .map_err(|e| format!("cannot reach the ssh-agent at SSH_AUTH_SOCK: {e}"))?;
+    let ids = agent
+        .request_identities()
+        .await
+        .map_err(|e| format!("the ssh-agent did not list its keys: {e}"))?;
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(|e| e.to_string())?
+        .flatten();
+    for id in ids {
+        let russh::keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
+            continue; // certificates: not supported (see known_hosts)
+        };
+        match handle
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+        {
+            Ok(r) if r.success() => return Ok(true),
+            Ok(_) => {}
+            Err(e) => return Err(format!("the ssh-agent could not sign: {e}")),
+        }
+    }
+    Ok(false)
 }
 
 impl Connection {
@@ -409,12 +510,15 @@ impl Connection {
         }
     }
 
-    /// Disconnect politely.
+    /// Disconnect politely (and from the jump host, if any).
     pub async fn close(self) {
         let _ = self
             .handle
             .disconnect(Disconnect::ByApplication, "bye", "en")
             .await;
+        if let Some(via) = self.via {
+            Box::pin(via.close()).await;
+        }
     }
 }
 
@@ -716,14 +820,32 @@ impl CliSession {
     /// an error line (`% ...` on EndaceOS).
     pub async fn send_command_checked(&mut self, cmd: &str) -> Result<String, Error> {
         let out = self.send_command(cmd).await?;
-        if let Some(m) = self.driver.error_line().find(&out) {
+        if let Some(m) = self.error_in(&out) {
             return Err(Error::Command {
                 host: self.host().to_string(),
                 command: cmd.to_string(),
-                message: m.as_str().trim().to_string(),
+                message: m,
             });
         }
         Ok(out)
+    }
+
+    /// The first line of `output` that says the device refused the
+    /// command: the target's `error_patterns`, else the driver's
+    /// [`Driver::error_line`].
+    pub fn error_in(&self, output: &str) -> Option<String> {
+        let own = &self.conn.target.error_patterns;
+        let m = if own.is_empty() {
+            self.driver.error_line().find(output)
+        } else {
+            own.iter().find_map(|re| re.find(output))
+        }?;
+        // Report the whole line the match is on.
+        let start = output[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let end = output[m.start()..]
+            .find('\n')
+            .map_or(output.len(), |i| m.start() + i);
+        Some(output[start..end].trim().to_string())
     }
 
     /// Send `cmd` and collect output until nothing arrives for `settle` (or the
