@@ -25,12 +25,12 @@ uptime
 cat "$CAP" > /dev/null  # page cache warm, as for the other tools' numbers
 COUNT="SELECT count(*) FROM tls"
 GROUP="SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
-hyperfine -N -w 2 -r 10 --export-markdown /tmp/capture-sql-bench-1core.md \
-  "taskset -c 0 $BIN/tls-audit --threads 1 --quiet --format csv $CAP" \
+hyperfine -N -w 2 -r 10 --export-markdown /tmp/capture-sql-bench-1core.md --export-json /tmp/capture-sql-bench-1core.json \
+  "taskset -c 0 $BIN/tls-audit --threads 1 --quiet --format jsonl $CAP" \
   "taskset -c 0 $BIN/capture-sql --partitions 1 --format csv \"$COUNT\" $CAP" \
   "taskset -c 0 $BIN/capture-sql --partitions 1 --format csv \"$GROUP\" $CAP"
 hyperfine -N -w 1 -r 5 --export-markdown /tmp/capture-sql-bench-2core.md \
-  "$BIN/tls-audit --quiet --format csv $CAP" \
+  "$BIN/tls-audit --quiet --format jsonl $CAP" \
   "$BIN/capture-sql --format csv \"$GROUP\" $CAP"
 # The alternative: tshark extracts the ServerHello versions to CSV, DuckDB
 # groups them (TLS 1.3 is in supported_versions, the legacy field says 1.2).
