@@ -95,10 +95,7 @@ impl<'a> Frames<'a> {
         let ty = self.varint("frame type")?;
         Ok(match ty {
             0x00 => {
-                let run = self.buf[self.pos..]
-                    .iter()
-                    .take_while(|&&b| b == 0)
-                    .count();
+                let run = self.buf[self.pos..].iter().take_while(|&&b| b == 0).count();
                 self.pos += run;
                 Frame::Padding(run + 1)
             }
@@ -267,7 +264,10 @@ mod tests {
             read_varint(&[0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c]),
             Some((151_288_809_941_952_652, 8))
         );
-        assert_eq!(read_varint(&[0x9d, 0x7f, 0x3e, 0x7d]), Some((494_878_333, 4)));
+        assert_eq!(
+            read_varint(&[0x9d, 0x7f, 0x3e, 0x7d]),
+            Some((494_878_333, 4))
+        );
         assert_eq!(read_varint(&[0x7b, 0xbd]), Some((15_293, 2)));
         assert_eq!(read_varint(&[0x25]), Some((37, 1)));
         assert_eq!(read_varint(&[0x40, 0x25]), Some((37, 2)));

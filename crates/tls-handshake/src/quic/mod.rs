@@ -237,12 +237,11 @@ impl<'a> Cursor<'a> {
         Ok(self.bytes(1, what)?[0])
     }
     fn varint(&mut self, what: &'static str) -> Result<u64, Error> {
-        let (v, n) = read_varint(&self.buf[self.pos.min(self.buf.len())..]).ok_or(
-            Error::Truncated {
+        let (v, n) =
+            read_varint(&self.buf[self.pos.min(self.buf.len())..]).ok_or(Error::Truncated {
                 what,
                 offset: self.pos,
-            },
-        )?;
+            })?;
         self.pos += n;
         Ok(v)
     }

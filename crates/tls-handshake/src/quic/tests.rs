@@ -106,7 +106,12 @@ const V2: Vectors = Vectors {
 
 fn check_keys(v: &Vectors) {
     let (prk, _) = Hkdf::<Sha256>::extract(Some(v.version.salt()), &hex(DCID));
-    assert_eq!(prk.as_slice(), hex(v.initial_secret), "{:?} initial_secret", v.version);
+    assert_eq!(
+        prk.as_slice(),
+        hex(v.initial_secret),
+        "{:?} initial_secret",
+        v.version
+    );
     let k = InitialKeys::derive(v.version, &hex(DCID));
     assert_eq!(k.client_secret.to_vec(), hex(v.client_secret));
     assert_eq!(k.server_secret.to_vec(), hex(v.server_secret));
@@ -121,7 +126,12 @@ fn check_packets(v: &Vectors) {
     let keys = InitialKeys::derive(v.version, &hex(DCID));
     // Sealed here, the client Initial is the RFC's, byte for byte.
     let sealed = seal(&hex(v.client_header), 2, &client_plaintext(), &keys.client).unwrap();
-    assert_eq!(sealed, hex(v.client_packet), "{:?} client Initial", v.version);
+    assert_eq!(
+        sealed,
+        hex(v.client_packet),
+        "{:?} client Initial",
+        v.version
+    );
     // The RFC's packet, opened here, gives its plaintext and a ClientHello.
     let pkt = hex(v.client_packet);
     assert!(is_long_header_candidate(&pkt));
@@ -153,7 +163,12 @@ fn check_packets(v: &Vectors) {
     // The server Initial (packet number 1, 2-byte encoding) both ways.
     let payload = hex(SERVER_PAYLOAD);
     let sealed = seal(&hex(v.server_header), 1, &payload, &keys.server).unwrap();
-    assert_eq!(sealed, hex(v.server_packet), "{:?} server Initial", v.version);
+    assert_eq!(
+        sealed,
+        hex(v.server_packet),
+        "{:?} server Initial",
+        v.version
+    );
     let pkt = hex(v.server_packet);
     let hdr = LongHeader::parse(&pkt).unwrap();
     assert_eq!(hdr.packet_type, PacketType::Initial);
@@ -204,7 +219,10 @@ fn packet_types_follow_the_version() {
     assert_eq!(QuicVersion::V2.packet_type(0xe0), PacketType::ZeroRtt);
     assert_eq!(QuicVersion::V2.packet_type(0xf0), PacketType::Handshake);
     assert_eq!(QuicVersion::V2.packet_type(0xc0), PacketType::Retry);
-    assert_eq!(QuicVersion::from_wire(0xff00_001d), Some(QuicVersion::Draft(29)));
+    assert_eq!(
+        QuicVersion::from_wire(0xff00_001d),
+        Some(QuicVersion::Draft(29))
+    );
     assert_eq!(QuicVersion::from_wire(0xff00_001c), None);
     assert_eq!(QuicVersion::from_wire(0), None);
     // Short headers and unknown versions are not candidates.
@@ -216,7 +234,10 @@ fn packet_types_follow_the_version() {
 #[test]
 fn packet_numbers_decode_as_rfc9000_a3() {
     // RFC 9000 A.3 example: largest 0xa82f30ea, truncated 0x9b32 (16 bits).
-    assert_eq!(decode_packet_number(Some(0xa82f_30ea), 0x9b32, 2), 0xa82f_9b32);
+    assert_eq!(
+        decode_packet_number(Some(0xa82f_30ea), 0x9b32, 2),
+        0xa82f_9b32
+    );
     assert_eq!(decode_packet_number(None, 0, 1), 0);
     assert_eq!(decode_packet_number(Some(0xff), 0x00, 1), 0x100);
     assert_eq!(decode_packet_number(Some(u64::MAX), 0xff, 1), (1 << 62) - 1);
@@ -231,7 +252,10 @@ fn damaged_packets_do_not_decrypt() {
         let mut pkt = good.clone();
         pkt[at] ^= 0x40;
         if let Ok(hdr) = LongHeader::parse(&pkt) {
-            assert!(open(&pkt, &hdr, &keys.client, None, &mut out).is_err(), "byte {at}");
+            assert!(
+                open(&pkt, &hdr, &keys.client, None, &mut out).is_err(),
+                "byte {at}"
+            );
         }
     }
     // Cut anywhere: an error, never a panic.

@@ -200,7 +200,11 @@ impl<K: Hash + Eq + Clone> QuicTracker<K> {
                     return;
                 }
             } else if let Some(keys) = c.keys.as_deref() {
-                let k = if from_client { &keys.client } else { &keys.server };
+                let k = if from_client {
+                    &keys.client
+                } else {
+                    &keys.server
+                };
                 let dir = if from_client { &c.client } else { &c.server };
                 if let Ok(o) = open(pkt, hdr, k, dir.largest_pn, &mut self.scratch) {
                     if !from_client && c.server_cid.is_none() {
@@ -410,7 +414,9 @@ fn client_hello(c: &mut Conn, stats: &mut Stats) {
         .then(|| ClientHello::parse(body))
         .and_then(Result::ok)
     {
-        Some(h) => c.client_info = Some(ClientInfo::from_hello_over(&h, frame, ts, Transport::Quic)),
+        Some(h) => {
+            c.client_info = Some(ClientInfo::from_hello_over(&h, frame, ts, Transport::Quic))
+        }
         None => stats.not_tls += 1,
     }
 }
