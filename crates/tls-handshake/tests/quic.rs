@@ -19,9 +19,14 @@ type Rows = Vec<(&'static str, Handshake)>;
 
 fn feed(t: &mut QuicTracker<&'static str>, rows: &mut Rows, side: Side, ds: &[Vec<u8>]) {
     for (i, d) in ds.iter().enumerate() {
-        t.push("flow", side, 10 + i as u64, 1_000 + i as i64, d, &mut |k, h| {
-            rows.push((k, h))
-        });
+        t.push(
+            "flow",
+            side,
+            10 + i as u64,
+            1_000 + i as i64,
+            d,
+            &mut |k, h| rows.push((k, h)),
+        );
     }
 }
 
@@ -161,9 +166,14 @@ fn a_client_without_answer_is_reported_at_the_end_or_when_idle() {
     let mut rows = Vec::new();
     feed(&mut t, &mut rows, Side::A, &client_initials(&spec, &hello));
     let other = client_initials(&InitialSpec::v1(b"other-dcid"), &hello);
-    t.push("other", Side::A, 99, 1_000_000_000_000, &other[0], &mut |k, h| {
-        rows.push((k, h))
-    });
+    t.push(
+        "other",
+        Side::A,
+        99,
+        1_000_000_000_000,
+        &other[0],
+        &mut |k, h| rows.push((k, h)),
+    );
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].0, "flow");
     assert_eq!(rows[0].1.end, End::Idle);
@@ -244,7 +254,12 @@ fn after_a_retry_the_keys_change_and_the_connection_stays() {
         Side::B,
         &[retry(&first.client_scid, &new_cid)],
     );
-    feed(&mut t, &mut rows, Side::A, &client_initials(&second, &hello));
+    feed(
+        &mut t,
+        &mut rows,
+        Side::A,
+        &client_initials(&second, &hello),
+    );
     feed(
         &mut t,
         &mut rows,
@@ -283,9 +298,14 @@ fn handshake_packets_and_unknown_versions_are_skipped() {
     let mut t = QuicTracker::new(Limits::default());
     let mut rows = Vec::new();
     assert!(t.push("f", Side::A, 1, 0, &hs, &mut |k, h| rows.push((k, h))));
-    assert!(!t.push("f", Side::A, 2, 0, &short_packet(DCID, 100, 1), &mut |k, h| {
-        rows.push((k, h))
-    }));
+    assert!(!t.push(
+        "f",
+        Side::A,
+        2,
+        0,
+        &short_packet(DCID, 100, 1),
+        &mut |k, h| { rows.push((k, h)) }
+    ));
     let vn = [0xc0, 0, 0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 1];
     assert!(!t.push("f", Side::A, 3, 0, &vn, &mut |k, h| rows.push((k, h))));
     assert!(t.is_empty());
@@ -295,7 +315,16 @@ fn handshake_packets_and_unknown_versions_are_skipped() {
     let msg = client_hello_message(&hello);
     let mut payload = netops_testkit::tls::quic::crypto_frame(0, &msg);
     payload.extend_from_slice(&[0x08, 0x00, 0x01, b'x']); // STREAM
-    let p = long_packet(QuicVersion::V1, 0, DCID, &[1], 0, &payload, 1200, Some(&keys.client));
+    let p = long_packet(
+        QuicVersion::V1,
+        0,
+        DCID,
+        &[1],
+        0,
+        &payload,
+        1200,
+        Some(&keys.client),
+    );
     t.push("f", Side::A, 4, 0, &p, &mut |k, h| rows.push((k, h)));
     t.finish(&mut |k, h| rows.push((k, h)));
     assert_eq!(rows.len(), 1);

@@ -353,41 +353,82 @@ impl QuicConversation {
     }
 }
 
+/// A QUIC conversation between `10.0.7.n:50000+n` and `198.51.100.n:443`
+/// (TLS 1.3, ALPN h3) with what the audit must report.
+pub fn quic_conversation(
+    n: u8,
+    spec: InitialSpec,
+    sni: &'static str,
+    answer: bool,
+    retransmit: bool,
+) -> QuicConversation {
+    let t13 = "TLS 1.3";
+    let client = SocketAddr::from(([10, 0, 7, n], 50_000 + u16::from(n)));
+    let server = SocketAddr::from(([198, 51, 100, n], 443));
+    let mut hello = ClientSpec::quic(sni);
+    hello.seed = 100 + u64::from(n);
+    QuicConversation {
+        client,
+        server,
+        spec,
+        hello,
+        server_hello: answer.then(ServerSpec::tls13),
+        retransmit,
+        expected: Expected {
+            client,
+            server,
+            version: answer.then_some(t13),
+            client_version: t13,
+            offered: vec![t13],
+            sni: Some(sni),
+        },
+        alpn: vec!["h3"],
+    }
+}
+
+/// `n` conversations (at most 250) with layouts drawn from `seed`: version,
+/// cuts, packets, order, coalescing, retransmission, answer.
+pub fn random_quic_conversations(n: u8, seed: u64) -> Vec<QuicConversation> {
+    const SNIS: [&str; 4] = [
+        "a.quic.example",
+        "bb.quic.example",
+        "ccc.quic.example",
+        "dddd.quic.example",
+    ];
+    let mut rng = Rng::xorshift64star(seed);
+    (1..=n.min(250))
+        .map(|i| {
+            let version =
+                [QuicVersion::V1, QuicVersion::V2, QuicVersion::Draft(29)][rng.below(3) as usize];
+            let mut dcid = vec![0u8; 4 + rng.below(17) as usize];
+            rng.fill(&mut dcid);
+            let cuts = (0..rng.below(8))
+                .map(|_| rng.range(1, 280) as usize)
+                .collect();
+            let spec = InitialSpec {
+                cuts,
+                packets: 1 + rng.below(3) as usize,
+                reverse: rng.chance(50),
+                coalesce: rng.chance(30),
+                ..InitialSpec::v1(&dcid).with_version(version)
+            };
+            quic_conversation(
+                i,
+                spec,
+                SNIS[rng.below(4) as usize],
+                rng.chance(85),
+                rng.chance(30),
+            )
+        })
+        .collect()
+}
+
 /// The QUIC conversations of `testdata/tls/quic.pcap`: v1 and v2, a
 /// ClientHello in one frame, cut into many frames out of order over two
 /// Initials, coalesced Initials, a retransmitted first Initial, draft-29, and
 /// a client whose server never answers.
 pub fn quic_conversations() -> Vec<QuicConversation> {
-    let sock = |ip: [u8; 4], port: u16| SocketAddr::from((ip, port));
-    let t13 = "TLS 1.3";
-    let conv = |n: u8,
-                spec: InitialSpec,
-                sni: &'static str,
-                answer: bool,
-                retransmit: bool|
-     -> QuicConversation {
-        let client = sock([10, 0, 7, n], 50_000 + u16::from(n));
-        let server = sock([198, 51, 100, n], 443);
-        let mut hello = ClientSpec::quic(sni);
-        hello.seed = 100 + u64::from(n);
-        QuicConversation {
-            client,
-            server,
-            spec,
-            hello,
-            server_hello: answer.then(ServerSpec::tls13),
-            retransmit,
-            expected: Expected {
-                client,
-                server,
-                version: answer.then_some(t13),
-                client_version: t13,
-                offered: vec![t13],
-                sni: Some(sni),
-            },
-            alpn: vec!["h3"],
-        }
-    };
+    let conv = quic_conversation;
     let dcid = |n: u8| vec![0xd0, n, 0x11, 0x22, 0x33, 0x44, 0x55, n];
     vec![
         conv(
