@@ -98,6 +98,7 @@ pub fn ack_frame(largest: u64) -> Vec<u8> {
 /// PADDING so that the packet is at least `min_len` bytes. The Initial's
 /// token is empty. Keys `None`: the payload is sent as is (a Handshake
 /// packet whose keys nobody outside has).
+#[allow(clippy::too_many_arguments)]
 pub fn long_packet(
     version: QuicVersion,
     ty_bits: u8,
