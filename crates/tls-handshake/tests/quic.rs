@@ -427,3 +427,19 @@ proptest! {
         prop_assert_eq!(s.contiguous(), &msg[..]);
     }
 }
+
+#[test]
+fn quic_ja4_is_the_tcp_ja4_with_q() {
+    for spec in [
+        ClientSpec::quic("a.example"),
+        ClientSpec::tls13("b.example"),
+        ClientSpec::tls12("c.example"),
+    ] {
+        let msg = client_hello_message(&spec);
+        let h = ClientHello::parse(&msg[4..]).unwrap();
+        let t = tls_handshake::ja4::ja4(&h);
+        let q = tls_handshake::ja4::ja4_over(&h, Transport::Quic);
+        assert!(t.starts_with('t'));
+        assert_eq!(q, format!("q{}", &t[1..]));
+    }
+}
