@@ -39,7 +39,7 @@ fn csv_by_default_when_not_a_terminal_with_every_connection() {
     // The refused SSL 3.0 client: no negotiated version, client SSL 3.0.
     assert!(
         rows.iter()
-            .any(|r| r.contains(",10.1.0.21,50011,192.0.2.20,443,,SSL 3.0,SSL 3.0,")),
+            .any(|r| r.contains(",10.1.0.21,50011,192.0.2.20,443,tcp,,SSL 3.0,SSL 3.0,")),
         "{text}"
     );
     // A TLS 1.3 client talking to a TLS 1.2-only server.
