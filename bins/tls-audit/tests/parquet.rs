@@ -40,8 +40,7 @@ fn parquet_has_the_jsonl_rows() {
     let mut snis = Vec::new();
     let mut transports = Vec::new();
     // The Parquet columns are the JSON keys.
-    let first: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(lines[0]).unwrap();
+    let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(lines[0]).unwrap();
     let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
     keys.sort_unstable();
     for b in reader {
@@ -65,7 +64,10 @@ fn parquet_has_the_jsonl_rows() {
         }));
     }
     assert_eq!(n, lines.len());
-    let quic = lines.iter().filter(|l| l.contains("\"transport\":\"quic\"")).count();
+    let quic = lines
+        .iter()
+        .filter(|l| l.contains("\"transport\":\"quic\""))
+        .count();
     assert!(quic > 0);
     assert_eq!(transports.iter().filter(|t| *t == "quic").count(), quic);
     let mut want: Vec<String> = lines
