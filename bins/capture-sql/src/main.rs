@@ -13,8 +13,9 @@ use clap::{Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
 Tables:
-  tls    file, first_seen, client_ip, client_port, server_ip, server_port, version,
-         client_version, offered_versions, sni, alpn, cipher, ja4 (the rows of tls-audit)
+  tls    file, first_seen, client_ip, client_port, server_ip, server_port, transport,
+         version, client_version, offered_versions, sni, alpn, cipher, ja4, ja4s (the rows
+         of tls-audit; transport tcp or quic)
   http   file, frame, ts, client_ip, client_port, server_ip, server_port, method, host,
          path, forwarded_for, headers, complete (one row per HTTP/1.x request)
   flows  file, protocol, client_ip, client_port, server_ip, server_port, first_seen,

@@ -23,13 +23,17 @@ Examples:
   tls-audit --format parquet caps/ > tls.parquet for DuckDB, Spark, pandas
 
 Columns: file, first_seen, client_ip, client_port, server_ip, server_port,
-version (what the ServerHello negotiated; empty/null when none was captured),
+transport (tcp, or quic for the hellos in QUIC Initial packets), version
+(what the ServerHello negotiated; empty/null when none was captured),
 client_version (highest the client offered), offered_versions, sni, alpn,
-cipher, ja4. TLS is found by content on any port; handshakes split over
-records and TCP segments are reassembled; VLAN, IPv6, pcap, pcapng, ERF and
-.gz are read. Directories are searched recursively for *.pcap, *.pcapng,
-*.cap, *.ntar, *.erf and *.gz (FIFOs and sockets there are skipped with a
-note). `-`, pipes, FIFOs, /dev/stdin and <(...) are read as streams:
+cipher, ja4 (q... for QUIC), ja4s (the ServerHello's fingerprint). TLS is
+found by content on any TCP port and QUIC v1/v2/draft-29 Initials on any UDP
+port (decrypted with the keys from the client's connection ID); handshakes
+split over records, TCP segments, CRYPTO frames and QUIC packets are
+reassembled; VLAN, IPv6, pcap, pcapng, ERF and .gz are read. Directories are
+searched recursively for *.pcap, *.pcapng, *.cap, *.ntar, *.erf and *.gz
+(FIFOs and sockets there are skipped with a note). `-`, pipes, FIFOs,
+/dev/stdin and <(...) are read as streams:
   tcpdump -i eth0 -w - | tls-audit -
 Limits (FIFO wait, .gz size) and their variables: docs/LIMITS.md.
 
@@ -44,8 +48,8 @@ Exit status:
   3  usage error, or output could not be written
 With --fail-on, 1 wins over 2 (the failed file is still named on stderr).";
 
-/// List TLS connections in captures with the version each one negotiated:
-/// who still connects with SSL 3.0, TLS 1.0 or TLS 1.1.
+/// List TLS connections (over TCP and QUIC) in captures with the version
+/// each one negotiated: who still connects with SSL 3.0, TLS 1.0 or TLS 1.1.
 #[derive(Parser, Debug)]
 #[command(version, after_help = EXAMPLES)]
 struct Args {
@@ -58,8 +62,9 @@ struct Args {
     #[arg(long, value_enum)]
     format: Option<Fmt>,
 
-    /// One row per (client_ip, server_ip, server_port, sni, version) with
-    /// connection counts and first/last seen, weakest versions first.
+    /// One row per (client_ip, server_ip, server_port, transport, sni,
+    /// version) with connection counts and first/last seen, weakest versions
+    /// first.
     #[arg(long)]
     summary: bool,
 

@@ -31,7 +31,7 @@ fn csv_by_default_when_not_a_terminal_with_every_connection() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "file,first_seen,client_ip,client_port,server_ip,server_port,version,client_version,offered_versions,sni,alpn,cipher,ja4"
+        "file,first_seen,client_ip,client_port,server_ip,server_port,transport,version,client_version,offered_versions,sni,alpn,cipher,ja4,ja4s"
     );
     let expected: usize = testdata().iter().map(|f| f.expected.len()).sum();
     let rows: Vec<&str> = lines.collect();
@@ -39,7 +39,7 @@ fn csv_by_default_when_not_a_terminal_with_every_connection() {
     // The refused SSL 3.0 client: no negotiated version, client SSL 3.0.
     assert!(
         rows.iter()
-            .any(|r| r.contains(",10.1.0.21,50011,192.0.2.20,443,,SSL 3.0,SSL 3.0,")),
+            .any(|r| r.contains(",10.1.0.21,50011,192.0.2.20,443,tcp,,SSL 3.0,SSL 3.0,")),
         "{text}"
     );
     // A TLS 1.3 client talking to a TLS 1.2-only server.
@@ -71,6 +71,7 @@ fn jsonl_has_exactly_the_documented_fields() {
         "client_port",
         "server_ip",
         "server_port",
+        "transport",
         "version",
         "client_version",
         "offered_versions",
@@ -78,6 +79,7 @@ fn jsonl_has_exactly_the_documented_fields() {
         "alpn",
         "cipher",
         "ja4",
+        "ja4s",
     ];
     for r in &rows {
         let obj = r.as_object().unwrap();
@@ -153,7 +155,7 @@ fn summary_lists_weakest_versions_first() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "version,client_ip,server_ip,server_port,sni,connections,first_seen,last_seen"
+        "version,client_ip,server_ip,server_port,transport,sni,connections,first_seen,last_seen"
     );
     let versions: Vec<String> = lines
         .map(|l| l.split(',').next().unwrap().to_owned())
@@ -174,6 +176,66 @@ fn summary_lists_weakest_versions_first() {
         Some(""),
         "no ServerHello last"
     );
+}
+
+#[test]
+fn quic_connections_are_rows_with_transport_quic() {
+    let out = cmd()
+        .args(["--format", "jsonl"])
+        .arg(testdata_dir().join("quic.pcap"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let want = testdata()
+        .into_iter()
+        .find(|f| f.name == "quic.pcap")
+        .unwrap()
+        .expected;
+    assert_eq!(rows.len(), want.len());
+    for r in &rows {
+        assert_eq!(r["transport"], "quic", "{r}");
+        assert_eq!(r["alpn"], serde_json::json!(["h3"]), "{r}");
+        assert!(r["ja4"].as_str().unwrap().starts_with("q13d"), "{r}");
+    }
+    let split = rows
+        .iter()
+        .find(|r| r["sni"] == "split.quic.example")
+        .unwrap();
+    assert_eq!(split["version"], "TLS 1.3");
+    assert_eq!(split["cipher"], "TLS_AES_128_GCM_SHA256");
+    assert!(split["ja4s"].as_str().unwrap().starts_with("q130300_1301_"));
+    let silent = rows
+        .iter()
+        .find(|r| r["sni"] == "silent.quic.example")
+        .unwrap();
+    assert_eq!(silent["version"], serde_json::Value::Null);
+    assert_eq!(silent["ja4s"], serde_json::Value::Null);
+    // TCP rows say tcp.
+    let out = cmd()
+        .args(["--format", "csv"])
+        .arg(testdata_dir().join("handshakes.pcap"))
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.lines().skip(1).all(|l| l.contains(",tcp,")), "{text}");
+}
+
+#[test]
+fn help_names_the_new_columns() {
+    let out = cmd().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for word in ["transport", "quic", "ja4s"] {
+        assert!(help.contains(word), "--help lacks {word}: {help}");
+    }
 }
 
 #[test]

@@ -38,10 +38,21 @@ fn parquet_has_the_jsonl_rows() {
     .unwrap();
     let mut n = 0;
     let mut snis = Vec::new();
+    let mut transports = Vec::new();
+    // The Parquet columns are the JSON keys.
+    let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(lines[0]).unwrap();
+    let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    keys.sort_unstable();
     for b in reader {
         let b = b.unwrap();
-        assert_eq!(b.schema().fields().len(), 13);
+        assert_eq!(b.schema().fields().len(), 15);
         assert_eq!(b.schema(), capture_arrow::tls::schema());
+        let schema = b.schema();
+        let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, keys);
+        let t = b.column_by_name("transport").unwrap().as_string::<i32>();
+        transports.extend((0..t.len()).map(|i| t.value(i).to_string()));
         n += b.num_rows();
         let col = b.column_by_name("sni").unwrap().as_string::<i32>();
         snis.extend((0..col.len()).map(|i| {
@@ -53,6 +64,12 @@ fn parquet_has_the_jsonl_rows() {
         }));
     }
     assert_eq!(n, lines.len());
+    let quic = lines
+        .iter()
+        .filter(|l| l.contains("\"transport\":\"quic\""))
+        .count();
+    assert!(quic > 0);
+    assert_eq!(transports.iter().filter(|t| *t == "quic").count(), quic);
     let mut want: Vec<String> = lines
         .iter()
         .map(|l| {

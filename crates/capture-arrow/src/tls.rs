@@ -12,8 +12,9 @@ use crate::columns::{
 };
 
 /// The schema of `tls`: `file, first_seen, client_ip, client_port,
-/// server_ip, server_port, version, client_version, offered_versions, sni,
-/// alpn, cipher, ja4`.
+/// server_ip, server_port, transport, version, client_version,
+/// offered_versions, sni, alpn, cipher, ja4, ja4s` (the keys of
+/// `tls-audit --format jsonl`, in its order).
 pub fn schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
@@ -24,6 +25,7 @@ pub fn schema() -> SchemaRef {
             Field::new("client_port", DataType::UInt16, false),
             Field::new("server_ip", DataType::Utf8, false),
             Field::new("server_port", DataType::UInt16, false),
+            Field::new("transport", DataType::Utf8, false),
             Field::new("version", DataType::Utf8, true),
             Field::new("client_version", DataType::Utf8, true),
             Field::new("offered_versions", str_list_type(), false),
@@ -31,6 +33,7 @@ pub fn schema() -> SchemaRef {
             Field::new("alpn", str_list_type(), false),
             Field::new("cipher", DataType::Utf8, true),
             Field::new("ja4", DataType::Utf8, true),
+            Field::new("ja4s", DataType::Utf8, true),
         ]))
     })
     .clone()
@@ -51,13 +54,15 @@ pub fn column(i: usize, rows: &[Connection]) -> ArrayRef {
         3 => u16s(r.map(|c| c.client_port)),
         4 => display_strs(r.map(|c| c.server_ip)),
         5 => u16s(r.map(|c| c.server_port)),
-        6 => strs(r.map(|c| c.version.as_deref())),
-        7 => strs(r.map(|c| c.client_version.as_deref())),
-        8 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
-        9 => strs(r.map(|c| c.sni.as_deref())),
-        10 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
-        11 => strs(r.map(|c| c.cipher.as_deref())),
-        _ => strs(r.map(|c| c.ja4.as_deref())),
+        6 => strs(r.map(|c| Some(c.transport.as_str()))),
+        7 => strs(r.map(|c| c.version.as_deref())),
+        8 => strs(r.map(|c| c.client_version.as_deref())),
+        9 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
+        10 => strs(r.map(|c| c.sni.as_deref())),
+        11 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
+        12 => strs(r.map(|c| c.cipher.as_deref())),
+        13 => strs(r.map(|c| c.ja4.as_deref())),
+        _ => strs(r.map(|c| c.ja4s.as_deref())),
     }
 }
 

@@ -84,7 +84,8 @@ fn group_by_and_limit_and_projection() {
     ));
     let mut counts = std::collections::BTreeMap::<String, i64>::new();
     for r in &expected {
-        *counts.entry(r[6].clone()).or_default() += 1;
+        // r[7]: version (r[6] is transport)
+        *counts.entry(r[7].clone()).or_default() += 1;
     }
     assert_eq!(got.len(), counts.len());
     for r in &got {

@@ -1,4 +1,5 @@
-//! JA4 TLS client fingerprint (FoxIO JA4 specification, `technical_details/JA4.md`).
+//! JA4 TLS client fingerprint (FoxIO JA4 specification, `technical_details/JA4.md`)
+//! and JA4S, the ServerHello fingerprint (`technical_details/JA4S.md`).
 //!
 //! `t13d1516h2_8daaf6152771_e5627efa2ab1` = protocol `t` (TLS over TCP),
 //! version, `d`/`i` (SNI present or not), cipher count, extension count,
@@ -9,13 +10,48 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::hello::{ClientHello, ext, non_grease};
+use crate::hello::{ClientHello, ServerHello, ext, non_grease};
 use crate::version::Version;
+
+/// The transport a hello travelled over: the first character of JA4 and
+/// JA4S (`t` TLS over TCP, `q` QUIC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Transport {
+    /// TLS over TCP.
+    #[default]
+    Tcp,
+    /// QUIC (the hellos in CRYPTO frames of Initial packets).
+    Quic,
+}
+
+impl Transport {
+    /// `tcp` or `quic`, as in the `transport` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Quic => "quic",
+        }
+    }
+
+    /// The JA4/JA4S protocol character: `t` or `q`.
+    pub fn ja4_char(self) -> char {
+        match self {
+            Transport::Tcp => 't',
+            Transport::Quic => 'q',
+        }
+    }
+}
 
 /// The JA4 fingerprint of a ClientHello sent over TCP.
 pub fn ja4(hello: &ClientHello<'_>) -> String {
+    ja4_over(hello, Transport::Tcp)
+}
+
+/// The JA4 fingerprint of a ClientHello sent over `transport` (`q...` for
+/// QUIC).
+pub fn ja4_over(hello: &ClientHello<'_>, transport: Transport) -> String {
     let mut out = String::with_capacity(36);
-    let (a, ciphers, exts_sorted, sigs) = parts(hello);
+    let (a, ciphers, exts_sorted, sigs) = parts(hello, transport);
     out.push_str(&a);
     out.push('_');
     out.push_str(&hash12(&ciphers));
@@ -35,7 +71,7 @@ pub fn ja4(hello: &ClientHello<'_>) -> String {
 
 /// The raw (unhashed, sorted) JA4 string, `JA4_r` in the specification.
 pub fn ja4_raw(hello: &ClientHello<'_>) -> String {
-    let (a, ciphers, exts, sigs) = parts(hello);
+    let (a, ciphers, exts, sigs) = parts(hello, Transport::Tcp);
     let mut out = format!("{a}_{ciphers}_{exts}");
     if !sigs.is_empty() {
         out.push('_');
@@ -79,7 +115,7 @@ fn hex_list(v: impl Iterator<Item = u16>) -> String {
 }
 
 /// (`JA4_a`, sorted cipher list, sorted extension list, signature algorithms)
-fn parts(hello: &ClientHello<'_>) -> (String, String, String, String) {
+fn parts(hello: &ClientHello<'_>, transport: Transport) -> (String, String, String, String) {
     let version = match hello.supported_versions() {
         Some(it) => it
             .filter(|v| !v.is_grease())
@@ -101,7 +137,8 @@ fn parts(hello: &ClientHello<'_>) -> (String, String, String, String) {
     };
     let alpn = alpn_chars(hello.alpn().next());
     let a = format!(
-        "t{}{}{:02}{:02}{}",
+        "{}{}{}{:02}{:02}{}",
+        transport.ja4_char(),
         version.ja4_code(),
         sni,
         ciphers.len().min(99),
@@ -120,6 +157,56 @@ fn parts(hello: &ClientHello<'_>) -> (String, String, String, String) {
         hex_list(ciphers.into_iter()),
         hex_list(sorted_exts.into_iter()),
         sigs,
+    )
+}
+
+/// The JA4S fingerprint of a ServerHello sent over `transport`:
+/// `t120400_c030_4e8089b08790` = protocol, version (`supported_versions`
+/// when present, else `legacy_version`), number of extensions, first and
+/// last character of the ALPN the server chose (`00` when the ServerHello
+/// has no ALPN extension, as in every TLS 1.3 and QUIC handshake, where the
+/// choice travels in the encrypted EncryptedExtensions), the chosen cipher
+/// in hex, and the truncated SHA-256 of the extensions in wire order.
+///
+/// Two points the JA4S definition leaves open are settled like JA4: the
+/// ALPN characters follow JA4's rule (hex digits for a non-alphanumeric
+/// value), and a ServerHello without extensions (SSL 3.0, many TLS 1.0
+/// servers) hashes to `000000000000`. GREASE values are not removed: a
+/// server may not send them in a ServerHello (RFC 8701, 3), so the
+/// definition's "extensions in the order they appear" is taken literally.
+pub fn ja4s(hello: &ServerHello<'_>, transport: Transport) -> String {
+    let (a, cipher, exts) = ja4s_parts(hello, transport);
+    format!("{a}_{cipher}_{}", hash12(&exts))
+}
+
+/// The raw JA4S (`JA4S_r`): the extension list unhashed.
+pub fn ja4s_raw(hello: &ServerHello<'_>, transport: Transport) -> String {
+    let (a, cipher, exts) = ja4s_parts(hello, transport);
+    format!("{a}_{cipher}_{exts}")
+}
+
+fn ja4s_parts(hello: &ServerHello<'_>, transport: Transport) -> (String, String, String) {
+    let exts: Vec<u16> = hello.extensions().map(|(t, _)| t).collect();
+    let alpn = hello
+        .extensions()
+        .find(|&(t, _)| t == ext::ALPN)
+        .and_then(|(_, d)| {
+            // protocol_name_list (2-byte length) holding one vec8 name
+            let list = d.get(2..)?;
+            let n = usize::from(*list.first()?);
+            list.get(1..1 + n)
+        });
+    let a = format!(
+        "{}{}{:02}{}",
+        transport.ja4_char(),
+        hello.version().ja4_code(),
+        exts.len().min(99),
+        alpn_chars(alpn)
+    );
+    (
+        a,
+        hex_list(std::iter::once(hello.cipher_suite)),
+        hex_list(exts.into_iter()),
     )
 }
 
@@ -181,5 +268,51 @@ mod tests {
             "6d807ffa2a79"
         );
         assert_eq!(hash12(""), "000000000000");
+    }
+
+    #[test]
+    fn ja4s_matches_the_specification_example() {
+        // JA4S.md: a TLS 1.2 ServerHello choosing c030 with the extensions
+        // 0005,0017,ff01,0000 and no ALPN is t120400_c030_4e8089b08790.
+        let mut body = vec![0x03, 0x03];
+        body.extend_from_slice(&[0x11; 32]);
+        body.push(0); // session id
+        body.extend_from_slice(&[0xc0, 0x30, 0x00]);
+        let exts: &[u8] = &[
+            0x00, 0x05, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0xff, 0x01, 0x00, 0x01, 0x00, 0x00,
+            0x00, 0x00, 0x00,
+        ];
+        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        body.extend_from_slice(exts);
+        let sh = ServerHello::parse(&body).unwrap();
+        assert_eq!(ja4s(&sh, Transport::Tcp), "t120400_c030_4e8089b08790");
+        assert_eq!(
+            ja4s_raw(&sh, Transport::Tcp),
+            "t120400_c030_0005,0017,ff01,0000"
+        );
+        assert_eq!(ja4s(&sh, Transport::Quic), "q120400_c030_4e8089b08790");
+    }
+
+    #[test]
+    fn ja4s_takes_the_chosen_alpn_and_the_selected_version() {
+        let mut body = vec![0x03, 0x03];
+        body.extend_from_slice(&[0x22; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0x13, 0x01, 0x00]);
+        // supported_versions 0304, ALPN "h2"
+        let exts: &[u8] = &[
+            0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, 0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, b'h',
+            b'2',
+        ];
+        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        body.extend_from_slice(exts);
+        let sh = ServerHello::parse(&body).unwrap();
+        assert!(ja4s(&sh, Transport::Tcp).starts_with("t1302h2_1301_"));
+        // No extensions at all: count 00 and the empty hash.
+        let mut bare = vec![0x03, 0x01];
+        bare.extend_from_slice(&[0x33; 32]);
+        bare.extend_from_slice(&[0, 0x00, 0x2f, 0x00]);
+        let sh = ServerHello::parse(&bare).unwrap();
+        assert_eq!(ja4s(&sh, Transport::Tcp), "t100000_002f_000000000000");
     }
 }

@@ -13,12 +13,17 @@
 //! * [`tracker`]: per-flow reassembly of the first bytes of each direction
 //!   with hard caps per flow and in total, eviction on FIN/RST/idle, and the
 //!   hand-over of unfinished flows between chunks of one capture.
-//! * [`ja4`]: the JA4 TLS client fingerprint.
+//! * [`ja4`]: the JA4 TLS client fingerprint and JA4S, the ServerHello's.
+//! * [`quic`]: QUIC Initial packets (v1, v2, draft-29): Initial keys from the
+//!   client's Destination Connection ID, header protection, AES-128-GCM,
+//!   CRYPTO frame reassembly, and a [`quic::QuicTracker`] giving the same
+//!   handshake rows as the TCP tracker.
 //! * `audit` (only with the opt-in cargo feature `audit`, which pulls in
 //!   `pcap-core` and `serde`): the capture audit behind the `tls-audit`
 //!   tool: reads capture files, scans them on all cores and reports one row
 //!   per TLS connection. Without the feature this crate does no I/O and
-//!   depends only on `thiserror` and `sha2`.
+//!   depends only on `thiserror`, `sha2` and, for QUIC, the RustCrypto
+//!   `hkdf`, `aes` and `aes-gcm`.
 //!
 //! ```
 //! use tls_handshake::{ClientHello, Version, record::{scan_client, Progress}};
@@ -38,6 +43,7 @@ pub mod audit;
 mod error;
 pub mod hello;
 pub mod ja4;
+pub mod quic;
 mod reader;
 pub mod record;
 pub mod tracker;
@@ -45,4 +51,5 @@ mod version;
 
 pub use error::ParseError;
 pub use hello::{ClientHello, ServerHello};
+pub use ja4::Transport;
 pub use version::{Version, cipher_name, is_grease};

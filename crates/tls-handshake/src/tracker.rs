@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::hello::{ClientHello, ServerHello};
-use crate::ja4::ja4;
+use crate::ja4::{Transport, ja4_over, ja4s};
 use crate::record::{Progress, ServerOutcome, Sniff, scan_client, scan_server, sniff};
 use crate::version::Version;
 
@@ -103,6 +103,17 @@ pub struct ClientInfo {
 impl ClientInfo {
     /// Summarises a parsed ClientHello.
     pub fn from_hello(h: &ClientHello<'_>, frame: u64, ts_ns: i64) -> Self {
+        Self::from_hello_over(h, frame, ts_ns, Transport::Tcp)
+    }
+
+    /// Summarises a ClientHello that travelled over `transport` (the JA4
+    /// prefix: `t` TCP, `q` QUIC).
+    pub fn from_hello_over(
+        h: &ClientHello<'_>,
+        frame: u64,
+        ts_ns: i64,
+        transport: Transport,
+    ) -> Self {
         ClientInfo {
             frame,
             ts_ns,
@@ -110,7 +121,7 @@ impl ClientInfo {
             offered: h.offered_versions(),
             sni: h.sni().map(escape),
             alpn: h.alpn().map(escape).collect(),
-            ja4: ja4(h),
+            ja4: ja4_over(h, transport),
             sslv2: h.sslv2,
         }
     }
@@ -136,18 +147,44 @@ pub struct ServerInfo {
     pub hrr: bool,
     /// `(level, description)` of an alert sent instead of a ServerHello.
     pub alert: Option<(u8, u8)>,
+    /// JA4S fingerprint of the ServerHello (`None` for an alert).
+    pub ja4s: Option<String>,
 }
 
 impl ServerInfo {
-    fn from_outcome(o: ServerOutcome<(Version, u16)>, frame: u64, ts_ns: i64) -> Self {
+    /// Summarises a ServerHello (the real one, after any
+    /// HelloRetryRequest: `hrr`) that travelled over `transport`.
+    pub fn from_hello(
+        h: &ServerHello<'_>,
+        frame: u64,
+        ts_ns: i64,
+        hrr: bool,
+        transport: Transport,
+    ) -> Self {
+        ServerInfo {
+            frame,
+            ts_ns,
+            version: Some(h.version()),
+            cipher: Some(h.cipher_suite),
+            hrr,
+            alert: None,
+            ja4s: Some(ja4s(h, transport)),
+        }
+    }
+
+    fn from_outcome(o: ServerOutcome<(Version, u16, String)>, frame: u64, ts_ns: i64) -> Self {
         match o {
-            ServerOutcome::Hello { hello: (v, c), hrr } => ServerInfo {
+            ServerOutcome::Hello {
+                hello: (v, c, fp),
+                hrr,
+            } => ServerInfo {
                 frame,
                 ts_ns,
                 version: Some(v),
                 cipher: Some(c),
                 hrr,
                 alert: None,
+                ja4s: Some(fp),
             },
             ServerOutcome::Alert {
                 level,
@@ -160,13 +197,14 @@ impl ServerInfo {
                 cipher: None,
                 hrr,
                 alert: Some((level, description)),
+                ja4s: None,
             },
         }
     }
 }
 
-fn server_summary(h: &ServerHello<'_>) -> (Version, u16) {
-    (h.version(), h.cipher_suite)
+fn server_summary(h: &ServerHello<'_>) -> (Version, u16, String) {
+    (h.version(), h.cipher_suite, ja4s(h, Transport::Tcp))
 }
 
 /// Why a handshake record was emitted.

@@ -11,8 +11,14 @@ fn brief(rows: &[Connection]) -> Vec<String> {
     rows.iter()
         .map(|r| {
             format!(
-                "{} {}:{} {:?} {:?} {:?}",
-                r.first_frame, r.client_ip, r.client_port, r.version, r.client_version, r.sni
+                "{} {} {}:{} {:?} {:?} {:?}",
+                r.first_frame,
+                r.transport.as_str(),
+                r.client_ip,
+                r.client_port,
+                r.version,
+                r.client_version,
+                r.sni
             )
         })
         .collect()
@@ -81,6 +87,32 @@ fn split_scan_equals_sequential_scan_for_many_chunk_sizes() {
         formats += 1;
     }
     assert!(formats >= 2, "pcap and pcapng test captures");
+}
+
+#[test]
+fn tcp_and_quic_mixed_split_like_sequential() {
+    use netops_testkit::tls::capture::handshakes_conversations;
+    use netops_testkit::tls::quic::{quic_conversations, quic_frames};
+    let mut frames = interleave(&handshakes_conversations(), T0);
+    frames.extend(quic_frames(&quic_conversations(), T0 + 15_000_000));
+    frames.sort_by_key(|(t, _)| *t);
+    let cap = Capture::from_vec("mixed.pcap", to_pcap(&frames)).unwrap();
+    let want = sequential(&cap);
+    let quic = want
+        .iter()
+        .filter(|r| r.transport == tls_handshake::Transport::Quic)
+        .count();
+    assert_eq!(quic, quic_conversations().len());
+    assert!(want.len() > quic);
+    for size in (700..6000).step_by(211) {
+        let (got, _) = parallel(&cap, size, false);
+        assert_eq!(
+            brief(&got).join("\n"),
+            brief(&want).join("\n"),
+            "chunk size {size}"
+        );
+        assert_eq!(got, want, "chunk size {size}");
+    }
 }
 
 #[test]

@@ -92,12 +92,29 @@ fn audit_reports_every_designed_connection_and_nothing_else() {
         );
         assert_eq!(got.len(), want.len(), "{}: duplicate rows", f.name);
         for r in &rows {
+            let prefix = match r.transport {
+                tls_handshake::Transport::Tcp => 't',
+                tls_handshake::Transport::Quic => 'q',
+            };
             assert!(
                 r.ja4
                     .as_deref()
-                    .is_none_or(|j| j.len() == 36 && j.starts_with('t')),
+                    .is_none_or(|j| j.len() == 36 && j.starts_with(prefix)),
                 "{r:?}"
             );
+            assert!(
+                r.ja4s.as_deref().is_none_or(|j| j.starts_with(prefix)),
+                "{r:?}"
+            );
+            assert_eq!(r.ja4s.is_some(), r.version.is_some(), "{r:?}");
         }
+        // The QUIC capture holds only QUIC rows, the others only TCP rows.
+        let quic = f.name.contains("quic");
+        assert!(
+            rows.iter()
+                .all(|r| (r.transport == tls_handshake::Transport::Quic) == quic),
+            "{}",
+            f.name
+        );
     }
 }

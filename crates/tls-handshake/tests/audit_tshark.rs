@@ -193,7 +193,9 @@ fn versions_and_sni_equal_tsharks_on_the_test_captures() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for f in testdata() {
+    // QUIC has its own differential test (quic_tshark.rs): tshark keys it
+    // by udp.stream.
+    for f in testdata().into_iter().filter(|f| !f.name.contains("quic")) {
         let p = dir.path().join(f.name);
         std::fs::write(&p, &f.bytes).unwrap();
         let n = compare(&p);

@@ -107,6 +107,7 @@ pub fn audit_rows(files: &[PathBuf]) -> (Vec<Vec<String>>, usize) {
                 c.client_port.to_string(),
                 c.server_ip.to_string(),
                 c.server_port.to_string(),
+                c.transport.as_str().to_owned(),
                 c.version.clone().unwrap_or_else(|| "null".into()),
                 c.client_version.clone().unwrap_or_else(|| "null".into()),
                 c.offered_versions.join(";"),
@@ -114,6 +115,7 @@ pub fn audit_rows(files: &[PathBuf]) -> (Vec<Vec<String>>, usize) {
                 c.alpn.join(";"),
                 c.cipher.clone().unwrap_or_else(|| "null".into()),
                 c.ja4.clone().unwrap_or_else(|| "null".into()),
+                c.ja4s.clone().unwrap_or_else(|| "null".into()),
             ])
         },
         |_, _| errors += 1,

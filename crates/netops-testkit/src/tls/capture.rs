@@ -638,6 +638,7 @@ pub struct TestFile {
 pub fn testdata() -> Vec<TestFile> {
     let a = handshakes_conversations();
     let b = vlan_ipv6_conversations();
+    let q = crate::tls::quic::quic_conversations();
     vec![
         TestFile {
             name: "handshakes.pcap",
@@ -648,6 +649,11 @@ pub fn testdata() -> Vec<TestFile> {
             name: "vlan-ipv6.pcapng",
             bytes: to_pcapng(&interleave(&b, T0 + 3_600_000_000_000)),
             expected: b.iter().filter_map(|c| c.expected.clone()).collect(),
+        },
+        TestFile {
+            name: "quic.pcap",
+            bytes: to_pcap(&crate::tls::quic::quic_frames(&q, T0 + 7_200_000_000_000)),
+            expected: q.iter().map(|c| c.expected.clone()).collect(),
         },
     ]
 }

@@ -59,6 +59,25 @@ impl ClientSpec {
         }
     }
 
+    /// A browser-like ClientHello as sent in QUIC Initials: TLS 1.3 only,
+    /// ALPN `h3`, `quic_transport_parameters` (0x39), GREASE.
+    pub fn quic(sni: &str) -> Self {
+        ClientSpec {
+            record_version: 0x0303,
+            legacy_version: 0x0303,
+            supported_versions: Some(vec![0x8a8a, 0x0304]),
+            sni: Some(sni.to_owned()),
+            alpn: vec!["h3".into()],
+            ciphers: vec![0x8a8a, 0x1301, 0x1302, 0x1303],
+            sig_algs: Some(SIG_ALGS.to_vec()),
+            extension_order: vec![
+                0x8a8a, 0x0033, 0x0000, 0x002d, 0x000d, 0x0039, 0x0010, 0x000a, 0x002b, 0x001b,
+                0x4469, 0x9a9a,
+            ],
+            seed: 5,
+        }
+    }
+
     /// A TLS 1.2 hello without `supported_versions`.
     pub fn tls12(sni: &str) -> Self {
         ClientSpec {
@@ -156,6 +175,10 @@ fn extension_data(spec: &ClientSpec, ty: u16, rng: &mut Rng) -> Vec<u8> {
         0xff01 => d.push(0),
         0x0005 => d.extend_from_slice(&[1, 0, 0, 0, 0]),
         0x001b => d.extend_from_slice(&[2, 0, 2]),
+        // quic_transport_parameters: initial_max_data 0x100000, max_idle_timeout 30 s
+        0x0039 => d.extend_from_slice(&[
+            0x04, 0x04, 0x80, 0x10, 0x00, 0x00, 0x01, 0x04, 0x80, 0x00, 0x75, 0x30,
+        ]),
         t if tls_handshake::is_grease(t) => {}
         _ => {}
     }

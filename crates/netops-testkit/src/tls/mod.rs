@@ -1,6 +1,7 @@
-//! TLS fixtures: hello messages and records ([`hello`]) and captures of
+//! TLS fixtures: hello messages and records ([`hello`]), captures of
 //! whole conversations ([`capture`]: `testdata/tls/` and the benchmark
-//! capture).
+//! capture) and QUIC Initial packets encrypted with known keys ([`quic`]).
 
 pub mod capture;
 pub mod hello;
+pub mod quic;

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use crate::Version;
+use crate::ja4::Transport;
 use crate::tracker::{Handshake, Side};
 use pcap_core::FlowKey;
 use serde::Serialize;
@@ -23,6 +24,8 @@ pub struct Connection {
     pub server_ip: IpAddr,
     /// Server port.
     pub server_port: u16,
+    /// `tcp` (TLS over TCP) or `quic` (the hellos in QUIC Initials).
+    pub transport: Transport,
     /// Version the ServerHello negotiated (`null`: no ServerHello captured).
     pub version: Option<String>,
     /// Highest version the client offered (`null`: no ClientHello captured).
@@ -37,6 +40,8 @@ pub struct Connection {
     pub cipher: Option<String>,
     /// JA4 fingerprint of the ClientHello.
     pub ja4: Option<String>,
+    /// JA4S fingerprint of the ServerHello.
+    pub ja4s: Option<String>,
     /// Negotiated version, typed.
     #[serde(skip)]
     pub version_raw: Option<Version>,
@@ -52,14 +57,20 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Builds the row for a handshake of flow `key` found in `file`.
+    /// Builds the row for a TLS-over-TCP handshake of flow `key` found in `file`.
     pub fn new(file: &str, key: &FlowKey, h: Handshake) -> Connection {
+        Connection::over(file, key, h, Transport::Tcp)
+    }
+
+    /// Builds the row for a handshake that travelled over `transport`.
+    pub fn over(file: &str, key: &FlowKey, h: Handshake, transport: Transport) -> Connection {
         let (client, server) = match h.client_side {
             Side::A => (key.lower(), key.upper()),
             Side::B => (key.upper(), key.lower()),
         };
         let version_raw = h.server.as_ref().and_then(|s| s.version);
         let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
+        let ja4s = h.server.as_ref().and_then(|s| s.ja4s.clone());
         let (client_version_raw, offered, sni, alpn, ja4) = match h.client {
             Some(c) => {
                 let hv = c.highest();
@@ -80,6 +91,7 @@ impl Connection {
             client_port: client.1,
             server_ip: server.0,
             server_port: server.1,
+            transport,
             version: version_raw.map(|v| v.name().into_owned()),
             client_version: client_version_raw.map(|v| v.name().into_owned()),
             offered_versions: offered,
@@ -87,6 +99,7 @@ impl Connection {
             alpn,
             cipher,
             ja4,
+            ja4s,
             version_raw,
             client_version_raw,
             first_frame: h.first_frame,
@@ -107,6 +120,12 @@ impl Connection {
     pub fn at_or_below(&self, max: Version) -> bool {
         self.effective_version()
             .is_some_and(|v| v.rank() <= max.rank())
+    }
+}
+
+impl Serialize for Transport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

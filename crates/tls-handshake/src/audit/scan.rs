@@ -1,7 +1,10 @@
-//! The capture scan: packets -> TCP segments -> [`Tracker`] -> [`Connection`]s.
+//! The capture scan: packets -> TCP segments -> [`Tracker`] -> [`Connection`]s,
+//! and UDP datagrams that start with a QUIC long header -> [`QuicTracker`].
 
 use std::collections::{HashMap, HashSet};
 
+use crate::ja4::Transport;
+use crate::quic::{QuicTracker, is_long_header_candidate};
 use crate::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
 use pcap_core::{Capture, FlowKey, L4, Packet};
 
@@ -26,6 +29,8 @@ pub struct ScanSummary {
 /// and the flow key of every TCP segment with SYN, FIN or RST goes to
 /// `flags` (a split scan needs them to tell a reused 5-tuple from a
 /// retransmission at chunk boundaries).
+///
+/// UDP is ignored here; [`feed_with_quic`] also hands QUIC datagrams on.
 #[inline]
 pub fn feed(
     tracker: &mut Tracker<FlowKey>,
@@ -34,8 +39,39 @@ pub fn feed(
     emit: &mut impl FnMut(FlowKey, Handshake),
     flags: &mut impl FnMut(FlowKey),
 ) {
+    feed_with_quic(tracker, pkt, tracked_only, emit, flags, &mut |_, _, _| {});
+}
+
+/// [`feed`], and every UDP datagram that starts like a QUIC long-header
+/// packet of a known version (first byte and version: five byte reads, so
+/// the TCP path does not slow down) goes to `quic` with its flow key and
+/// sending side.
+#[inline]
+pub fn feed_with_quic(
+    tracker: &mut Tracker<FlowKey>,
+    pkt: &Packet<'_>,
+    tracked_only: bool,
+    emit: &mut impl FnMut(FlowKey, Handshake),
+    flags: &mut impl FnMut(FlowKey),
+    quic: &mut impl FnMut(FlowKey, Side, &[u8]),
+) {
     let Ok(d) = pkt.decode() else { return };
-    let L4::Tcp(t) = d.l4 else { return };
+    let t = match d.l4 {
+        L4::Tcp(t) => t,
+        L4::Udp(u) => {
+            if is_long_header_candidate(u.payload) {
+                let key = FlowKey::new(d.src, u.src_port, d.dst, u.dst_port, d.ip_proto);
+                let side = if key.is_from_lower(d.src, u.src_port) {
+                    Side::A
+                } else {
+                    Side::B
+                };
+                quic(key, side, u.payload);
+            }
+            return;
+        }
+        _ => return,
+    };
     let (syn, fin, rst) = (t.syn(), t.fin(), t.rst());
     if t.payload.is_empty() && !(syn || fin || rst) {
         return; // pure ACK
@@ -116,7 +152,14 @@ fn scan_walk(
 ) -> ScanSummary {
     let file = path.display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
-    let mut emit = |k: FlowKey, h: Handshake| sink(Connection::new(&file, &k, h));
+    let mut quic: QuicTracker<FlowKey> = QuicTracker::new(limits);
+    // Both trackers deliver through one sink, in the order the rows complete.
+    let sink = std::cell::RefCell::new(sink);
+    let emit_to = |k: FlowKey, h: Handshake, t: Transport| {
+        (sink.borrow_mut())(Connection::over(&file, &k, h, t));
+    };
+    let mut emit = |k: FlowKey, h: Handshake| emit_to(k, h, Transport::Tcp);
+    let mut emit_quic = |k: FlowKey, h: Handshake| emit_to(k, h, Transport::Quic);
     let mut out = ScanSummary::default();
     let mut reported = 0u64;
     loop {
@@ -130,7 +173,17 @@ fn scan_walk(
         match walk.next_packet() {
             Some(Ok(pkt)) => {
                 out.packets += 1;
-                feed(&mut tracker, &pkt, false, &mut emit, &mut |_| {});
+                let (frame, ts) = (pkt.frame, pkt.ts_ns);
+                feed_with_quic(
+                    &mut tracker,
+                    &pkt,
+                    false,
+                    &mut emit,
+                    &mut |_| {},
+                    &mut |k, side, d| {
+                        quic.push(k, side, frame, ts, d, &mut emit_quic);
+                    },
+                );
             }
             Some(Err(e)) => {
                 out.error = Some(e);
@@ -141,6 +194,7 @@ fn scan_walk(
     }
     progress(walk.offset().saturating_sub(reported));
     out.stats = tracker.finish(&mut emit);
+    out.stats.merge(&quic.finish(&mut emit_quic));
     out
 }
 
@@ -149,6 +203,19 @@ pub const SPLIT_MIN_BYTES: usize = 32 << 20;
 
 /// A row with the frame at which it was emitted (`u64::MAX`: at the end).
 type Emitted = (u64, FlowKey, Handshake);
+
+/// A UDP datagram that starts like a QUIC long header, kept by a chunk for
+/// the merge: QUIC connections are followed on one [`QuicTracker`] in file
+/// order (the keys of a server's Initials come from the client's first
+/// one, which may lie in an earlier chunk).
+struct QuicDatagram {
+    /// Chunk-local frame number.
+    frame: u64,
+    ts_ns: i64,
+    key: FlowKey,
+    side: Side,
+    bytes: Vec<u8>,
+}
 
 struct ChunkState {
     tracker: Tracker<FlowKey>,
@@ -164,6 +231,8 @@ struct ChunkState {
     /// Segments with SYN, FIN or RST: a 64-bit hash of the flow key (see
     /// [`key_hash`]) and the chunk-local frame number, 16 bytes each.
     flags: Vec<(u64, u32)>,
+    /// QUIC long-header datagrams, in frame order.
+    quic: Vec<QuicDatagram>,
 }
 
 /// Scans one capture on `threads` cores (0 = all) by cutting it into
@@ -229,6 +298,7 @@ pub fn scan_parallel(
         out: ScanSummary::default(),
         carry: Vec::new(),
         absorbed: HashSet::new(),
+        quic: QuicTracker::new(limits),
     };
     let end = pcap_core::parallel::split_each(
         cap,
@@ -242,6 +312,7 @@ pub fn scan_parallel(
             packets: 0,
             bytes: 0,
             flags: Vec::new(),
+            quic: Vec::new(),
         },
         |st, pkt| {
             st.packets += 1;
@@ -254,10 +325,12 @@ pub fn scan_parallel(
                 count,
                 summary,
                 flags,
+                quic,
                 ..
             } = st;
             let mut on_flag = |k| flags.push((key_hash(&k), frame as u32));
-            feed(
+            let ts_ns = pkt.ts_ns;
+            feed_with_quic(
                 tracker,
                 pkt,
                 false,
@@ -277,6 +350,15 @@ pub fn scan_parallel(
                     }
                 },
                 &mut on_flag,
+                &mut |key, side, d| {
+                    quic.push(QuicDatagram {
+                        frame,
+                        ts_ns,
+                        key,
+                        side,
+                        bytes: d.to_vec(),
+                    })
+                },
             );
             if st.packets.is_multiple_of(8192) {
                 progress(st.bytes);
@@ -300,12 +382,25 @@ struct Merge<'a, 'c> {
     carry: Vec<(FlowKey, crate::tracker::PendingFlow)>,
     /// Flows the previous chunks were tracking at their end.
     absorbed: HashSet<FlowKey>,
+    /// The QUIC connections, followed over all chunks in file order.
+    quic: QuicTracker<FlowKey>,
 }
 
 impl Merge<'_, '_> {
-    fn deliver(&mut self, rows: Vec<Emitted>) {
-        for (_, k, h) in rows {
+    /// Delivers TCP `rows` and QUIC `quic` rows (each in frame order)
+    /// merged by frame: the order a sequential scan reports them in.
+    fn deliver(&mut self, rows: Vec<Emitted>, quic: Vec<Emitted>) {
+        let mut q = quic.into_iter().peekable();
+        for (f, k, h) in rows {
+            while let Some((_, qk, qh)) = q.next_if(|(qf, _, _)| *qf < f) {
+                self.col
+                    .accept(Connection::over(self.file, &qk, qh, Transport::Quic));
+            }
             self.col.accept(Connection::new(self.file, &k, h));
+        }
+        for (_, qk, qh) in q {
+            self.col
+                .accept(Connection::over(self.file, &qk, qh, Transport::Quic));
         }
     }
 
@@ -316,6 +411,14 @@ impl Merge<'_, '_> {
         let again = chunk.packets(self.cap);
         let mut st = chunk.state;
         (self.progress)(st.bytes);
+        let mut quic_rows: Vec<Emitted> = Vec::new();
+        for d in std::mem::take(&mut st.quic) {
+            let frame = d.frame + base;
+            self.quic
+                .push(d.key, d.side, frame, d.ts_ns, &d.bytes, &mut |k, h| {
+                    quic_rows.push((frame, k, h))
+                });
+        }
         let chunk_summary = std::mem::take(&mut st.summary);
         self.col.absorb(st.found, st.count, chunk_summary);
         self.out.packets += st.packets;
@@ -444,7 +547,7 @@ impl Merge<'_, '_> {
         );
         self.absorbed = pending.iter().map(|(k, _)| *k).chain(done_here).collect();
         self.carry = pending;
-        self.deliver(rows);
+        self.deliver(rows, quic_rows);
     }
 
     fn finish(mut self, error: Option<pcap_core::Error>) -> ScanSummary {
@@ -457,8 +560,13 @@ impl Merge<'_, '_> {
             }
             let mut rows = Vec::new();
             last.finish(&mut |k, h| rows.push((u64::MAX, k, h)));
-            self.deliver(rows);
+            self.deliver(rows, Vec::new());
         }
+        let quic = std::mem::replace(&mut self.quic, QuicTracker::new(self.limits));
+        let mut rows = Vec::new();
+        let stats = quic.finish(&mut |k, h| rows.push((u64::MAX, k, h)));
+        self.out.stats.merge(&stats);
+        self.deliver(Vec::new(), rows);
         self.out.error = error;
         self.out
     }

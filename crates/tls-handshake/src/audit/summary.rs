@@ -1,5 +1,5 @@
 //! The `--summary` aggregation: connections counted by (client, server,
-//! port, SNI, version), with first and last seen.
+//! port, transport, SNI, version), with first and last seen.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use super::conn::{Connection, rfc3339_micros};
 use crate::Version;
+use crate::ja4::Transport;
 
 /// `--summary` key: who talks to which service with which version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct SummaryKey {
     version: Option<Version>,
+    transport: Transport,
     client_ip: IpAddr,
     server_ip: IpAddr,
     server_port: u16,
@@ -30,6 +32,8 @@ pub struct SummaryRow {
     pub server_ip: IpAddr,
     /// Server port.
     pub server_port: u16,
+    /// `tcp` or `quic`.
+    pub transport: Transport,
     /// Server name (SNI).
     pub sni: Option<String>,
     /// Number of connections.
@@ -40,7 +44,7 @@ pub struct SummaryRow {
     pub last_seen: String,
 }
 
-/// Aggregates connections by (client, server, port, SNI, version).
+/// Aggregates connections by (client, server, port, transport, SNI, version).
 #[derive(Default, Debug)]
 pub struct Summary {
     groups: HashMap<SummaryKey, (u64, i64, i64)>,
@@ -54,6 +58,7 @@ impl Summary {
             client_ip: c.client_ip,
             server_ip: c.server_ip,
             server_port: c.server_port,
+            transport: c.transport,
             sni: c.sni.clone(),
         };
         let e = self.groups.entry(key).or_insert((0, i64::MAX, i64::MIN));
@@ -94,6 +99,7 @@ impl Summary {
                 .then(a.client_ip.cmp(&b.client_ip))
                 .then(a.server_ip.cmp(&b.server_ip))
                 .then(a.server_port.cmp(&b.server_port))
+                .then(a.transport.as_str().cmp(b.transport.as_str()))
                 .then(a.sni.cmp(&b.sni))
                 .then(a.version.cmp(&b.version))
         });
@@ -103,6 +109,7 @@ impl Summary {
                 client_ip: k.client_ip,
                 server_ip: k.server_ip,
                 server_port: k.server_port,
+                transport: k.transport,
                 sni: k.sni.clone(),
                 connections: n,
                 first_seen: rfc3339_micros(first),
