@@ -246,16 +246,14 @@ impl Source {
 }
 
 /// A value as the shared writer takes it: a plain value is text; a `List`
-/// value prints as Python prints a list in table and CSV, and is an array
-/// (items `null` or objects in pattern order, as `fsm_parse` serialises
-/// them) in JSON.
-fn cell(v: ValueRef<'_>) -> Value<'_> {
+/// value prints as Python prints a list in table and CSV (`json` false),
+/// and is an array (items `null` or objects in pattern order, as
+/// `fsm_parse` serialises them) in JSON.
+fn cell(v: ValueRef<'_>, json: bool) -> Value<'_> {
     match v {
         ValueRef::Str(s) => Value::Str(s.into()),
-        ValueRef::List(items) => Value::WithText {
-            text: v.to_string().into(),
-            data: Box::new(Value::List(items.iter().map(item).collect())),
-        },
+        ValueRef::List(items) if json => Value::List(items.iter().map(item).collect()),
+        ValueRef::List(_) => Value::Str(v.to_string().into()),
     }
 }
 
@@ -296,6 +294,7 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
         })
         .collect();
     let hold = src.may_fail_late()?;
+    let json = format == Format::Json;
     let (name, input) = open_input(input_path)?;
     let mut held: Vec<u8> = Vec::new();
     let out: Box<dyn Write + '_> = if hold {
@@ -308,7 +307,7 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
     };
     let mut w = Writer::new(format, cols, out).table_style(TableStyle::new().rule(true));
     let seen = src.each(args, &name, input, &mut |row| {
-        let values: Vec<Value<'_>> = row.values().map(cell).collect();
+        let values: Vec<Value<'_>> = row.values().map(|v| cell(v, json)).collect();
         w.row(&values);
     })?;
     if let Some(off) = seen.invalid_utf8_at {
