@@ -309,7 +309,18 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
     let seen = src.each(args, &name, input, &mut |row| {
         let values: Vec<Value<'_>> = row.values().map(|v| cell(v, json)).collect();
         w.row(&values);
-    })?;
+    });
+    let seen = match seen {
+        Ok(seen) => seen,
+        Err(e) => {
+            if w.rows() == 0 {
+                // Nothing was written: leave stdout empty rather than let
+                // the writer print an empty table's header or `[]`.
+                std::mem::forget(w);
+            }
+            return Err(e);
+        }
+    };
     if let Some(off) = seen.invalid_utf8_at {
         netops_cli::warn(format_args!(
             "warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"

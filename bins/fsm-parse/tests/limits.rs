@@ -111,6 +111,7 @@ fn dev_zero_stops_at_the_line_cap_in_bounded_memory() {
         r.stderr
     );
     assert!(r.maxrss_kib < 128 * MIB, "peak RSS {} KiB", r.maxrss_kib);
+    assert!(r.stdout.is_empty(), "no row, no header: {:?}", r.stdout);
 
     // Through the index too, with a smaller cap.
     let idx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc/templates");
