@@ -22,9 +22,16 @@ Examples:
 Output:
   table  aligned columns with a header line (default)
   csv    header row, then one row per record
-  json   a JSON array of objects keyed by value name; List values are
-         arrays; unset values are \"\" (what Python TextFSM returns)
+  json   a JSON array of objects keyed by value name, keys in template
+         order (as Python TextFSM gives them); List values are arrays;
+         unset values are \"\" (what Python TextFSM returns)
   In table and csv, a List value prints as Python prints a list: ['a', 'b'].
+
+Input is read line by line and rows are written as they are made (a
+template with an Error action holds its rows until the input ended, as
+Python TextFSM returns none when one fires). Limits: --max-line-bytes
+(16 MiB), --max-input-bytes (128 MiB, only for index rows that join
+several templates); see docs/LIMITS.md.
 
 With --index, templates are chosen like clitable/ntc-templates: the first
 index row whose Platform and Command patterns match (Command completions
@@ -35,8 +42,8 @@ Exit codes:
   0  parsed (possibly zero records)
   2  the template, the index or the input failed (message on stderr names
      the file and line); an Error action in the template also exits 2
-  3  usage error, or the output could not be written (a closed pipe is
-     not an error)";
+  3  usage error (no TEMPLATE and no --index, two INPUTs with --index),
+     or the output could not be written (a closed pipe is not an error)";
 
 /// Parse CLI output into records with TextFSM templates.
 #[derive(Parser, Debug)]

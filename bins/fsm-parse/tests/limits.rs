@@ -15,6 +15,10 @@ struct Run {
 
 /// Runs `fsm-parse ARGS` with `stdin`, waiting with `wait4` to get this
 /// child's own resource usage.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4 (to read its own rusage), not Child::wait"
+)]
 fn run(
     args: &[&str],
     stdin: Stdio,
