@@ -13,6 +13,11 @@ PIP_PACKAGES=("textfsm==2.1.0" "pyarrow")
 # a python3 with pip to install it into (a minimal Debian has neither).
 command -v python3 >/dev/null 2>&1 || APT_PACKAGES+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || APT_PACKAGES+=(python3-pip)
+# The Python module fsm_parse is built and tested in a virtualenv; its
+# crate's cdylib, built by `cargo test --workspace` without maturin, links
+# libpython (python3-dev has the link-time library).
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || APT_PACKAGES+=(python3-venv)
+APT_PACKAGES+=(python3-dev)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -41,3 +46,18 @@ export NETOPS_REQUIRE_PEERS=1
 # Unit, integration and doc tests of every crate. Benchmarks are not run
 # here (they build a 256 MiB capture): see docs/BENCHMARKS.md.
 cargo test --workspace "$@"
+
+# The Python module fsm_parse (crates/fsm-parse-py): built once with maturin
+# into a virtualenv under target/ (pip install, as the README shows), then
+# its pytest suite: the textfsm API, clitable, parse_output, and the
+# differential tests against textfsm 2.1 on the ntc-templates corpus
+# (../shared/ntc-sample when it is there, else testdata/ntc) and on
+# generated templates.
+PYENV=target/pyenv
+PY_PACKAGES=("maturin>=1.9,<2" "pytest" "textfsm==2.1.0")
+[ -x "$PYENV/bin/python" ] || python3 -m venv "$PYENV"
+"$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+echo "test-all: building the Python module fsm_parse (maturin, release)" >&2
+"$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --no-build-isolation --force-reinstall --no-deps ./crates/fsm-parse-py
+"$PYENV/bin/python" -m pytest -q -p no:cacheprovider crates/fsm-parse-py/tests

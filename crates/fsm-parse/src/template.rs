@@ -29,6 +29,29 @@ pub struct TemplateError {
     pub message: String,
 }
 
+impl TemplateError {
+    /// The message exactly as Python TextFSM's `TextFSMTemplateError`
+    /// carries it. [`TemplateError::message`] is the same, except that for
+    /// a rule whose regex does not compile it also says why, in
+    /// parentheses after TextFSM's words (`Invalid regular expression:
+    /// '...'. Line: N.`); this leaves that out.
+    ///
+    /// ```
+    /// let e = fsm_parse::Template::parse("Value A (x)\n\nStart\n  ^(\n").unwrap_err();
+    /// assert!(e.message.starts_with("Invalid regular expression: '^('. Line: 4. ("));
+    /// assert_eq!(e.python_message(), "Invalid regular expression: '^('. Line: 4.");
+    /// ```
+    pub fn python_message(&self) -> &str {
+        if self.message.starts_with("Invalid regular expression: '") {
+            let marker = format!("'. Line: {}. (", self.line);
+            if let Some(i) = self.message.find(&marker) {
+                return &self.message[..i + marker.len() - 2];
+            }
+        }
+        &self.message
+    }
+}
+
 fn terr<T>(line: usize, message: impl Into<String>) -> Result<T, TemplateError> {
     Err(TemplateError {
         line,

@@ -73,9 +73,20 @@ pub(crate) enum TranslateError {
     /// A group name that is not a Python identifier.
     #[error("bad character in group name '{name}' at position {at}")]
     BadGroupName { name: String, at: usize },
-    /// Two groups of the same name.
-    #[error("redefinition of group name '{name}' at position {at}")]
-    GroupRedefined { name: String, at: usize },
+    /// Two groups of the same name (`group` is the new group's number,
+    /// `was` the first one's).
+    #[error(
+        "redefinition of group name '{name}' as group {group}; was group {was} at position {at}"
+    )]
+    GroupRedefined {
+        name: String,
+        group: usize,
+        was: usize,
+        at: usize,
+    },
+    /// A group name or reference with nothing in it.
+    #[error("missing group name at position {at}")]
+    MissingGroupName { at: usize },
     /// A reference to a group name that does not exist.
     #[error("unknown group name '{name}' at position {at}")]
     UnknownGroupName { name: String, at: usize },
@@ -162,6 +173,8 @@ struct Tr<'a> {
     /// Stack of open groups: (capture index or 0, output offset, kind).
     stack: Vec<(usize, usize, GroupKind)>,
     names: Vec<String>,
+    /// The group number of each of `names`.
+    name_groups: Vec<usize>,
     verbose: bool,
     /// Emit the prefilter form (see [`translate_relaxed`]).
     relax: bool,
@@ -197,6 +210,7 @@ fn translate_with(py: &str, relax: bool) -> Result<Translated, TranslateError> {
         closed: vec![true],
         stack: Vec::new(),
         names: Vec::new(),
+        name_groups: Vec::new(),
         verbose: false,
         relax,
     };
@@ -653,14 +667,21 @@ impl Tr<'_> {
             'P' => match self.peek() {
                 Some('<') => {
                     self.pos += 1;
+                    let at = self.pos;
                     let name = self.take_until('>')?;
                     if !is_py_ident(&name) {
-                        return Err(TranslateError::BadGroupName { name, at: self.pos });
+                        return Err(TranslateError::BadGroupName { name, at });
                     }
-                    if self.names.contains(&name) {
-                        return Err(TranslateError::GroupRedefined { name, at: self.pos });
+                    if let Some(was) = self.group_of(&name) {
+                        return Err(TranslateError::GroupRedefined {
+                            name,
+                            group: self.groups + 1,
+                            was,
+                            at,
+                        });
                     }
                     self.names.push(name.clone());
+                    self.name_groups.push(self.groups + 1);
                     self.groups += 1;
                     self.closed.push(false);
                     self.stack.push((self.groups, start, GroupKind::Plain));
@@ -673,9 +694,10 @@ impl Tr<'_> {
                 }
                 Some('=') => {
                     self.pos += 1;
+                    let at = self.pos;
                     let name = self.take_until(')')?;
                     let Some(idx) = self.names.iter().position(|n| *n == name) else {
-                        return Err(TranslateError::UnknownGroupName { name, at: self.pos });
+                        return Err(TranslateError::UnknownGroupName { name, at });
                     };
                     let _ = idx;
                     self.fancy = true;
@@ -823,11 +845,24 @@ impl Tr<'_> {
         }
     }
 
+    /// The group number of a named group seen so far.
+    fn group_of(&self, name: &str) -> Option<usize> {
+        let i = self.names.iter().position(|n| n == name)?;
+        self.name_groups.get(i).copied()
+    }
+
+    /// A group name up to `end` (consumed); errors at the name's start,
+    /// as CPython's `getuntil` reports them.
     fn take_until(&mut self, end: char) -> Result<String, TranslateError> {
+        let at = self.pos;
         let mut s = String::new();
         loop {
             match self.peek() {
-                None => return Err(TranslateError::UnterminatedName { end, at: self.pos }),
+                None if s.is_empty() => return Err(TranslateError::MissingGroupName { at }),
+                None => return Err(TranslateError::UnterminatedName { end, at }),
+                Some(c) if c == end && s.is_empty() => {
+                    return Err(TranslateError::MissingGroupName { at });
+                }
                 Some(c) if c == end => {
                     self.pos += 1;
                     return Ok(s);
@@ -837,6 +872,43 @@ impl Tr<'_> {
                     self.pos += 1;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::translate;
+
+    /// Group-name errors carry CPython 3.11's words and position (the
+    /// start of the name), as `re.compile` reports them.
+    #[test]
+    fn group_name_errors_match_cpython() {
+        let cases = [
+            ("(?P<", "missing group name at position 4"),
+            ("(?P<>x)", "missing group name at position 4"),
+            ("ab(?P<", "missing group name at position 6"),
+            ("(?P<ab", "missing >, unterminated name at position 4"),
+            ("(a(?P<x", "missing >, unterminated name at position 6"),
+            ("(?P=ab", "missing ), unterminated name at position 4"),
+            ("(x)(?P=)", "missing group name at position 7"),
+            (
+                "(?P<1a>x)",
+                "bad character in group name '1a' at position 4",
+            ),
+            ("(?P<a>x)(?P=b)", "unknown group name 'b' at position 12"),
+            (
+                "(?P<a>x)(?P<a>y)",
+                "redefinition of group name 'a' as group 2; was group 1 at position 12",
+            ),
+            (
+                "(?P<a>x)(?P<bc>y)(?P<bc>z)",
+                "redefinition of group name 'bc' as group 3; was group 2 at position 21",
+            ),
+        ];
+        for (pattern, want) in cases {
+            let got = translate(pattern).err().map(|e| e.to_string());
+            assert_eq!(got.as_deref(), Some(want), "{pattern}");
         }
     }
 }

@@ -1,0 +1,729 @@
+//! The native half of the Python module `fsm_parse`: `fsm_parse._native`.
+//!
+//! The pure-Python package in `python/fsm_parse` gives Python textfsm's
+//! API (`TextFSM`, `clitable.CliTable`, the exceptions, ntc-templates'
+//! `parse_output`); this module does the work with the `fsm-parse` crate:
+//!
+//! - [`NativeTemplate`] is a compiled template. Templates are compiled once
+//!   per process: from text (cached by the text), or from a file (cached by
+//!   path, modification time and size, so an edited file is compiled
+//!   again).
+//! - [`NativeIndex`] is a clitable `index` file (cached the same way; an
+//!   index whose templates changed on disk is loaded again).
+//! - Parsing runs with the GIL released (`Python::detach`), so Python
+//!   threads parse in parallel; the rows become Python lists afterwards.
+//!
+//! Errors are raised as the package's own exception classes
+//! (`fsm_parse.TextFSMTemplateError`, `fsm_parse.TextFSMError`,
+//! `fsm_parse.clitable.CliTableError`) with Python textfsm's messages.
+//!
+//! Built by maturin (`pip install ./crates/fsm-parse-py`), which turns on
+//! the `extension-module` feature; a plain `cargo build` builds it as an
+//! ordinary library.
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use fsm_parse::{
+    Index, IndexError, ListItem, Record, RunError, Template, TemplateError, Value, ValueRef,
+};
+use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+
+/// Templates compiled from text, by a hash of the text (the text is kept
+/// to rule out collisions).
+type TextCache = HashMap<u64, Vec<(Arc<str>, Arc<Template>)>>;
+
+/// How many distinct template texts stay compiled; past this the cache is
+/// emptied (a process that generates templates must not grow without end).
+const TEXT_CACHE_MAX: usize = 4096;
+
+fn text_cache() -> &'static Mutex<TextCache> {
+    static C: std::sync::OnceLock<Mutex<TextCache>> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// A file's identity for the caches: modification time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    mtime: Option<SystemTime>,
+    len: u64,
+}
+
+fn stamp(path: &Path) -> std::io::Result<Stamp> {
+    let m = std::fs::metadata(path)?;
+    Ok(Stamp {
+        mtime: m.modified().ok(),
+        len: m.len(),
+    })
+}
+
+type FileCache = HashMap<PathBuf, (Stamp, Arc<Template>)>;
+
+fn file_cache() -> &'static Mutex<FileCache> {
+    static C: std::sync::OnceLock<Mutex<FileCache>> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// A loaded index and the stamps of the templates it has compiled so far.
+struct IndexEntry {
+    stamp: Stamp,
+    index: Arc<Index>,
+    templates: Mutex<HashMap<String, Option<Stamp>>>,
+}
+
+fn index_cache() -> &'static Mutex<HashMap<PathBuf, Arc<IndexEntry>>> {
+    static C: std::sync::OnceLock<Mutex<HashMap<PathBuf, Arc<IndexEntry>>>> =
+        std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// Raises `fsm_parse.<module>.<class>(message)`.
+fn py_error(py: Python<'_>, module: &str, class: &str, message: String) -> PyErr {
+    match py
+        .import(module)
+        .and_then(|m| m.getattr(class))
+        .and_then(|c| c.call1((message,)))
+    {
+        Ok(e) => PyErr::from_value(e),
+        Err(e) => e,
+    }
+}
+
+fn template_error(py: Python<'_>, e: &TemplateError) -> PyErr {
+    py_error(
+        py,
+        "fsm_parse.parser",
+        "TextFSMTemplateError",
+        e.python_message().to_owned(),
+    )
+}
+
+fn run_error(py: Python<'_>, e: &RunError) -> PyErr {
+    match e.python_message() {
+        Some(m) => py_error(py, "fsm_parse.parser", "TextFSMError", m),
+        // Python textfsm fails with a TypeError inside its List option here.
+        None => PyTypeError::new_err(e.to_string()),
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> PyErr {
+    let msg = format!("{}: {e}", path.display());
+    match e.kind() {
+        std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
+        _ => PyOSError::new_err(msg),
+    }
+}
+
+fn index_error(py: Python<'_>, e: &IndexError) -> PyErr {
+    match e {
+        IndexError::Io { path, source } => io_error(path, source),
+        IndexError::Template { source, .. } => template_error(py, source),
+        IndexError::Run { source, .. } => run_error(py, source),
+        IndexError::Index { message, .. } if message.contains("'Template' column") => py_error(
+            py,
+            "fsm_parse.clitable",
+            "CliTableError",
+            "Index file does not have 'Template' column.".to_owned(),
+        ),
+        IndexError::Index { .. } | IndexError::NoTemplate { .. } | IndexError::Join { .. } => {
+            py_error(py, "fsm_parse.clitable", "CliTableError", e.to_string())
+        }
+    }
+}
+
+/// A Python list item of a `List` value: str, None or dict.
+fn list_item<'py>(py: Python<'py>, item: &ListItem) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match item {
+        ListItem::Str(s) => PyString::new(py, s).into_any(),
+        ListItem::None => py.None().into_bound(py),
+        ListItem::Map(m) => {
+            let d = PyDict::new(py);
+            for (k, v) in m {
+                d.set_item(k, v.as_deref())?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+fn value<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::List(items) => {
+            let l = PyList::empty(py);
+            for it in items {
+                l.append(list_item(py, it)?)?;
+            }
+            l.into_any()
+        }
+    })
+}
+
+fn row_list<'py>(py: Python<'py>, row: &[Value]) -> PyResult<Bound<'py, PyList>> {
+    let items = row
+        .iter()
+        .map(|v| value(py, v))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// The rows of one run, flat: every string (plain values and `List`
+/// items) in one buffer, one `u64` per value or item; nothing allocated per
+/// value while the engine runs.
+#[derive(Default)]
+struct Flat {
+    width: usize,
+    rows: usize,
+    text: String,
+    /// In row order, per plain value: the end of its text in `text` (it
+    /// starts where the previous string ended); per `List` value: [`LIST`]
+    /// | its item count, then per item the end of its text, [`NONE`], or
+    /// [`MAP`] | its index in `maps`.
+    cells: Vec<u64>,
+    /// `List` items with named groups (rare): kept as they are.
+    maps: Vec<ListItem>,
+}
+
+/// A cell that starts a `List` value.
+const LIST: u64 = 1 << 63;
+/// A `List` item whose group did not take part (`None`).
+const NONE: u64 = 1 << 62;
+/// A `List` item with named groups (a dict).
+const MAP: u64 = 1 << 61;
+
+impl Flat {
+    fn push(&mut self, row: fsm_parse::RowRef<'_>) {
+        self.rows += 1;
+        for v in row.values() {
+            match v {
+                ValueRef::Str(s) => self.push_str(s),
+                ValueRef::List(items) => {
+                    self.cells.push(LIST | items.len() as u64);
+                    for it in items {
+                        match it {
+                            ListItem::Str(s) => self.push_str(s),
+                            ListItem::None => self.cells.push(NONE),
+                            ListItem::Map(_) => {
+                                self.cells.push(MAP | self.maps.len() as u64);
+                                self.maps.push(it.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.cells.push(self.text.len() as u64);
+    }
+}
+
+/// Walks a [`Flat`]'s values in order, making the Python objects.
+struct Cursor<'f, 'py> {
+    flat: &'f Flat,
+    next: usize,
+    start: usize,
+    strs: StrCache<'py>,
+}
+
+impl<'f, 'py> Cursor<'f, 'py> {
+    fn new(flat: &'f Flat) -> Self {
+        Cursor {
+            flat,
+            next: 0,
+            start: 0,
+            strs: StrCache::new(),
+        }
+    }
+
+    fn take(&mut self) -> u64 {
+        let c = self.flat.cells[self.next];
+        self.next += 1;
+        c
+    }
+
+    fn string(&mut self, py: Python<'py>, end: u64) -> Bound<'py, PyAny> {
+        let (a, b) = (self.start, end as usize);
+        self.start = b;
+        self.strs.get(py, &self.flat.text, a, b).into_any()
+    }
+
+    /// The next value: a string, or a list of its items.
+    fn value(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.take();
+        if c & LIST == 0 {
+            return Ok(self.string(py, c));
+        }
+        let n = (c & !LIST) as usize;
+        new_list(py, n, |_| {
+            let c = self.take();
+            if c == NONE {
+                Ok(py.None().into_bound(py))
+            } else if c & MAP != 0 {
+                list_item(py, &self.flat.maps[(c & !MAP) as usize])
+            } else {
+                Ok(self.string(py, c))
+            }
+        })
+        .map(Bound::into_any)
+    }
+}
+
+/// Python strings made from a run's values, reusing the object for a short
+/// value seen recently (interface names, states, protocol codes and empty
+/// values repeat row after row): a hash table of 4096 entries, one per
+/// hash, the newest value wins.
+struct StrCache<'py> {
+    slots: Vec<Option<(usize, usize, Bound<'py, PyString>)>>,
+}
+
+/// Values longer than this are always made anew (they rarely repeat).
+const STR_CACHE_MAX_LEN: usize = 32;
+const STR_CACHE_SLOTS: usize = 4096;
+
+impl<'py> StrCache<'py> {
+    fn new() -> Self {
+        StrCache {
+            slots: vec![None; STR_CACHE_SLOTS],
+        }
+    }
+
+    /// The Python string of `text[a..b]`.
+    fn get(&mut self, py: Python<'py>, text: &str, a: usize, b: usize) -> Bound<'py, PyString> {
+        let s = &text[a..b];
+        if s.len() > STR_CACHE_MAX_LEN {
+            return PyString::new(py, s);
+        }
+        // FNV-1a over the bytes.
+        let mut h: u32 = 0x811c_9dc5;
+        for &c in s.as_bytes() {
+            h = (h ^ u32::from(c)).wrapping_mul(0x0100_0193);
+        }
+        let slot = &mut self.slots[(h as usize ^ s.len()) % STR_CACHE_SLOTS];
+        if let Some((x, y, obj)) = slot
+            && &text[*x..*y] == s
+        {
+            return obj.clone();
+        }
+        let obj = PyString::new(py, s);
+        *slot = Some((a, b, obj.clone()));
+        obj
+    }
+}
+
+/// A new list of `n` items made by `item(i)`.
+fn new_list<'py>(
+    py: Python<'py>,
+    n: usize,
+    mut item: impl FnMut(usize) -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let len = pyo3::ffi::Py_ssize_t::try_from(n)
+        .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("too many rows"))?;
+    // SAFETY: the GIL is held (`py`); PyList_New returns a new reference
+    // or NULL with an exception set, which `from_owned_ptr_or_err` turns
+    // into the error.
+    let list = unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyList_New(len))? };
+    for i in 0..n {
+        let v = item(i)?;
+        // SAFETY: `list` is a list of length `n` and `i < n`; PyList_SetItem
+        // steals the reference `into_ptr` hands over. Slots not yet set
+        // are NULL, which a list frees fine if we return early.
+        let rc = unsafe {
+            pyo3::ffi::PyList_SetItem(list.as_ptr(), i as pyo3::ffi::Py_ssize_t, v.into_ptr())
+        };
+        if rc != 0 {
+            return Err(PyErr::fetch(py));
+        }
+    }
+    // SAFETY: PyList_New made a list.
+    Ok(unsafe { list.cast_into_unchecked() })
+}
+
+/// Python's cyclic garbage collector paused while this lives (restored to
+/// what it was). Building hundreds of thousands of row lists otherwise
+/// starts a collection every 700 of them, each walking every list built
+/// so far; the rows hold only strings and lists, so there is no cycle for
+/// it to find.
+struct GcPause {
+    was_enabled: bool,
+}
+
+impl GcPause {
+    fn new(_py: Python<'_>) -> GcPause {
+        // SAFETY: called with the GIL held (the `Python` token proves it).
+        let was_enabled = unsafe { pyo3::ffi::PyGC_Disable() } != 0;
+        GcPause { was_enabled }
+    }
+}
+
+impl Drop for GcPause {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            // SAFETY: the GIL is still held: a `GcPause` never leaves the
+            // scope of the `Python` token it was made with.
+            unsafe {
+                pyo3::ffi::PyGC_Enable();
+            }
+        }
+    }
+}
+
+/// A compiled template (`fsm_parse._native.Template`).
+#[pyclass(name = "Template", module = "fsm_parse._native", frozen)]
+pub struct NativeTemplate {
+    t: Arc<Template>,
+}
+
+impl NativeTemplate {
+    /// Runs the template with the GIL released.
+    fn run<'py>(&self, py: Python<'py>, text: &Bound<'py, PyString>) -> PyResult<Flat> {
+        let s = text.to_str()?;
+        let t = Arc::clone(&self.t);
+        py.detach(move || {
+            // Capacity is only address space until written: reserving for
+            // the worst case saves the copies of growing the buffers.
+            let mut flat = Flat {
+                width: t.value_names().len(),
+                rows: 0,
+                text: String::with_capacity(s.len()),
+                cells: Vec::with_capacity(s.len() / 8),
+                maps: Vec::new(),
+            };
+            t.run_each(s, |row| flat.push(row)).map(|()| flat)
+        })
+        .map_err(|e| run_error(py, &e))
+    }
+}
+
+#[pymethods]
+impl NativeTemplate {
+    /// Compiles template text, once per distinct text in this process.
+    #[staticmethod]
+    fn from_text(py: Python<'_>, text: &str) -> PyResult<NativeTemplate> {
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        let key = h.finish();
+        if let Some(list) = text_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            && let Some((_, t)) = list.iter().find(|(s, _)| &**s == text)
+        {
+            return Ok(NativeTemplate { t: Arc::clone(t) });
+        }
+        let owned = text.to_owned();
+        let t = py
+            .detach(move || Template::parse(&owned))
+            .map_err(|e| template_error(py, &e))?;
+        let t = Arc::new(t);
+        let mut cache = text_cache().lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= TEXT_CACHE_MAX {
+            cache.clear();
+        }
+        cache
+            .entry(key)
+            .or_default()
+            .push((Arc::from(text), Arc::clone(&t)));
+        Ok(NativeTemplate { t })
+    }
+
+    /// Compiles a template file, once per path, modification time and size.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<NativeTemplate> {
+        compiled_file(py, &path).map(|t| NativeTemplate { t })
+    }
+
+    /// The value names, in declaration order.
+    fn header(&self) -> Vec<String> {
+        self.t.value_names().to_vec()
+    }
+
+    /// Names of the values with this option (`Key`, `Filldown`, ...).
+    fn values_with_option(&self, option: &str) -> Vec<String> {
+        self.t
+            .values_with_option(option)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The regex of a value as declared.
+    fn value_regex(&self, name: &str) -> Option<String> {
+        self.t.value_regex(name).map(str::to_owned)
+    }
+
+    /// The state names in declaration order.
+    fn state_names(&self) -> Vec<String> {
+        self.t.state_names().map(str::to_owned).collect()
+    }
+
+    /// How many rows `parse` would return, without building them (the
+    /// engine's share of a parse, for benchmarks).
+    fn count_rows(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        let s = text.to_str()?;
+        let t = Arc::clone(&self.t);
+        py.detach(move || {
+            let mut n = 0usize;
+            t.run_each(s, |_| n += 1).map(|()| n)
+        })
+        .map_err(|e| run_error(py, &e))
+    }
+
+    /// Like `count_rows`, but the rows are also copied into the flat
+    /// buffers `parse` converts from (the Rust share of a parse).
+    fn count_flat(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<usize> {
+        Ok(self.run(py, text)?.rows)
+    }
+
+    /// `ParseText` from a fresh state: a list of rows (lists).
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let flat = self.run(py, text)?;
+        let _gc = GcPause::new(py);
+        let mut cur = Cursor::new(&flat);
+        new_list(py, flat.rows, |_| {
+            new_list(py, flat.width, |_| cur.value(py)).map(Bound::into_any)
+        })
+    }
+
+    /// `ParseTextToDicts` from a fresh state: a list of dicts.
+    fn parse_dicts<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let flat = self.run(py, text)?;
+        let _gc = GcPause::new(py);
+        let keys: Vec<Bound<'py, PyString>> = self
+            .t
+            .value_names()
+            .iter()
+            .map(|n| PyString::new(py, n))
+            .collect();
+        let mut cur = Cursor::new(&flat);
+        new_list(py, flat.rows, |_| {
+            let d = PyDict::new(py);
+            for k in &keys {
+                d.set_item(k, cur.value(py)?)?;
+            }
+            Ok(d.into_any())
+        })
+    }
+}
+
+fn compiled_file(py: Python<'_>, path: &Path) -> PyResult<Arc<Template>> {
+    let st = stamp(path).map_err(|e| io_error(path, &e))?;
+    if let Some((s, t)) = file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(path)
+        && *s == st
+    {
+        return Ok(Arc::clone(t));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let t = py
+        .detach(move || Template::parse(&text))
+        .map_err(|e| template_error(py, &e))?;
+    let t = Arc::new(t);
+    file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(path.to_path_buf(), (st, Arc::clone(&t)));
+    Ok(t)
+}
+
+/// A clitable index (`fsm_parse._native.Index`).
+#[pyclass(name = "Index", module = "fsm_parse._native", frozen)]
+pub struct NativeIndex {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+/// The cached index at `path`, loaded again when the index file changed
+/// or (`force`) when a template it compiled changed.
+fn index_entry(py: Python<'_>, dir: &Path, path: &Path, force: bool) -> PyResult<Arc<IndexEntry>> {
+    let st = stamp(path).map_err(|e| io_error(path, &e))?;
+    if !force
+        && let Some(entry) = index_cache()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(path)
+        && entry.stamp == st
+    {
+        return Ok(Arc::clone(entry));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, &e))?;
+    let index = Index::from_text(dir, path, &text).map_err(|e| index_error(py, &e))?;
+    let entry = Arc::new(IndexEntry {
+        stamp: st,
+        index: Arc::new(index),
+        templates: Mutex::default(),
+    });
+    index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(path.to_path_buf(), Arc::clone(&entry));
+    Ok(entry)
+}
+
+impl NativeIndex {
+    fn entry(&self, py: Python<'_>) -> PyResult<Arc<IndexEntry>> {
+        index_entry(py, &self.dir, &self.path, false)
+    }
+
+    /// The entry to parse with `templates`: loaded again when one of them
+    /// changed on disk since this index compiled it.
+    fn entry_for(&self, py: Python<'_>, templates: &str) -> PyResult<Arc<IndexEntry>> {
+        let entry = self.entry(py)?;
+        let now: Vec<(String, Option<Stamp>)> = templates
+            .split(':')
+            .map(|n| (n.to_owned(), stamp(&self.dir.join(n)).ok()))
+            .collect();
+        let changed = {
+            let seen = entry
+                .templates
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            now.iter()
+                .any(|(n, st)| seen.get(n).is_some_and(|old| old != st))
+        };
+        let entry = if changed {
+            index_entry(py, &self.dir, &self.path, true)?
+        } else {
+            entry
+        };
+        let mut seen = entry
+            .templates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (n, st) in now {
+            seen.entry(n).or_insert(st);
+        }
+        drop(seen);
+        Ok(entry)
+    }
+}
+
+#[pymethods]
+impl NativeIndex {
+    /// Loads `template_dir/index_file` (cached by path, modification time
+    /// and size; templates are compiled on first use and again when they
+    /// change on disk).
+    #[new]
+    fn new(py: Python<'_>, template_dir: PathBuf, index_file: &str) -> PyResult<NativeIndex> {
+        let path = template_dir.join(index_file);
+        let idx = NativeIndex {
+            dir: template_dir,
+            path,
+        };
+        idx.entry(py)?;
+        Ok(idx)
+    }
+
+    /// The index columns.
+    fn columns(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        Ok(self.entry(py)?.index.header().to_vec())
+    }
+
+    /// The `Template` field of the first row matching every attribute
+    /// (`(column, value)` pairs), or None.
+    fn find(&self, py: Python<'_>, attributes: Vec<(String, String)>) -> PyResult<Option<String>> {
+        let attrs: Vec<(&str, &str)> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok(self
+            .entry(py)?
+            .index
+            .find_row(&attrs)
+            .map(|r| r.templates.clone()))
+    }
+
+    /// Parses `text` with an `a:b:c` template list joined like clitable:
+    /// `(header, rows)`, every `List` item a string.
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        templates: &str,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<(Vec<String>, Bound<'py, PyList>)> {
+        let s = text.to_str()?;
+        let index = Arc::clone(&self.entry_for(py, templates)?.index);
+        let (header, rows) = py
+            .detach(move || -> Result<(Vec<String>, Vec<Record>), IndexError> {
+                let header = index.header_with(templates)?;
+                let rows = index.parse_with(templates, s)?;
+                Ok((header, rows))
+            })
+            .map_err(|e| index_error(py, &e))?;
+        let _gc = GcPause::new(py);
+        let out = rows
+            .iter()
+            .map(|r| row_list(py, r.values()))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((header, PyList::new(py, out)?))
+    }
+}
+
+/// Empties every cache of compiled templates and indexes (for tests, and
+/// for a process that wants its memory back).
+#[pyfunction]
+fn clear_caches() {
+    text_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+    index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
+}
+
+/// How many compiled templates and indexes the caches hold:
+/// `(from text, from files, indexes)`.
+#[pyfunction]
+fn cache_sizes() -> (usize, usize, usize) {
+    let texts = text_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .map(Vec::len)
+        .sum();
+    let files = file_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    let idx = index_cache()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    (texts, files, idx)
+}
+
+/// `fsm_parse._native`.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeTemplate>()?;
+    m.add_class::<NativeIndex>()?;
+    m.add_function(wrap_pyfunction!(clear_caches, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_sizes, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
