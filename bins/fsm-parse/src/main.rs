@@ -22,9 +22,16 @@ Examples:
 Output:
   table  aligned columns with a header line (default)
   csv    header row, then one row per record
-  json   a JSON array of objects keyed by value name; List values are
-         arrays; unset values are \"\" (what Python TextFSM returns)
+  json   a JSON array of objects keyed by value name, keys in template
+         order (as Python TextFSM gives them); List values are arrays;
+         unset values are \"\" (what Python TextFSM returns)
   In table and csv, a List value prints as Python prints a list: ['a', 'b'].
+
+Input is read line by line and rows are written as they are made (a
+template with an Error action holds its rows until the input ended, as
+Python TextFSM returns none when one fires). Limits: --max-line-bytes
+(16 MiB), --max-input-bytes (128 MiB, only for index rows that join
+several templates); see docs/LIMITS.md.
 
 With --index, templates are chosen like clitable/ntc-templates: the first
 index row whose Platform and Command patterns match (Command completions
@@ -35,8 +42,8 @@ Exit codes:
   0  parsed (possibly zero records)
   2  the template, the index or the input failed (message on stderr names
      the file and line); an Error action in the template also exits 2
-  3  usage error, or the output could not be written (a closed pipe is
-     not an error)";
+  3  usage error (no TEMPLATE and no --index, two INPUTs with --index),
+     or the output could not be written (a closed pipe is not an error)";
 
 /// Parse CLI output into records with TextFSM templates.
 #[derive(Parser, Debug)]
@@ -246,16 +253,14 @@ impl Source {
 }
 
 /// A value as the shared writer takes it: a plain value is text; a `List`
-/// value prints as Python prints a list in table and CSV, and is an array
-/// (items `null` or objects in pattern order, as `fsm_parse` serialises
-/// them) in JSON.
-fn cell(v: ValueRef<'_>) -> Value<'_> {
+/// value prints as Python prints a list in table and CSV (`json` false),
+/// and is an array (items `null` or objects in pattern order, as
+/// `fsm_parse` serialises them) in JSON.
+fn cell(v: ValueRef<'_>, json: bool) -> Value<'_> {
     match v {
         ValueRef::Str(s) => Value::Str(s.into()),
-        ValueRef::List(items) => Value::WithText {
-            text: v.to_string().into(),
-            data: Box::new(Value::List(items.iter().map(item).collect())),
-        },
+        ValueRef::List(items) if json => Value::List(items.iter().map(item).collect()),
+        ValueRef::List(_) => Value::Str(v.to_string().into()),
     }
 }
 
@@ -296,6 +301,7 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
         })
         .collect();
     let hold = src.may_fail_late()?;
+    let json = format == Format::Json;
     let (name, input) = open_input(input_path)?;
     let mut held: Vec<u8> = Vec::new();
     let out: Box<dyn Write + '_> = if hold {
@@ -308,9 +314,20 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
     };
     let mut w = Writer::new(format, cols, out).table_style(TableStyle::new().rule(true));
     let seen = src.each(args, &name, input, &mut |row| {
-        let values: Vec<Value<'_>> = row.values().map(cell).collect();
+        let values: Vec<Value<'_>> = row.values().map(|v| cell(v, json)).collect();
         w.row(&values);
-    })?;
+    });
+    let seen = match seen {
+        Ok(seen) => seen,
+        Err(e) => {
+            if w.rows() == 0 {
+                // Nothing was written: leave stdout empty rather than let
+                // the writer print an empty table's header or `[]`.
+                std::mem::forget(w);
+            }
+            return Err(e);
+        }
+    };
     if let Some(off) = seen.invalid_utf8_at {
         netops_cli::warn(format_args!(
             "warning: {name}: byte offset {off}: not UTF-8; invalid bytes are replaced with U+FFFD"

@@ -15,6 +15,10 @@ struct Run {
 
 /// Runs `fsm-parse ARGS` with `stdin`, waiting with `wait4` to get this
 /// child's own resource usage.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4 (to read its own rusage), not Child::wait"
+)]
 fn run(
     args: &[&str],
     stdin: Stdio,
@@ -111,6 +115,7 @@ fn dev_zero_stops_at_the_line_cap_in_bounded_memory() {
         r.stderr
     );
     assert!(r.maxrss_kib < 128 * MIB, "peak RSS {} KiB", r.maxrss_kib);
+    assert!(r.stdout.is_empty(), "no row, no header: {:?}", r.stdout);
 
     // Through the index too, with a smaller cap.
     let idx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ntc/templates");

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::program::{LineOp, NewState, Opt, Program, RecordOp, ValueDef};
-use crate::pyre::Spans;
+use crate::pyre::{LineBytes, Spans};
 use crate::row::RowRef;
 use crate::runstate::{PyVal, RunScratch, ScratchPool, Slot};
 use crate::split::{LineSource, splitlines};
@@ -567,6 +567,7 @@ fn run_with<L: LineSource, S: Sink>(
         } else {
             None
         };
+        let mut lb: Option<LineBytes> = None;
         for (ri, rule) in rules.iter().enumerate() {
             let mut known = false;
             if let Some((rs, hits)) = &hits
@@ -577,9 +578,13 @@ fn run_with<L: LineSource, S: Sink>(
                 }
                 known = exact;
             }
+            // The literal tests first: most rules fail them on most lines.
+            if !known && !rule.regex.may_match_lazy(line, &mut lb) {
+                continue;
+            }
             // Count the rules that get past their literal tests (those run
             // an automaton, which is what the set saves).
-            if seen[state] <= SET_AFTER_LINES && rule.regex.may_match(line) {
+            if seen[state] <= SET_AFTER_LINES {
                 tries[state] += 1;
             }
             // A rule that sets no value only needs a yes/no answer.
@@ -588,9 +593,9 @@ fn run_with<L: LineSource, S: Sink>(
             } else {
                 let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());
                 if rule.assigns.is_empty() {
-                    rule.regex.is_match_line(line, ascii, sc)
+                    rule.regex.is_match_prechecked(line, ascii, sc)
                 } else {
-                    rule.regex.match_line(line, ascii, sc, &mut spans)
+                    rule.regex.match_prechecked(line, ascii, sc, &mut spans)
                 }
             }
             .map_err(|e| RunError::Pattern {

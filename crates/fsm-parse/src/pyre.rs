@@ -40,6 +40,9 @@ pub(crate) struct PyRegex {
     /// lines without it are rejected by one `memmem` instead of running
     /// an automaton (`^.*System Description:`, `^\s+Chassis ID\s+:`).
     need: Option<Box<memchr::memmem::Finder<'static>>>,
+    /// The bytes of `need` (empty without one): a line missing one of them
+    /// is rejected without the `memmem` (see [`LineBytes`]).
+    need_bytes: [u64; 4],
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
     /// Scratch for [`PyRegex::is_match`] (callers without a run of their
@@ -367,6 +370,10 @@ impl PyRegex {
                         .is_some_and(|p| p.as_bytes().starts_with(lit))
             })
             .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
+        let mut need_bytes = [0u64; 4];
+        for &b in need.as_deref().map_or(&[][..], |f| f.needle()) {
+            need_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
@@ -391,6 +398,7 @@ impl PyRegex {
                 },
                 prefix,
                 need,
+                need_bytes,
                 names,
                 spare: SpareScratch::default(),
             })
@@ -401,6 +409,7 @@ impl PyRegex {
                 engine: Engine::Std(std),
                 prefix,
                 need,
+                need_bytes,
                 names,
                 spare: SpareScratch::default(),
             })
@@ -411,12 +420,26 @@ impl PyRegex {
     /// the required literal.
     #[inline]
     pub(crate) fn may_match(&self, text: &str) -> bool {
+        self.may_match_lazy(text, &mut Some(LineBytes::ALL))
+    }
+
+    /// [`PyRegex::may_match`] knowing which bytes the line holds (made
+    /// the first time a rule of the line needs them): most lines lack a
+    /// byte of a rule's required literal, and that test costs a few
+    /// instructions where the `memmem` costs a hundred.
+    #[inline]
+    pub(crate) fn may_match_lazy(&self, text: &str, lb: &mut Option<LineBytes>) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return false;
         }
-        self.need
-            .as_deref()
-            .is_none_or(|f| f.find(text.as_bytes()).is_some())
+        match self.need.as_deref() {
+            None => true,
+            Some(f) => {
+                lb.get_or_insert_with(|| LineBytes::of(text))
+                    .has_all(&self.need_bytes)
+                    && f.find(text.as_bytes()).is_some()
+            }
+        }
     }
 
     /// Group names by index (0 is the whole match).
@@ -520,6 +543,17 @@ impl PyRegex {
         if !self.may_match(text) {
             return Ok(false);
         }
+        self.is_match_prechecked(text, ascii, scratch)
+    }
+
+    /// [`PyRegex::is_match_line`] on a line that passed
+    /// [`PyRegex::may_match_lazy`].
+    pub(crate) fn is_match_prechecked(
+        &self,
+        text: &str,
+        ascii: bool,
+        scratch: &mut Scratch,
+    ) -> Result<bool, RegexError> {
         match (&self.engine, scratch) {
             (Engine::Std(std), Scratch::Std { ascii: sc, .. }) => std.is_match(text, ascii, sc),
             (Engine::Fancy { re, pre }, Scratch::Fancy { pre: psc }) => {
@@ -532,7 +566,7 @@ impl PyRegex {
             }
             (_, s) => {
                 *s = self.scratch();
-                self.is_match_line(text, ascii, s)
+                self.is_match_prechecked(text, ascii, s)
             }
         }
     }
@@ -560,6 +594,19 @@ impl PyRegex {
         if !self.may_match(text) {
             return Ok(false);
         }
+        self.match_prechecked(text, ascii, scratch, spans)
+    }
+
+    /// [`PyRegex::match_line`] on a line that passed
+    /// [`PyRegex::may_match_lazy`].
+    pub(crate) fn match_prechecked(
+        &self,
+        text: &str,
+        ascii: bool,
+        scratch: &mut Scratch,
+        spans: &mut Spans,
+    ) -> Result<bool, RegexError> {
+        spans.clear();
         match (&self.engine, scratch) {
             (
                 Engine::Std(StdRe { ascii: Some(a), .. }),
@@ -594,7 +641,7 @@ impl PyRegex {
             }
             (_, s) => {
                 *s = self.scratch();
-                self.match_line(text, ascii, s, spans)
+                self.match_prechecked(text, ascii, s, spans)
             }
         }
     }
@@ -644,6 +691,32 @@ fn required_literal(pattern: &str) -> Option<Vec<u8>> {
         .parse(pattern)
         .ok()?;
     walk(&hir)
+}
+
+/// The set of bytes a line holds, made once per line and shared by every
+/// rule tried on it (see [`PyRegex::may_match_lazy`]).
+#[derive(Debug, Clone)]
+pub(crate) struct LineBytes([u64; 4]);
+
+impl LineBytes {
+    /// Every byte: no test.
+    pub(crate) const ALL: LineBytes = LineBytes([u64::MAX; 4]);
+
+    /// The bytes of `line`.
+    #[inline]
+    pub(crate) fn of(line: &str) -> LineBytes {
+        let mut s = [0u64; 4];
+        for &b in line.as_bytes() {
+            s[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        LineBytes(s)
+    }
+
+    /// Whether every byte of `set` is in the line.
+    #[inline(always)]
+    fn has_all(&self, set: &[u64; 4]) -> bool {
+        (0..4).all(|i| set[i] & !self.0[i] == 0)
+    }
 }
 
 /// Per-run scratch space of one pattern.
