@@ -200,6 +200,47 @@ pub struct TargetArgs {
     /// Hosts polled at once (inventory).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits (docs/LIMITS.md); they override the inventory's settings.
+#[derive(ClapArgs)]
+pub struct LimitArgs {
+    /// Largest HTTP answer read per request, e.g. 8MiB (default 4MiB, inventory max_body_bytes).
+    #[arg(long, value_parser = parse_size)]
+    pub max_body: Option<usize>,
+    /// Deadline for the whole poll of one host, e.g. 2m (default 120s, inventory poll_deadline_secs).
+    #[arg(long, value_parser = parse_dur)]
+    pub poll_deadline: Option<Duration>,
+    /// Most Redfish pages per host (default 2000, inventory max_pages).
+    #[arg(long)]
+    pub max_pages: Option<usize>,
+    /// Most Redfish entries per host (default 65536, inventory max_entries).
+    #[arg(long)]
+    pub max_entries: Option<usize>,
+}
+
+impl LimitArgs {
+    /// Override the inventory's settings with the flags given.
+    pub fn apply(&self, s: &mut watch::Settings) {
+        if let Some(b) = self.max_body {
+            s.max_body_bytes = b.max(1);
+        }
+        if let Some(d) = self.poll_deadline {
+            s.poll_deadline_secs = d.as_secs().max(1);
+        }
+        if let Some(p) = self.max_pages {
+            s.max_pages = p.max(1);
+        }
+        if let Some(e) = self.max_entries {
+            s.max_entries = e.max(1);
+        }
+    }
+}
+
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    watch::parse_size(s).ok_or_else(|| format!("{s:?} is not a size like 8MiB, 512KiB, 1048576"))
 }
 
 pub fn parse_dur(s: &str) -> Result<Duration, String> {

@@ -113,6 +113,7 @@ fn inventory_from(t: &TargetArgs) -> Result<Inventory, Fail> {
     if let Some(c) = t.concurrency {
         inv.settings.concurrency = c.max(1);
     }
+    t.limits.apply(&mut inv.settings);
     Ok(inv)
 }
 

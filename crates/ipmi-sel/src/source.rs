@@ -143,8 +143,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Default body cap: 8 MiB (a full SEL is well under 1 MiB).
-    pub const MAX_BODY_BYTES: usize = 8 << 20;
+    /// Default body cap: 4 MiB (a full SEL is well under 1 MiB).
+    pub const MAX_BODY_BYTES: usize = 4 << 20;
     /// Default page cap.
     pub const MAX_PAGES: usize = 2_000;
     /// Default entry cap: a SEL holds at most 65,534 records (16-bit
@@ -184,8 +184,15 @@ pub async fn read_body(
     }
     let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0).min(64 << 10) as usize);
     while let Some(chunk) = resp.chunk().await.map_err(|e| transport(host, &e))? {
-        if buf.len() + chunk.len() > limit {
+        let need = buf.len() + chunk.len();
+        if need > limit {
             return Err(too_large(None));
+        }
+        if need > buf.capacity() {
+            // Grow by doubling, but never past the cap: a body just under
+            // it holds `limit` bytes, not twice that.
+            let want = need.max(buf.capacity() * 2).min(limit);
+            buf.reserve_exact(want - buf.len());
         }
         buf.extend_from_slice(&chunk);
     }
@@ -796,7 +803,9 @@ impl RedfishSource {
         let lim = self.limits;
         while let Some(path) = next.take() {
             pages += 1;
-            if !visited.insert(path.clone()) {
+            // Compared as full URLs: the first path may lack a proxy
+            // prefix that the service's links carry.
+            if !visited.insert(self.url(&path).to_string()) {
                 return Err(Error::Limit {
                     host: self.name.clone(),
                     detail: format!(
