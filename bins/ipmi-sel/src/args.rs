@@ -96,6 +96,36 @@ Examples:
         #[arg(long)]
         once: bool,
     },
+    /// Prometheus exporter: the watch loop plus /metrics and /healthz over HTTP.
+    #[command(after_help = "\
+Runs `watch` (same inventory, sinks and state files: each event alerts once)
+and serves the metrics in the Prometheus text format on --listen:
+  /metrics   ipmi_sel_entries, ipmi_sel_events_total{severity,sensor_type},
+             ipmi_sel_pci_errors_total, ipmi_sel_last_poll_success,
+             ipmi_sel_last_poll_timestamp_seconds,
+             ipmi_sel_poll_duration_seconds, ipmi_sel_free_bytes (when known)
+  /healthz   200 ok while the loop runs
+The counters are persisted in the state files and never go down across
+restarts. SIGTERM or Ctrl-C finishes the poll under way (state written) and
+exits 0. The first line on stderr is `ipmi-sel: serving http://ADDR/metrics`.
+
+Examples:
+  ipmi-sel serve --inventory /etc/ipmi-sel/fleet.toml --listen 127.0.0.1:9290 --interval 5m
+
+Exit codes: 0 stopped by SIGTERM/Ctrl-C; 3 configuration error or cannot listen.")]
+    Serve {
+        /// Inventory file.
+        #[arg(long)]
+        inventory: PathBuf,
+        /// Address of the metrics server (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:9290")]
+        listen: std::net::SocketAddr,
+        /// Poll interval (e.g. 90s, 5m, 1h).
+        #[arg(long, default_value = "5m", value_parser = parse_dur)]
+        interval: Duration,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Nagios/Icinga plugin: one status line with perfdata, exit 0/1/2/3.
     #[command(after_help = "\
 CRITICAL when a critical entry (e.g. PCI PERR/SERR, uncorrectable) is in the
