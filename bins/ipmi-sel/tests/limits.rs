@@ -290,3 +290,10 @@ fn fleet_of_hostile_hosts_stays_bounded() {
         r.stderr
     );
 }
+
+/// `decode` of an endless input stops at the input cap (64 MiB).
+#[test]
+fn decode_of_dev_zero_stops_at_the_input_cap() {
+    let r = run_measured(&["decode", "/dev/zero"]);
+    assert_bounded(&r, &["/dev/zero: larger than 67108864 bytes"]);
+}

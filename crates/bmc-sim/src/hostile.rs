@@ -116,6 +116,8 @@ pub async fn serve(
 struct Request {
     method: String,
     path: String,
+    /// `Connection: close` was asked for.
+    close: bool,
 }
 
 /// Read one request head (at most 64 KiB) and skip its body.
@@ -128,11 +130,17 @@ async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Resul
             let mut first = lines.next().unwrap_or("").split(' ');
             let method = first.next().unwrap_or("").to_string();
             let path = first.next().unwrap_or("/").to_string();
-            let len: usize = lines
-                .filter_map(|l| l.split_once(':'))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-                .and_then(|(_, v)| v.trim().parse().ok())
+            let headers: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(':')).collect();
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim())
+            };
+            let len: usize = header("content-length")
+                .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
+            let close = header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
             while buf.len() < len {
                 let mut tmp = [0u8; 4096];
                 let n = sock.read(&mut tmp).await?;
@@ -142,7 +150,11 @@ async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Resul
                 buf.extend_from_slice(&tmp[..n]);
             }
             buf.drain(..len);
-            return Ok(Some(Request { method, path }));
+            return Ok(Some(Request {
+                method,
+                path,
+                close,
+            }));
         }
         if buf.len() > 64 << 10 {
             return Ok(None);
@@ -160,6 +172,9 @@ async fn connection(mode: Mode, mut sock: TcpStream) -> std::io::Result<()> {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut sock, &mut buf).await? {
         respond(mode, &mut sock, &req).await?;
+        if req.close {
+            break;
+        }
     }
     Ok(())
 }

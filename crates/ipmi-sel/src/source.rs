@@ -913,9 +913,17 @@ impl SelSource for OfflineSource {
     }
 
     async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
-        let bytes = tokio::fs::read(&self.path)
-            .await
-            .map_err(|e| Error::io(&self.path, e))?;
+        let path = self.path.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            let name = path.display().to_string();
+            let f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            crate::input::read_capped(f, &name)
+        })
+        .await
+        .map_err(|e| Error::Transport {
+            host: self.name.clone(),
+            detail: format!("reading the file failed: {e}"),
+        })??;
         let mut evs = parse::parse_any(&bytes, &self.path.display().to_string())?;
         for e in &mut evs {
             e.host = Some(self.name.clone());

@@ -11,6 +11,10 @@
 //! state_dir = "/var/lib/ipmi-sel"   # default: <inventory dir>/ipmi-sel-state
 //! min_severity = "warning"  # alert on warning and critical
 //! baseline = false          # true: first run records existing events silently
+//! max_body_bytes = 4194304  # largest HTTP answer read (docs/LIMITS.md)
+//! poll_deadline_secs = 120  # whole poll of one host
+//! max_pages = 2000          # Redfish pages per host
+//! max_entries = 65536       # Redfish entries per host
 //!
 //! [[host]]
 //! name = "probe-01"
