@@ -96,6 +96,36 @@ Examples:
         #[arg(long)]
         once: bool,
     },
+    /// Prometheus exporter: the watch loop plus /metrics and /healthz over HTTP.
+    #[command(after_help = "\
+Runs `watch` (same inventory, sinks and state files: each event alerts once)
+and serves the metrics in the Prometheus text format on --listen:
+  /metrics   ipmi_sel_entries, ipmi_sel_events_total{severity,sensor_type},
+             ipmi_sel_pci_errors_total, ipmi_sel_last_poll_success,
+             ipmi_sel_last_poll_timestamp_seconds,
+             ipmi_sel_poll_duration_seconds, ipmi_sel_free_bytes (when known)
+  /healthz   200 ok while the loop runs
+The counters are persisted in the state files and never go down across
+restarts. SIGTERM or Ctrl-C finishes the poll under way (state written) and
+exits 0. The first line on stderr is `ipmi-sel: serving http://ADDR/metrics`.
+
+Examples:
+  ipmi-sel serve --inventory /etc/ipmi-sel/fleet.toml --listen 127.0.0.1:9290 --interval 5m
+
+Exit codes: 0 stopped by SIGTERM/Ctrl-C; 3 configuration error or cannot listen.")]
+    Serve {
+        /// Inventory file.
+        #[arg(long)]
+        inventory: PathBuf,
+        /// Address of the metrics server (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:9290")]
+        listen: std::net::SocketAddr,
+        /// Poll interval (e.g. 90s, 5m, 1h).
+        #[arg(long, default_value = "5m", value_parser = parse_dur)]
+        interval: Duration,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Nagios/Icinga plugin: one status line with perfdata, exit 0/1/2/3.
     #[command(after_help = "\
 CRITICAL when a critical entry (e.g. PCI PERR/SERR, uncorrectable) is in the
@@ -200,6 +230,47 @@ pub struct TargetArgs {
     /// Hosts polled at once (inventory).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource limits (docs/LIMITS.md); they override the inventory's settings.
+#[derive(ClapArgs)]
+pub struct LimitArgs {
+    /// Largest HTTP answer read per request, e.g. 8MiB (default 4MiB, inventory max_body_bytes).
+    #[arg(long, value_parser = parse_size)]
+    pub max_body: Option<usize>,
+    /// Deadline for the whole poll of one host, e.g. 2m (default 120s, inventory poll_deadline_secs).
+    #[arg(long, value_parser = parse_dur)]
+    pub poll_deadline: Option<Duration>,
+    /// Most Redfish pages per host (default 2000, inventory max_pages).
+    #[arg(long)]
+    pub max_pages: Option<usize>,
+    /// Most Redfish entries per host (default 65536, inventory max_entries).
+    #[arg(long)]
+    pub max_entries: Option<usize>,
+}
+
+impl LimitArgs {
+    /// Override the inventory's settings with the flags given.
+    pub fn apply(&self, s: &mut watch::Settings) {
+        if let Some(b) = self.max_body {
+            s.max_body_bytes = b.max(1);
+        }
+        if let Some(d) = self.poll_deadline {
+            s.poll_deadline_secs = d.as_secs().max(1);
+        }
+        if let Some(p) = self.max_pages {
+            s.max_pages = p.max(1);
+        }
+        if let Some(e) = self.max_entries {
+            s.max_entries = e.max(1);
+        }
+    }
+}
+
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    watch::parse_size(s).ok_or_else(|| format!("{s:?} is not a size like 8MiB, 512KiB, 1048576"))
 }
 
 pub fn parse_dur(s: &str) -> Result<Duration, String> {

@@ -59,6 +59,12 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             once,
         } => watch_cmd(&inventory, interval, once).await,
         Cmd::Check { target, window } => Ok(check(&target, window).await),
+        Cmd::Serve {
+            inventory,
+            listen,
+            interval,
+            limits,
+        } => serve_cmd(&inventory, listen, interval, &limits).await,
     }
 }
 
@@ -113,6 +119,7 @@ fn inventory_from(t: &TargetArgs) -> Result<Inventory, Fail> {
     if let Some(c) = t.concurrency {
         inv.settings.concurrency = c.max(1);
     }
+    t.limits.apply(&mut inv.settings);
     Ok(inv)
 }
 
@@ -140,23 +147,7 @@ async fn watch_cmd(path: &std::path::Path, interval: Duration, once: bool) -> Re
         let (pb, cb) = progress(inv.hosts.len());
         let reports = watch::poll_once(&inv, &sinks, cb).await;
         pb.finish();
-        let (mut bad, mut alerted) = (0, 0);
-        for r in &reports {
-            alerted += r.alerted;
-            if let Some(e) = &r.error {
-                bad += 1;
-                warn(e);
-            }
-            for e in &r.sink_errors {
-                bad += 1;
-                warn(format_args!("{}: {e}", r.host));
-            }
-        }
-        warn(format_args!(
-            "polled {} host(s) at {}: {alerted} alert(s), {bad} problem(s)",
-            reports.len(),
-            watch::now_rfc3339()
-        ));
+        let bad = report_poll(&reports);
         if once {
             return Ok(if bad > 0 { exit::FAILED } else { exit::OK });
         }
@@ -165,6 +156,74 @@ async fn watch_cmd(path: &std::path::Path, interval: Duration, once: bool) -> Re
             _ = tokio::signal::ctrl_c() => return Ok(exit::OK),
         }
     }
+}
+
+/// Warn about each host's problems and print the poll's summary line;
+/// returns the number of problems.
+fn report_poll(reports: &[watch::PollReport]) -> usize {
+    let (mut bad, mut alerted) = (0, 0);
+    for r in reports {
+        alerted += r.alerted;
+        if let Some(e) = &r.error {
+            bad += 1;
+            warn(e);
+        }
+        for e in &r.sink_errors {
+            bad += 1;
+            warn(format_args!("{}: {e}", r.host));
+        }
+    }
+    warn(format_args!(
+        "polled {} host(s) at {}: {alerted} alert(s), {bad} problem(s)",
+        reports.len(),
+        watch::now_rfc3339()
+    ));
+    bad
+}
+
+/// The exporter: bind, announce the address, run until SIGTERM/Ctrl-C.
+async fn serve_cmd(
+    path: &std::path::Path,
+    listen: std::net::SocketAddr,
+    interval: Duration,
+    limits: &args::LimitArgs,
+) -> Result<u8, Fail> {
+    let usage = |e: String| Fail(exit::USAGE, e);
+    let mut inv = Inventory::load(path).map_err(|e| usage(e.to_string()))?;
+    limits.apply(&mut inv.settings);
+    let mut sinks_cfg = inv.sinks.clone();
+    if sinks_cfg.is_empty() {
+        sinks_cfg.push(watch::SinkConfig::Stdout { format: None });
+    }
+    let sinks = Sinks::new(sinks_cfg).map_err(|e| usage(e.to_string()))?;
+    // Signal handlers are installed before the first poll, so a SIGTERM
+    // during it is caught (and the poll finished) instead of killing us.
+    let shutdown = shutdown_signal().map_err(|e| usage(format!("cannot catch SIGTERM: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| usage(e.to_string()))?;
+    warn(format_args!("serving http://{addr}/metrics"));
+    ipmi_sel::exporter::serve(&inv, &sinks, listener, interval, shutdown, |r| {
+        report_poll(r);
+    })
+    .await
+    .map_err(|e| Fail(exit::FAILED, e.to_string()))?;
+    warn("stopped; state written");
+    Ok(exit::OK)
+}
+
+/// SIGTERM or SIGINT, with the handlers installed now.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 /// The Nagios plugin: one status line, its code (3 UNKNOWN for a bad

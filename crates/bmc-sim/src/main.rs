@@ -26,6 +26,7 @@ Examples:
   bmc-sim --count 1000 --listen 127.0.0.1:0 --write-inventory /tmp/fleet.toml
   bmc-sim --tls-cert-out /tmp/bmc.pem     # HTTPS; then ipmi-sel fetch --pinned-cert /tmp/bmc.pem ...
   BMC_SIM_PASSWORD=secret bmc-sim --count 1000 --fault 5:wrong_password --fault all:csrf
+  bmc-sim --hostile endless-body --listen 127.0.0.1:0   # prints `bmc-sim: hostile endless-body on http://ADDR`
 
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 3 usage error or cannot listen."
 )]
@@ -56,6 +57,11 @@ struct Args {
     /// Fault to switch on at start: `N:name[=value]` or `all:name[=value]`.
     #[arg(long = "fault", value_name = "BMC:FAULT")]
     faults: Vec<String>,
+    /// Instead of the simulated BMCs, misbehave (tests of ipmi-sel's
+    /// resource limits): endless-body, huge-body, next-link-loop,
+    /// next-link-endless, redirect, status-999, billion-laughs, drip.
+    #[arg(long, value_name = "MODE")]
+    hostile: Option<String>,
 }
 
 fn main() {
@@ -113,6 +119,23 @@ fn run(args: Args) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    if let Some(m) = &args.hostile {
+        let mode: bmc_sim::hostile::Mode = m.parse()?;
+        return rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "bmc-sim: hostile {m} on http://{addr}");
+                let _ = out.flush();
+            }
+            bmc_sim::hostile::serve(mode, listener, shutdown_signal())
+                .await
+                .map_err(|e| format!("server error: {e}"))
+        });
+    }
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -154,30 +177,33 @@ fn run(args: Args) -> Result<(), String> {
             );
             let _ = out.flush();
         }
-        let shutdown = async {
-            let term = async {
-                #[cfg(unix)]
-                {
-                    if let Ok(mut s) =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        s.recv().await;
-                    } else {
-                        std::future::pending::<()>().await;
-                    }
-                }
-                #[cfg(not(unix))]
-                std::future::pending::<()>().await;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term => {},
-            }
-        };
+        let shutdown = shutdown_signal();
         match tls {
             Some(id) => bmc_sim::serve_tls(cfg, listener, &id, shutdown).await,
             None => bmc_sim::serve(cfg, listener, shutdown).await,
         }
         .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        #[cfg(unix)]
+        {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
 }

@@ -111,3 +111,47 @@ fn bad_usage_exits_3_with_a_message() {
         assert!(err.starts_with("bmc-sim: "), "{args:?}: {err}");
     }
 }
+
+/// `--hostile MODE` replaces the BMCs by a misbehaving server (the limit
+/// tests of ipmi-sel use the same code in-process); an unknown mode is a
+/// usage error.
+#[test]
+fn hostile_modes_misbehave_as_named() {
+    let start_hostile = |mode: &str| {
+        let mut child = Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--hostile", mode])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start bmc-sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .strip_prefix(&format!("bmc-sim: hostile {mode} on http://"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        (Running(child), addr)
+    };
+    let (_r, addr) = start_hostile("status-999");
+    assert_eq!(get(&addr, "/cgi/login.cgi", None).0, 999);
+    let (_r, addr) = start_hostile("redirect");
+    let (code, resp) = get(&addr, "/x/cgi/login.cgi", None);
+    assert_eq!(code, 302);
+    assert!(resp.contains("Location: /x/cgi/login.cgi"), "{resp}");
+    let (_r, addr) = start_hostile("next-link-loop");
+    let path = "/redfish/v1/Systems/1/LogServices/SEL/Entries";
+    let (code, resp) = get(&addr, path, None);
+    assert_eq!(code, 200);
+    let body = resp.split_once("\r\n\r\n").unwrap().1;
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["Members"].as_array().unwrap().len(), 1400);
+    assert_eq!(v["Members@odata.nextLink"], path);
+    let o = Command::new(BIN)
+        .args(["--hostile", "polite"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown hostile mode \"polite\""));
+}

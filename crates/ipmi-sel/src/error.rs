@@ -36,7 +36,7 @@ pub enum Error {
         host: String,
     },
     /// Unexpected HTTP status.
-    #[error("{host}: HTTP {status} from {path}; check the BMC's web service (retry later for 5xx)")]
+    #[error("{host}: HTTP {status} from {path}; {}", status_hint(*status))]
     Status {
         /// Host.
         host: String,
@@ -44,6 +44,52 @@ pub enum Error {
         status: u16,
         /// Request path.
         path: String,
+    },
+    /// A redirect (3xx). Redirects are never followed: a BMC's CGI and
+    /// Redfish services answer at the configured URL.
+    #[error(
+        "{host}: HTTP {status} redirect from {path} to {location:?}; ipmi-sel does not follow redirects: set the host's url to where the BMC's web service really answers (e.g. https:// instead of http://, or without a proxy path)"
+    )]
+    Redirect {
+        /// Host.
+        host: String,
+        /// Status code (301, 302, 303, 307, 308, ...).
+        status: u16,
+        /// Request path.
+        path: String,
+        /// The `Location` header (empty when absent).
+        location: String,
+    },
+    /// An answer larger than the body cap (`max_body_bytes`).
+    #[error("{host}: the answer to {path} is larger than {limit} bytes (max_body_bytes / --max-body){}; a SEL answer is well under 1 MiB, so the BMC (or a proxy in between) is misbehaving; raise the cap only if this BMC really sends that much", declared.map(|n| format!(", Content-Length says {n}")).unwrap_or_default())]
+    TooLarge {
+        /// Host.
+        host: String,
+        /// Request path.
+        path: String,
+        /// The cap, bytes.
+        limit: usize,
+        /// What `Content-Length` declared, when it did.
+        declared: Option<u64>,
+    },
+    /// A resource limit other than the body cap was reached (Redfish pages
+    /// or entries, a `nextLink` loop).
+    #[error("{host}: {detail}")]
+    Limit {
+        /// Host.
+        host: String,
+        /// Which limit, where, and what to do.
+        detail: String,
+    },
+    /// The whole poll of one host took longer than its deadline.
+    #[error(
+        "{host}: the poll did not finish within {secs}s (poll_deadline_secs / --poll-deadline) and was abandoned; the BMC is very slow or keeps sending, check it or raise the deadline"
+    )]
+    Deadline {
+        /// Host.
+        host: String,
+        /// The deadline, seconds.
+        secs: u64,
     },
     /// Transport error (connect, TLS, timeout).
     #[error("{host}: {detail}")]
@@ -69,6 +115,26 @@ pub enum Error {
         /// Cause.
         source: std::io::Error,
     },
+}
+
+/// What to do about an HTTP status, by its class.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => {
+            "the BMC refused the credentials or the user lacks the privilege to read the SEL"
+        }
+        404 => {
+            "the BMC does not serve this path; check the source kind (supermicro/redfish) and the url"
+        }
+        400..=499 => "the BMC rejected the request; check the source kind and the url",
+        500..=599 => "the BMC's web service failed; retry later",
+        100..=199 | 300..=399 => {
+            "an answer a BMC does not give here; check that the url points at the BMC"
+        }
+        _ => {
+            "not a standard HTTP status (valid classes are 1xx-5xx); something other than a BMC answers at this url"
+        }
+    }
 }
 
 impl Error {

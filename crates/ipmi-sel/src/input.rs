@@ -15,6 +15,29 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::parse;
 
+/// Largest saved input read, bytes: 64 MiB. The biggest real one, a full
+/// SEL (65,534 records) as Redfish JSON, is about 35 MB; past the cap the
+/// read stops (`decode /dev/zero` ends with an error, not out of memory).
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Read at most [`MAX_INPUT_BYTES`] from `r`; more is an error naming
+/// `origin`.
+pub fn read_capped(r: impl Read, origin: &str) -> Result<Vec<u8>, Error> {
+    let mut b = Vec::new();
+    r.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut b)
+        .map_err(|e| Error::io(origin, e))?;
+    if b.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::Parse {
+            origin: origin.into(),
+            detail: format!(
+                "larger than {MAX_INPUT_BYTES} bytes, the most a saved SEL can take (a full SEL is about 35 MB even as Redfish JSON); this is not a SEL"
+            ),
+        });
+    }
+    Ok(b)
+}
+
 /// One `decode` input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -50,15 +73,14 @@ impl Input {
     pub fn read(&self) -> Result<Vec<Event>, Error> {
         match self {
             Input::Stdin => {
-                let mut b = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut b)
-                    .map_err(|e| Error::io("<stdin>", e))?;
+                let b = read_capped(std::io::stdin().lock(), "<stdin>")?;
                 parse::parse_any(&b, "<stdin>")
             }
             Input::File(p) => {
-                let b = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-                parse::parse_any(&b, &p.display().to_string())
+                let name = p.display().to_string();
+                let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
+                let b = read_capped(f, &name)?;
+                parse::parse_any(&b, &name)
             }
             Input::Hex(s) => parse::parse_hex(s, "argument"),
         }

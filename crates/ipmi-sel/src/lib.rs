@@ -9,6 +9,9 @@
 //!   table columns.
 //! * [`input`]: what a `decode` argument is (file, `-`, hex records).
 //! * [`watch`]: inventory (or one host from a URL), polling, alerts, `check`.
+//! * [`exporter`]: the watch loop with Prometheus `/metrics` (`serve`).
+//! * [`source::Limits`]: what one host may cost (body cap, Redfish caps);
+//!   see `docs/LIMITS.md`.
 //!
 //! Severity rules: deassertions are `info`; threshold non-critical events
 //! are `warning`, critical/non-recoverable ones `critical`; for
@@ -27,6 +30,7 @@
 pub mod decode;
 pub mod error;
 pub mod event;
+pub mod exporter;
 pub mod input;
 pub mod parse;
 pub mod source;

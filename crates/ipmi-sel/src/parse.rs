@@ -137,6 +137,24 @@ fn looks_like_html(text: &str) -> Option<String> {
     }
 }
 
+/// What a roxmltree error means for a SEL answer. A DTD (`<!DOCTYPE`,
+/// `<!ENTITY`, the "billion laughs" entity bomb) is refused before any
+/// entity is expanded: a BMC's `SEL_INFO.XML` never declares one.
+fn xml_error_detail(e: &roxmltree::Error) -> String {
+    let (row, col) = (e.pos().row, e.pos().col);
+    match e {
+        roxmltree::Error::DtdDetected => format!(
+            "line {row}: the XML declares a DTD (<!DOCTYPE>/<!ENTITY>), which a BMC's SEL_INFO.XML never does; entity expansion is refused (an entity bomb such as billion laughs cannot expand); check what answers at this url"
+        ),
+        roxmltree::Error::EntityReferenceLoop(_) | roxmltree::Error::NodesLimitReached => format!(
+            "line {row}, column {col}: the XML expands entities without end ({e}); refused, check what answers at this url"
+        ),
+        _ => format!(
+            "line {row}, column {col}: broken SEL XML ({e}); the BMC answer is probably truncated, retry the fetch"
+        ),
+    }
+}
+
 /// Parse the Supermicro `SEL_INFO.XML=(1,c0)` answer.
 ///
 /// The first `SEL` element carries `TOTAL_NUMBER` (hex); a record count that
@@ -150,11 +168,7 @@ pub fn parse_sel_xml(text: &str, origin: &str) -> Result<Vec<Event>, Error> {
     }
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::Parse {
         origin: origin.into(),
-        detail: format!(
-            "line {}, column {}: broken SEL XML ({e}); the BMC answer is probably truncated, retry the fetch",
-            e.pos().row,
-            e.pos().col
-        ),
+        detail: xml_error_detail(&e),
     })?;
     let root = doc.root_element();
     let sel_info = root

@@ -128,6 +128,115 @@ impl Default for HttpOptions {
     }
 }
 
+/// Resource limits of one host's fetch, so that a misbehaving BMC (or
+/// whatever answers in its place) cannot exhaust memory. The whole-poll
+/// deadline lives in [`crate::watch::Settings::poll_deadline_secs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest response body read, bytes. Bodies are read in chunks and the
+    /// read stops at the cap (an endless body never gets buffered).
+    pub max_body_bytes: usize,
+    /// Most Redfish pages (`Members@odata.nextLink` hops) per fetch.
+    pub max_pages: usize,
+    /// Most Redfish entries kept per fetch.
+    pub max_entries: usize,
+}
+
+impl Limits {
+    /// Default body cap: 4 MiB (a full SEL is well under 1 MiB).
+    pub const MAX_BODY_BYTES: usize = 4 << 20;
+    /// Default page cap.
+    pub const MAX_PAGES: usize = 2_000;
+    /// Default entry cap: a SEL holds at most 65,534 records (16-bit
+    /// record ids, 0x0000 and 0xFFFF reserved).
+    pub const MAX_ENTRIES: usize = 65_536;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: Self::MAX_BODY_BYTES,
+            max_pages: Self::MAX_PAGES,
+            max_entries: Self::MAX_ENTRIES,
+        }
+    }
+}
+
+/// Read a response body of at most `limit` bytes, chunk by chunk: a
+/// declared `Content-Length` above the cap is refused before reading, and an
+/// endless or huge chunked body is cut off as soon as it passes the cap.
+pub async fn read_body(
+    host: &str,
+    path: &str,
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    let too_large = |declared| Error::TooLarge {
+        host: host.into(),
+        path: path.into(),
+        limit,
+        declared,
+    };
+    if let Some(n) = resp.content_length()
+        && n > limit as u64
+    {
+        return Err(too_large(Some(n)));
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0).min(64 << 10) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(host, &e))? {
+        let need = buf.len() + chunk.len();
+        if need > limit {
+            return Err(too_large(None));
+        }
+        if need > buf.capacity() {
+            // Grow by doubling, but never past the cap: a body just under
+            // it holds `limit` bytes, not twice that.
+            let want = need.max(buf.capacity() * 2).min(limit);
+            buf.reserve_exact(want - buf.len());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// Read and drop a body we do not need (login, logout), at most 64 KiB:
+/// past that the connection is simply closed.
+async fn drain(mut resp: reqwest::Response) {
+    let mut n = 0usize;
+    while let Ok(Some(c)) = resp.chunk().await {
+        n += c.len();
+        if n > 64 << 10 {
+            return;
+        }
+    }
+}
+
+/// A redirect or another status that is not success, as its specific error.
+fn bad_status(host: &str, path: &str, resp: &reqwest::Response) -> Error {
+    let status = resp.status();
+    if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect();
+        return Error::Redirect {
+            host: host.into(),
+            status: status.as_u16(),
+            path: path.into(),
+            location,
+        };
+    }
+    Error::Status {
+        host: host.into(),
+        status: status.as_u16(),
+        path: path.into(),
+    }
+}
+
 /// Builds and shares HTTP clients: one per distinct [`HttpOptions`], so a
 /// fleet of 1,000 BMCs does not load the trust store 1,000 times.
 #[derive(Default, Clone)]
@@ -230,6 +339,13 @@ pub trait SelSource: Send {
     fn name(&self) -> &str;
     /// Fetch the whole SEL, oldest first.
     fn fetch(&mut self) -> impl Future<Output = Result<Vec<Event>, Error>> + Send;
+    /// Free space of the SEL in bytes as of the last successful
+    /// [`fetch`](SelSource::fetch), when the source learns it (IPMI Get SEL
+    /// Info does; the Supermicro CGI and Redfish answers do not). The
+    /// exporter publishes it as `ipmi_sel_free_bytes`.
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Login credentials.
@@ -247,6 +363,7 @@ pub struct SupermicroSource {
     base: Url,
     client: Client,
     creds: Credentials,
+    limits: Limits,
 }
 
 impl SupermicroSource {
@@ -258,7 +375,14 @@ impl SupermicroSource {
             base: base_url(name, base)?,
             client,
             creds,
+            limits: Limits::default(),
         })
+    }
+
+    /// Replace the default [`Limits`].
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn url(&self, path: &str) -> Url {
@@ -279,12 +403,15 @@ impl SupermicroSource {
             .await
             .map_err(|e| transport(host, &e))?;
         let status = resp.status();
-        if status.is_server_error() || status == StatusCode::NOT_FOUND {
-            return Err(Error::Status {
-                host: host.clone(),
-                status: status.as_u16(),
-                path: "/cgi/login.cgi".into(),
-            });
+        // A failed login is HTTP 200 without a session; any other status
+        // (a redirect to another scheme or host, a 5xx, a bogus 999) is
+        // reported as what it is, not as a bad password.
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            drain(resp).await;
+            return Err(Error::LoginFailed { host: host.clone() });
+        }
+        if !status.is_success() {
+            return Err(bad_status(host, "/cgi/login.cgi", &resp));
         }
         let sid = resp
             .headers()
@@ -296,7 +423,7 @@ impl SupermicroSource {
                 let v = first.strip_prefix("SID=")?;
                 (!v.is_empty()).then(|| v.to_string())
             });
-        let _ = resp.bytes().await;
+        drain(resp).await;
         let Some(sid) = sid else {
             return Err(Error::LoginFailed { host: host.clone() });
         };
@@ -311,8 +438,9 @@ impl SupermicroSource {
             .await
             .map_err(|e| transport(host, &e))?;
         if resp.status().is_success() {
-            let body = resp.text().await.unwrap_or_default();
-            s.csrf = find_csrf_token(&body);
+            let path = "/cgi/url_redirect.cgi";
+            let body = read_body(host, path, resp, self.limits.max_body_bytes).await?;
+            s.csrf = find_csrf_token(&String::from_utf8_lossy(&body));
         }
         Ok(s)
     }
@@ -328,15 +456,10 @@ impl SupermicroSource {
             req = req.header("CSRF_TOKEN", t.as_str());
         }
         let resp = req.send().await.map_err(|e| transport(host, &e))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(Error::Status {
-                host: host.clone(),
-                status: status.as_u16(),
-                path: "/cgi/ipmi.cgi".into(),
-            });
+        if !resp.status().is_success() {
+            return Err(bad_status(host, "/cgi/ipmi.cgi", &resp));
         }
-        let body = resp.bytes().await.map_err(|e| transport(host, &e))?;
+        let body = read_body(host, "/cgi/ipmi.cgi", resp, self.limits.max_body_bytes).await?;
         let text = String::from_utf8_lossy(&body);
         // The inner result distinguishes "session gone" (retry) from data errors.
         Ok(parse::parse_sel_xml(&text, host))
@@ -351,7 +474,7 @@ impl SupermicroSource {
             req = req.header("CSRF_TOKEN", t.as_str());
         }
         if let Ok(r) = req.send().await {
-            let _ = r.bytes().await;
+            drain(r).await;
         }
     }
 }
@@ -459,6 +582,7 @@ pub struct RedfishSource {
     creds: Credentials,
     auth: RedfishAuth,
     entries_path: Option<String>,
+    limits: Limits,
 }
 
 impl RedfishSource {
@@ -480,7 +604,14 @@ impl RedfishSource {
             creds,
             auth,
             entries_path,
+            limits: Limits::default(),
         })
+    }
+
+    /// Replace the default [`Limits`].
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn url(&self, path: &str) -> Url {
@@ -547,13 +678,16 @@ impl RedfishSource {
             });
         }
         if !status.is_success() {
-            return Err(Error::Status {
-                host: host.clone(),
-                status: status.as_u16(),
-                path: path.into(),
-            });
+            return Err(bad_status(host, path, &resp));
         }
-        resp.text().await.map_err(|e| transport(host, &e))
+        let body = read_body(host, path, resp, self.limits.max_body_bytes).await?;
+        String::from_utf8(body).map_err(|e| Error::Parse {
+            origin: host.clone(),
+            detail: format!(
+                "{path}: byte offset {}: the answer is not UTF-8 JSON; check that the url points at a Redfish service",
+                e.utf8_error().valid_up_to()
+            ),
+        })
     }
 
     async fn login(&self) -> Result<Option<(String, Option<String>)>, Error> {
@@ -577,11 +711,11 @@ impl RedfishSource {
             return Err(Error::LoginFailed { host: host.clone() });
         }
         if !status.is_success() {
-            return Err(Error::Status {
-                host: host.clone(),
-                status: status.as_u16(),
-                path: "/redfish/v1/SessionService/Sessions".into(),
-            });
+            return Err(bad_status(
+                host,
+                "/redfish/v1/SessionService/Sessions",
+                &resp,
+            ));
         }
         let h: &HeaderMap = resp.headers();
         let token = h
@@ -592,7 +726,7 @@ impl RedfishSource {
             .get("Location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let _ = resp.bytes().await;
+        drain(resp).await;
         match token {
             Some(t) if !t.is_empty() => Ok(Some((t, location))),
             _ => Err(Error::LoginFailed { host: host.clone() }),
@@ -611,7 +745,7 @@ impl RedfishSource {
                 .send()
                 .await
             {
-                let _ = r.bytes().await;
+                drain(r).await;
             }
         }
     }
@@ -664,16 +798,42 @@ impl RedfishSource {
         let mut out = Vec::new();
         let mut next = Some(first);
         let mut pages = 0;
+        // Every page fetched, to catch a nextLink chain that loops.
+        let mut visited = std::collections::HashSet::new();
+        let lim = self.limits;
         while let Some(path) = next.take() {
             pages += 1;
-            if pages > 10_000 {
-                return Err(Error::Parse {
-                    origin: self.name.clone(),
-                    detail: "more than 10000 pages of log entries: the nextLink chain loops".into(),
+            // Compared as full URLs: the first path may lack a proxy
+            // prefix that the service's links carry.
+            if !visited.insert(self.url(&path).to_string()) {
+                return Err(Error::Limit {
+                    host: self.name.clone(),
+                    detail: format!(
+                        "Redfish page {pages}: Members@odata.nextLink {path:?} points to a page already read; the BMC's paging loops, so the SEL cannot be read completely (a firmware bug: report it to the vendor)"
+                    ),
+                });
+            }
+            if pages > lim.max_pages {
+                return Err(Error::Limit {
+                    host: self.name.clone(),
+                    detail: format!(
+                        "more than {} pages of Redfish log entries (max_pages / --max-pages) at {path:?}; the BMC's paging does not end",
+                        lim.max_pages
+                    ),
                 });
             }
             let text = self.get_text(&path, token).await?;
             let (evs, n) = parse::parse_redfish_entries(&text, &self.name)?;
+            drop(text);
+            if out.len() + evs.len() > lim.max_entries {
+                return Err(Error::Limit {
+                    host: self.name.clone(),
+                    detail: format!(
+                        "more than {} Redfish log entries (max_entries / --max-entries) after page {pages}; a SEL holds at most 65,534 records, so the BMC's answer is not a SEL",
+                        lim.max_entries
+                    ),
+                });
+            }
             out.extend(evs);
             next = n.map(|n| {
                 Url::parse(&n)
@@ -753,9 +913,17 @@ impl SelSource for OfflineSource {
     }
 
     async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
-        let bytes = tokio::fs::read(&self.path)
-            .await
-            .map_err(|e| Error::io(&self.path, e))?;
+        let path = self.path.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            let name = path.display().to_string();
+            let f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            crate::input::read_capped(f, &name)
+        })
+        .await
+        .map_err(|e| Error::Transport {
+            host: self.name.clone(),
+            detail: format!("reading the file failed: {e}"),
+        })??;
         let mut evs = parse::parse_any(&bytes, &self.path.display().to_string())?;
         for e in &mut evs {
             e.host = Some(self.name.clone());
@@ -788,6 +956,14 @@ impl SelSource for AnySource {
             AnySource::Supermicro(s) => s.fetch().await,
             AnySource::Redfish(s) => s.fetch().await,
             AnySource::Offline(s) => s.fetch().await,
+        }
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        match self {
+            AnySource::Supermicro(s) => s.free_bytes(),
+            AnySource::Redfish(s) => s.free_bytes(),
+            AnySource::Offline(s) => s.free_bytes(),
         }
     }
 }

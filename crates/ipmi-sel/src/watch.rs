@@ -11,6 +11,10 @@
 //! state_dir = "/var/lib/ipmi-sel"   # default: <inventory dir>/ipmi-sel-state
 //! min_severity = "warning"  # alert on warning and critical
 //! baseline = false          # true: first run records existing events silently
+//! max_body_bytes = 4194304  # largest HTTP answer read (docs/LIMITS.md)
+//! poll_deadline_secs = 120  # whole poll of one host
+//! max_pages = 2000          # Redfish pages per host
+//! max_entries = 65536       # Redfish entries per host
 //!
 //! [[host]]
 //! name = "probe-01"
@@ -46,8 +50,8 @@ use crate::decode::{self, Severity};
 use crate::error::Error;
 use crate::event::Event;
 use crate::source::{
-    AnySource, ClientCache, Credentials, HttpOptions, OfflineSource, RedfishAuth, RedfishSource,
-    SecretRef, SelSource, SupermicroSource, TlsMode,
+    AnySource, ClientCache, Credentials, HttpOptions, Limits, OfflineSource, RedfishAuth,
+    RedfishSource, SecretRef, SelSource, SupermicroSource, TlsMode,
 };
 
 /// Inventory-wide settings.
@@ -64,6 +68,28 @@ pub struct Settings {
     pub min_severity: Severity,
     /// Record existing events silently on a host's first poll.
     pub baseline: bool,
+    /// Largest HTTP response body read, bytes (see [`Limits`]).
+    pub max_body_bytes: usize,
+    /// Deadline of the whole poll of one host (all its requests), seconds.
+    pub poll_deadline_secs: u64,
+    /// Most Redfish pages per host and poll.
+    pub max_pages: usize,
+    /// Most Redfish entries per host and poll.
+    pub max_entries: usize,
+}
+
+impl Settings {
+    /// Default of [`Settings::poll_deadline_secs`]: 120 s.
+    pub const POLL_DEADLINE_SECS: u64 = 120;
+
+    /// The per-host resource limits these settings describe.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes.max(1),
+            max_pages: self.max_pages.max(1),
+            max_entries: self.max_entries.max(1),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -74,6 +100,10 @@ impl Default for Settings {
             state_dir: None,
             min_severity: Severity::Warning,
             baseline: false,
+            max_body_bytes: Limits::MAX_BODY_BYTES,
+            poll_deadline_secs: Self::POLL_DEADLINE_SECS,
+            max_pages: Limits::MAX_PAGES,
+            max_entries: Limits::MAX_ENTRIES,
         }
     }
 }
@@ -413,29 +443,38 @@ pub fn build_source(
     let client = cache.get(&opts, &owner)?;
     let url = h.url.clone().unwrap_or_default();
     Ok(match h.kind {
-        Kind::Supermicro => {
-            AnySource::Supermicro(SupermicroSource::new(&h.name, &url, client, creds)?)
-        }
+        Kind::Supermicro => AnySource::Supermicro(
+            SupermicroSource::new(&h.name, &url, client, creds)?.with_limits(settings.limits()),
+        ),
         _ => {
             let auth = if h.redfish_auth.as_deref() == Some("basic") {
                 RedfishAuth::Basic
             } else {
                 RedfishAuth::Session
             };
-            AnySource::Redfish(RedfishSource::new(
-                &h.name,
-                &url,
-                client,
-                creds,
-                auth,
-                h.redfish_log.clone(),
-            )?)
+            AnySource::Redfish(
+                RedfishSource::new(&h.name, &url, client, creds, auth, h.redfish_log.clone())?
+                    .with_limits(settings.limits()),
+            )
         }
     })
 }
 
 /// A host name and what fetching its SEL gave.
 pub type HostResult = (String, Result<Vec<Event>, Error>);
+
+/// One host's fetch with what the exporter reports beside the entries.
+#[derive(Debug)]
+pub struct HostFetch {
+    /// Host name.
+    pub host: String,
+    /// The entries, or why there are none.
+    pub result: Result<Vec<Event>, Error>,
+    /// Wall time of the fetch (login to logout), capped by the deadline.
+    pub duration: Duration,
+    /// SEL free space in bytes, when the source knows it.
+    pub free_bytes: Option<u64>,
+}
 
 /// Fetch every host of the inventory with the concurrency limit. Results
 /// come back in inventory order. `on_done` is called as each host finishes
@@ -444,8 +483,24 @@ pub async fn fetch_all(
     inv: &Inventory,
     on_done: Arc<dyn Fn(&str) + Send + Sync>,
 ) -> Vec<HostResult> {
+    fetch_all_timed(inv, on_done)
+        .await
+        .into_iter()
+        .map(|f| (f.host, f.result))
+        .collect()
+}
+
+/// [`fetch_all`] with each host's duration and SEL free space. The whole
+/// poll of one host (every request, every page) is bounded by
+/// [`Settings::poll_deadline_secs`]: past it the fetch is dropped, which
+/// closes its connections, and the host fails with [`Error::Deadline`].
+pub async fn fetch_all_timed(
+    inv: &Inventory,
+    on_done: Arc<dyn Fn(&str) + Send + Sync>,
+) -> Vec<HostFetch> {
     let cache = ClientCache::default();
     let sem = Arc::new(tokio::sync::Semaphore::new(inv.settings.concurrency));
+    let deadline = Duration::from_secs(inv.settings.poll_deadline_secs.max(1));
     let mut set = tokio::task::JoinSet::new();
     for (i, h) in inv.hosts.iter().enumerate() {
         let src = build_source(h, &inv.settings, &cache);
@@ -453,21 +508,42 @@ pub async fn fetch_all(
         let name = h.name.clone();
         let on_done = on_done.clone();
         set.spawn(async move {
+            let mut took = Duration::ZERO;
+            let mut free = None;
             let r = match src {
                 Ok(mut s) => {
                     let _permit = sem.acquire_owned().await;
-                    s.fetch().await
+                    let t0 = std::time::Instant::now();
+                    let r = match tokio::time::timeout(deadline, s.fetch()).await {
+                        Ok(r) => r,
+                        Err(_) => Err(Error::Deadline {
+                            host: name.clone(),
+                            secs: deadline.as_secs(),
+                        }),
+                    };
+                    took = t0.elapsed();
+                    if r.is_ok() {
+                        free = s.free_bytes();
+                    }
+                    r
                 }
                 Err(e) => Err(e),
             };
             on_done(&name);
-            (i, name, r)
+            (i, name, r, took, free)
         });
     }
-    let mut out: Vec<Option<HostResult>> = (0..inv.hosts.len()).map(|_| None).collect();
+    let mut out: Vec<Option<HostFetch>> = (0..inv.hosts.len()).map(|_| None).collect();
     while let Some(j) = set.join_next().await {
         match j {
-            Ok((i, name, r)) => out[i] = Some((name, r)),
+            Ok((i, host, result, duration, free_bytes)) => {
+                out[i] = Some(HostFetch {
+                    host,
+                    result,
+                    duration,
+                    free_bytes,
+                })
+            }
             Err(e) => eprintln!("ipmi-sel: internal error in a poll task: {e}"),
         }
     }
@@ -480,7 +556,12 @@ pub async fn fetch_all(
                     host: n.clone(),
                     detail: "poll task failed".into(),
                 };
-                (n, Err(e))
+                HostFetch {
+                    host: n,
+                    result: Err(e),
+                    duration: Duration::ZERO,
+                    free_bytes: None,
+                }
             })
         })
         .collect()
@@ -500,6 +581,37 @@ pub struct HostState {
     /// (unchanged state is not rewritten).
     #[serde(default)]
     pub last_ok: Option<i64>,
+    /// Entries ever seen on this host, by severity and then sensor type
+    /// name (`unknown` when the source gave none). Only ever grows, also
+    /// when the SEL is cleared: the exporter's `ipmi_sel_events_total`.
+    #[serde(default)]
+    pub events_total: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// PCI/PCIe errors ever seen on this host (entries with a PCI
+    /// location): the exporter's `ipmi_sel_pci_errors_total`.
+    #[serde(default)]
+    pub pci_errors_total: u64,
+}
+
+impl HostState {
+    /// Count a newly seen entry in the totals.
+    pub fn count(&mut self, ev: &Event) {
+        let st = ev.sensor_type.as_deref().unwrap_or("unknown");
+        *self
+            .events_total
+            .entry(ev.severity.as_str().to_string())
+            .or_default()
+            .entry(st.to_string())
+            .or_default() += 1;
+        if is_pci_error(ev) {
+            self.pci_errors_total += 1;
+        }
+    }
+}
+
+/// A PCI/PCIe error: a Critical Interrupt (0x13) entry that names a PCI
+/// bus and device (PCI PERR/SERR, bus correctable/uncorrectable/fatal).
+pub fn is_pci_error(ev: &Event) -> bool {
+    ev.sensor_type_code == Some(0x13) && ev.bus.is_some()
 }
 
 /// File name of a host's state (name sanitised to `[A-Za-z0-9._-]`).
@@ -773,6 +885,18 @@ pub struct PollReport {
     pub alerted: usize,
     /// Sink failures (alerts retried next poll).
     pub sink_errors: Vec<String>,
+    /// Wall time of the fetch, seconds.
+    #[serde(default)]
+    pub duration_secs: f64,
+    /// SEL free space, bytes, when the source knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<u64>,
+    /// Seconds since 1970 when the poll of this host ended.
+    #[serde(default)]
+    pub finished_at: i64,
+    /// The host's persisted totals after this poll (they never go down).
+    #[serde(skip)]
+    pub totals: Option<HostState>,
 }
 
 fn now_unix() -> i64 {
@@ -805,15 +929,21 @@ pub async fn poll_once(
                     new: 0,
                     alerted: 0,
                     sink_errors: Vec::new(),
+                    duration_secs: 0.0,
+                    free_bytes: None,
+                    finished_at: now_unix(),
+                    totals: None,
                 })
                 .collect();
         }
     };
-    let results = fetch_all(inv, on_done).await;
+    let results = fetch_all_timed(inv, on_done).await;
     let mut reports = Vec::with_capacity(results.len());
     let mut writes = Vec::new();
-    for (host, r) in results {
-        let (rep, w) = handle_host(inv, sinks, &dir, host, r).await;
+    for f in results {
+        let (mut rep, w) = handle_host(inv, sinks, &dir, f.host, f.result).await;
+        rep.duration_secs = f.duration.as_secs_f64();
+        rep.free_bytes = f.free_bytes;
         if let Some(w) = w {
             writes.push((reports.len(), w));
         }
@@ -892,6 +1022,10 @@ async fn handle_host(
         new: 0,
         alerted: 0,
         sink_errors: Vec::new(),
+        duration_secs: 0.0,
+        free_bytes: None,
+        finished_at: now_unix(),
+        totals: None,
     };
     let prev = match load_state(&path) {
         Ok(p) => p,
@@ -928,7 +1062,8 @@ async fn handle_host(
                 let errs = sinks.deliver(&Alert::HostUp { host: host.clone() }).await;
                 rep.sink_errors.extend(errs);
             }
-            let seen: HashSet<&str> = state.seen.iter().map(String::as_str).collect();
+            let prev_seen = std::mem::take(&mut state.seen);
+            let seen: HashSet<&str> = prev_seen.iter().map(String::as_str).collect();
             let mut keep: Vec<String> = Vec::with_capacity(events.len());
             for ev in &events {
                 let id = ev.identity();
@@ -944,12 +1079,14 @@ async fn handle_host(
                     if errs.is_empty() {
                         rep.alerted += 1;
                         keep.push(id);
+                        state.count(ev);
                     } else {
                         // Not remembered: retried on the next poll.
                         rep.sink_errors.extend(errs);
                     }
                 } else {
                     keep.push(id);
+                    state.count(ev);
                 }
             }
             state.seen = keep;
@@ -957,6 +1094,7 @@ async fn handle_host(
             state.last_ok = Some(now_unix());
         }
     }
+    rep.totals = Some(state.clone());
     // Unchanged state (the steady case) is not rewritten.
     let changed = before
         .as_ref()
@@ -1070,6 +1208,23 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     };
     let n: u64 = num.parse().ok()?;
     Some(Duration::from_secs(n.checked_mul(mult)?))
+}
+
+/// Parse a size like `8MiB`, `512KiB`, `1GiB`, `4M`, `100k` (binary
+/// multiples; a plain number is bytes).
+pub fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: usize = num.parse().ok()?;
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
 }
 
 /// Current time, seconds since 1970 (for `check`).

@@ -218,10 +218,18 @@ async fn failed_sink_delivery_is_retried_next_run() {
         "[[sink]]\ntype = \"command\"\nargv = [\"sh\", \"-c\", \"cat >> {}\"]\n",
         out.display()
     );
+    // Not delivered: not counted in the persisted totals yet.
+    let pci = |reps: &[watch::PollReport]| reps[0].totals.as_ref().unwrap().pci_errors_total;
+    assert_eq!(pci(&reps), 0);
     let reps = run(dir, &ok).await;
     assert_eq!(reps[0].alerted, 1);
+    assert_eq!(pci(&reps), 1);
     let reps = run(dir, &ok).await;
     assert_eq!(reps[0].alerted, 0);
+    // Counted once, and read back from the state file by a new run.
+    assert_eq!(pci(&reps), 1);
+    let totals = reps[0].totals.as_ref().unwrap();
+    assert_eq!(totals.events_total["critical"]["Critical Interrupt"], 1);
     let got = std::fs::read_to_string(&out).unwrap();
     let v: serde_json::Value = serde_json::from_str(got.trim()).unwrap();
     assert_eq!(v["description"], "PCI SERR @Bus80(DevFn12)");
@@ -369,6 +377,38 @@ fn durations() {
     assert_eq!(watch::parse_duration("12").unwrap().as_secs(), 12);
     assert!(watch::parse_duration("5w").is_none());
     assert!(watch::parse_duration("").is_none());
+}
+
+#[test]
+fn sizes() {
+    assert_eq!(watch::parse_size("4194304"), Some(4 << 20));
+    assert_eq!(watch::parse_size("8MiB"), Some(8 << 20));
+    assert_eq!(watch::parse_size("512KiB"), Some(512 << 10));
+    assert_eq!(watch::parse_size("1g"), Some(1 << 30));
+    assert_eq!(watch::parse_size("100k"), Some(100 << 10));
+    assert!(watch::parse_size("8 parsecs").is_none());
+    assert!(watch::parse_size("MiB").is_none());
+    assert!(watch::parse_size("99999999999999999999G").is_none());
+}
+
+/// The limits are inventory settings with documented defaults.
+#[test]
+fn limit_settings_and_defaults() {
+    let inv = Inventory::parse(
+        "[settings]\nmax_body_bytes = 1024\npoll_deadline_secs = 7\nmax_pages = 3\nmax_entries = 10\n",
+        Path::new("/x/fleet.toml"),
+    )
+    .unwrap();
+    let l = inv.settings.limits();
+    assert_eq!(
+        (l.max_body_bytes, l.max_pages, l.max_entries),
+        (1024, 3, 10)
+    );
+    assert_eq!(inv.settings.poll_deadline_secs, 7);
+    let d = watch::Settings::default();
+    assert_eq!(d.limits(), ipmi_sel::source::Limits::default());
+    assert_eq!(d.max_body_bytes, 4 << 20);
+    assert_eq!(d.poll_deadline_secs, 120);
 }
 
 mod fuzz {
