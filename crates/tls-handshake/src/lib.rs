@@ -14,6 +14,10 @@
 //!   with hard caps per flow and in total, eviction on FIN/RST/idle, and the
 //!   hand-over of unfinished flows between chunks of one capture.
 //! * [`ja4`]: the JA4 TLS client fingerprint.
+//! * [`cert`]: the server's certificate chain (TLS <= 1.2, in the clear)
+//!   and the facts about its leaf (with the feature `certs`, on with
+//!   `audit`: parsed by `x509-parser`).
+//! * [`tds`]: TLS handshakes wrapped in TDS PRELOGIN packets (SQL Server).
 //! * `audit` (only with the opt-in cargo feature `audit`, which pulls in
 //!   `pcap-core` and `serde`): the capture audit behind the `tls-audit`
 //!   tool: reads capture files, scans them on all cores and reports one row
@@ -35,11 +39,13 @@
 
 #[cfg(feature = "audit")]
 pub mod audit;
+pub mod cert;
 mod error;
 pub mod hello;
 pub mod ja4;
 mod reader;
 pub mod record;
+pub mod tds;
 pub mod tracker;
 mod version;
 
