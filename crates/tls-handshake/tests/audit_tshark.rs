@@ -307,7 +307,7 @@ fn certificates_equal_tsharks_on_the_test_captures() {
         let theirs = tshark_certs(&p);
         let mut ours = CertView::new();
         Audit::new(AuditOptions::default()).run(
-            &[p.clone()],
+            std::slice::from_ref(&p),
             |r| {
                 // Certificates whose bytes are random (the older fixtures)
                 // parse in neither tool.

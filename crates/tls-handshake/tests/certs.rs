@@ -42,8 +42,7 @@ fn run(
     let mut out = Vec::new();
     t.push("f", Side::A, &seg(1, 1, client), &mut |_, h| out.push(h));
     let mut start = 0;
-    let mut frame = 2;
-    for &end in cuts.iter().chain(std::iter::once(&server.len())) {
+    for (frame, &end) in (2..).zip(cuts.iter().chain(std::iter::once(&server.len()))) {
         t.push(
             "f",
             Side::B,
@@ -51,7 +50,6 @@ fn run(
             &mut |_, h| out.push(h),
         );
         start = end;
-        frame += 1;
     }
     let stats = t.finish(&mut |_, h| out.push(h));
     (out, stats)
