@@ -286,16 +286,44 @@ fn fail_on_wins_over_a_failed_file() {
 /// `tls-audit ... | head -0`: the reader is gone before the first write.
 #[test]
 fn closed_pipe_is_quiet_and_exits_0() {
+    for format in ["csv", "jsonl", "parquet"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tls-audit"))
+            .args(["--format", format])
+            .arg(testdata_dir())
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
+    }
+}
+
+#[test]
+fn parquet_to_a_closed_pipe_keeps_the_run_status() {
+    // `tls-audit --format parquet dir | head -c 10` with a damaged file in
+    // dir: the damaged file is named, the closed pipe is not, status 2.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.pcap"),
+        b"this is not a capture file at all",
+    )
+    .unwrap();
+    let good = testdata().remove(0);
+    std::fs::write(dir.path().join("good.pcap"), &good.bytes).unwrap();
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tls-audit"))
-        .args(["--format", "csv"])
-        .arg(testdata_dir())
+        .args(["--format", "parquet"])
+        .arg(dir.path())
         .stdout(writer)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.pcap"), "{err}");
+    assert!(!err.contains("cannot write"), "{err}");
 }
 
 #[test]
@@ -304,7 +332,7 @@ fn full_disk_is_one_line_and_exit_3() {
         eprintln!("skipped: no /dev/full");
         return;
     };
-    for format in ["table", "csv", "jsonl"] {
+    for format in ["table", "csv", "jsonl", "parquet"] {
         let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tls-audit"))
             .args(["--format", format])
             .arg(testdata_dir())

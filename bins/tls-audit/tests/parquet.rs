@@ -41,7 +41,7 @@ fn parquet_has_the_jsonl_rows() {
     for b in reader {
         let b = b.unwrap();
         assert_eq!(b.schema().fields().len(), 13);
-        assert_eq!(b.schema(), capture_sql::tls::schema());
+        assert_eq!(b.schema(), capture_arrow::tls::schema());
         n += b.num_rows();
         let col = b.column_by_name("sni").unwrap().as_string::<i32>();
         snis.extend((0..col.len()).map(|i| {

@@ -101,8 +101,9 @@ impl<R> Emitter<R> {
             self.stopped |= self.tx.is_closed();
             return;
         }
-        let b = crate::columns::batch(&self.rows, &self.schema, &self.projection, self.build)
-            .map_err(|e: ArrowError| DataFusionError::ArrowError(Box::new(e), None));
+        let b =
+            capture_arrow::columns::batch(&self.rows, &self.schema, &self.projection, self.build)
+                .map_err(|e: ArrowError| DataFusionError::ArrowError(Box::new(e), None));
         self.rows.clear();
         if self.tx.blocking_send(b).is_err() {
             self.stopped = true;

@@ -37,7 +37,6 @@
 
 pub mod cluster;
 pub mod codec;
-mod columns;
 mod error;
 pub mod exec;
 pub mod filter;
@@ -48,7 +47,7 @@ pub mod query;
 pub mod spec;
 pub mod tls;
 
-pub use columns::{UTC, str_list_type, ts_type};
+pub use capture_arrow::{UTC, str_list_type, ts_type};
 pub use error::Error;
 pub use exec::{CaptureScanExec, ScanErrors};
 pub use provider::{CaptureSet, CaptureTable, TableOptions};

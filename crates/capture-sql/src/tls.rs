@@ -1,68 +1,15 @@
 //! The `tls` table: one row per TLS connection, the rows and column names
 //! of `tls-audit --format jsonl` (via [`tls_handshake::audit`]).
 
-use std::sync::{Arc, OnceLock};
-
-use arrow::array::ArrayRef;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pcap_core::{Capture, FlowKey};
 use tls_handshake::audit::scan::{self, feed};
 use tls_handshake::audit::{AuditOptions, Collector, Connection};
 use tls_handshake::tracker::{Handshake, Limits, Tracker};
 
-use crate::columns::{self, owned_strs, str_list_type, str_lists, strs, timestamps, ts_type, u16s};
 use crate::exec::Emitter;
 use crate::spec::{ScanFilter, ScanSpec, ScanUnit};
 
-/// The schema of `tls`: `file, first_seen, client_ip, client_port,
-/// server_ip, server_port, version, client_version, offered_versions, sni,
-/// alpn, cipher, ja4`.
-pub fn schema() -> SchemaRef {
-    static S: OnceLock<SchemaRef> = OnceLock::new();
-    S.get_or_init(|| {
-        Arc::new(Schema::new(vec![
-            Field::new("file", DataType::Utf8, false),
-            Field::new("first_seen", ts_type(), false),
-            Field::new("client_ip", DataType::Utf8, false),
-            Field::new("client_port", DataType::UInt16, false),
-            Field::new("server_ip", DataType::Utf8, false),
-            Field::new("server_port", DataType::UInt16, false),
-            Field::new("version", DataType::Utf8, true),
-            Field::new("client_version", DataType::Utf8, true),
-            Field::new("offered_versions", str_list_type(), false),
-            Field::new("sni", DataType::Utf8, true),
-            Field::new("alpn", str_list_type(), false),
-            Field::new("cipher", DataType::Utf8, true),
-            Field::new("ja4", DataType::Utf8, true),
-        ]))
-    })
-    .clone()
-}
-
-/// Index of `first_seen` in [`schema`].
-pub(crate) const TIME_COLUMN: &str = "first_seen";
-/// Address columns in [`schema`].
-pub(crate) const ADDRESS_COLUMNS: [&str; 2] = ["client_ip", "server_ip"];
-
-/// Builds column `i` of [`schema`] from `rows`.
-pub(crate) fn column(i: usize, rows: &[Connection]) -> ArrayRef {
-    let r = rows.iter();
-    match i {
-        0 => strs(r.map(|c| Some(c.file.as_str()))),
-        1 => timestamps(r.map(|c| c.first_seen_ns)),
-        2 => owned_strs(r.map(|c| c.client_ip.to_string())),
-        3 => u16s(r.map(|c| c.client_port)),
-        4 => owned_strs(r.map(|c| c.server_ip.to_string())),
-        5 => u16s(r.map(|c| c.server_port)),
-        6 => strs(r.map(|c| c.version.as_deref())),
-        7 => strs(r.map(|c| c.client_version.as_deref())),
-        8 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
-        9 => strs(r.map(|c| c.sni.as_deref())),
-        10 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
-        11 => strs(r.map(|c| c.cipher.as_deref())),
-        _ => strs(r.map(|c| c.ja4.as_deref())),
-    }
-}
+pub use capture_arrow::tls::{ADDRESS_COLUMNS, TIME_COLUMN, batch, column, schema};
 
 /// A region starting mid-file is walked from this many bytes before its
 /// start, so that connections whose hellos began before it are recognised
@@ -203,14 +150,4 @@ fn scan_region(
         }
     }
     error
-}
-
-/// The columns of `tls` as a batch (for `tls-audit --format parquet` and
-/// other callers holding [`Connection`] rows).
-pub fn batch(
-    rows: &[Connection],
-) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
-    let s = schema();
-    let all: Vec<usize> = (0..s.fields().len()).collect();
-    columns::batch(rows, &s, &all, column)
 }
