@@ -37,30 +37,48 @@ fn parquet_has_the_jsonl_rows() {
     .build()
     .unwrap();
     let mut n = 0;
-    let mut snis = Vec::new();
+    // The string columns compared value by value with the JSONL rows.
+    let compared = ["sni", "wrapped", "cert_cn", "cert_signature"];
+    let mut got: Vec<Vec<String>> = vec![Vec::new(); compared.len()];
     for b in reader {
         let b = b.unwrap();
-        assert_eq!(b.schema().fields().len(), 13);
         assert_eq!(b.schema(), capture_arrow::tls::schema());
         n += b.num_rows();
-        let col = b.column_by_name("sni").unwrap().as_string::<i32>();
-        snis.extend((0..col.len()).map(|i| {
-            if col.is_null(i) {
-                "null".to_string()
-            } else {
-                col.value(i).to_string()
-            }
-        }));
+        for (name, out) in compared.iter().zip(got.iter_mut()) {
+            let col = b.column_by_name(name).unwrap().as_string::<i32>();
+            out.extend((0..col.len()).map(|i| {
+                if col.is_null(i) {
+                    "null".to_string()
+                } else {
+                    col.value(i).to_string()
+                }
+            }));
+        }
     }
     assert_eq!(n, lines.len());
-    let mut want: Vec<String> = lines
+    let rows: Vec<serde_json::Value> = lines
         .iter()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["sni"].as_str().unwrap_or("null").to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    want.sort();
-    snis.sort();
-    assert_eq!(snis, want);
+    // Same columns, same names, same order as the JSONL keys.
+    let names: Vec<String> = capture_arrow::tls::schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let keys: Vec<String> = rows[0].as_object().unwrap().keys().cloned().collect();
+    let (mut a, mut b) = (names.clone(), keys);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert_eq!(names.len(), 27);
+    for (name, mut have) in compared.iter().zip(got) {
+        let mut want: Vec<String> = rows
+            .iter()
+            .map(|v| v[name].as_str().unwrap_or("null").to_string())
+            .collect();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want, "{name}");
+    }
 }

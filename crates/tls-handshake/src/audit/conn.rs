@@ -81,6 +81,12 @@ pub struct Connection {
     /// Timestamp of the first hello, ns since the epoch.
     #[serde(skip)]
     pub first_seen_ns: i64,
+    /// `cert_not_before` in seconds since the epoch.
+    #[serde(skip)]
+    pub cert_not_before_secs: Option<i64>,
+    /// `cert_not_after` in seconds since the epoch.
+    #[serde(skip)]
+    pub cert_not_after_secs: Option<i64>,
 }
 
 impl Connection {
@@ -144,6 +150,8 @@ impl Connection {
             client_version_raw,
             first_frame: h.first_frame,
             first_seen_ns: h.first_seen_ns,
+            cert_not_before_secs: leaf.and_then(|c| c.not_before),
+            cert_not_after_secs: leaf.and_then(|c| c.not_after),
         }
     }
 
