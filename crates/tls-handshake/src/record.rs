@@ -267,7 +267,7 @@ impl Sniff {
 }
 
 /// Detects by content whether a payload starts a TLS/SSL hello, on any
-/// port. Short payloads match when every byte present is consistent.
+/// port, bare or as the first TLS bytes of a TDS packet (SQL Server). Short payloads match when every byte present is consistent.
 #[inline]
 pub fn sniff(p: &[u8]) -> Sniff {
     match p.first() {

@@ -18,8 +18,11 @@ use crate::version::Version;
 /// Hard limits of a [`Tracker`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes kept per direction of a flow while its hello is incomplete.
-    /// A hello that does not fit is abandoned.
+    /// Bytes kept per direction of a flow while its hello is incomplete
+    /// (on the server side also while the certificate chain after a TLS
+    /// <= 1.2 ServerHello is). A hello that does not fit is abandoned; a
+    /// chain that does not fit is left out of the row, the ServerHello
+    /// stays ([`Stats::cert_truncated`]).
     pub per_direction: usize,
     /// Flows tracked at once; new flows beyond this are dropped (counted in
     /// [`Stats::dropped_capacity`]) after idle flows have been evicted.
