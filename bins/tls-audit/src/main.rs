@@ -26,14 +26,25 @@ Columns: file, first_seen, client_ip, client_port, server_ip, server_port,
 transport (tcp, or quic for the hellos in QUIC Initial packets), version
 (what the ServerHello negotiated; empty/null when none was captured),
 client_version (highest the client offered), offered_versions, sni, alpn,
-cipher, ja4 (q... for QUIC), ja4s (the ServerHello's fingerprint). TLS is
-found by content on any TCP port and QUIC v1/v2/draft-29 Initials on any UDP
-port (decrypted with the keys from the client's connection ID); handshakes
-split over records, TCP segments, CRYPTO frames and QUIC packets are
-reassembled; VLAN, IPv6, pcap, pcapng, ERF and .gz are read. Directories are
-searched recursively for *.pcap, *.pcapng, *.cap, *.ntar, *.erf and *.gz
-(FIFOs and sockets there are skipped with a note). `-`, pipes, FIFOs,
-/dev/stdin and <(...) are read as streams:
+cipher, ja4 (q... for QUIC), ja4s (the ServerHello's fingerprint), wrapped
+(tds: the handshake rode in SQL Server's TDS PRELOGIN packets), then the
+server certificate (TLS <= 1.2 sends it in the clear; empty for TLS 1.3):
+cert_cn, cert_san, cert_issuer, cert_not_before, cert_not_after,
+cert_key_type, cert_key_bits, cert_signature, cert_self_signed,
+cert_chain_len, cert_expired (at capture time), cert_weak_key (RSA/DSA < 2048
+or EC < 224 bits), cert_weak_signature (MD5, SHA-1). The table shows
+cert_cn, cert_not_after and cert_flags (the flags that are set) only, and no
+ja4s; --summary adds the same three.
+
+TLS is found by content on any TCP port, also after a plaintext prelude
+(STARTTLS in SMTP, IMAP, POP3, FTP, LDAP, XMPP; PostgreSQL, MySQL, RDP), and
+QUIC v1/v2/draft-29 Initials on any UDP port (decrypted with the keys from
+the client's connection ID); handshakes and certificate chains split over
+records, TCP segments, CRYPTO frames and QUIC packets are reassembled; VLAN,
+IPv6, pcap, pcapng, ERF and .gz are read. Directories are searched
+recursively for *.pcap, *.pcapng, *.cap, *.ntar, *.erf and *.gz (FIFOs and
+sockets there are skipped with a note). `-`, pipes, FIFOs, /dev/stdin and
+<(...) are read as streams:
   tcpdump -i eth0 -w - | tls-audit -
 Limits (FIFO wait, .gz size) and their variables: docs/LIMITS.md.
 
@@ -63,8 +74,8 @@ struct Args {
     format: Option<Fmt>,
 
     /// One row per (client_ip, server_ip, server_port, transport, sni,
-    /// version) with connection counts and first/last seen, weakest versions
-    /// first.
+    /// version, server certificate) with connection counts and first/last
+    /// seen, weakest versions first.
     #[arg(long)]
     summary: bool,
 
@@ -81,7 +92,8 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     threads: usize,
 
-    /// Bytes kept per direction of a connection while its hello is incomplete.
+    /// Bytes kept per direction of a connection while its hello (or the
+    /// server's certificate chain) is incomplete.
     #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
     flow_bytes: usize,
 
@@ -199,7 +211,8 @@ fn run(args: Args) -> ExitCode {
         };
     }
     // The table sizes its columns from the first 500 rows, then streams.
-    let mut out = Writer::stdout(format, output::header(args.summary))
+    let table = format == Format::Table;
+    let mut out = Writer::stdout(format, output::header(args.summary, table))
         .table_style(TableStyle::new().null("-").sample(500));
     // Per negotiated version (None: no ServerHello), for the footer.
     let mut by_version: std::collections::BTreeMap<(u32, Option<String>), u64> = Default::default();
@@ -212,7 +225,7 @@ fn run(args: Args) -> ExitCode {
                     c.version.clone(),
                 ))
                 .or_default() += 1;
-            out.row(&output::row(&c));
+            out.row(&output::row(&c, table));
         },
         |_, msg| {
             bar.warn(msg);

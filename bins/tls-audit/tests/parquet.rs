@@ -37,31 +37,26 @@ fn parquet_has_the_jsonl_rows() {
     .build()
     .unwrap();
     let mut n = 0;
-    let mut snis = Vec::new();
     let mut transports = Vec::new();
-    // The Parquet columns are the JSON keys.
-    let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(lines[0]).unwrap();
-    let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
-    keys.sort_unstable();
+    // The string columns compared value by value with the JSONL rows.
+    let compared = ["sni", "transport", "ja4s", "wrapped", "cert_cn", "cert_signature"];
+    let mut got: Vec<Vec<String>> = vec![Vec::new(); compared.len()];
     for b in reader {
         let b = b.unwrap();
-        assert_eq!(b.schema().fields().len(), 15);
         assert_eq!(b.schema(), capture_arrow::tls::schema());
-        let schema = b.schema();
-        let mut names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        names.sort_unstable();
-        assert_eq!(names, keys);
         let t = b.column_by_name("transport").unwrap().as_string::<i32>();
         transports.extend((0..t.len()).map(|i| t.value(i).to_string()));
         n += b.num_rows();
-        let col = b.column_by_name("sni").unwrap().as_string::<i32>();
-        snis.extend((0..col.len()).map(|i| {
-            if col.is_null(i) {
-                "null".to_string()
-            } else {
-                col.value(i).to_string()
-            }
-        }));
+        for (name, out) in compared.iter().zip(got.iter_mut()) {
+            let col = b.column_by_name(name).unwrap().as_string::<i32>();
+            out.extend((0..col.len()).map(|i| {
+                if col.is_null(i) {
+                    "null".to_string()
+                } else {
+                    col.value(i).to_string()
+                }
+            }));
+        }
     }
     assert_eq!(n, lines.len());
     let quic = lines
@@ -70,14 +65,29 @@ fn parquet_has_the_jsonl_rows() {
         .count();
     assert!(quic > 0);
     assert_eq!(transports.iter().filter(|t| *t == "quic").count(), quic);
-    let mut want: Vec<String> = lines
+    let rows: Vec<serde_json::Value> = lines
         .iter()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["sni"].as_str().unwrap_or("null").to_string()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    want.sort();
-    snis.sort();
-    assert_eq!(snis, want);
+    // Same columns, same names, same order as the JSONL keys.
+    let names: Vec<String> = capture_arrow::tls::schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let keys: Vec<String> = rows[0].as_object().unwrap().keys().cloned().collect();
+    let (mut a, mut b) = (names.clone(), keys);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    assert_eq!(names.len(), 29);
+    for (name, mut have) in compared.iter().zip(got) {
+        let mut want: Vec<String> = rows
+            .iter()
+            .map(|v| v[name].as_str().unwrap_or("null").to_string())
+            .collect();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want, "{name}");
+    }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, RecordBatch, RecordBatchOptions, StringArray, TimestampNanosecondArray, UInt8Array,
-    UInt16Array, UInt64Array,
+    ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray, TimestampNanosecondArray,
+    TimestampSecondArray, UInt8Array, UInt16Array, UInt32Array, UInt64Array,
 };
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef, TimeUnit};
 
@@ -61,6 +61,27 @@ pub fn u8s(it: impl Iterator<Item = u8>) -> ArrayRef {
 /// A `UInt64` column.
 pub fn u64s(it: impl Iterator<Item = u64>) -> ArrayRef {
     Arc::new(UInt64Array::from_iter_values(it))
+}
+
+/// A `UInt32` column of optional values.
+pub fn opt_u32s(it: impl Iterator<Item = Option<u32>>) -> ArrayRef {
+    Arc::new(UInt32Array::from_iter(it))
+}
+
+/// A `Boolean` column of optional values.
+pub fn opt_bools(it: impl Iterator<Item = Option<bool>>) -> ArrayRef {
+    Arc::new(BooleanArray::from_iter(it))
+}
+
+/// `Timestamp(s, UTC)`: seconds reach the year 9999 that certificates
+/// name, nanoseconds end in 2262.
+pub fn ts_seconds_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Second, Some(UTC.into()))
+}
+
+/// A `Timestamp(s, UTC)` column of optional seconds since the epoch.
+pub fn opt_ts_seconds(it: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(TimestampSecondArray::from_iter(it).with_timezone(UTC))
 }
 
 /// A `Timestamp(ns, UTC)` column of nanoseconds since the epoch.

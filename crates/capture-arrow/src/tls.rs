@@ -8,13 +8,18 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use tls_handshake::audit::Connection;
 
 use crate::columns::{
-    self, display_strs, str_list_type, str_lists, strs, timestamps, ts_type, u16s,
+    self, display_strs, opt_bools, opt_ts_seconds, opt_u32s, str_list_type, str_lists, strs,
+    timestamps, ts_seconds_type, ts_type, u16s,
 };
 
 /// The schema of `tls`: `file, first_seen, client_ip, client_port,
 /// server_ip, server_port, transport, version, client_version,
-/// offered_versions, sni, alpn, cipher, ja4, ja4s` (the keys of
-/// `tls-audit --format jsonl`, in its order).
+/// offered_versions, sni, alpn, cipher, ja4, ja4s, wrapped` (the keys of
+/// `tls-audit --format jsonl`, in its order), then the server
+/// certificate's `cert_cn, cert_san, cert_issuer, cert_not_before,
+/// cert_not_after` (timestamps in seconds, UTC), `cert_key_type,
+/// cert_key_bits, cert_signature, cert_self_signed, cert_chain_len,
+/// cert_expired, cert_weak_key, cert_weak_signature`.
 pub fn schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
@@ -34,6 +39,20 @@ pub fn schema() -> SchemaRef {
             Field::new("cipher", DataType::Utf8, true),
             Field::new("ja4", DataType::Utf8, true),
             Field::new("ja4s", DataType::Utf8, true),
+            Field::new("wrapped", DataType::Utf8, true),
+            Field::new("cert_cn", DataType::Utf8, true),
+            Field::new("cert_san", str_list_type(), false),
+            Field::new("cert_issuer", DataType::Utf8, true),
+            Field::new("cert_not_before", ts_seconds_type(), true),
+            Field::new("cert_not_after", ts_seconds_type(), true),
+            Field::new("cert_key_type", DataType::Utf8, true),
+            Field::new("cert_key_bits", DataType::UInt32, true),
+            Field::new("cert_signature", DataType::Utf8, true),
+            Field::new("cert_self_signed", DataType::Boolean, true),
+            Field::new("cert_chain_len", DataType::UInt32, true),
+            Field::new("cert_expired", DataType::Boolean, true),
+            Field::new("cert_weak_key", DataType::Boolean, true),
+            Field::new("cert_weak_signature", DataType::Boolean, true),
         ]))
     })
     .clone()
@@ -62,7 +81,21 @@ pub fn column(i: usize, rows: &[Connection]) -> ArrayRef {
         11 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
         12 => strs(r.map(|c| c.cipher.as_deref())),
         13 => strs(r.map(|c| c.ja4.as_deref())),
-        _ => strs(r.map(|c| c.ja4s.as_deref())),
+        14 => strs(r.map(|c| c.ja4s.as_deref())),
+        15 => strs(r.map(|c| c.wrapped.as_deref())),
+        16 => strs(r.map(|c| c.cert_cn.as_deref())),
+        17 => str_lists(r.map(|c| c.cert_san.iter().map(String::as_str))),
+        18 => strs(r.map(|c| c.cert_issuer.as_deref())),
+        19 => opt_ts_seconds(r.map(|c| c.cert_not_before_secs)),
+        20 => opt_ts_seconds(r.map(|c| c.cert_not_after_secs)),
+        21 => strs(r.map(|c| c.cert_key_type.as_deref())),
+        22 => opt_u32s(r.map(|c| c.cert_key_bits)),
+        23 => strs(r.map(|c| c.cert_signature.as_deref())),
+        24 => opt_bools(r.map(|c| c.cert_self_signed)),
+        25 => opt_u32s(r.map(|c| c.cert_chain_len)),
+        26 => opt_bools(r.map(|c| c.cert_expired)),
+        27 => opt_bools(r.map(|c| c.cert_weak_key)),
+        _ => opt_bools(r.map(|c| c.cert_weak_signature)),
     }
 }
 

@@ -18,6 +18,10 @@
 //!   client's Destination Connection ID, header protection, AES-128-GCM,
 //!   CRYPTO frame reassembly, and a [`quic::QuicTracker`] giving the same
 //!   handshake rows as the TCP tracker.
+//! * [`cert`]: the server's certificate chain (TLS <= 1.2, in the clear)
+//!   and the facts about its leaf (with the feature `certs`, on with
+//!   `audit`: parsed by `x509-parser`).
+//! * [`tds`]: TLS handshakes wrapped in TDS PRELOGIN packets (SQL Server).
 //! * `audit` (only with the opt-in cargo feature `audit`, which pulls in
 //!   `pcap-core` and `serde`): the capture audit behind the `tls-audit`
 //!   tool: reads capture files, scans them on all cores and reports one row
@@ -40,12 +44,14 @@
 
 #[cfg(feature = "audit")]
 pub mod audit;
+pub mod cert;
 mod error;
 pub mod hello;
 pub mod ja4;
 pub mod quic;
 mod reader;
 pub mod record;
+pub mod tds;
 pub mod tracker;
 mod version;
 

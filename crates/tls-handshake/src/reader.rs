@@ -45,6 +45,11 @@ impl<'a> Reader<'a> {
         let b = self.bytes(2, what)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
+    /// A 24-bit length.
+    pub(crate) fn u24(&mut self, what: &'static str) -> Result<usize, ParseError> {
+        let b = self.bytes(3, what)?;
+        Ok((usize::from(b[0]) << 16) | (usize::from(b[1]) << 8) | usize::from(b[2]))
+    }
     /// A vector with a one-byte length prefix.
     pub(crate) fn vec8(&mut self, what: &'static str) -> Result<&'a [u8], ParseError> {
         let n = usize::from(self.u8(what)?);

@@ -245,15 +245,56 @@ pub enum Sniff {
     Sslv2ClientHello,
     /// An SSLv2-framed SERVER-HELLO.
     Sslv2ServerHello,
+    /// A TDS PRELOGIN packet carrying the start of a ClientHello (TLS
+    /// wrapped by Microsoft SQL Server's TDS 7.x; see [`crate::tds`]).
+    TdsClientHello,
+    /// A TDS packet carrying the start of a ServerHello.
+    TdsServerHello,
+}
+
+impl Sniff {
+    /// The payload starts a client's hello (bare, SSLv2 or TDS-wrapped).
+    pub fn is_client(self) -> bool {
+        matches!(
+            self,
+            Sniff::ClientHello | Sniff::Sslv2ClientHello | Sniff::TdsClientHello
+        )
+    }
+    /// The TLS bytes are wrapped in TDS packets.
+    pub fn is_tds(self) -> bool {
+        matches!(self, Sniff::TdsClientHello | Sniff::TdsServerHello)
+    }
 }
 
 /// Detects by content whether a payload starts a TLS/SSL hello, on any
-/// port. Short payloads match when every byte present is consistent.
+/// port, bare or as the first TLS bytes of a TDS packet (SQL Server). Short payloads match when every byte present is consistent.
 #[inline]
 pub fn sniff(p: &[u8]) -> Sniff {
     match p.first() {
         Some(&CONTENT_HANDSHAKE) => sniff_tls(p),
         Some(&b) if b & 0x80 != 0 => sniff_sslv2(p),
+        Some(&crate::tds::PACKET_PRELOGIN) | Some(&crate::tds::PACKET_TABULAR_RESULT) => {
+            sniff_tds(p)
+        }
+        _ => Sniff::No,
+    }
+}
+
+#[cold]
+fn sniff_tds(p: &[u8]) -> Sniff {
+    // The TLS bytes must start the packet's data: a plaintext PRELOGIN
+    // (option tokens) does not match.
+    let Some(tls) = crate::tds::first_payload(p, true) else {
+        return Sniff::No;
+    };
+    if tls.first() != Some(&CONTENT_HANDSHAKE) {
+        return Sniff::No;
+    }
+    match sniff_tls(tls) {
+        Sniff::ClientHello if p[crate::tds::field::TYPE] == crate::tds::PACKET_PRELOGIN => {
+            Sniff::TdsClientHello
+        }
+        Sniff::ServerHello => Sniff::TdsServerHello,
         _ => Sniff::No,
     }
 }
@@ -387,13 +428,22 @@ pub enum ServerOutcome<T> {
     },
 }
 
+/// What [`walk_messages`] hands to its visitor.
+enum Item<'b> {
+    /// A complete handshake message: type and body.
+    Message(u8, &'b [u8]),
+    /// A complete alert, change_cipher_spec or heartbeat record: content
+    /// type and fragment.
+    Record(u8, &'b [u8]),
+}
+
 /// Walks the handshake messages of a record stream, calling `visit` with each
-/// complete message's type and body until it returns `Some`. Alert records
-/// are passed to `alert`. Zero-copy when each message lies inside one record.
+/// complete message (and each complete alert/change_cipher_spec/heartbeat
+/// record) until it returns `Some`. Zero-copy when each message lies inside
+/// one record.
 fn walk_messages<T>(
     stream: &[u8],
-    mut visit: impl FnMut(u8, &[u8]) -> Result<Option<T>, ParseError>,
-    mut alert: impl FnMut(u8, u8) -> Option<T>,
+    mut visit: impl FnMut(Item<'_>) -> Result<Option<T>, ParseError>,
 ) -> Progress<T> {
     let mut hs: Cow<'_, [u8]> = Cow::Borrowed(&[]);
     let mut msg_pos = 0usize;
@@ -423,7 +473,7 @@ fn walk_messages<T>(
                     if h.len() - field::HS_BODY < len {
                         break;
                     }
-                    match visit(ty, &h[field::HS_BODY..field::HS_BODY + len]) {
+                    match visit(Item::Message(ty, &h[field::HS_BODY..field::HS_BODY + len])) {
                         Ok(Some(t)) => return Progress::Done(t),
                         Ok(None) => {}
                         Err(e) => return Progress::Failed(e),
@@ -431,12 +481,15 @@ fn walk_messages<T>(
                     msg_pos += field::HS_BODY + len;
                 }
             }
-            CONTENT_ALERT if rec.complete && rec.fragment.len() >= 2 => {
-                if let Some(t) = alert(rec.fragment[0], rec.fragment[1]) {
-                    return Progress::Done(t);
+            CONTENT_CHANGE_CIPHER_SPEC | CONTENT_HEARTBEAT | CONTENT_ALERT => {
+                if rec.complete {
+                    match visit(Item::Record(rec.header.content_type, rec.fragment)) {
+                        Ok(Some(t)) => return Progress::Done(t),
+                        Ok(None) => {}
+                        Err(e) => return Progress::Failed(e),
+                    }
                 }
             }
-            CONTENT_CHANGE_CIPHER_SPEC | CONTENT_HEARTBEAT | CONTENT_ALERT => {}
             _ => return Progress::Failed(ParseError::NotTls("application data before the hello")),
         }
         if !rec.complete {
@@ -472,9 +525,11 @@ pub fn scan_client<T>(stream: &[u8], f: impl FnOnce(&ClientHello<'_>) -> T) -> P
         };
     }
     let mut f = Some(f);
-    walk_messages(
-        stream,
-        |ty, body| {
+    walk_messages(stream, |item| {
+        let Item::Message(ty, body) = item else {
+            return Ok(None);
+        };
+        {
             if ty != HANDSHAKE_CLIENT_HELLO {
                 return Err(ParseError::invalid(
                     "handshake type",
@@ -484,9 +539,8 @@ pub fn scan_client<T>(stream: &[u8], f: impl FnOnce(&ClientHello<'_>) -> T) -> P
             }
             let h = ClientHello::parse(body)?;
             Ok(f.take().map(|f| f(&h)))
-        },
-        |_, _| None,
-    )
+        }
+    })
 }
 
 /// Scans a server's byte stream (from its first byte) for its ServerHello,
@@ -510,10 +564,20 @@ pub fn scan_server<T>(
         };
     }
     let mut f = Some(f);
-    let hrr_cell = std::cell::Cell::new(false);
-    walk_messages(
-        stream,
-        |ty, body| {
+    let mut hrr = false;
+    walk_messages(stream, |item| {
+        let (ty, body) = match item {
+            Item::Message(ty, body) => (ty, body),
+            Item::Record(CONTENT_ALERT, a) if a.len() >= 2 => {
+                return Ok(Some(ServerOutcome::Alert {
+                    level: a[0],
+                    description: a[1],
+                    hrr,
+                }));
+            }
+            Item::Record(..) => return Ok(None),
+        };
+        {
             if ty != HANDSHAKE_SERVER_HELLO {
                 return Err(ParseError::invalid(
                     "handshake type",
@@ -522,21 +586,136 @@ pub fn scan_server<T>(
                 ));
             }
             let h = ServerHello::parse(body)?;
-            if h.is_hello_retry_request() && !hrr_cell.get() {
-                hrr_cell.set(true);
+            if h.is_hello_retry_request() && !hrr {
+                hrr = true;
                 return Ok(None);
             }
-            Ok(f.take().map(|f| ServerOutcome::Hello {
-                hello: f(&h),
-                hrr: hrr_cell.get(),
-            }))
+            Ok(f.take().map(|f| ServerOutcome::Hello { hello: f(&h), hrr }))
+        }
+    })
+}
+
+/// Progress of [`scan_server_flight`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flight<T, C> {
+    /// More bytes are needed. Holds the server's answer when it is already
+    /// known: a TLS <= 1.2 ServerHello whose Certificate message has not
+    /// arrived whole yet.
+    NeedMore(Option<ServerOutcome<T>>),
+    /// The scan reached its goal: the answer and, when the server sent its
+    /// certificate chain in the clear, the caller's summary of it.
+    Done(ServerOutcome<T>, Option<C>),
+    /// The stream is not a TLS server's answer.
+    Failed(ParseError),
+}
+
+/// Scans a server's byte stream like [`scan_server`] and, when the
+/// negotiated version is TLS 1.2 or older, goes on to the Certificate
+/// message that follows the ServerHello and hands its body to `cert` (for
+/// [`crate::cert::certificate_list`]). The flight ends without a
+/// certificate at any other message (anonymous or PSK suites), at a
+/// change_cipher_spec or alert record (an abbreviated handshake resuming a
+/// session), or when the bytes stop being a handshake. TLS 1.3 ends at the
+/// ServerHello: its Certificate is encrypted. An SSLv2 SERVER-HELLO
+/// carries its one certificate itself.
+pub fn scan_server_flight<T, C>(
+    stream: &[u8],
+    f: impl FnOnce(&ServerHello<'_>) -> T,
+    cert: impl FnOnce(&[u8]) -> C,
+) -> Flight<T, C> {
+    if stream.first().is_some_and(|b| b & 0x80 != 0) {
+        return match sslv2_message(stream) {
+            Ok(None) => Flight::NeedMore(None),
+            Ok(Some(m)) => match ServerHello::parse_sslv2(m) {
+                Ok(h) => {
+                    // The certificate follows the fixed part of the message.
+                    let cert_len = usize::from(be16(
+                        m,
+                        field::V2_SH_CERT_LEN.start - field::V2_LENGTH.end
+                            ..field::V2_SH_CERT_LEN.end - field::V2_LENGTH.end,
+                    ));
+                    let der = m.get(field::V2_SH_FIXED..field::V2_SH_FIXED + cert_len);
+                    let hello = ServerOutcome::Hello {
+                        hello: f(&h),
+                        hrr: false,
+                    };
+                    let c = der.filter(|d| !d.is_empty()).map(|d| {
+                        // As a one-entry certificate_list.
+                        let mut body = Vec::with_capacity(d.len() + 6);
+                        body.extend_from_slice(&((d.len() + 3) as u32).to_be_bytes()[1..]);
+                        body.extend_from_slice(&(d.len() as u32).to_be_bytes()[1..]);
+                        body.extend_from_slice(d);
+                        cert(&body)
+                    });
+                    Flight::Done(hello, c)
+                }
+                Err(e) => Flight::Failed(shift(e, 2)),
+            },
+            Err(e) => Flight::Failed(e),
+        };
+    }
+    let mut f = Some(f);
+    let mut cert = Some(cert);
+    let mut hrr = false;
+    // The ServerHello of a TLS <= 1.2 handshake, waiting for its Certificate.
+    let mut hello: Option<ServerOutcome<T>> = None;
+    let walked = walk_messages(stream, |item| {
+        let (ty, body) = match item {
+            Item::Message(ty, body) => (ty, body),
+            Item::Record(CONTENT_ALERT, a) if hello.is_none() && a.len() >= 2 => {
+                return Ok(Some((
+                    ServerOutcome::Alert {
+                        level: a[0],
+                        description: a[1],
+                        hrr,
+                    },
+                    None,
+                )));
+            }
+            // After the hello: a resumed session (change_cipher_spec) or an
+            // alert ends the clear part of the flight.
+            Item::Record(CONTENT_ALERT | CONTENT_CHANGE_CIPHER_SPEC, _) if hello.is_some() => {
+                return Ok(hello.take().map(|h| (h, None)));
+            }
+            Item::Record(..) => return Ok(None),
+        };
+        if let Some(h) = hello.take() {
+            let c = if ty == crate::cert::HANDSHAKE_CERTIFICATE {
+                cert.take().map(|c| c(body))
+            } else {
+                None
+            };
+            return Ok(Some((h, c)));
+        }
+        if ty != HANDSHAKE_SERVER_HELLO {
+            return Err(ParseError::invalid(
+                "handshake type",
+                0,
+                format!("{ty} where a ServerHello (2) was expected"),
+            ));
+        }
+        let h = ServerHello::parse(body)?;
+        if h.is_hello_retry_request() && !hrr {
+            hrr = true;
+            return Ok(None);
+        }
+        let clear_certificate = h.version().0 <= Version::TLS12.0;
+        let Some(f) = f.take() else { return Ok(None) };
+        let outcome = ServerOutcome::Hello { hello: f(&h), hrr };
+        if clear_certificate {
+            hello = Some(outcome);
+            Ok(None)
+        } else {
+            Ok(Some((outcome, None)))
+        }
+    });
+    match walked {
+        Progress::Done((o, c)) => Flight::Done(o, c),
+        Progress::NeedMore => Flight::NeedMore(hello),
+        // Bytes after the hello that do not parse: the hello stands.
+        Progress::Failed(e) => match hello {
+            Some(h) => Flight::Done(h, None),
+            None => Flight::Failed(e),
         },
-        |level, description| {
-            Some(ServerOutcome::Alert {
-                level,
-                description,
-                hrr: hrr_cell.get(),
-            })
-        },
-    )
+    }
 }

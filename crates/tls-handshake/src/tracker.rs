@@ -9,16 +9,22 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
+use crate::cert::{CertInfo, certificate_list};
 use crate::hello::{ClientHello, ServerHello};
 use crate::ja4::{Transport, ja4_over, ja4s};
-use crate::record::{Progress, ServerOutcome, Sniff, scan_client, scan_server, sniff};
+use crate::record::{
+    Flight, Progress, ServerOutcome, Sniff, scan_client, scan_server, scan_server_flight, sniff,
+};
 use crate::version::Version;
 
 /// Hard limits of a [`Tracker`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Bytes kept per direction of a flow while its hello is incomplete.
-    /// A hello that does not fit is abandoned.
+    /// Bytes kept per direction of a flow while its hello is incomplete
+    /// (on the server side also while the certificate chain after a TLS
+    /// <= 1.2 ServerHello is). A hello that does not fit is abandoned; a
+    /// chain that does not fit is left out of the row, the ServerHello
+    /// stays ([`Stats::cert_truncated`]).
     pub per_direction: usize,
     /// Flows tracked at once; new flows beyond this are dropped (counted in
     /// [`Stats::dropped_capacity`]) after idle flows have been evicted.
@@ -149,6 +155,10 @@ pub struct ServerInfo {
     pub alert: Option<(u8, u8)>,
     /// JA4S fingerprint of the ServerHello (`None` for an alert).
     pub ja4s: Option<String>,
+    /// The certificate chain the server sent in the clear (TLS 1.2 and
+    /// older; `None` for TLS 1.3, resumed sessions, anonymous suites, a
+    /// Certificate message that was not captured whole or did not parse).
+    pub certificate: Option<CertInfo>,
 }
 
 impl ServerInfo {
@@ -185,6 +195,7 @@ impl ServerInfo {
                 hrr,
                 alert: None,
                 ja4s: Some(fp),
+                certificate: None,
             },
             ServerOutcome::Alert {
                 level,
@@ -198,6 +209,7 @@ impl ServerInfo {
                 hrr,
                 alert: Some((level, description)),
                 ja4s: None,
+                certificate: None,
             },
         }
     }
@@ -205,6 +217,58 @@ impl ServerInfo {
 
 fn server_summary(h: &ServerHello<'_>) -> (Version, u16, String) {
     (h.version(), h.cipher_suite, ja4s(h, Transport::Tcp))
+}
+
+/// A protocol the TLS handshake was wrapped in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Wrap {
+    /// TDS PRELOGIN packets (Microsoft SQL Server, TDS 7.x; see [`crate::tds`]).
+    Tds,
+}
+
+impl Wrap {
+    /// Short name for reports (`tds`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Wrap::Tds => "tds",
+        }
+    }
+}
+
+/// Scans a client direction's bytes (TDS-unwrapped when `tds`).
+fn client_scan(buf: &[u8], tds: bool, frame: u64, ts: i64) -> Progress<ClientInfo> {
+    let f = |h: &ClientHello<'_>| ClientInfo::from_hello(h, frame, ts);
+    if tds {
+        scan_client(&crate::tds::unwrap(buf, false), f)
+    } else {
+        scan_client(buf, f)
+    }
+}
+
+/// Scans a server direction's bytes (TDS-unwrapped when `tds`) for its
+/// answer and certificate chain (whose `expired` is judged at `ts`).
+fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16), Option<CertInfo>> {
+    let cert = |body: &[u8]| {
+        certificate_list(body)
+            .ok()
+            .map(|chain| CertInfo::from_chain(&chain, ts))
+    };
+    if tds {
+        scan_server_flight(&crate::tds::unwrap(buf, true), server_summary, cert)
+    } else {
+        scan_server_flight(buf, server_summary, cert)
+    }
+}
+
+fn server_info(
+    o: ServerOutcome<(Version, u16)>,
+    cert: Option<CertInfo>,
+    frame: u64,
+    ts: i64,
+) -> Box<ServerInfo> {
+    let mut s = ServerInfo::from_outcome(o, frame, ts);
+    s.certificate = cert;
+    Box::new(s)
 }
 
 /// Why a handshake record was emitted.
@@ -245,6 +309,9 @@ pub struct Handshake {
     pub server: Option<ServerInfo>,
     /// Why the record was emitted.
     pub end: End,
+    /// The protocol the handshake was wrapped in (`None`: bare TLS on the
+    /// TCP stream, from its start or after a STARTTLS-style prelude).
+    pub wrap: Option<Wrap>,
 }
 
 /// Counters of what the tracker saw and dropped.
@@ -264,6 +331,9 @@ pub struct Stats {
     pub peak_flows: u64,
     /// Highest number of bytes buffered at once.
     pub peak_buffered: u64,
+    /// Server certificate chains not reported because they did not fit in
+    /// [`Limits::per_direction`] (the row keeps the ServerHello).
+    pub cert_truncated: u64,
 }
 
 impl Stats {
@@ -276,6 +346,7 @@ impl Stats {
         self.not_tls += o.not_tls;
         self.peak_flows += o.peak_flows;
         self.peak_buffered += o.peak_buffered;
+        self.cert_truncated += o.cert_truncated;
     }
 }
 
@@ -336,6 +407,8 @@ pub struct PendingFlow {
     done: bool,
     /// The caller's hint (see [`Tracker::push_with`]).
     hint: u16,
+    /// The handshake is wrapped in TDS packets.
+    tds: bool,
 }
 
 impl PendingFlow {
@@ -597,6 +670,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                         client: flow.client_info.take().map(|b| *b),
                         server: flow.server_info.take().map(|b| *b),
                         end: End::Complete,
+                        wrap: flow.tds.then_some(Wrap::Tds),
                     };
                     self.buffered -= flow.client.release() + flow.server.release();
                     flow.done = true;
@@ -618,18 +692,14 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         if !new || seg.payload.is_empty() {
             return;
         }
-        match sniff(seg.payload) {
-            Sniff::No => {}
-            Sniff::ClientHello | Sniff::Sslv2ClientHello => {
-                self.start(key, hint, side, seg, true, emit)
-            }
-            Sniff::ServerHello | Sniff::Sslv2ServerHello => {
-                self.start(key, hint, side, seg, false, emit)
-            }
+        let sn = sniff(seg.payload);
+        if sn != crate::record::Sniff::No {
+            self.start(key, hint, side, seg, sn.is_client(), sn.is_tds(), emit);
         }
     }
 
     #[cold]
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &mut self,
         key: K,
@@ -637,6 +707,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         side: Side,
         seg: &Segment<'_>,
         client: bool,
+        tds: bool,
         emit: &mut impl FnMut(K, Handshake),
     ) {
         let mut flow = PendingFlow {
@@ -650,6 +721,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
             server_info: None,
             done: false,
             hint,
+            tds,
         };
         // Fast path: the whole hello is in this segment, nothing is copied.
         let dir = if client {
@@ -661,9 +733,7 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
         dir.first_ts = seg.ts_ns;
         dir.next_seq = seg.seq.wrapping_add(seg.payload.len() as u32);
         if client {
-            match scan_client(seg.payload, |h| {
-                ClientInfo::from_hello(h, seg.frame, seg.ts_ns)
-            }) {
+            match client_scan(seg.payload, tds, seg.frame, seg.ts_ns) {
                 Progress::Done(info) => {
                     flow.client.state = DirState::Done;
                     flow.client_info = Some(Box::new(info));
@@ -675,18 +745,19 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                 }
             }
         } else {
-            match scan_server(seg.payload, server_summary) {
-                Progress::Done(o) => {
+            match server_scan(seg.payload, tds, seg.ts_ns) {
+                Flight::Done(o, cert) => {
                     self.stats.flows += 1;
                     self.stats.emitted += 1;
-                    let server = ServerInfo::from_outcome(o, seg.frame, seg.ts_ns);
+                    let server = server_info(o, cert.flatten(), seg.frame, seg.ts_ns);
                     let hs = Handshake {
                         client_side: flow.client_side,
                         first_frame: seg.frame,
                         first_seen_ns: seg.ts_ns,
                         client: None,
-                        server: Some(server),
+                        server: Some(*server),
                         end: End::Complete,
+                        wrap: tds.then_some(Wrap::Tds),
                     };
                     if !(seg.fin || seg.rst) && self.flows.len() < self.limits.max_flows {
                         // A tombstone absorbs retransmissions of this hello.
@@ -696,8 +767,11 @@ impl<K: Hash + Eq + Clone> Tracker<K> {
                     emit(key, hs);
                     return;
                 }
-                Progress::NeedMore => flow.server.state = DirState::Collecting,
-                Progress::Failed(_) => {
+                Flight::NeedMore(hello) => {
+                    flow.server.state = DirState::Collecting;
+                    flow.server_info = hello.map(|o| server_info(o, None, seg.frame, seg.ts_ns));
+                }
+                Flight::Failed(_) => {
                     self.stats.not_tls += 1;
                     return;
                 }
@@ -877,6 +951,7 @@ fn handshake_of(flow: PendingFlow, end: End) -> Handshake {
         client: flow.client_info.map(|b| *b),
         server: flow.server_info.map(|b| *b),
         end,
+        wrap: flow.tds.then_some(Wrap::Tds),
     }
 }
 
@@ -926,7 +1001,7 @@ fn advance(
     }
     if is_client {
         let (frame, ts) = (dir.first_frame, dir.first_ts);
-        match scan_client(&dir.buf, |h| ClientInfo::from_hello(h, frame, ts)) {
+        match client_scan(&dir.buf, flow.tds, frame, ts) {
             Progress::Done(info) => {
                 dir.state = DirState::Done;
                 *buffered -= dir.release();
@@ -947,19 +1022,34 @@ fn advance(
         }
     } else {
         let (frame, ts) = (dir.first_frame, dir.first_ts);
-        match scan_server(&dir.buf, server_summary) {
-            Progress::Done(o) => {
+        match server_scan(&dir.buf, flow.tds, ts) {
+            Flight::Done(o, cert) => {
                 dir.state = DirState::Done;
                 *buffered -= dir.release();
-                flow.server_info = Some(Box::new(ServerInfo::from_outcome(o, frame, ts)));
+                flow.server_info = Some(server_info(o, cert.flatten(), frame, ts));
                 Step::End(End::Complete)
             }
-            Progress::NeedMore if dir.buf.len() >= limits.per_direction => {
-                stats.truncated += 1;
-                Step::End(End::Capacity)
+            Flight::NeedMore(hello) => {
+                let full = dir.buf.len() >= limits.per_direction;
+                match hello {
+                    // The ServerHello is known; its certificate chain is
+                    // still coming (or did not fit: the row keeps the hello).
+                    Some(o) => {
+                        flow.server_info = Some(server_info(o, None, frame, ts));
+                        if full {
+                            stats.cert_truncated += 1;
+                            return Step::End(End::Capacity);
+                        }
+                        Step::Continue
+                    }
+                    None if full => {
+                        stats.truncated += 1;
+                        Step::End(End::Capacity)
+                    }
+                    None => Step::Continue,
+                }
             }
-            Progress::NeedMore => Step::Continue,
-            Progress::Failed(_) => {
+            Flight::Failed(_) => {
                 stats.not_tls += 1;
                 Step::End(End::ServerNotTls)
             }

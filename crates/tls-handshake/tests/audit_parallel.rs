@@ -11,14 +11,18 @@ fn brief(rows: &[Connection]) -> Vec<String> {
     rows.iter()
         .map(|r| {
             format!(
-                "{} {} {}:{} {:?} {:?} {:?}",
+                "{} {} {}:{} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
                 r.first_frame,
                 r.transport.as_str(),
                 r.client_ip,
                 r.client_port,
                 r.version,
                 r.client_version,
-                r.sni
+                r.sni,
+                r.wrapped,
+                r.cert_chain_len,
+                r.cert_cn,
+                r.cert_flags()
             )
         })
         .collect()

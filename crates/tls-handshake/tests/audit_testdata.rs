@@ -43,6 +43,22 @@ type Key = (
     Option<String>,
     Vec<String>,
     Option<String>,
+    Option<String>,
+    Option<CertKey>,
+);
+
+/// cn, sans, issuer, not_before, not_after, key type, bits, signature,
+/// (self_signed, chain_len, expired, weak_key, weak_signature)
+type CertKey = (
+    String,
+    Vec<String>,
+    String,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    (bool, u32, bool, bool, bool),
 );
 
 fn key_of_expected(e: &Expected) -> Key {
@@ -53,6 +69,26 @@ fn key_of_expected(e: &Expected) -> Key {
         Some(e.client_version.to_owned()),
         e.offered.iter().map(|s| s.to_string()).collect(),
         e.sni.map(str::to_owned),
+        e.wrap.map(str::to_owned),
+        e.cert.as_ref().map(|c| {
+            (
+                c.cn.to_owned(),
+                c.sans.iter().map(|s| s.to_string()).collect(),
+                c.issuer.to_owned(),
+                c.not_before.to_owned(),
+                c.not_after.to_owned(),
+                c.key_type.to_owned(),
+                c.key_bits,
+                c.signature.to_owned(),
+                (
+                    c.self_signed,
+                    c.chain_len,
+                    c.expired,
+                    c.weak_key,
+                    c.weak_signature,
+                ),
+            )
+        }),
     )
 }
 
@@ -65,6 +101,26 @@ fn key_of_row(c: &Connection) -> Key {
         c.client_version.clone(),
         c.offered_versions.clone(),
         c.sni.clone(),
+        c.wrapped.clone(),
+        c.cert_chain_len.map(|n| {
+            (
+                c.cert_cn.clone().unwrap_or_default(),
+                c.cert_san.clone(),
+                c.cert_issuer.clone().unwrap_or_default(),
+                c.cert_not_before.clone().unwrap_or_default(),
+                c.cert_not_after.clone().unwrap_or_default(),
+                c.cert_key_type.clone().unwrap_or_default(),
+                c.cert_key_bits.unwrap_or_default(),
+                c.cert_signature.clone().unwrap_or_default(),
+                (
+                    c.cert_self_signed.unwrap_or_default(),
+                    n,
+                    c.cert_expired.unwrap_or_default(),
+                    c.cert_weak_key.unwrap_or_default(),
+                    c.cert_weak_signature.unwrap_or_default(),
+                ),
+            )
+        }),
     )
 }
 

@@ -1,6 +1,8 @@
 //! Differential test against tshark: for every TLS connection in the test
-//! captures, the negotiated version, the client's offered versions and the
-//! SNI must equal what tshark (with TCP and TLS reassembly on) decodes.
+//! captures (bare, after STARTTLS-style preludes, wrapped in TDS), the
+//! negotiated version, the client's offered versions and the SNI must equal
+//! what tshark (with TCP and TLS reassembly on) decodes, and so must the
+//! server certificate facts both can read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -52,6 +54,8 @@ fn tshark_view(path: &Path) -> View {
             "-o",
             "tcp.desegment_tcp_streams:TRUE",
         ])
+        // Wireshark 4.0 does not follow RDP's switch to TLS on its own.
+        .args(["-d", "tcp.port==3389,tls"])
         .args([
             "-Y",
             "tls.handshake.type == 1 || tls.handshake.type == 2",
@@ -208,4 +212,157 @@ fn versions_and_sni_equal_tsharks_on_the_test_captures() {
     std::fs::write(&p, bytes).unwrap();
     let n = compare(&p);
     assert_eq!(n as u64, tls);
+}
+
+/// (client, server) -> (chain length, leaf not_before, not_after, signature
+/// OID name, key type, DNS SANs, issuer values then subject CN)
+type CertView = BTreeMap<
+    (String, String),
+    (
+        u32,
+        String,
+        String,
+        String,
+        String,
+        Vec<String>,
+        Vec<String>,
+    ),
+>;
+
+fn tshark_certs(path: &Path) -> CertView {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(path)
+        .args(["-n", "-d", "tcp.port==3389,tls"])
+        .args(["-o", "tls.desegment_ssl_records:TRUE"])
+        .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
+        .args(["-Y", "tls.handshake.type == 11", "-T", "fields"])
+        .args(["-E", "separator=|", "-E", "aggregator=;"])
+        .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport"])
+        .args(["-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"])
+        .args(["-e", "tls.handshake.certificate_length"])
+        .args(["-e", "x509af.utcTime", "-e", "x509af.algorithm.id"])
+        .args(["-e", "x509ce.dNSName", "-e", "x509sat.uTF8String"])
+        .output()
+        .expect("running tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = |s: &str| -> Vec<String> {
+        s.split(';')
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut view = CertView::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 11, "unexpected tshark line {line:?}");
+        let server = endpoint(f[0], f[1], f[2]);
+        let client = endpoint(f[3], f[4], f[5]);
+        let times = list(f[7]);
+        let algs = list(f[8]);
+        if times.len() < 2 || algs.len() < 2 {
+            continue; // random bytes in a Certificate message (older fixtures)
+        }
+        // "2015-01-01 00:00:00 (UTC)" -> "2015-01-01T00:00:00Z"
+        let t = |s: &str| s.trim_end_matches(" (UTC)").replacen(' ', "T", 1) + "Z";
+        let sig = match algs[0].as_str() {
+            "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+            "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+            "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+            other => panic!("signature OID {other} not in the test's table"),
+        };
+        let key = match algs[1].as_str() {
+            "1.2.840.113549.1.1.1" => "RSA",
+            "1.2.840.10045.2.1" => "EC",
+            other => panic!("key OID {other} not in the test's table"),
+        };
+        view.insert(
+            (client, server),
+            (
+                list(f[6]).len() as u32,
+                t(&times[0]),
+                t(&times[1]),
+                sig.to_owned(),
+                key.to_owned(),
+                list(f[9]),
+                list(f[10]),
+            ),
+        );
+    }
+    view
+}
+
+#[test]
+fn certificates_equal_tsharks_on_the_test_captures() {
+    if !tshark_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for f in testdata() {
+        let p = dir.path().join(f.name);
+        std::fs::write(&p, &f.bytes).unwrap();
+        let theirs = tshark_certs(&p);
+        let mut ours = CertView::new();
+        Audit::new(AuditOptions::default()).run(
+            std::slice::from_ref(&p),
+            |r| {
+                // Certificates whose bytes are random (the older fixtures)
+                // parse in neither tool.
+                let Some(cn) = r.cert_cn.clone() else { return };
+                let c = std::net::SocketAddr::new(r.client_ip, r.client_port).to_string();
+                let s = std::net::SocketAddr::new(r.server_ip, r.server_port).to_string();
+                // tshark lists the leaf's issuer attribute values, then its
+                // subject's (CN first in these fixtures).
+                let mut names: Vec<String> = r
+                    .cert_issuer
+                    .as_deref()
+                    .unwrap()
+                    .split(", ")
+                    .map(|kv| kv.split_once('=').unwrap().1.to_owned())
+                    .collect();
+                names.push(cn);
+                let dns: Vec<String> = r
+                    .cert_san
+                    .iter()
+                    .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+                    .cloned()
+                    .collect();
+                ours.insert(
+                    (c, s),
+                    (
+                        r.cert_chain_len.unwrap(),
+                        r.cert_not_before.clone().unwrap(),
+                        r.cert_not_after.clone().unwrap(),
+                        r.cert_signature.clone().unwrap(),
+                        r.cert_key_type.clone().unwrap(),
+                        dns,
+                        names,
+                    ),
+                );
+            },
+            |p, e| panic!("{}: {e}", p.display()),
+        );
+        for (k, v) in &ours {
+            let t = theirs
+                .get(k)
+                .unwrap_or_else(|| panic!("{}: tshark saw no certificate for {k:?}", f.name));
+            assert_eq!(&t.0, &v.0, "{}: chain length {k:?}", f.name);
+            assert_eq!(
+                (&t.1, &t.2, &t.3, &t.4, &t.5),
+                (&v.1, &v.2, &v.3, &v.4, &v.5),
+                "{}: validity, signature, key type, DNS names {k:?}",
+                f.name
+            );
+            assert_eq!(&t.6[..v.6.len()], &v.6[..], "{}: names {k:?}", f.name);
+            compared += 1;
+        }
+        let expected_certs = f.expected.iter().filter(|e| e.cert.is_some()).count();
+        assert_eq!(ours.len(), expected_certs, "{}", f.name);
+    }
+    assert!(compared >= 11, "only {compared} certificates compared");
 }

@@ -68,11 +68,19 @@ pub fn cell(c: &dyn Array, r: usize) -> String {
             .to_string(),
         DataType::UInt16 => c.as_primitive::<UInt16Type>().value(r).to_string(),
         DataType::UInt64 => c.as_primitive::<UInt64Type>().value(r).to_string(),
+        DataType::UInt32 => c
+            .as_primitive::<arrow::datatypes::UInt32Type>()
+            .value(r)
+            .to_string(),
         DataType::Int64 => c
             .as_primitive::<arrow::datatypes::Int64Type>()
             .value(r)
             .to_string(),
         DataType::Boolean => c.as_boolean().value(r).to_string(),
+        DataType::Timestamp(arrow::datatypes::TimeUnit::Second, _) => c
+            .as_primitive::<arrow::datatypes::TimestampSecondType>()
+            .value(r)
+            .to_string(),
         DataType::Timestamp(_, _) => c
             .as_primitive::<TimestampNanosecondType>()
             .value(r)
@@ -116,11 +124,30 @@ pub fn audit_rows(files: &[PathBuf]) -> (Vec<Vec<String>>, usize) {
                 c.cipher.clone().unwrap_or_else(|| "null".into()),
                 c.ja4.clone().unwrap_or_else(|| "null".into()),
                 c.ja4s.clone().unwrap_or_else(|| "null".into()),
+                opt(c.wrapped.as_ref()),
+                opt(c.cert_cn.as_ref()),
+                c.cert_san.join(";"),
+                opt(c.cert_issuer.as_ref()),
+                opt(c.cert_not_before_secs),
+                opt(c.cert_not_after_secs),
+                opt(c.cert_key_type.as_ref()),
+                opt(c.cert_key_bits),
+                opt(c.cert_signature.as_ref()),
+                opt(c.cert_self_signed),
+                opt(c.cert_chain_len),
+                opt(c.cert_expired),
+                opt(c.cert_weak_key),
+                opt(c.cert_weak_signature),
             ])
         },
         |_, _| errors += 1,
     );
     (rows, errors)
+}
+
+/// An optional value as a text cell (`null` when missing).
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "null".into(), |x| x.to_string())
 }
 
 pub fn sorted(mut v: Vec<Vec<String>>) -> Vec<Vec<String>> {

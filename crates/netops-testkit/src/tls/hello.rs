@@ -401,3 +401,47 @@ pub fn application_data_record(len: usize, seed: u64) -> Vec<u8> {
     Rng::xorshift64star(seed).fill(&mut body);
     record(23, 0x0303, &body)
 }
+
+/// The Certificate handshake message (TLS <= 1.2 layout, 4-byte header
+/// included) carrying `chain` (DER, leaf first).
+pub fn certificate_message(chain: &[&[u8]]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for c in chain {
+        list.extend_from_slice(&(c.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(c);
+    }
+    let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+    body.extend_from_slice(&list);
+    handshake(11, &body)
+}
+
+/// A TLS <= 1.2 server's first flight: ServerHello, Certificate with
+/// `chain`, ServerHelloDone, as handshake records of at most `max_record`
+/// bytes of fragment each (messages cut across records where they do not fit).
+pub fn server_flight_with_chain(spec: &ServerSpec, chain: &[&[u8]], max_record: usize) -> Vec<u8> {
+    let mut hs = server_hello_message(spec);
+    hs.extend_from_slice(&certificate_message(chain));
+    hs.extend_from_slice(&handshake(14, &[]));
+    let mut out = Vec::new();
+    for part in hs.chunks(max_record.max(1)) {
+        out.extend_from_slice(&record(22, spec.record_version, part));
+    }
+    out
+}
+
+/// Wraps TLS bytes in TDS packets (MS-TDS 2.2.6.5) of type `ty` (0x12
+/// PRELOGIN; some servers answer in 0x04) with at most `max_data` bytes of
+/// data each; the last packet has the end-of-message status. Packet ids
+/// count from `first_id`.
+pub fn tds_wrap(tls: &[u8], ty: u8, max_data: usize, first_id: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let parts: Vec<&[u8]> = tls.chunks(max_data.max(1)).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let status = u8::from(i + 1 == parts.len());
+        out.extend_from_slice(&[ty, status]);
+        out.extend_from_slice(&((part.len() + 8) as u16).to_be_bytes());
+        out.extend_from_slice(&[0, 0, first_id.wrapping_add(i as u8), 0]);
+        out.extend_from_slice(part);
+    }
+    out
+}

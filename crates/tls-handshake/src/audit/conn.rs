@@ -42,6 +42,38 @@ pub struct Connection {
     pub ja4: Option<String>,
     /// JA4S fingerprint of the ServerHello.
     pub ja4s: Option<String>,
+    /// The protocol the handshake was wrapped in (`tds`: SQL Server's TDS
+    /// PRELOGIN packets); `null` for TLS on the TCP stream itself (from its
+    /// start, or after a STARTTLS-style plaintext prelude).
+    pub wrapped: Option<String>,
+    /// Server certificate (TLS <= 1.2 only; TLS 1.3 encrypts it): the
+    /// leaf's subject common name. All `cert_*` fields are `null` (lists
+    /// empty) when no certificate was seen in the clear.
+    pub cert_cn: Option<String>,
+    /// The leaf's subject alternative names (DNS, IP, e-mail, URI).
+    pub cert_san: Vec<String>,
+    /// The leaf's issuer distinguished name.
+    pub cert_issuer: Option<String>,
+    /// Start of the leaf's validity, RFC 3339 UTC.
+    pub cert_not_before: Option<String>,
+    /// End of the leaf's validity, RFC 3339 UTC.
+    pub cert_not_after: Option<String>,
+    /// The leaf's key type (`RSA`, `EC`, `DSA`, `Ed25519`, ...).
+    pub cert_key_type: Option<String>,
+    /// The leaf's key size in bits.
+    pub cert_key_bits: Option<u32>,
+    /// The leaf's signature algorithm (e.g. `sha256WithRSAEncryption`).
+    pub cert_signature: Option<String>,
+    /// The leaf is self-signed (issuer = subject; signature not verified).
+    pub cert_self_signed: Option<bool>,
+    /// Certificates the server sent (leaf included).
+    pub cert_chain_len: Option<u32>,
+    /// The leaf had expired when it was captured.
+    pub cert_expired: Option<bool>,
+    /// RSA/DSA key below 2048 bits or EC key below 224 bits.
+    pub cert_weak_key: Option<bool>,
+    /// Leaf signed with MD2/MD4/MD5 or SHA-1.
+    pub cert_weak_signature: Option<bool>,
     /// Negotiated version, typed.
     #[serde(skip)]
     pub version_raw: Option<Version>,
@@ -54,6 +86,12 @@ pub struct Connection {
     /// Timestamp of the first hello, ns since the epoch.
     #[serde(skip)]
     pub first_seen_ns: i64,
+    /// `cert_not_before` in seconds since the epoch.
+    #[serde(skip)]
+    pub cert_not_before_secs: Option<i64>,
+    /// `cert_not_after` in seconds since the epoch.
+    #[serde(skip)]
+    pub cert_not_after_secs: Option<i64>,
 }
 
 impl Connection {
@@ -69,6 +107,9 @@ impl Connection {
             Side::B => (key.upper(), key.lower()),
         };
         let version_raw = h.server.as_ref().and_then(|s| s.version);
+        let cert = h.server.as_ref().and_then(|s| s.certificate.clone());
+        let leaf = cert.as_ref().filter(|c| c.leaf_parsed());
+        let flag = |f: fn(&crate::cert::CertInfo) -> bool| leaf.map(f);
         let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
         let ja4s = h.server.as_ref().and_then(|s| s.ja4s.clone());
         let (client_version_raw, offered, sni, alpn, ja4) = match h.client {
@@ -100,10 +141,30 @@ impl Connection {
             cipher,
             ja4,
             ja4s,
+            wrapped: h.wrap.map(|w| w.name().to_owned()),
+            cert_cn: leaf.and_then(|c| c.subject_cn.clone()),
+            cert_san: leaf.map(|c| c.sans.clone()).unwrap_or_default(),
+            cert_issuer: leaf.and_then(|c| c.issuer.clone()),
+            cert_not_before: leaf
+                .and_then(|c| c.not_before)
+                .map(crate::cert::format_utc_seconds),
+            cert_not_after: leaf
+                .and_then(|c| c.not_after)
+                .map(crate::cert::format_utc_seconds),
+            cert_key_type: leaf.and_then(|c| c.key_type.clone()),
+            cert_key_bits: leaf.and_then(|c| c.key_bits),
+            cert_signature: leaf.and_then(|c| c.signature.clone()),
+            cert_self_signed: flag(|c| c.self_signed),
+            cert_chain_len: cert.as_ref().map(|c| c.chain_len),
+            cert_expired: flag(|c| c.expired),
+            cert_weak_key: flag(|c| c.weak_key),
+            cert_weak_signature: flag(|c| c.weak_signature),
             version_raw,
             client_version_raw,
             first_frame: h.first_frame,
             first_seen_ns: h.first_seen_ns,
+            cert_not_before_secs: leaf.and_then(|c| c.not_before),
+            cert_not_after_secs: leaf.and_then(|c| c.not_after),
         }
     }
 
@@ -113,6 +174,24 @@ impl Connection {
     /// answered).
     pub fn effective_version(&self) -> Option<Version> {
         self.version_raw.or(self.client_version_raw)
+    }
+
+    /// The certificate flags that are set, `,`-joined (`expired`,
+    /// `weak_key`, `weak_signature`, `self_signed`); `None` without a
+    /// parsed certificate.
+    pub fn cert_flags(&self) -> Option<String> {
+        self.cert_expired?;
+        let v: Vec<&str> = [
+            (self.cert_expired, "expired"),
+            (self.cert_weak_key, "weak_key"),
+            (self.cert_weak_signature, "weak_signature"),
+            (self.cert_self_signed, "self_signed"),
+        ]
+        .into_iter()
+        .filter(|(f, _)| *f == Some(true))
+        .map(|(_, n)| n)
+        .collect();
+        Some(v.join(","))
     }
 
     /// True when the connection is at or below `max` (see

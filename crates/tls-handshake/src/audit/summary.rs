@@ -1,5 +1,5 @@
 //! The `--summary` aggregation: connections counted by (client, server,
-//! port, transport, SNI, version), with first and last seen.
+//! port, transport, SNI, version, server certificate), with first and last seen.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,6 +19,9 @@ struct SummaryKey {
     server_ip: IpAddr,
     server_port: u16,
     sni: Option<String>,
+    cert_cn: Option<String>,
+    cert_not_after: Option<String>,
+    cert_flags: Option<String>,
 }
 
 /// One `--summary` row.
@@ -36,6 +39,13 @@ pub struct SummaryRow {
     pub transport: Transport,
     /// Server name (SNI).
     pub sni: Option<String>,
+    /// The server certificate's subject common name (TLS <= 1.2).
+    pub cert_cn: Option<String>,
+    /// The server certificate's end of validity.
+    pub cert_not_after: Option<String>,
+    /// The certificate's flags that are set (`expired`, `weak_key`,
+    /// `weak_signature`, `self_signed`), `,`-joined; empty when none.
+    pub cert_flags: Option<String>,
     /// Number of connections.
     pub connections: u64,
     /// First connection, RFC 3339 UTC.
@@ -60,6 +70,9 @@ impl Summary {
             server_port: c.server_port,
             transport: c.transport,
             sni: c.sni.clone(),
+            cert_cn: c.cert_cn.clone(),
+            cert_not_after: c.cert_not_after.clone(),
+            cert_flags: c.cert_flags(),
         };
         let e = self.groups.entry(key).or_insert((0, i64::MAX, i64::MIN));
         e.0 += 1;
@@ -101,6 +114,9 @@ impl Summary {
                 .then(a.server_port.cmp(&b.server_port))
                 .then(a.transport.as_str().cmp(b.transport.as_str()))
                 .then(a.sni.cmp(&b.sni))
+                .then(a.cert_cn.cmp(&b.cert_cn))
+                .then(a.cert_not_after.cmp(&b.cert_not_after))
+                .then(a.cert_flags.cmp(&b.cert_flags))
                 .then(a.version.cmp(&b.version))
         });
         v.into_iter()
@@ -111,6 +127,9 @@ impl Summary {
                 server_port: k.server_port,
                 transport: k.transport,
                 sni: k.sni.clone(),
+                cert_cn: k.cert_cn.clone(),
+                cert_not_after: k.cert_not_after.clone(),
+                cert_flags: k.cert_flags.clone(),
                 connections: n,
                 first_seen: rfc3339_micros(first),
                 last_seen: rfc3339_micros(last),
