@@ -39,7 +39,14 @@ fn parquet_has_the_jsonl_rows() {
     let mut n = 0;
     let mut transports = Vec::new();
     // The string columns compared value by value with the JSONL rows.
-    let compared = ["sni", "transport", "ja4s", "wrapped", "cert_cn", "cert_signature"];
+    let compared = [
+        "sni",
+        "transport",
+        "ja4s",
+        "wrapped",
+        "cert_cn",
+        "cert_signature",
+    ];
     let mut got: Vec<Vec<String>> = vec![Vec::new(); compared.len()];
     for b in reader {
         let b = b.unwrap();

@@ -12,9 +12,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use crate::cert::{CertInfo, certificate_list};
 use crate::hello::{ClientHello, ServerHello};
 use crate::ja4::{Transport, ja4_over, ja4s};
-use crate::record::{
-    Flight, Progress, ServerOutcome, Sniff, scan_client, scan_server, scan_server_flight, sniff,
-};
+use crate::record::{Flight, Progress, ServerOutcome, scan_client, scan_server_flight, sniff};
 use crate::version::Version;
 
 /// Hard limits of a [`Tracker`].
@@ -179,6 +177,7 @@ impl ServerInfo {
             hrr,
             alert: None,
             ja4s: Some(ja4s(h, transport)),
+            certificate: None,
         }
     }
 
@@ -247,7 +246,7 @@ fn client_scan(buf: &[u8], tds: bool, frame: u64, ts: i64) -> Progress<ClientInf
 
 /// Scans a server direction's bytes (TDS-unwrapped when `tds`) for its
 /// answer and certificate chain (whose `expired` is judged at `ts`).
-fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16), Option<CertInfo>> {
+fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16, String), Option<CertInfo>> {
     let cert = |body: &[u8]| {
         certificate_list(body)
             .ok()
@@ -261,7 +260,7 @@ fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16), Option<
 }
 
 fn server_info(
-    o: ServerOutcome<(Version, u16)>,
+    o: ServerOutcome<(Version, u16, String)>,
     cert: Option<CertInfo>,
     frame: u64,
     ts: i64,

@@ -382,6 +382,8 @@ pub fn quic_conversation(
             client_version: t13,
             offered: vec![t13],
             sni: Some(sni),
+            wrap: None,
+            cert: None,
         },
         alpn: vec!["h3"],
     }

@@ -53,6 +53,7 @@ impl Conn {
             client: self.client_info.take(),
             server: self.server_info.take(),
             end,
+            wrap: None,
         }
     }
 }
