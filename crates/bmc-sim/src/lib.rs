@@ -11,6 +11,8 @@
 
 #![deny(missing_docs)]
 
+pub mod lan;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -144,6 +144,10 @@ pub struct HostConfig {
     /// RMCP+ cipher suite for kind ipmi: 17 or 3 (unset: 17, then 3).
     #[serde(default)]
     pub cipher_suite: Option<u8>,
+    /// Kind ipmi: clear the SEL after each successful read (explicit
+    /// opt-in; the entries read are still handled).
+    #[serde(default)]
+    pub clear_sel: bool,
 }
 
 impl HostConfig {
@@ -180,6 +184,7 @@ impl HostConfig {
             redfish_auth: None,
             timeout_secs: None,
             cipher_suite: None,
+            clear_sel: false,
         }
     }
 }
@@ -308,8 +313,8 @@ impl Inventory {
                                 "cipher_suite {c} is not supported; use 17 or 3"
                             )));
                         }
-                    } else if h.cipher_suite.is_some() {
-                        return Err(at("cipher_suite is only for kind ipmi".into()));
+                    } else if h.cipher_suite.is_some() || h.clear_sel {
+                        return Err(at("cipher_suite and clear_sel are only for kind ipmi".into()));
                     }
                     if h.url.is_none() {
                         return Err(at("needs url".into()));
@@ -437,7 +442,8 @@ pub fn build_source(
             &url,
             creds,
             lan_options(h, settings),
-        )?));
+        )?
+        .clear_after_read(h.clear_sel)));
     }
     let tls = if h.insecure {
         TlsMode::Insecure

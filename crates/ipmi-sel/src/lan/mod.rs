@@ -830,6 +830,12 @@ async fn channel_auth_caps(sock: &UdpSocket, host: &str, opts: &LanOptions) -> R
     }
 }
 
+/// An answer is for this console's session; error answers cut short after
+/// the status byte carry no session ID (0), the tag alone matches them.
+fn sid_matches(got: u32, ours: u32, status: u8) -> bool {
+    got == ours || (status != 0 && got == 0)
+}
+
 /// Open Session: `Ok(Ok(bmc_sid))`, or `Ok(Err(status))` when the BMC
 /// refused the algorithms.
 async fn open_session(
@@ -860,7 +866,7 @@ async fn open_session(
                 return Ok(None);
             }
             let r = wire::OpenSessionResponse::parse(&p.payload).map_err(|e| e.to_string())?;
-            if r.tag != tag || r.console_sid != console_sid {
+            if r.tag != tag || !sid_matches(r.console_sid, console_sid, r.status) {
                 return Ok(None);
             }
             Ok(Some(r))
@@ -929,7 +935,7 @@ async fn rakp(
                 return Ok(None);
             }
             let r = Rakp2::parse(&p.payload).map_err(|e| e.to_string())?;
-            if r.tag != tag || r.console_sid != console_sid {
+            if r.tag != tag || !sid_matches(r.console_sid, console_sid, r.status) {
                 return Ok(None);
             }
             Ok(Some(r))
@@ -1003,7 +1009,7 @@ async fn rakp(
                 return Ok(None);
             }
             let r = Rakp34::parse(&p.payload).map_err(|e| e.to_string())?;
-            if r.tag != tag || r.sid != console_sid {
+            if r.tag != tag || !sid_matches(r.sid, console_sid, r.status) {
                 return Ok(None);
             }
             Ok(Some(r))

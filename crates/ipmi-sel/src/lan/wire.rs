@@ -618,14 +618,18 @@ impl OpenSessionResponse {
         }
         v
     }
-    /// Read the payload.
+    /// Read the payload. An error answer may stop after the status byte
+    /// (OpenIPMI does); the missing fields read as 0.
     pub fn parse(b: &[u8]) -> Result<Self, WireError> {
-        need("Open Session Response", b, 8)?;
+        need("Open Session Response", b, 2)?;
+        if b[1] == 0 {
+            need("Open Session Response", b, 36)?;
+        }
         let mut r = OpenSessionResponse {
             tag: b[0],
             status: b[1],
-            max_privilege: b[2] & 0x0f,
-            console_sid: u32le(b, 4),
+            max_privilege: b.get(2).map_or(0, |p| p & 0x0f),
+            console_sid: if b.len() >= 8 { u32le(b, 4) } else { 0 },
             bmc_sid: 0,
             algorithms: [0; 3],
         };
@@ -716,13 +720,14 @@ impl Rakp2 {
         }
         v
     }
-    /// Read the payload; the code is whatever follows the GUID.
+    /// Read the payload; the code is whatever follows the GUID. An error
+    /// answer may stop after the status byte; missing fields read as 0.
     pub fn parse(b: &[u8]) -> Result<Self, WireError> {
-        need("RAKP Message 2", b, 8)?;
+        need("RAKP Message 2", b, 2)?;
         let mut r = Rakp2 {
             tag: b[0],
             status: b[1],
-            console_sid: u32le(b, 4),
+            console_sid: if b.len() >= 8 { u32le(b, 4) } else { 0 },
             rc: [0; 16],
             guid: [0; 16],
             code: Vec::new(),
@@ -759,14 +764,18 @@ impl Rakp34 {
         v.extend_from_slice(&self.code);
         v
     }
-    /// Read the payload.
+    /// Read the payload. An error answer may stop after the status byte;
+    /// missing fields read as 0.
     pub fn parse(b: &[u8]) -> Result<Self, WireError> {
-        need("RAKP Message 3/4", b, 8)?;
+        need("RAKP Message 3/4", b, 2)?;
+        if b[1] == 0 {
+            need("RAKP Message 3/4", b, 8)?;
+        }
         Ok(Rakp34 {
             tag: b[0],
             status: b[1],
-            sid: u32le(b, 4),
-            code: b[8..].to_vec(),
+            sid: if b.len() >= 8 { u32le(b, 4) } else { 0 },
+            code: b.get(8..).unwrap_or_default().to_vec(),
         })
     }
 }
