@@ -556,3 +556,96 @@ fn ipmitool_suite_17_reads_the_simulator_like_we_do() {
     let o = ipmitool(fleet.addrs[0].port(), 17, "wrong", &["sel", "info"]);
     assert!(!o.status.success());
 }
+
+// ------------------------------------------------------------------ proptest
+
+mod fuzz {
+    use ipmi_sel::lan::sdr_sensor_name;
+    use ipmi_sel::lan::wire::{self, CipherSuite, SessionKeys, payload};
+    use proptest::prelude::*;
+
+    fn keys(sha256: bool, k: &[u8]) -> SessionKeys {
+        let suite = if sha256 {
+            CipherSuite::Sha256
+        } else {
+            CipherSuite::Sha1
+        };
+        SessionKeys::derive(suite, k)
+    }
+
+    fn every_parser(b: &[u8], k: &SessionKeys) {
+        let _ = wire::parse_packet(b, None);
+        let _ = wire::parse_packet(b, Some(k));
+        let _ = wire::parse_msg(b);
+        let _ = wire::OpenSessionRequest::parse(b);
+        let _ = wire::OpenSessionResponse::parse(b);
+        let _ = wire::Rakp1::parse(b);
+        let _ = wire::Rakp2::parse(b);
+        let _ = wire::Rakp34::parse(b);
+        let _ = k.decrypt(b);
+        let _ = sdr_sensor_name(b);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary bytes, bare or behind a valid RMCP / RMCP+ header.
+        #[test]
+        fn arbitrary_answers_never_panic(
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+            prefix in 0usize..3,
+            sha256 in any::<bool>(),
+            key in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let k = keys(sha256, &key);
+            let mut b = match prefix {
+                0 => Vec::new(),
+                1 => vec![0x06, 0x00, 0xff, 0x07, 0x00],
+                _ => vec![0x06, 0x00, 0xff, 0x07, 0x06],
+            };
+            b.extend_from_slice(&body);
+            every_parser(&b, &k);
+        }
+
+        /// Valid protected answers and handshake messages, truncated at any
+        /// length and with any one byte changed: errors, never a panic, and
+        /// a changed protected packet never passes as signed.
+        #[test]
+        fn truncated_and_altered_answers_never_panic(
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+            cut in 0usize..400,
+            at in 0usize..400,
+            xor in 1u8..=255,
+            sha256 in any::<bool>(),
+        ) {
+            let k = keys(sha256, b"session integrity key");
+            let req = wire::parse_msg(&wire::encode_request(0x0a, 0x43, 7, &[0; 6])).unwrap();
+            let msg = wire::encode_response(&req, 0, &data);
+            let good = wire::encode_v2(payload::IPMI, 0x11223344, 5, &msg, Some(&k), [9; 16]);
+            prop_assert_eq!(wire::parse_packet(&good, Some(&k)).unwrap().payload, msg);
+            let mut open = wire::OpenSessionResponse {
+                tag: 1, status: 0, max_privilege: 4, console_sid: 2, bmc_sid: 3, algorithms: [3, 4, 1],
+            }.encode();
+            open.extend_from_slice(&data);
+            let rakp2 = wire::Rakp2 {
+                tag: 2, status: 0, console_sid: 2, rc: [1; 16], guid: [2; 16], code: data.clone(),
+            }.encode();
+            for p in [good.clone(), wire::encode_v2(payload::OPEN_SESSION_RESPONSE, 0, 0, &open, None, [0; 16]), rakp2] {
+                let t = &p[..cut.min(p.len())];
+                every_parser(t, &k);
+                let mut altered = p.clone();
+                let i = at % altered.len();
+                altered[i] ^= xor;
+                every_parser(&altered, &k);
+            }
+            let mut altered = good.clone();
+            let i = 4 + at % (good.len() - 4);
+            altered[i] ^= xor;
+            // Either refused, or no longer a signed packet (which the
+            // session refuses: an unsigned packet inside a session).
+            if let Ok(p) = wire::parse_packet(&altered, Some(&k)) {
+                prop_assert!(p.payload_type & wire::AUTHENTICATED == 0, "byte {} changed", i);
+            }
+        }
+    }
+}
