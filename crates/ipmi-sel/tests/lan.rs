@@ -351,6 +351,64 @@ fn ipmi_sim_login_failures_are_clear() {
     );
 }
 
+/// The README's example: `ipmi_sim` with the shipped configuration (its
+/// port moved to a free one) read by `--kind ipmi`; the SDRs in the shipped
+/// commands are the simulator's `fixture_sdrs`.
+#[test]
+fn shipped_ipmi_sim_example_works() {
+    if !peers_or_skip(&["ipmi_sim", "ipmitool"]) {
+        return;
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ipmi/ipmi_sim");
+    let emu = std::fs::read_to_string(data.join("sel.emu")).unwrap();
+    let sdrs: Vec<String> = fixture_sdrs()
+        .iter()
+        .map(|s| {
+            let hex: Vec<String> = s.iter().map(|b| format!("0x{b:02x}")).collect();
+            format!("main_sdr_add 0x20 {}", hex.join(" "))
+        })
+        .collect();
+    let shipped: Vec<&str> = emu.lines().filter(|l| l.starts_with("main_sdr_add")).collect();
+    assert_eq!(shipped, sdrs, "sel.emu's SDRs are bmc_sim::lan::fixture_sdrs()");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_udp_port();
+    let conf = std::fs::read_to_string(data.join("lan.conf"))
+        .unwrap()
+        .replace("127.0.0.1 6230", &format!("127.0.0.1 {port}"));
+    std::fs::write(dir.path().join("lan.conf"), conf).unwrap();
+    let mut child = Command::new("ipmi_sim")
+        .arg("-c")
+        .arg(dir.path().join("lan.conf"))
+        .arg("-f")
+        .arg(data.join("sel.emu"))
+        .args(["-n", "-p", "-s"])
+        .arg(dir.path().join("state"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ipmi_sim");
+    let url = format!("ipmi://127.0.0.1:{port}");
+    let rt = rt();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let evs = loop {
+        match rt.block_on(fetch("sim", &url, "admin", "netops-sim", None)) {
+            Ok(e) => break e,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("waiting for ipmi_sim: {e}");
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(evs.len(), 8);
+    assert_eq!(evs[6].description, "PCI SERR @Bus80(DevFn12)");
+    assert_eq!(evs[6].sensor_name.as_deref(), Some("PCI Bus"));
+    assert_eq!(evs[0].sensor_name.as_deref(), Some("Chassis Intru"));
+}
+
 // ------------------------------------------------------ in-process simulator
 
 #[tokio::test]
