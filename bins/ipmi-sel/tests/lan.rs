@@ -39,7 +39,15 @@ fn fetch_kind_ipmi_reads_the_sel_with_sensor_names() {
     let (_rt, fleet) = start(vec![LanBmc::new(PW, bmc_sim::fixture_records(0, 6)), only3]);
     let url = fleet.url(0);
     let host = url.trim_start_matches("ipmi://").to_string();
-    let base = ["fetch", "--kind", "ipmi", "--user", "admin", "--password-env", "E2E_LAN_PW"];
+    let base = [
+        "fetch",
+        "--kind",
+        "ipmi",
+        "--user",
+        "admin",
+        "--password-env",
+        "E2E_LAN_PW",
+    ];
 
     let (o, out, err) = run(&[&base[..], &["--url", &url, "--format", "jsonl"]].concat());
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -63,7 +71,9 @@ fn fetch_kind_ipmi_reads_the_sel_with_sensor_names() {
     assert_eq!(o.status.code(), Some(2), "{out}{err}");
     let host1 = url1.trim_start_matches("ipmi://");
     assert!(
-        err.contains(&format!("{host1}: the BMC does not support cipher suite 17")),
+        err.contains(&format!(
+            "{host1}: the BMC does not support cipher suite 17"
+        )),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -118,7 +128,10 @@ fn watch_kind_ipmi_alerts_once() {
     // min_severity critical: lan0's PCI SERR and PERR, nothing of lan1.
     let alerts: Vec<&str> = out.lines().collect();
     assert_eq!(alerts.len(), 2, "{out}");
-    assert!(alerts.iter().all(|l| l.contains(" lan0 CRITICAL ")), "{out}");
+    assert!(
+        alerts.iter().all(|l| l.contains(" lan0 CRITICAL ")),
+        "{out}"
+    );
     let (o, out, _) = run(&args);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(out, "", "alerted once");

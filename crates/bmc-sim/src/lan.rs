@@ -72,17 +72,7 @@ pub fn fixture_sdrs() -> Vec<Vec<u8>> {
 /// A compact sensor record (type 0x02, section 43.2); record ID 0.
 pub fn compact_sdr(owner: u8, number: u8, sensor_type: u8, event_type: u8, name: &str) -> Vec<u8> {
     let name = &name.as_bytes()[..name.len().min(16)];
-    let mut body = vec![
-        owner,
-        0,
-        number,
-        0x07,
-        1,
-        0,
-        0,
-        sensor_type,
-        event_type,
-    ];
+    let mut body = vec![owner, 0, number, 0x07, 1, 0, 0, sensor_type, event_type];
     body.resize(26, 0);
     body.push(0xc0 | name.len() as u8);
     body.extend_from_slice(name);
@@ -161,7 +151,10 @@ impl LanFleet {
     /// Append a record (its ID is assigned) to BMC `n`'s SEL.
     pub fn add_record(&self, n: usize, mut rec: [u8; RECORD_LEN]) {
         let mut b = self.states[n].lock().unwrap_or_else(|e| e.into_inner());
-        let id = b.records.last().map_or(1, |r| u16::from_le_bytes([r[0], r[1]]) + 1);
+        let id = b
+            .records
+            .last()
+            .map_or(1, |r| u16::from_le_bytes([r[0], r[1]]) + 1);
         rec[..2].copy_from_slice(&id.to_le_bytes());
         b.records.push(rec);
     }
@@ -200,7 +193,9 @@ pub async fn spawn_lan(bmcs: Vec<LanBmc>, first_port: Option<u16>) -> std::io::R
         let state = Arc::new(std::sync::Mutex::new(b));
         fleet.controls.push(ctl.clone());
         fleet.states.push(state.clone());
-        fleet.tasks.push(tokio::spawn(serve_lan(sock, state, ctl, i as u64)));
+        fleet
+            .tasks
+            .push(tokio::spawn(serve_lan(sock, state, ctl, i as u64)));
     }
     Ok(fleet)
 }
@@ -363,8 +358,8 @@ impl Bmc {
         let req = OpenSessionRequest::parse(b).ok()?;
         let [auth, integ, crypt] = req.algorithms;
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let suite = CipherSuite::from_algorithms(auth, integ, crypt)
-            .filter(|s| st.suites.contains(s));
+        let suite =
+            CipherSuite::from_algorithms(auth, integ, crypt).filter(|s| st.suites.contains(s));
         let status = match suite {
             Some(_) => 0,
             None if !st.suites.iter().any(|s| s.auth_alg() == auth) => 0x04,
@@ -452,7 +447,14 @@ impl Bmc {
                 );
             }
         }
-        Some(wire::encode_v2(payload::RAKP2, 0, 0, &r2.encode(), None, [0; 16]))
+        Some(wire::encode_v2(
+            payload::RAKP2,
+            0,
+            0,
+            &r2.encode(),
+            None,
+            [0; 16],
+        ))
     }
 
     fn rakp3(&mut self, b: &[u8], ctl: &LanControl) -> Option<Vec<u8>> {
@@ -477,7 +479,14 @@ impl Bmc {
             s.keys = Some(SessionKeys::derive(s.suite, &sik));
             ctl.sessions.fetch_add(1, Ordering::Relaxed);
         }
-        Some(wire::encode_v2(payload::RAKP4, 0, 0, &r4.encode(), None, [0; 16]))
+        Some(wire::encode_v2(
+            payload::RAKP4,
+            0,
+            0,
+            &r4.encode(),
+            None,
+            [0; 16],
+        ))
     }
 
     fn command(&mut self, sid: u32, m: &IpmiMsg) -> (u8, Vec<u8>) {

@@ -314,7 +314,9 @@ impl Inventory {
                             )));
                         }
                     } else if h.cipher_suite.is_some() || h.clear_sel {
-                        return Err(at("cipher_suite and clear_sel are only for kind ipmi".into()));
+                        return Err(at(
+                            "cipher_suite and clear_sel are only for kind ipmi".into()
+                        ));
                     }
                     if h.url.is_none() {
                         return Err(at("needs url".into()));
@@ -437,13 +439,10 @@ pub fn build_source(
     };
     if h.kind == Kind::Ipmi {
         let url = h.url.clone().unwrap_or_default();
-        return Ok(AnySource::Lan(crate::lan::LanSource::new(
-            &h.name,
-            &url,
-            creds,
-            lan_options(h, settings),
-        )?
-        .clear_after_read(h.clear_sel)));
+        return Ok(AnySource::Lan(
+            crate::lan::LanSource::new(&h.name, &url, creds, lan_options(h, settings))?
+                .clear_after_read(h.clear_sel),
+        ));
     }
     let tls = if h.insecure {
         TlsMode::Insecure

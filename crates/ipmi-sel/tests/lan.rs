@@ -68,7 +68,13 @@ fn lan_err(e: Error) -> LanError {
     }
 }
 
-async fn fetch(name: &str, url: &str, user: &str, pw: &str, suite: Option<CipherSuite>) -> Result<Vec<Event>, Error> {
+async fn fetch(
+    name: &str,
+    url: &str,
+    user: &str,
+    pw: &str,
+    suite: Option<CipherSuite>,
+) -> Result<Vec<Event>, Error> {
     LanSource::new(name, url, creds(user, pw), opts(suite))?
         .fetch()
         .await
@@ -152,7 +158,17 @@ fn start_ipmi_sim(records: &[[u8; 16]], sdrs: &[Vec<u8>]) -> IpmiSim {
 fn ipmitool(port: u16, suite: u8, pw: &str, args: &[&str]) -> std::process::Output {
     Command::new("ipmitool")
         .args(["-I", "lanplus", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-U", "admin", "-E", "-C", &suite.to_string(), "-N", "2", "-R", "3"])
+        .args([
+            "-U",
+            "admin",
+            "-E",
+            "-C",
+            &suite.to_string(),
+            "-N",
+            "2",
+            "-R",
+            "3",
+        ])
         .args(args)
         .env("IPMI_PASSWORD", pw)
         .env("TZ", "UTC")
@@ -212,7 +228,11 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
     let mut named = 0;
     for (e, line) in evs.iter().zip(&lines) {
         let f: Vec<&str> = line.split('|').map(str::trim).collect();
-        assert_eq!(u32::from_str_radix(f[0], 16).unwrap(), e.record_id, "{line}");
+        assert_eq!(
+            u32::from_str_radix(f[0], 16).unwrap(),
+            e.record_id,
+            "{line}"
+        );
         let raw = e.raw.as_deref().unwrap();
         let b: Vec<u8> = (0..16)
             .map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).unwrap())
@@ -221,13 +241,20 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
         if ts < 0x2000_0000 {
             assert_eq!(f[1], "Pre-Init", "{line}");
             assert_eq!(f[2].parse::<u32>().unwrap(), ts, "{line}");
-            assert_eq!(e.timestamp.as_deref(), Some(format!("pre-init +{ts}s").as_str()));
+            assert_eq!(
+                e.timestamp.as_deref(),
+                Some(format!("pre-init +{ts}s").as_str())
+            );
         } else {
             let t = e.timestamp.as_deref().unwrap();
             // ipmitool: MM/DD/YY(YY) | HH:MM:SS; ours: RFC 3339 UTC.
             let (date, time) = (f[1], f[2].trim_end_matches(" UTC"));
             let d: Vec<&str> = date.split('/').collect();
-            let year = if d[2].len() == 2 { format!("20{}", d[2]) } else { d[2].to_string() };
+            let year = if d[2].len() == 2 {
+                format!("20{}", d[2])
+            } else {
+                d[2].to_string()
+            };
             let want = format!("{year}-{}-{}T{time}Z", d[0], d[1]);
             assert_eq!(t, want, "{line}");
         }
@@ -260,7 +287,10 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
         );
         assert_eq!(field(&g, "Record Type"), format!("{:02x}", b[2]));
         if b[2] < 0xc0 {
-            assert_eq!(field(&g, "Generator ID"), format!("{:02x}{:02x}", b[8], b[7]));
+            assert_eq!(
+                field(&g, "Generator ID"),
+                format!("{:02x}{:02x}", b[8], b[7])
+            );
             assert_eq!(field(&g, "EvM Revision"), format!("{:02x}", b[9]));
             assert_eq!(field(&g, "Sensor Number"), format!("{:02x}", b[11]));
             // "Event Data (RAW)" for decoded events, "Event Data" otherwise.
@@ -268,7 +298,10 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
                 .iter()
                 .find(|(k, _)| k.starts_with("Event Data"))
                 .map(|(_, v)| v.as_str());
-            assert_eq!(data, Some(format!("{:02x}{:02x}{:02x}", b[13], b[14], b[15]).as_str()));
+            assert_eq!(
+                data,
+                Some(format!("{:02x}{:02x}{:02x}", b[13], b[14], b[15]).as_str())
+            );
             let dir = if b[12] & 0x80 != 0 {
                 "Deassertion Event"
             } else {
@@ -276,7 +309,10 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
             };
             assert_eq!(field(&g, "Event Direction"), dir);
             if let Some(n) = &e.sensor_name {
-                assert!(field(&g, "Sensor ID").starts_with(&format!("{n} (")), "{g:?}");
+                assert!(
+                    field(&g, "Sensor ID").starts_with(&format!("{n} (")),
+                    "{g:?}"
+                );
             }
         }
     }
@@ -287,7 +323,9 @@ fn assert_same_as_ipmitool(evs: &[Event], port: u16, suite: u8) {
 /// SERR/PERR) plus an entry whose sensor has no SDR.
 fn records() -> Vec<[u8; 16]> {
     let mut r = bmc_sim::fixture_records(0, 12);
-    r.push([0, 0, 0x02, 0, 0, 0, 0, 0x20, 0, 4, 0x07, 0x09, 0x6f, 0x00, 0xff, 0xff]);
+    r.push([
+        0, 0, 0x02, 0, 0, 0, 0, 0x20, 0, 4, 0x07, 0x09, 0x6f, 0x00, 0xff, 0xff,
+    ]);
     r
 }
 
@@ -302,11 +340,17 @@ fn native_sel_equals_ipmitool_on_ipmi_sim() {
     let url = format!("ipmi://127.0.0.1:{}", sim.port);
     let rt = rt();
     // Unset suite: 17 first, refused by ipmi_sim, then 3.
-    let evs = rt.block_on(fetch("ipmisim", &url, "admin", PW, None)).unwrap();
+    let evs = rt
+        .block_on(fetch("ipmisim", &url, "admin", PW, None))
+        .unwrap();
     assert_eq!(evs.len(), recs.len());
     for (e, r) in evs.iter().zip(&recs) {
         // ipmi_sim stamps the time itself; the rest is ours unchanged.
-        assert_eq!(&e.raw.as_deref().unwrap()[14..], &ipmi_sel::decode::hex(&r[7..]), "{e:?}");
+        assert_eq!(
+            &e.raw.as_deref().unwrap()[14..],
+            &ipmi_sel::decode::hex(&r[7..]),
+            "{e:?}"
+        );
         assert_eq!(e.host.as_deref(), Some("ipmisim"));
     }
     assert_same_as_ipmitool(&evs, sim.port, 3);
@@ -325,13 +369,22 @@ fn ipmi_sim_login_failures_are_clear() {
     wait_ready(sim.port);
     let url = format!("ipmi://127.0.0.1:{}", sim.port);
     let rt = rt();
-    let e = lan_err(rt.block_on(fetch("bmc-a", &url, "admin", "not-the-password", None)).unwrap_err());
+    let e = lan_err(
+        rt.block_on(fetch("bmc-a", &url, "admin", "not-the-password", None))
+            .unwrap_err(),
+    );
     assert!(matches!(e, LanError::WrongPassword { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.starts_with("bmc-a: wrong password for user \"admin\""), "{msg}");
+    assert!(
+        msg.starts_with("bmc-a: wrong password for user \"admin\""),
+        "{msg}"
+    );
     assert!(!msg.contains("not-the-password"));
 
-    let e = lan_err(rt.block_on(fetch("bmc-a", &url, "nobody", PW, None)).unwrap_err());
+    let e = lan_err(
+        rt.block_on(fetch("bmc-a", &url, "nobody", PW, None))
+            .unwrap_err(),
+    );
     assert!(
         e.to_string().starts_with("bmc-a: ") && e.to_string().contains("nobody"),
         "{e}"
@@ -368,8 +421,14 @@ fn shipped_ipmi_sim_example_works() {
             format!("main_sdr_add 0x20 {}", hex.join(" "))
         })
         .collect();
-    let shipped: Vec<&str> = emu.lines().filter(|l| l.starts_with("main_sdr_add")).collect();
-    assert_eq!(shipped, sdrs, "sel.emu's SDRs are bmc_sim::lan::fixture_sdrs()");
+    let shipped: Vec<&str> = emu
+        .lines()
+        .filter(|l| l.starts_with("main_sdr_add"))
+        .collect();
+    assert_eq!(
+        shipped, sdrs,
+        "sel.emu's SDRs are bmc_sim::lan::fixture_sdrs()"
+    );
     let dir = tempfile::tempdir().unwrap();
     let port = free_udp_port();
     let conf = std::fs::read_to_string(data.join("lan.conf"))
@@ -414,13 +473,20 @@ fn shipped_ipmi_sim_example_works() {
 #[tokio::test]
 async fn both_suites_against_the_simulator_read_every_record_with_names() {
     let recs = records();
-    let fleet = spawn_lan(vec![LanBmc::new(PW, recs.clone())], None).await.unwrap();
+    let fleet = spawn_lan(vec![LanBmc::new(PW, recs.clone())], None)
+        .await
+        .unwrap();
     for suite in [Some(CipherSuite::Sha256), Some(CipherSuite::Sha1), None] {
-        let evs = fetch("sim0", &fleet.url(0), "admin", PW, suite).await.unwrap();
+        let evs = fetch("sim0", &fleet.url(0), "admin", PW, suite)
+            .await
+            .unwrap();
         assert_eq!(evs.len(), recs.len());
         for (i, e) in evs.iter().enumerate() {
             assert_eq!(e.record_id, i as u32 + 1);
-            assert_eq!(&e.raw.as_deref().unwrap()[4..], &ipmi_sel::decode::hex(&recs[i][2..]));
+            assert_eq!(
+                &e.raw.as_deref().unwrap()[4..],
+                &ipmi_sel::decode::hex(&recs[i][2..])
+            );
         }
         let names: Vec<_> = evs.iter().map(|e| e.sensor_name.as_deref()).collect();
         assert_eq!(names[0], Some("Chassis Intru"));
@@ -431,7 +497,9 @@ async fn both_suites_against_the_simulator_read_every_record_with_names() {
     }
     // The session ran with the suite asked for.
     let addr = fleet.addrs[0];
-    let s = Session::open("sim0", addr, "admin", PW.as_bytes(), &opts(None)).await.unwrap();
+    let s = Session::open("sim0", addr, "admin", PW.as_bytes(), &opts(None))
+        .await
+        .unwrap();
     assert_eq!(s.cipher_suite(), CipherSuite::Sha256);
     s.close().await;
 }
@@ -439,7 +507,9 @@ async fn both_suites_against_the_simulator_read_every_record_with_names() {
 #[tokio::test]
 async fn partial_reads_for_bmcs_that_refuse_whole_records() {
     let recs = records();
-    let whole = spawn_lan(vec![LanBmc::new(PW, recs.clone())], None).await.unwrap();
+    let whole = spawn_lan(vec![LanBmc::new(PW, recs.clone())], None)
+        .await
+        .unwrap();
     let mut small = LanBmc::new(PW, recs.clone());
     small.max_read = Some(8);
     let pieces = spawn_lan(vec![small], None).await.unwrap();
@@ -448,18 +518,37 @@ async fn partial_reads_for_bmcs_that_refuse_whole_records() {
     assert_eq!(a, b);
     assert_eq!(b[12].sensor_name.as_deref(), Some("PCI Bus"));
     // Reading in 8-byte pieces takes more requests than whole records.
-    let n = |f: &bmc_sim::lan::LanFleet| f.controls[0].packets.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(n(&pieces) > n(&whole) + recs.len() as u64, "{} vs {}", n(&pieces), n(&whole));
+    let n = |f: &bmc_sim::lan::LanFleet| {
+        f.controls[0]
+            .packets
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert!(
+        n(&pieces) > n(&whole) + recs.len() as u64,
+        "{} vs {}",
+        n(&pieces),
+        n(&whole)
+    );
 }
 
 #[tokio::test]
 async fn simulator_login_failures_are_clear() {
     let mut only3 = LanBmc::new(PW, records());
     only3.suites = vec![CipherSuite::Sha1];
-    let fleet = spawn_lan(vec![LanBmc::new(PW, records()), only3], None).await.unwrap();
-    let e = lan_err(fetch("s0", &fleet.url(0), "admin", "wrong", None).await.unwrap_err());
+    let fleet = spawn_lan(vec![LanBmc::new(PW, records()), only3], None)
+        .await
+        .unwrap();
+    let e = lan_err(
+        fetch("s0", &fleet.url(0), "admin", "wrong", None)
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(e, LanError::WrongPassword { .. }), "{e}");
-    let e = lan_err(fetch("s0", &fleet.url(0), "root", PW, None).await.unwrap_err());
+    let e = lan_err(
+        fetch("s0", &fleet.url(0), "root", PW, None)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(
         e.to_string(),
         "s0: the BMC does not know user \"root\" (RAKP 2: unauthorized name); check the user name"
@@ -469,9 +558,18 @@ async fn simulator_login_failures_are_clear() {
             .await
             .unwrap_err(),
     );
-    assert!(matches!(e, LanError::UnsupportedCipherSuite { ref suites, .. } if suites == &[17]), "{e}");
+    assert!(
+        matches!(e, LanError::UnsupportedCipherSuite { ref suites, .. } if suites == &[17]),
+        "{e}"
+    );
     // Unset: falls back to 3.
-    assert_eq!(fetch("s1", &fleet.url(1), "admin", PW, None).await.unwrap().len(), 15);
+    assert_eq!(
+        fetch("s1", &fleet.url(1), "admin", PW, None)
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
 }
 
 #[tokio::test]
@@ -479,10 +577,16 @@ async fn silent_host_and_garbage_answers_give_no_answer_naming_the_host() {
     // A socket that never answers.
     let quiet = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ipmi://{}", quiet.local_addr().unwrap());
-    let e = lan_err(fetch("dead-bmc", &url, "admin", PW, None).await.unwrap_err());
+    let e = lan_err(
+        fetch("dead-bmc", &url, "admin", PW, None)
+            .await
+            .unwrap_err(),
+    );
     let msg = e.to_string();
     assert!(
-        msg.starts_with("dead-bmc: no answer to Get Channel Authentication Capabilities after 4 tries"),
+        msg.starts_with(
+            "dead-bmc: no answer to Get Channel Authentication Capabilities after 4 tries"
+        ),
         "{msg}"
     );
     // A peer answering every packet with garbage: ignored, reason kept.
@@ -498,7 +602,11 @@ async fn silent_host_and_garbage_answers_give_no_answer_naming_the_host() {
             let _ = garbage.send_to(&reply, peer).await;
         }
     });
-    let e = lan_err(fetch("noisy-bmc", &gurl, "admin", PW, None).await.unwrap_err());
+    let e = lan_err(
+        fetch("noisy-bmc", &gurl, "admin", PW, None)
+            .await
+            .unwrap_err(),
+    );
     let msg = e.to_string();
     assert!(msg.starts_with("noisy-bmc: no answer to "), "{msg}");
     assert!(msg.contains("(ignored: "), "{msg}");
@@ -507,7 +615,9 @@ async fn silent_host_and_garbage_answers_give_no_answer_naming_the_host() {
 
 #[tokio::test]
 async fn clear_sel_behind_its_flag() {
-    let fleet = spawn_lan(vec![LanBmc::new(PW, records())], None).await.unwrap();
+    let fleet = spawn_lan(vec![LanBmc::new(PW, records())], None)
+        .await
+        .unwrap();
     let read = fetch("c", &fleet.url(0), "admin", PW, None).await.unwrap();
     assert_eq!(read.len(), 15);
     let cleared = LanSource::new("c", &fleet.url(0), creds("admin", PW), opts(None))
@@ -516,8 +626,16 @@ async fn clear_sel_behind_its_flag() {
         .fetch()
         .await
         .unwrap();
-    assert_eq!(cleared, read, "the entries read before clearing are returned");
-    assert!(fetch("c", &fleet.url(0), "admin", PW, None).await.unwrap().is_empty());
+    assert_eq!(
+        cleared, read,
+        "the entries read before clearing are returned"
+    );
+    assert!(
+        fetch("c", &fleet.url(0), "admin", PW, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// A BMC that stops answering in the middle of the SEL walk: a clear error
@@ -526,7 +644,9 @@ async fn clear_sel_behind_its_flag() {
 #[tokio::test]
 async fn bmc_going_quiet_mid_walk_changes_no_state() {
     use ipmi_sel::watch::{self, Inventory, Sinks};
-    let fleet = spawn_lan(vec![LanBmc::new(PW, records())], None).await.unwrap();
+    let fleet = spawn_lan(vec![LanBmc::new(PW, records())], None)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pwf = dir.path().join("pw");
     std::fs::write(&pwf, PW).unwrap();
@@ -562,8 +682,18 @@ async fn bmc_going_quiet_mid_walk_changes_no_state() {
     // Two new entries, then the BMC answers 18 more packets (4 for the
     // session, 7 for the SDRs, 2 for SEL info and reservation, 5 entries)
     // and goes quiet.
-    fleet.add_record(0, [0, 0, 0x02, 0, 0, 0x60, 0x60, 0x33, 0, 4, 0x13, 0, 0x6f, 0xa5, 0x81, 0x12]);
-    fleet.add_record(0, [0, 0, 0x02, 0, 0, 0x60, 0x60, 0x33, 0, 4, 0x13, 0, 0x6f, 0xa4, 0x81, 0x10]);
+    fleet.add_record(
+        0,
+        [
+            0, 0, 0x02, 0, 0, 0x60, 0x60, 0x33, 0, 4, 0x13, 0, 0x6f, 0xa5, 0x81, 0x12,
+        ],
+    );
+    fleet.add_record(
+        0,
+        [
+            0, 0, 0x02, 0, 0, 0x60, 0x60, 0x33, 0, 4, 0x13, 0, 0x6f, 0xa4, 0x81, 0x10,
+        ],
+    );
     fleet.controls[0].quiet_after(18);
     let r = watch::poll_once(&inv, &sinks, cb.clone()).await;
     let err = r[0].error.clone().expect("the poll failed");
@@ -585,7 +715,11 @@ async fn bmc_going_quiet_mid_walk_changes_no_state() {
     let r = watch::poll_once(&inv, &sinks, cb).await;
     assert_eq!((r[0].new, r[0].alerted), (0, 0));
     let lines = count(&alerts);
-    assert_eq!(lines.len(), 16 + 1 + 2, "host_up and the two new entries, once");
+    assert_eq!(
+        lines.len(),
+        16 + 1 + 2,
+        "host_up and the two new entries, once"
+    );
 }
 
 /// `ipmitool -C 17` reads the simulator: its RAKP-HMAC-SHA256 handshake,
@@ -606,9 +740,17 @@ fn ipmitool_suite_17_reads_the_simulator_like_we_do() {
     for (i, r) in recs.iter_mut().enumerate() {
         r[3..7].copy_from_slice(&(0x6500_0000u32 + i as u32 * 3600).to_le_bytes());
     }
-    let fleet = rt.block_on(spawn_lan(vec![LanBmc::new(PW, recs)], None)).unwrap();
+    let fleet = rt
+        .block_on(spawn_lan(vec![LanBmc::new(PW, recs)], None))
+        .unwrap();
     let evs = rt
-        .block_on(fetch("sim", &fleet.url(0), "admin", PW, Some(CipherSuite::Sha256)))
+        .block_on(fetch(
+            "sim",
+            &fleet.url(0),
+            "admin",
+            PW,
+            Some(CipherSuite::Sha256),
+        ))
         .unwrap();
     assert_same_as_ipmitool(&evs, fleet.addrs[0].port(), 17);
     let o = ipmitool(fleet.addrs[0].port(), 17, "wrong", &["sel", "info"]);

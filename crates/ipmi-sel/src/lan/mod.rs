@@ -107,7 +107,9 @@ pub enum LanError {
         status: String,
     },
     /// The BMC does not know the user.
-    #[error("{host}: the BMC does not know user {user:?} (RAKP 2: unauthorized name); check the user name")]
+    #[error(
+        "{host}: the BMC does not know user {user:?} (RAKP 2: unauthorized name); check the user name"
+    )]
     UnknownUser {
         /// Host.
         host: String,
@@ -115,7 +117,9 @@ pub enum LanError {
         user: String,
     },
     /// The password does not match the BMC's.
-    #[error("{host}: wrong password for user {user:?} (the BMC's RAKP 2 key exchange code does not match this password); check the password in the referenced env var / file")]
+    #[error(
+        "{host}: wrong password for user {user:?} (the BMC's RAKP 2 key exchange code does not match this password); check the password in the referenced env var / file"
+    )]
     WrongPassword {
         /// Host.
         host: String,
@@ -147,7 +151,9 @@ pub enum LanError {
         text: &'static str,
     },
     /// An answer that does not follow the protocol.
-    #[error("{host}: {what}: {detail}; the BMC's answer does not follow IPMI v2.0, report it with a packet capture")]
+    #[error(
+        "{host}: {what}: {detail}; the BMC's answer does not follow IPMI v2.0, report it with a packet capture"
+    )]
     Protocol {
         /// Host.
         host: String,
@@ -606,7 +612,10 @@ impl Session {
                     if body.is_empty() || body.len() > usize::from(count) {
                         return Err(self.protocol(
                             what,
-                            format!("asked for {count} bytes at offset {offset}, got {}", body.len()),
+                            format!(
+                                "asked for {count} bytes at offset {offset}, got {}",
+                                body.len()
+                            ),
                         ));
                     }
                     data.extend_from_slice(body);
@@ -697,7 +706,10 @@ impl Session {
             action = 0x00;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(self.protocol(what, "erasure still in progress after 50 status queries".into()))
+        Err(self.protocol(
+            what,
+            "erasure still in progress after 50 status queries".into(),
+        ))
     }
 
     /// Sensor names from the SDR repository (full, compact and event-only
@@ -775,7 +787,11 @@ pub fn sdr_sensor_name(rec: &[u8]) -> Option<((u8, u8, u8), String)> {
     Some(((owner, number, sensor_type), name))
 }
 
-async fn channel_auth_caps(sock: &UdpSocket, host: &str, opts: &LanOptions) -> Result<(), LanError> {
+async fn channel_auth_caps(
+    sock: &UdpSocket,
+    host: &str,
+    opts: &LanOptions,
+) -> Result<(), LanError> {
     let what = "Get Channel Authentication Capabilities";
     let mut seq = 0u8;
     let data = exchange(
@@ -1089,12 +1105,7 @@ pub struct LanSource {
 
 impl LanSource {
     /// New source for `url` (`ipmi://HOST[:PORT]`).
-    pub fn new(
-        name: &str,
-        url: &str,
-        creds: Credentials,
-        opts: LanOptions,
-    ) -> Result<Self, Error> {
+    pub fn new(name: &str, url: &str, creds: Credentials, opts: LanOptions) -> Result<Self, Error> {
         let (host, port) = parse_url(url).ok_or_else(|| Error::Config {
             path: format!("host {name}"),
             detail: format!("url {url:?} is not ipmi://HOST[:PORT]; write e.g. ipmi://10.0.0.5 or ipmi://10.0.0.5:623"),
@@ -1133,7 +1144,10 @@ impl LanSource {
             .await
             .map_err(|e| Error::Transport {
                 host: self.name.clone(),
-                detail: format!("cannot resolve {} ({e}); check the inventory url", self.host),
+                detail: format!(
+                    "cannot resolve {} ({e}); check the inventory url",
+                    self.host
+                ),
             })?;
         it.next().ok_or_else(|| Error::Transport {
             host: self.name.clone(),
@@ -1208,7 +1222,14 @@ mod tests {
         );
         assert_eq!(parse_url("ipmi://[::1]:624"), Some(("::1".into(), 624)));
         assert_eq!(parse_url("ipmi://[::1]"), Some(("::1".into(), 623)));
-        for bad in ["http://x", "ipmi://", "ipmi://a:b", "ipmi://u@h", "ipmi://h:1:2", "ipmi://h:70000"] {
+        for bad in [
+            "http://x",
+            "ipmi://",
+            "ipmi://a:b",
+            "ipmi://u@h",
+            "ipmi://h:1:2",
+            "ipmi://h:70000",
+        ] {
             assert_eq!(parse_url(bad), None, "{bad}");
         }
     }
@@ -1236,10 +1257,15 @@ mod tests {
             sdr_sensor_name(&compact),
             Some(((0x20, 0x05, 0x13), "PCI BUS".into()))
         );
-        let mut ev = vec![0, 0, 0x51, 0x03, 0, 0x20, 0, 0x51, 7, 1, 0x05, 0x6f, 0, 0, 0, 0];
+        let mut ev = vec![
+            0, 0, 0x51, 0x03, 0, 0x20, 0, 0x51, 7, 1, 0x05, 0x6f, 0, 0, 0, 0,
+        ];
         ev.push(0xc0 | 3);
         ev.extend_from_slice(b"Chassis");
-        assert_eq!(sdr_sensor_name(&ev), Some(((0x20, 0x51, 0x05), "Cha".into())));
+        assert_eq!(
+            sdr_sensor_name(&ev),
+            Some(((0x20, 0x51, 0x05), "Cha".into()))
+        );
         assert_eq!(sdr_sensor_name(&[0, 0, 0x51, 0x12, 0]), None);
         assert_eq!(sdr_sensor_name(&compact[..20]), None);
     }

@@ -131,9 +131,11 @@ impl CipherSuite {
     }
     /// The suite with these three algorithms.
     pub fn from_algorithms(auth: u8, integrity: u8, crypt: u8) -> Option<Self> {
-        [CipherSuite::Sha1, CipherSuite::Sha256].into_iter().find(|s| {
-            s.auth_alg() == auth && s.integrity_alg() == integrity && s.crypt_alg() == crypt
-        })
+        [CipherSuite::Sha1, CipherSuite::Sha256]
+            .into_iter()
+            .find(|s| {
+                s.auth_alg() == auth && s.integrity_alg() == integrity && s.crypt_alg() == crypt
+            })
     }
     /// Length of the RAKP 2/3 key exchange authentication codes (the full HMAC).
     pub fn auth_code_len(self) -> usize {
@@ -216,7 +218,12 @@ pub fn rakp3_code(
 ) -> Vec<u8> {
     suite.hmac(
         kuid,
-        &[rc, &console_sid.to_le_bytes(), &[role, user.len() as u8], user],
+        &[
+            rc,
+            &console_sid.to_le_bytes(),
+            &[role, user.len() as u8],
+            user,
+        ],
     )
 }
 
