@@ -120,7 +120,7 @@ fn run(args: Args) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     if args.lan {
-        return rt.block_on(serve_lan(args, cfg));
+        return rt.block_on(serve_lan(args.listen, args.write_inventory, cfg));
     }
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -207,7 +207,11 @@ async fn shutdown_signal() {
 }
 
 /// `--lan`: RMCP+ BMCs, one UDP port each.
-async fn serve_lan(args: Args, cfg: SimConfig) -> Result<(), String> {
+async fn serve_lan(
+    listen: std::net::SocketAddr,
+    write_inventory: Option<std::path::PathBuf>,
+    cfg: SimConfig,
+) -> Result<(), String> {
     let bmcs = (0..cfg.count)
         .map(|n| {
             let mut b =
@@ -216,14 +220,14 @@ async fn serve_lan(args: Args, cfg: SimConfig) -> Result<(), String> {
             b
         })
         .collect();
-    let first = (args.listen.port() != 0).then_some(args.listen.port());
-    if !args.listen.ip().is_loopback() {
+    let first = (listen.port() != 0).then_some(listen.port());
+    if !listen.ip().is_loopback() {
         return Err("--lan listens on 127.0.0.1 only".into());
     }
     let fleet = bmc_sim::lan::spawn_lan(bmcs, first)
         .await
         .map_err(|e| format!("cannot bind the UDP ports: {e}"))?;
-    if let Some(p) = &args.write_inventory {
+    if let Some(p) = &write_inventory {
         let t = bmc_sim::lan::inventory_toml(&fleet.addrs, &cfg.user, "BMC_SIM_PASSWORD", 100);
         std::fs::write(p, t).map_err(|e| format!("{}: {e}", p.display()))?;
     }
