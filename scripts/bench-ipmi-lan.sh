@@ -10,15 +10,23 @@
 #      wall time and peak RSS from /usr/bin/time -v.
 # Prints the load (uptime) first.
 #
-# Usage: scripts/bench-ipmi-lan.sh [RUNS]   (needs hyperfine, ipmi_sim, ipmitool)
+# Usage: [PROFILE=debug] scripts/bench-ipmi-lan.sh [RUNS]
+#        (needs hyperfine, ipmi_sim, ipmitool; PROFILE defaults to release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
 for tool in hyperfine ipmi_sim ipmitool /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt install hyperfine openipmi ipmitool time)" >&2; exit 2; }
 done
-cargo build --release -q -p ipmi-sel-bin -p bmc-sim
-bin=${CARGO_TARGET_DIR:-target}/release
+profile=${PROFILE:-release}
+if [ -n "${SKIP_BUILD:-}" ]; then
+    :
+elif [ "$profile" = debug ]; then
+    cargo build -q -p ipmi-sel-bin -p bmc-sim
+else
+    cargo build --profile "$profile" -q -p ipmi-sel-bin -p bmc-sim
+fi
+bin=${CARGO_TARGET_DIR:-target}/$profile
 work=$(mktemp -d /tmp/bench-ipmi-lan.XXXXXX)
 pids=()
 cleanup() {
