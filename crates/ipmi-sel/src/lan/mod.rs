@@ -176,7 +176,7 @@ pub enum LanError {
 
 fn hint(status: u8) -> &'static str {
     match status {
-        0x09 | 0x0a | 0x0b => "; the user may not log in at the requested privilege level",
+        0x09..=0x0b => "; the user may not log in at the requested privilege level",
         0x01 => "; the BMC has no free session slot, retry later",
         _ => "",
     }
