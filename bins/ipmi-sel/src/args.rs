@@ -64,6 +64,8 @@ Examples:
   BMC_PASSWORD=... ipmi-sel fetch --url https://10.0.0.5 --user ADMIN --password-env BMC_PASSWORD
   ipmi-sel fetch --url 10.0.0.6 --kind redfish --user admin --password-file ~/.bmcpw --pinned-cert bmc6.pem
   ipmi-sel fetch --inventory fleet.toml --host probe-01 --fail-on critical
+  ipmi-sel fetch --kind ipmi --url ipmi://10.0.0.7 --user admin --password-env BMC_PASSWORD
+  ipmi-sel fetch --kind ipmi --url ipmi://10.0.0.8:6230 --cipher-suite 3 --user admin --password-env BMC_PASSWORD
 
 {EXIT_CODES}"))]
     Fetch {
@@ -187,6 +189,8 @@ pub struct OutArgs {
 pub enum SourceKind {
     Supermicro,
     Redfish,
+    /// IPMI v2.0 over LAN (RMCP+), --url ipmi://HOST[:PORT]
+    Ipmi,
 }
 
 #[derive(ClapArgs)]
@@ -197,7 +201,7 @@ pub struct TargetArgs {
     /// Only these inventory hosts (repeatable).
     #[arg(long = "host", requires = "inventory")]
     pub hosts: Vec<String>,
-    /// BMC URL, e.g. https://10.0.0.5.
+    /// BMC URL, e.g. https://10.0.0.5 (ipmi://10.0.0.5[:623] for --kind ipmi).
     #[arg(long, required_unless_present = "inventory")]
     pub url: Option<String>,
     /// Source kind.
@@ -230,6 +234,12 @@ pub struct TargetArgs {
     /// Hosts polled at once (inventory).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// RMCP+ cipher suite for --kind ipmi: 17 or 3 (default: 17, falling back to 3).
+    #[arg(long, value_parser = ["3", "17"])]
+    pub cipher_suite: Option<String>,
+    /// --kind ipmi: clear the BMC's SEL after reading it (needs operator privilege).
+    #[arg(long)]
+    pub clear_sel: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -293,6 +303,7 @@ impl TargetArgs {
         let kind = match self.kind {
             SourceKind::Supermicro => Kind::Supermicro,
             SourceKind::Redfish => Kind::Redfish,
+            SourceKind::Ipmi => Kind::Ipmi,
         };
         let mut h = HostConfig::for_url(url, kind, &self.user);
         h.password_env = self.password_env.clone();
@@ -302,6 +313,10 @@ impl TargetArgs {
         h.redfish_log = self.redfish_log.clone();
         h.redfish_auth = Some(self.redfish_auth.clone());
         h.timeout_secs = Some(self.timeout.as_secs().max(1));
+        if self.kind == SourceKind::Ipmi {
+            h.cipher_suite = self.cipher_suite.as_deref().and_then(|c| c.parse().ok());
+            h.clear_sel = self.clear_sel;
+        }
         h
     }
 }

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod hostile;
+pub mod lan;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

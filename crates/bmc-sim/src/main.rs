@@ -23,6 +23,7 @@ slow_ms=N, http_500, truncated, html_error, csrf. Change them at run time:
 
 Examples:
   bmc-sim --listen 127.0.0.1:9623 --count 3
+  bmc-sim --lan --listen 127.0.0.1:16230 --count 1000 --write-inventory /tmp/lan.toml
   bmc-sim --count 1000 --listen 127.0.0.1:0 --write-inventory /tmp/fleet.toml
   bmc-sim --tls-cert-out /tmp/bmc.pem     # HTTPS; then ipmi-sel fetch --pinned-cert /tmp/bmc.pem ...
   BMC_SIM_PASSWORD=secret bmc-sim --count 1000 --fault 5:wrong_password --fault all:csrf
@@ -62,6 +63,11 @@ struct Args {
     /// next-link-endless, redirect, status-999, billion-laughs, drip.
     #[arg(long, value_name = "MODE")]
     hostile: Option<String>,
+    /// Serve IPMI v2.0 over LAN (RMCP+, UDP, cipher suites 3 and 17) instead
+    /// of HTTP: one UDP port per BMC, from the --listen port on (port 0:
+    /// ephemeral ports); the inventory then has kind = "ipmi" hosts.
+    #[arg(long, conflicts_with_all = ["tls_cert_out", "faults"])]
+    lan: bool,
 }
 
 fn main() {
@@ -136,6 +142,9 @@ fn run(args: Args) -> Result<(), String> {
                 .map_err(|e| format!("server error: {e}"))
         });
     }
+    if args.lan {
+        return rt.block_on(serve_lan(args.listen, args.write_inventory, cfg));
+    }
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -206,4 +215,45 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
         _ = term => {},
     }
+}
+
+/// `--lan`: RMCP+ BMCs, one UDP port each.
+async fn serve_lan(
+    listen: std::net::SocketAddr,
+    write_inventory: Option<std::path::PathBuf>,
+    cfg: SimConfig,
+) -> Result<(), String> {
+    let bmcs = (0..cfg.count)
+        .map(|n| {
+            let mut b =
+                bmc_sim::lan::LanBmc::new(&cfg.password, bmc_sim::fixture_records(n, cfg.records));
+            b.users = vec![(cfg.user.clone(), cfg.password.clone())];
+            b
+        })
+        .collect();
+    let first = (listen.port() != 0).then_some(listen.port());
+    if !listen.ip().is_loopback() {
+        return Err("--lan listens on 127.0.0.1 only".into());
+    }
+    let fleet = bmc_sim::lan::spawn_lan(bmcs, first)
+        .await
+        .map_err(|e| format!("cannot bind the UDP ports: {e}"))?;
+    if let Some(p) = &write_inventory {
+        let t = bmc_sim::lan::inventory_toml(&fleet.addrs, &cfg.user, "BMC_SIM_PASSWORD", 100);
+        std::fs::write(p, t).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "bmc-sim: listening on ipmi://{} .. ipmi://{} ({} BMCs)",
+            fleet.addrs[0],
+            fleet.addrs[fleet.addrs.len() - 1],
+            cfg.count
+        );
+        let _ = out.flush();
+    }
+    shutdown_signal().await;
+    drop(fleet);
+    Ok(())
 }

@@ -107,6 +107,10 @@ pub enum Error {
         /// What is wrong and what to do.
         detail: String,
     },
+    /// IPMI over LAN (RMCP+): no answer, wrong user or password, cipher
+    /// suite refused, a command's completion code.
+    #[error(transparent)]
+    Lan(Box<crate::lan::LanError>),
     /// File I/O.
     #[error("{path}: {source}")]
     Io {

@@ -1,4 +1,4 @@
-//! Decode IPMI System Event Log records and fetch them from Supermicro and Redfish BMCs.
+//! Decode IPMI System Event Log records and fetch them from Supermicro and Redfish BMCs and over IPMI LAN (RMCP+).
 //!
 //! Part of netops-kit; see `docs/ARCHITECTURE.md` for how this crate fits.
 //!
@@ -8,6 +8,7 @@
 //!   [`event::SeverityFilter`] (`--min-severity`/`--fail-on`), the CSV and
 //!   table columns.
 //! * [`input`]: what a `decode` argument is (file, `-`, hex records).
+//! * [`lan`]: native IPMI v2.0 over LAN (RMCP+) client, SEL and SDR reads.
 //! * [`watch`]: inventory (or one host from a URL), polling, alerts, `check`.
 //! * [`exporter`]: the watch loop with Prometheus `/metrics` (`serve`).
 //! * [`source::Limits`]: what one host may cost (body cap, Redfish caps);
@@ -32,6 +33,7 @@ pub mod error;
 pub mod event;
 pub mod exporter;
 pub mod input;
+pub mod lan;
 pub mod parse;
 pub mod source;
 pub mod tables;

@@ -1,5 +1,5 @@
 //! Where SEL entries come from: a Supermicro BMC's web UI (CGI), a Redfish
-//! service, or a saved file. All behind [`SelSource`].
+//! service, a BMC over IPMI LAN ([`crate::lan`]), or a saved file. All behind [`SelSource`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -940,6 +940,8 @@ pub enum AnySource {
     Redfish(RedfishSource),
     /// Saved file.
     Offline(OfflineSource),
+    /// IPMI over LAN (RMCP+).
+    Lan(crate::lan::LanSource),
 }
 
 impl SelSource for AnySource {
@@ -948,6 +950,7 @@ impl SelSource for AnySource {
             AnySource::Supermicro(s) => s.name(),
             AnySource::Redfish(s) => s.name(),
             AnySource::Offline(s) => s.name(),
+            AnySource::Lan(s) => s.name(),
         }
     }
 
@@ -956,6 +959,7 @@ impl SelSource for AnySource {
             AnySource::Supermicro(s) => s.fetch().await,
             AnySource::Redfish(s) => s.fetch().await,
             AnySource::Offline(s) => s.fetch().await,
+            AnySource::Lan(s) => s.fetch().await,
         }
     }
 
@@ -964,6 +968,7 @@ impl SelSource for AnySource {
             AnySource::Supermicro(s) => s.free_bytes(),
             AnySource::Redfish(s) => s.free_bytes(),
             AnySource::Offline(s) => s.free_bytes(),
+            AnySource::Lan(s) => s.free_bytes(),
         }
     }
 }

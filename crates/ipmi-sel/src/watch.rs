@@ -18,11 +18,19 @@
 //!
 //! [[host]]
 //! name = "probe-01"
-//! kind = "supermicro"       # supermicro | redfish | offline
+//! kind = "supermicro"       # supermicro | redfish | ipmi | offline
 //! url = "https://10.0.0.5"
 //! user = "ADMIN"
 //! password_env = "BMC_PASSWORD"          # or password_file = "/etc/ipmi-sel/pw" (mode 0600)
 //! pinned_cert = "/etc/ipmi-sel/probe-01.pem"   # or insecure = true
+//!
+//! [[host]]
+//! name = "r640-07"
+//! kind = "ipmi"             # IPMI v2.0 over LAN (RMCP+), UDP
+//! url = "ipmi://10.0.0.7"   # ipmi://HOST[:PORT], port 623 by default
+//! cipher_suite = 17         # 17 or 3; unset: 17, falling back to 3
+//! user = "admin"
+//! password_env = "BMC_PASSWORD"
 //!
 //! [[sink]]
 //! type = "jsonl"
@@ -118,6 +126,8 @@ pub enum Kind {
     Redfish,
     /// A saved file (for testing a pipeline).
     Offline,
+    /// IPMI v2.0 over LAN (RMCP+), `url = "ipmi://HOST[:PORT]"`.
+    Ipmi,
 }
 
 /// One `[[host]]` entry.
@@ -161,6 +171,13 @@ pub struct HostConfig {
     /// Per-host timeout override, seconds.
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// RMCP+ cipher suite for kind ipmi: 17 or 3 (unset: 17, then 3).
+    #[serde(default)]
+    pub cipher_suite: Option<u8>,
+    /// Kind ipmi: clear the SEL after each successful read (explicit
+    /// opt-in; the entries read are still handled).
+    #[serde(default)]
+    pub clear_sel: bool,
 }
 
 impl HostConfig {
@@ -196,6 +213,8 @@ impl HostConfig {
             redfish_log: None,
             redfish_auth: None,
             timeout_secs: None,
+            cipher_suite: None,
+            clear_sel: false,
         }
     }
 }
@@ -309,7 +328,26 @@ impl Inventory {
                         return Err(at("kind offline needs path".into()));
                     }
                 }
-                Kind::Supermicro | Kind::Redfish => {
+                Kind::Supermicro | Kind::Redfish | Kind::Ipmi => {
+                    if h.kind == Kind::Ipmi {
+                        let url = h.url.as_deref().unwrap_or_default();
+                        if crate::lan::parse_url(url).is_none() {
+                            return Err(at(format!(
+                                "kind ipmi needs url = \"ipmi://HOST[:PORT]\", not {url:?}"
+                            )));
+                        }
+                        if let Some(c) = h.cipher_suite
+                            && crate::lan::wire::CipherSuite::from_id(c).is_none()
+                        {
+                            return Err(at(format!(
+                                "cipher_suite {c} is not supported; use 17 or 3"
+                            )));
+                        }
+                    } else if h.cipher_suite.is_some() || h.clear_sel {
+                        return Err(at(
+                            "cipher_suite and clear_sel are only for kind ipmi".into()
+                        ));
+                    }
                     if h.url.is_none() {
                         return Err(at("needs url".into()));
                     }
@@ -429,6 +467,13 @@ pub fn build_source(
         user: h.user.clone().unwrap_or_default(),
         password: secret.load(&owner)?,
     };
+    if h.kind == Kind::Ipmi {
+        let url = h.url.clone().unwrap_or_default();
+        return Ok(AnySource::Lan(
+            crate::lan::LanSource::new(&h.name, &url, creds, lan_options(h, settings))?
+                .clear_after_read(h.clear_sel),
+        ));
+    }
     let tls = if h.insecure {
         TlsMode::Insecure
     } else if let Some(p) = &h.pinned_cert {
@@ -458,6 +503,19 @@ pub fn build_source(
             )
         }
     })
+}
+
+/// The RMCP+ options of an `ipmi` host: the request timeout
+/// (`timeout_secs`) is split over a first try and 3 retries, each try
+/// waiting at least 250 ms.
+pub fn lan_options(h: &HostConfig, settings: &Settings) -> crate::lan::LanOptions {
+    let mut o = crate::lan::LanOptions::default();
+    let total = Duration::from_secs(h.timeout_secs.unwrap_or(settings.timeout_secs).max(1));
+    o.timeout = (total / (o.retries + 1)).max(Duration::from_millis(250));
+    o.cipher_suite = h
+        .cipher_suite
+        .and_then(crate::lan::wire::CipherSuite::from_id);
+    o
 }
 
 /// A host name and what fetching its SEL gave.

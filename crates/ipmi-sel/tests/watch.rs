@@ -276,11 +276,30 @@ fn inventory_validation() {
         e.contains("exactly one of password_env or password_file"),
         "{e}"
     );
-    let e = load("[settings]\nconcurrency = 5\n\n[[host]]\nname = \"x\"\nkind = \"ipmi\"\n");
+    let e = load("[settings]\nconcurrency = 5\n\n[[host]]\nname = \"x\"\nkind = \"ipmb\"\n");
     assert!(
-        e.contains("inv.toml: line 6: unknown variant `ipmi`"),
+        e.contains("inv.toml: line 6: unknown variant `ipmb`"),
         "{e}"
     );
+    let ipmi = |extra: &str| {
+        load(&format!(
+            "[[host]]\nname = \"x\"\nkind = \"ipmi\"\nuser = \"admin\"\npassword_env = \"P\"\n{extra}"
+        ))
+    };
+    let e = ipmi("url = \"https://h\"\n");
+    assert!(
+        e.contains("kind ipmi needs url = \"ipmi://HOST[:PORT]\""),
+        "{e}"
+    );
+    let e = ipmi("url = \"ipmi://h\"\ncipher_suite = 1\n");
+    assert!(
+        e.contains("cipher_suite 1 is not supported; use 17 or 3"),
+        "{e}"
+    );
+    let e = load(
+        "[[host]]\nname = \"x\"\nkind = \"redfish\"\nurl = \"https://h\"\nuser = \"a\"\npassword_env = \"P\"\ncipher_suite = 3\n",
+    );
+    assert!(e.contains("only for kind ipmi"), "{e}");
     let e = load(
         "[[host]]\nname = \"x\"\nkind = \"offline\"\npath = \"a\"\n[[host]]\nname = \"x\"\nkind = \"offline\"\npath = \"b\"\n",
     );
