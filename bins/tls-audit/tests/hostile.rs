@@ -5,11 +5,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-use netops_testkit::child::{Outcome, run_bounded, spawn_limited, wait_bounded};
+use netops_testkit::child::{
+    Outcome, assert_truncation_line, mkfifo, run_bounded, small_writes, spawn_limited, wait_bounded,
+};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 const MAX_RSS_KIB: u64 = 256 * 1024;
@@ -45,25 +47,6 @@ fn bench_file(dir: &Path, name: &str, mib: u64) -> PathBuf {
     p
 }
 
-fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: a valid C string.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
-
-/// A `tcpdump -w -`-like writer: `dd` copying `src` in 512-byte writes.
-fn writer(src: &Path, limit: Option<u64>) -> std::process::Child {
-    let mut c = Command::new("dd");
-    c.arg(format!("if={}", src.display())).arg("bs=512");
-    if let Some(n) = limit {
-        c.arg(format!("count={n}")).arg("iflag=count_bytes");
-    }
-    c.stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dd runs")
-}
-
 #[test]
 fn a_capture_piped_in_small_writes_gives_the_rows_of_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,7 +64,7 @@ fn a_capture_piped_in_small_writes_gives_the_rows_of_the_file() {
     };
     let want_rows = strip(&want.stdout, &src.display().to_string());
     for arg in ["-", "/dev/stdin"] {
-        let mut w = writer(&src, None);
+        let mut w = small_writes(&src, None);
         let mut c = tls();
         c.arg(arg).stdin(w.stdout.take().unwrap());
         let o = bounded(c);
@@ -91,7 +74,7 @@ fn a_capture_piped_in_small_writes_gives_the_rows_of_the_file() {
     }
     // Cut in the middle of a record: the rows before, and where it stopped.
     let len = std::fs::metadata(&src).unwrap().len();
-    let mut w = writer(&src, Some(len / 2 + 3));
+    let mut w = small_writes(&src, Some(len / 2 + 3));
     let mut c = tls();
     c.arg("-").stdin(w.stdout.take().unwrap());
     let o = bounded(c);
@@ -127,15 +110,7 @@ fn a_capture_truncated_by_a_writer_process_while_it_is_read_never_kills_the_tool
         eprintln!("trial {trial}: exit {:?}", o.code);
         match o.code {
             Some(0) => {}
-            Some(2) => {
-                let line = o
-                    .stderr
-                    .lines()
-                    .find(|l| l.contains("shrank") || l.contains("truncated"))
-                    .unwrap_or_else(|| panic!("no error line: {o:?}"));
-                assert!(line.contains(&*path.to_string_lossy()), "{line}");
-                assert!(line.contains("byte offset"), "{line}");
-            }
+            Some(2) => assert_truncation_line(&o, &path),
             other => panic!("trial {trial}: exit {other:?}: {}", o.stderr),
         }
     }

@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
-use netops_testkit::child::{Outcome, run_bounded, spawn_limited, wait_bounded};
+use netops_testkit::child::{
+    Outcome, assert_truncation_line, mkfifo, run_bounded, small_writes, spawn_limited, wait_bounded,
+};
 use netops_testkit::xff as synth;
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -46,12 +48,6 @@ fn bench_file(dir: &Path, name: &str, mib: u64) -> PathBuf {
     let f = std::fs::File::create(&p).unwrap();
     synth::bench_capture(f, mib << 20, 20, 42).unwrap();
     p
-}
-
-fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: a valid C string.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
 fn gz(raw: &[u8]) -> Vec<u8> {
@@ -98,15 +94,7 @@ fn a_capture_truncated_by_a_writer_process_while_it_is_read_never_kills_the_tool
             // Finished before the cut, or read it whole.
             Some(0) => assert!(o.stderr.is_empty() || !o.stderr.contains("panick"), "{o:?}"),
             // Stopped at the cut: one line naming the file and the offset.
-            Some(2) => {
-                let line = o
-                    .stderr
-                    .lines()
-                    .find(|l| l.contains("shrank") || l.contains("truncated"))
-                    .unwrap_or_else(|| panic!("no error line: {o:?}"));
-                assert!(line.contains(&*path.to_string_lossy()), "{line}");
-                assert!(line.contains("byte offset"), "{line}");
-            }
+            Some(2) => assert_truncation_line(&o, &path),
             other => panic!("trial {trial}: exit {other:?}: {}", o.stderr),
         }
     }
@@ -194,18 +182,6 @@ fn gzip_bombs_are_refused_within_bounds_and_write_nothing_to_tmpdir() {
 
 /// A `tcpdump -w -`-like writer: a child process copying `src` to its
 /// stdout in 512-byte writes (`dd`), `limit` bytes at most.
-fn writer(src: &Path, limit: Option<u64>) -> std::process::Child {
-    let mut c = Command::new("dd");
-    c.arg(format!("if={}", src.display())).arg("bs=512");
-    if let Some(n) = limit {
-        c.arg(format!("count={n}")).arg("iflag=count_bytes");
-    }
-    c.stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dd runs")
-}
-
 #[test]
 fn a_capture_piped_in_small_writes_gives_the_rows_of_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,7 +191,7 @@ fn a_capture_piped_in_small_writes_gives_the_rows_of_the_file() {
     let want = bounded(file_cmd);
     assert_eq!(want.code, Some(0), "{want:?}");
     for arg in ["-", "/dev/stdin"] {
-        let mut w = writer(&src, None);
+        let mut w = small_writes(&src, None);
         let mut cmd = xff();
         cmd.args(["--list", "--format", "csv", arg])
             .stdin(w.stdout.take().unwrap());
@@ -256,7 +232,7 @@ fn a_stream_that_stops_mid_record_says_where() {
     let r1 = 24 + rec(24);
     let r2 = r1 + rec(r1);
     let cut = r2 + 16 + 5;
-    let mut w = writer(&src, Some(cut as u64));
+    let mut w = small_writes(&src, Some(cut as u64));
     let mut cmd = xff();
     cmd.args(["--list", "-"]).stdin(w.stdout.take().unwrap());
     let o = bounded(cmd);

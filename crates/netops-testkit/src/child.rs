@@ -127,3 +127,42 @@ pub fn wait_bounded(mut child: Child, deadline: Duration) -> Outcome {
         timed_out,
     }
 }
+
+/// Makes a FIFO at `path` (mode 0600); panics when it cannot.
+pub fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL in path");
+    // SAFETY: a valid C string.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
+/// A `tcpdump -w -`-like writer process: `dd` copying `src` to its piped
+/// stdout in 512-byte writes, stopping after `limit` bytes when given.
+pub fn small_writes(src: &std::path::Path, limit: Option<u64>) -> Child {
+    let mut c = Command::new("dd");
+    c.arg(format!("if={}", src.display())).arg("bs=512");
+    if let Some(n) = limit {
+        c.arg(format!("count={n}")).arg("iflag=count_bytes");
+    }
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dd runs")
+}
+
+/// The error line a capture tool printed when the file it was reading
+/// shrank under it: it must name `path` and the byte offset. Panics with
+/// the outcome when there is no such line.
+pub fn assert_truncation_line(o: &Outcome, path: &std::path::Path) {
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("shrank") || l.contains("truncated"))
+        .unwrap_or_else(|| panic!("no error line: {o:?}"));
+    assert!(line.contains(&*path.to_string_lossy()), "{line}");
+    assert!(line.contains("byte offset"), "{line}");
+}
