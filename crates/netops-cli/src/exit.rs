@@ -61,8 +61,8 @@ pub fn clap_exit_code(e: &clap::Error) -> u8 {
     if e.use_stderr() { USAGE } else { OK }
 }
 
-/// Parses the process's arguments into `A`. On `--help`/`--version` prints
-/// and exits 0; on a usage error prints clap's message (with its usage line)
+/// Parses the process's arguments into `A`. On `--help`/`--version` (and
+/// `--generate KIND`, see [`generate`](crate::generate)) prints and exits 0; on a usage error prints clap's message (with its usage line)
 /// and exits [`USAGE`] (3).
 pub fn parse<A: clap::Parser>() -> A {
     match try_parse_from(std::env::args_os()) {
@@ -77,13 +77,29 @@ pub fn parse<A: clap::Parser>() -> A {
 
 /// Parses `args` (the first is the program name) into `A`, like [`parse`]
 /// but returning the exit code instead of exiting: `Err(0)` after printing
-/// help or the version, `Err(3)` after printing a usage error.
+/// help, the version, or what `--generate` asked for (a completion script
+/// or man page, see [`generate`](crate::generate)), `Err(3)` after printing
+/// a usage error.
 pub fn try_parse_from<A, I, T>(args: I) -> Result<A, u8>
 where
     A: clap::Parser,
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    match crate::generate::requested(&args) {
+        None => {}
+        Some(Err(msg)) => {
+            warn(msg);
+            return Err(USAGE);
+        }
+        Some(Ok(kind)) => {
+            let mut out = std::io::stdout().lock();
+            let r = crate::generate::generate(kind, A::command(), &mut out)
+                .and_then(|()| out.flush());
+            return Err(crate::Finished::from_result(r).code(OK));
+        }
+    }
     A::try_parse_from(args).map_err(|e| {
         let code = clap_exit_code(&e);
         let _ = e.print();
@@ -144,6 +160,23 @@ mod tests {
         );
         let d: Demo = try_parse_from(["demo", "--n", "7", "f"]).unwrap();
         assert_eq!((d.n, d.paths.as_slice()), (7, &["f".to_owned()][..]));
+    }
+
+    #[test]
+    fn generate_is_handled_before_the_tool_s_own_arguments() {
+        // `paths` is required, yet `--generate` alone is a complete request.
+        assert_eq!(
+            try_parse_from::<Demo, _, _>(["demo", "--generate", "completion-fish"]).unwrap_err(),
+            OK
+        );
+        assert_eq!(
+            try_parse_from::<Demo, _, _>(["demo", "--generate", "csh"]).unwrap_err(),
+            USAGE
+        );
+        assert_eq!(
+            try_parse_from::<Demo, _, _>(["demo", "--generate", "man", "x"]).unwrap_err(),
+            USAGE
+        );
     }
 
     #[test]

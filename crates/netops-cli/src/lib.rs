@@ -21,6 +21,12 @@
 //!   which the tools use for "an input failed").
 //! * [`Progress`]: a progress bar on standard error, shown only when
 //!   standard error is a terminal and the user did not ask for quiet.
+//! * [`generate`]: shell completions (bash, zsh, fish) and a man page from
+//!   the tool's clap definitions, printed by `TOOL --generate KIND`, which
+//!   [`parse`] handles for every tool.
+//! * [`is_snake_case`] / [`snake_case`]: the one spelling of column names.
+//!
+//! The rules these implement, for users, are `docs/CLI-CONTRACT.md`.
 //!
 //! # Exit codes
 //!
@@ -56,12 +62,16 @@
 #![deny(missing_docs)]
 
 pub mod exit;
+pub mod generate;
+mod names;
 mod output;
 mod progress;
 mod value;
 mod writer;
 
 pub use exit::{parse, program, try_parse_from, warn};
+pub use generate::Generate;
+pub use names::{is_snake_case, snake_case};
 pub use output::{Finished, WriteError, write_stdout};
 pub use progress::Progress;
 pub use value::{Align, Column, Value, columns};
