@@ -29,7 +29,16 @@ Headers searched by default (names case-insensitive): X-Forwarded-For,
 Forwarded (RFC 7239 for=), X-Real-IP, True-Client-IP, CF-Connecting-IP.
 Only HTTP/1.x request header blocks in TCP payloads are read: addresses in
 bodies, responses, Referer or other protocols are never reported.
-position 0 is the leftmost entry (the original client).
+
+Columns (one row per matching request packet): file, frame, ts (the
+packet's time), client_ip, client_port, server_ip, server_port (the TCP
+connection: usually the proxy and the server), header, forwarded_ip (the
+address the header names), position (0 is the leftmost entry, the original
+client), method, http_host (the Host header).
+--summary: file, client_ip, client_port, server_ip, server_port, transport,
+forwarded_ips, matching_packets, packets, bytes, first_seen, last_seen.
+--list: forwarded_ip, hits, as_origin, connections, first_seen, last_seen.
+Times are RFC 3339 UTC with microseconds (docs/CLI-CONTRACT.md).
 
 Headers split across TCP segments of one flow are found (bounded carry-over
 per flow). Only --reassemble also finds request lines cut across segments,
@@ -98,9 +107,9 @@ struct Args {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 
-    /// Never show a progress bar.
-    #[arg(long)]
-    no_progress: bool,
+    /// Never show a progress bar (`--no-progress` is the old name).
+    #[arg(long, short, alias = "no-progress")]
+    quiet: bool,
 
     /// Capture files (pcap, pcapng, ERF, optionally .gz) or directories.
     #[arg(required = true, value_name = "PATH")]
@@ -111,7 +120,10 @@ struct Args {
 enum Format {
     Table,
     Csv,
+    /// One JSON object per line.
     Jsonl,
+    /// One JSON array of the rows.
+    Json,
 }
 
 /// Exit status when nothing matched (grep's convention).
@@ -180,7 +192,7 @@ fn run(args: Args) -> ExitCode {
         ));
         return ExitCode::from(exit::FAILED);
     }
-    let bar = Progress::files(&files, args.no_progress);
+    let bar = Progress::files(&files, args.quiet);
 
     let kind = if args.list {
         Kind::List
@@ -193,6 +205,7 @@ fn run(args: Args) -> ExitCode {
         Format::Table => netops_cli::Format::Table,
         Format::Csv => netops_cli::Format::Csv,
         Format::Jsonl => netops_cli::Format::Jsonl,
+        Format::Json => netops_cli::Format::Json,
     };
     let mut out = Writer::stdout(format, output::columns_for(kind))
         .table_style(TableStyle::new().header_when_empty(false));

@@ -2,7 +2,6 @@
 //! a row, from what `xff_scan::report` returns.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 use std::path::Path;
 
 use netops_cli::{Column, Value, columns};
@@ -10,29 +9,35 @@ use xff_scan::batch::{ClientSeen, Conversation, format_ts};
 use xff_scan::report::Kind;
 use xff_scan::scan::Match;
 
-/// One row per match (the default).
-const PACKET_COLUMNS: [&str; 12] = [
+/// One row per match (the default). The names of docs/CLI-CONTRACT.md,
+/// equal to capture-sql's `http` table where they overlap: `frame`, `ts`
+/// (the packet's time), the connection's `client_*`/`server_*` (the TCP
+/// endpoints: the proxy and the server), and `forwarded_ip` for the
+/// address the proxy header names; `http_host` is the request's `Host`.
+pub const PACKET_COLUMNS: [&str; 12] = [
     "file",
-    "packet",
+    "frame",
     "ts",
-    "src_ip",
-    "src_port",
-    "dst_ip",
-    "dst_port",
-    "header",
     "client_ip",
+    "client_port",
+    "server_ip",
+    "server_port",
+    "header",
+    "forwarded_ip",
     "position",
     "method",
-    "host",
+    "http_host",
 ];
 
 /// `--summary`: one row per connection.
-const SUMMARY_COLUMNS: [&str; 10] = [
+pub const SUMMARY_COLUMNS: [&str; 12] = [
     "file",
-    "client",
-    "server",
-    "proto",
-    "client_ips",
+    "client_ip",
+    "client_port",
+    "server_ip",
+    "server_port",
+    "transport",
+    "forwarded_ips",
     "matching_packets",
     "packets",
     "bytes",
@@ -40,9 +45,9 @@ const SUMMARY_COLUMNS: [&str; 10] = [
     "last_seen",
 ];
 
-/// `--list`: one row per client address.
-const LIST_COLUMNS: [&str; 6] = [
-    "client_ip",
+/// `--list`: one row per address named in the headers.
+pub const LIST_COLUMNS: [&str; 6] = [
+    "forwarded_ip",
     "hits",
     "as_origin",
     "connections",
@@ -57,13 +62,6 @@ pub fn columns_for(kind: Kind) -> Vec<Column> {
         Kind::Summary => &SUMMARY_COLUMNS,
         Kind::Packets => &PACKET_COLUMNS,
     })
-}
-
-fn ip_port(ip: IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
 }
 
 /// Text; empty text prints as nothing in table/CSV and `null` in JSON.
@@ -90,15 +88,18 @@ pub fn packet_row<'a>(file: &Path, m: &'a Match, headers: &[&'a str]) -> [Value<
     ]
 }
 
-/// A connection in [`SUMMARY_COLUMNS`] order.
-pub fn summary_row(c: &Conversation) -> [Value<'_>; 10] {
-    let ips: Vec<String> = c.client_ips.iter().map(|i| i.to_string()).collect();
+/// A connection in [`SUMMARY_COLUMNS`] order (`forwarded_ips` is a list:
+/// `;`-joined in table and CSV, an array in JSON).
+pub fn summary_row(c: &Conversation) -> [Value<'_>; 12] {
+    let ips: Vec<Value<'_>> = c.client_ips.iter().map(|i| text(i.to_string())).collect();
     [
         text(c.file.display().to_string()),
-        text(ip_port(c.client.0, c.client.1)),
-        text(ip_port(c.server.0, c.server.1)),
+        text(c.client.0.to_string()),
+        c.client.1.into(),
+        text(c.server.0.to_string()),
+        c.server.1.into(),
         text("tcp"),
-        text(ips.join(" ")),
+        Value::List(ips),
         c.matching_packets.into(),
         c.packets.into(),
         c.bytes.into(),

@@ -78,17 +78,18 @@ fn jsonl_has_the_documented_fields_and_values() {
         .collect();
     assert_eq!(rows.len(), exp.len());
     for (r, e) in rows.iter().zip(exp) {
-        assert_eq!(r["packet"], e.frame);
-        assert_eq!(r["src_ip"], e.src.0.to_string());
-        assert_eq!(r["src_port"], e.src.1);
-        assert_eq!(r["dst_port"], e.dst.1);
+        assert_eq!(r["frame"], e.frame);
+        assert_eq!(r["client_ip"], e.src.0.to_string());
+        assert_eq!(r["client_port"], e.src.1);
+        assert_eq!(r["server_ip"], e.dst.0.to_string());
+        assert_eq!(r["server_port"], e.dst.1);
         assert_eq!(r["header"], e.header);
-        assert_eq!(r["client_ip"], TARGET_V6.to_string());
+        assert_eq!(r["forwarded_ip"], TARGET_V6.to_string());
         assert_eq!(r["position"], e.position);
         assert_eq!(r["method"], e.method);
         match e.host {
-            Some(h) => assert_eq!(r["host"], h),
-            None => assert!(r["host"].is_null()),
+            Some(h) => assert_eq!(r["http_host"], h),
+            None => assert!(r["http_host"].is_null()),
         }
         assert!(
             r["ts"]
@@ -119,17 +120,18 @@ fn summary_and_write_give_whole_conversations() {
     let mut rdr = out.lines();
     assert_eq!(
         rdr.next().unwrap(),
-        "file,client,server,proto,client_ips,matching_packets,packets,bytes,first_seen,last_seen"
+        "file,client_ip,client_port,server_ip,server_port,transport,forwarded_ips,matching_packets,packets,bytes,first_seen,last_seen"
     );
     let rows: Vec<Vec<&str>> = rdr.map(|l| l.split(',').collect()).collect();
     // four split requests, each on its own connection: SYN, SYN-ACK, ACK,
     // two request segments, response, FIN, FIN, ACK = 9 packets
     assert_eq!(rows.len(), 4);
     for r in &rows {
-        assert_eq!(r[4], "203.0.113.77");
-        assert_eq!(r[5], "1");
-        assert_eq!(r[6], "9");
-        assert!(r[2].ends_with(":80"));
+        assert_eq!(r[5], "tcp");
+        assert_eq!(r[6], "203.0.113.77");
+        assert_eq!(r[7], "1");
+        assert_eq!(r[8], "9");
+        assert_eq!(r[4], "80");
     }
     let cap = Capture::open(&out_pcap).unwrap();
     assert_eq!(cap.packets().count(), 36);
@@ -327,17 +329,17 @@ fn jsonl_fields_come_in_the_documented_order() {
     let first = out.lines().next().unwrap();
     let order = [
         "file",
-        "packet",
+        "frame",
         "ts",
-        "src_ip",
-        "src_port",
-        "dst_ip",
-        "dst_port",
-        "header",
         "client_ip",
+        "client_port",
+        "server_ip",
+        "server_port",
+        "header",
+        "forwarded_ip",
         "position",
         "method",
-        "host",
+        "http_host",
     ];
     let pos: Vec<usize> = order
         .iter()
@@ -478,6 +480,11 @@ fn library_report_is_what_the_binary_prints() {
         assert_eq!(row["packets"], c.packets);
         assert_eq!(row["bytes"], c.bytes);
         assert_eq!(row["matching_packets"], c.matching_packets);
-        assert_eq!(row["server"], format!("{}:{}", c.server.0, c.server.1));
+        assert_eq!(row["client_ip"], c.client.0.to_string());
+        assert_eq!(row["client_port"], c.client.1);
+        assert_eq!(row["server_ip"], c.server.0.to_string());
+        assert_eq!(row["server_port"], c.server.1);
+        let fwd: Vec<String> = c.client_ips.iter().map(|i| i.to_string()).collect();
+        assert_eq!(row["forwarded_ips"], serde_json::json!(fwd));
     }
 }

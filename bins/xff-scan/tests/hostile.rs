@@ -263,7 +263,7 @@ fn list_into_a_closed_pipe_is_quiet_and_exits_0() {
     drop(out);
     let o = wait_bounded(child, DEADLINE);
     check_bounds(&o);
-    assert!(String::from_utf8_lossy(&first).contains("client_ip"));
+    assert!(String::from_utf8_lossy(&first).contains("forwarded_ip"));
     assert_eq!(o.code, Some(0), "{o:?}");
     assert!(o.stderr.is_empty(), "{}", o.stderr);
 }

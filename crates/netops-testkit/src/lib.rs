@@ -13,6 +13,9 @@
 //!   `pcap_core::writer`).
 //! * `child` (Unix): a tool run as a child process under a deadline,
 //!   with its peak RSS, for the hostile-input tests.
+//! * [`contract`]: the checks of `docs/CLI-CONTRACT.md` every tool's
+//!   `tests/contract.rs` runs on its binary (exit codes, `--version`,
+//!   completions and man page, snake_case headers, closed pipes).
 //! * [`pcap`], [`xff`], [`tls`]: the fixtures of each tool, with what a
 //!   correct reader, scanner or audit must report for them, written down
 //!   from the fixture's design rather than from the code under test.
@@ -25,6 +28,7 @@ pub mod capture;
 pub mod checksum;
 #[cfg(unix)]
 pub mod child;
+pub mod contract;
 pub mod frame;
 pub mod pcap;
 pub mod rng;
