@@ -10,15 +10,16 @@ mod cluster_cmd;
 use capture_sql::query::{self, OutputFormat};
 use capture_sql::{CaptureSet, TableOptions};
 use clap::{Parser, ValueEnum};
+use netops_cli::exit;
 
 const EXAMPLES: &str = "\
 Tables:
   tls    file, first_seen, client_ip, client_port, server_ip, server_port, transport,
          version, client_version, offered_versions, sni, alpn, cipher, ja4, ja4s (the rows
          of tls-audit; transport tcp or quic)
-  http   file, frame, ts, client_ip, client_port, server_ip, server_port, method, host,
-         path, forwarded_for, headers, complete (one row per HTTP/1.x request)
-  flows  file, protocol, client_ip, client_port, server_ip, server_port, first_seen,
+  http   file, frame, ts, client_ip, client_port, server_ip, server_port, method,
+         http_host, path, forwarded_for, headers, complete (one row per HTTP/1.x request)
+  flows  file, transport, client_ip, client_port, server_ip, server_port, first_seen,
          last_seen, client_packets, client_bytes, server_packets, server_bytes,
          tcp_flags, tcp_flag_bits (one row per TCP/UDP flow)
 
@@ -30,11 +31,14 @@ Examples:
   capture-sql \"SELECT t.sni, f.server_bytes FROM tls t JOIN flows f USING
                (client_ip, client_port, server_ip, server_port)\" cap.pcapng
   capture-sql \"COPY (SELECT * FROM tls) TO 'tls.parquet'\" /captures
-  capture-sql --explain \"SELECT count(*) FROM http WHERE host = 'shop.example'\" cap.pcap
+  capture-sql --explain \"SELECT count(*) FROM http WHERE http_host = 'shop.example'\" cap.pcap
 
-Exit status: 0 ok, 1 the query failed, 2 some capture could not be read to
-the end (its rows before the damage are in the result; the error names the
-file and offset on stderr).";
+Exit status (docs/CLI-CONTRACT.md): 0 ok (also when the reader closes the
+pipe early); 2 some capture could not be read to the end (its rows before
+the damage are in the result; the error names the file and offset on
+stderr), or the cluster could not be reached; 3 usage error, a query that
+does not run (bad SQL, unknown table or column), or output that could not
+be written.";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
@@ -84,7 +88,9 @@ fn main() -> ExitCode {
         Some("executor") => return cluster_cmd::executor(&argv[2..]),
         _ => {}
     }
-    let cli = Cli::parse();
+    // Usage errors exit 3 (clap's own 2 reads as "a capture failed");
+    // `--generate` prints completions or the man page.
+    let cli: Cli = netops_cli::parse();
     let format = match cli.format {
         Format::Table => OutputFormat::Table,
         Format::Csv => OutputFormat::Csv,
@@ -92,10 +98,10 @@ fn main() -> ExitCode {
         Format::Parquet => OutputFormat::Parquet,
     };
     let (files, problems) = CaptureSet::find(&cli.paths);
-    let mut status = ExitCode::SUCCESS;
+    let mut status = exit::OK;
     for p in &problems {
         eprintln!("capture-sql: {p}");
-        status = ExitCode::from(2);
+        status = exit::FAILED;
     }
     let opts = TableOptions {
         split_bytes: cli.split_mib.max(1) << 20,
@@ -105,10 +111,14 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("capture-sql: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(exit::USAGE);
         }
     };
     let (local, scan_errors) = query::local_context(cli.partitions);
+    let mut stdout = PipeWatch {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    };
     let result = runtime.block_on(async {
         let ctx = match &cli.cluster {
             Some(url) => match capture_sql::cluster::remote_context(url).await {
@@ -118,7 +128,6 @@ fn main() -> ExitCode {
             None => local,
         };
         query::register_tables(&ctx, Arc::new(files), &opts)?;
-        let mut stdout = std::io::stdout().lock();
         query::run(
             &ctx,
             &cli.sql,
@@ -131,13 +140,50 @@ fn main() -> ExitCode {
     });
     for e in scan_errors.take() {
         eprintln!("capture-sql: {e}");
-        status = ExitCode::from(2);
+        status = exit::FAILED;
     }
-    match result {
+    ExitCode::from(match result {
         Ok(_) => status,
+        // `capture-sql ... | head -1`: quiet, the run's status.
+        Err(query::QueryError::Output(_)) if stdout.closed && cli.output.is_none() => status,
         Err(e) => {
             eprintln!("capture-sql: {e}");
-            ExitCode::FAILURE
+            match e {
+                // The cluster could not be reached: a host failed.
+                query::QueryError::Other(_) => exit::FAILED,
+                // The query does not plan or run, or the output was not written.
+                _ => exit::USAGE,
+            }
         }
+    })
+}
+
+/// Standard output that remembers whether the reader went away, so a
+/// closed pipe is told apart from a write error (docs/CLI-CONTRACT.md).
+struct PipeWatch<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: std::io::Write> PipeWatch<W> {
+    fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            self.closed = true;
+        }
+        r
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
     }
 }

@@ -92,7 +92,7 @@ fn bad_sql_is_one_line() {
         .args(["SELEC version FROM tls", "testdata/tls"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     one_error_line(&out, "SELEC");
 }
 
@@ -102,7 +102,7 @@ fn unknown_column_is_one_line() {
         .args(["SELECT versoin FROM tls", "testdata/tls"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     one_error_line(&out, "versoin");
 }
 

@@ -248,10 +248,10 @@ fn rows_of_parquet(path: &Path) -> Vec<String> {
     rows
 }
 
-const JOIN: &str = "SELECT t.version, f.protocol, count(*) AS n, sum(f.client_packets + f.server_packets) AS packets \
+const JOIN: &str = "SELECT t.version, f.transport, count(*) AS n, sum(f.client_packets + f.server_packets) AS packets \
      FROM tls t JOIN flows f ON t.file = f.file AND t.client_ip = f.client_ip AND t.client_port = f.client_port \
      AND t.server_ip = f.server_ip AND t.server_port = f.server_port \
-     GROUP BY t.version, f.protocol ORDER BY t.version, f.protocol";
+     GROUP BY t.version, f.transport ORDER BY t.version, f.transport";
 
 #[test]
 fn cluster_answers_like_the_local_engine() {
@@ -273,7 +273,7 @@ fn cluster_answers_like_the_local_engine() {
         "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC, version",
         JOIN,
         "SELECT server_port, count(*) AS n, sum(client_bytes) AS up FROM flows \
-         WHERE protocol = 'tcp' AND server_port IN (443, 8443) GROUP BY server_port ORDER BY server_port",
+         WHERE transport = 'tcp' AND server_port IN (443, 8443) GROUP BY server_port ORDER BY server_port",
         &filtered,
         "SELECT count(*) AS n FROM (SELECT client_ip FROM tls LIMIT 7)",
         "SELECT file, client_ip, client_port, version FROM tls \

@@ -10,7 +10,7 @@ use pcap_core::TcpFlags;
 
 use crate::columns::{display_strs, owned_strs, strs, timestamps, ts_type, u8s, u16s, u64s};
 
-/// The schema of `flows`: `file, protocol ('tcp'/'udp'), client_ip,
+/// The schema of `flows`: `file, transport ('tcp'/'udp'), client_ip,
 /// client_port, server_ip, server_port, first_seen, last_seen,
 /// client_packets, client_bytes, server_packets, server_bytes, tcp_flags,
 /// tcp_flag_bits`. The client is the side that sent the first SYN without
@@ -22,7 +22,7 @@ pub fn schema() -> SchemaRef {
     S.get_or_init(|| {
         Arc::new(Schema::new(vec![
             Field::new("file", DataType::Utf8, false),
-            Field::new("protocol", DataType::Utf8, false),
+            Field::new("transport", DataType::Utf8, false),
             Field::new("client_ip", DataType::Utf8, false),
             Field::new("client_port", DataType::UInt16, false),
             Field::new("server_ip", DataType::Utf8, false),

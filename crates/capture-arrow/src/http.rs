@@ -12,8 +12,9 @@ use crate::columns::{
 };
 
 /// The schema of `http`: `file, frame, ts, client_ip, client_port,
-/// server_ip, server_port, method, host, path, forwarded_for, headers,
-/// complete`. `client_ip`/`server_ip` are the TCP endpoints (the sender of
+/// server_ip, server_port, method, http_host, path, forwarded_for,
+/// headers, complete` (the names of docs/CLI-CONTRACT.md: `http_host` is
+/// the `Host` header). `client_ip`/`server_ip` are the TCP endpoints (the sender of
 /// the request may be a proxy); `forwarded_for` lists the client addresses
 /// named by X-Forwarded-For, Forwarded, X-Real-IP, True-Client-IP and
 /// CF-Connecting-IP, in header order.
@@ -29,7 +30,7 @@ pub fn schema() -> SchemaRef {
             Field::new("server_ip", DataType::Utf8, false),
             Field::new("server_port", DataType::UInt16, false),
             Field::new("method", DataType::Utf8, false),
-            Field::new("host", DataType::Utf8, true),
+            Field::new("http_host", DataType::Utf8, true),
             Field::new("path", DataType::Utf8, false),
             Field::new("forwarded_for", str_list_type(), false),
             Field::new("headers", DataType::Utf8, false),

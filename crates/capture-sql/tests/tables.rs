@@ -302,7 +302,7 @@ fn flows_equal_what_the_generator_wrote() {
     let (ctx, _) = context(std::slice::from_ref(&path), 2, TableOptions::default());
     let got = rows(&collect(
         &ctx,
-        "SELECT protocol, client_ip, client_port, server_ip, server_port, first_seen, last_seen, \
+        "SELECT transport, client_ip, client_port, server_ip, server_port, first_seen, last_seen, \
          client_packets, client_bytes, server_packets, server_bytes, tcp_flag_bits, tcp_flags FROM flows",
     ));
     let mut got: Vec<Want> = got
