@@ -57,15 +57,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .build()
         .map_err(|e| {
             eprintln!("capture-sql: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(netops_cli::exit::USAGE)
         })
 }
 
 /// Runs `capture-sql scheduler ARGS` (`args` without the program name).
 pub fn scheduler(args: &[String]) -> ExitCode {
-    let args = SchedulerArgs::parse_from(
+    // Usage errors exit 3, as for every tool (docs/CLI-CONTRACT.md).
+    let args: SchedulerArgs = match netops_cli::try_parse_from(
         std::iter::once("capture-sql scheduler".to_string()).chain(args.iter().cloned()),
-    );
+    ) {
+        Ok(a) => a,
+        Err(code) => return ExitCode::from(code),
+    };
     cluster::init_logging();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -81,16 +85,20 @@ pub fn scheduler(args: &[String]) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("capture-sql: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(netops_cli::exit::USAGE)
         }
     }
 }
 
 /// Runs `capture-sql executor ARGS` (`args` without the program name).
 pub fn executor(args: &[String]) -> ExitCode {
-    let args = ExecutorArgs::parse_from(
+    // Usage errors exit 3, as for every tool (docs/CLI-CONTRACT.md).
+    let args: ExecutorArgs = match netops_cli::try_parse_from(
         std::iter::once("capture-sql executor".to_string()).chain(args.iter().cloned()),
-    );
+    ) {
+        Ok(a) => a,
+        Err(code) => return ExitCode::from(code),
+    };
     cluster::init_logging();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -115,7 +123,7 @@ pub fn executor(args: &[String]) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("capture-sql: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(netops_cli::exit::USAGE)
         }
     }
 }

@@ -26,7 +26,7 @@ Exit codes:
 
 /// Collect data from and roll hotfixes out to Endace probes over SSH.
 #[derive(Parser)]
-#[command(version, after_help = AFTER_HELP)]
+#[command(name = "endace", version, after_help = AFTER_HELP)]
 pub struct Args {
     /// Inventory file (TOML).
     #[arg(short, long, env = "ENDACE_INVENTORY")]

@@ -44,10 +44,12 @@ fn progress_sink() -> Progress {
     }
 }
 
-/// The per-host results as CSV through the shared writer; `output` adds the
-/// `endace run` output column.
-fn results_csv<T>(
+/// The per-host results as CSV, JSON Lines or JSON through the shared
+/// writer; `output` adds the `endace run` output column (the same name in
+/// every format).
+fn results_rows<T>(
     results: &[HostResult<T>],
+    format: netops_cli::Format,
     output: impl Fn(&HostResult<T>) -> Option<&str>,
 ) -> Vec<u8> {
     let mut cols = vec![
@@ -60,11 +62,11 @@ fn results_csv<T>(
     if with_output {
         cols.push(Column::new("output"));
     }
-    let mut w = Writer::new(netops_cli::Format::Csv, cols, Vec::new());
+    let mut w = Writer::new(format, cols, Vec::new());
     for r in results {
         let mut row = vec![
             Value::from(r.host.as_str()),
-            Value::display(r.status),
+            Value::from(status_name(r.status)),
             Value::from(r.seconds),
             Value::from(r.message.as_str()),
         ];
@@ -74,6 +76,18 @@ fn results_csv<T>(
         w.row(&row);
     }
     w.into_inner().unwrap_or_default()
+}
+
+/// A host's status as CSV and JSON spell it (the table shows `FAILED` in
+/// capitals, for people).
+fn status_name(s: endace_cli::fleet::Status) -> &'static str {
+    use endace_cli::fleet::Status;
+    match s {
+        Status::Ok => "ok",
+        Status::Skipped => "skipped",
+        Status::Failed => "failed",
+        Status::NotAttempted => "not_attempted",
+    }
 }
 
 /// The per-host results in `format`; exit 2 if a host failed, else 0 (3
@@ -100,7 +114,7 @@ fn finish<T: serde::Serialize>(
                 text.push(b'\n');
             }
         }
-        Format::Csv => text.extend(results_csv(results, |_| None)),
+        Format::Csv => text.extend(results_rows(results, netops_cli::Format::Csv, |_| None)),
     }
     write_stdout(&text).exit_code(exit_code(results))
 }
@@ -134,12 +148,17 @@ fn main() -> ExitCode {
             }));
             match args.format {
                 Format::Table => finish(&results, args.format, run_output_text(&results)),
-                // One row per host with the whole output in the last column.
-                Format::Csv => {
-                    let csv = results_csv(&results, |r| Some(r.data.as_deref().unwrap_or("")));
-                    write_stdout(&csv).exit_code(exit_code(&results))
+                // One row per host with the whole output in the last column,
+                // `output` in CSV and JSON alike.
+                Format::Csv | Format::Json | Format::Jsonl => {
+                    let f = match args.format {
+                        Format::Csv => netops_cli::Format::Csv,
+                        Format::Json => netops_cli::Format::Json,
+                        _ => netops_cli::Format::Jsonl,
+                    };
+                    let rows = results_rows(&results, f, |r| Some(r.data.as_deref().unwrap_or("")));
+                    write_stdout(&rows).exit_code(exit_code(&results))
                 }
-                Format::Json | Format::Jsonl => finish(&results, args.format, String::new()),
             }
         }
         Cmd::Hotfix {

@@ -158,7 +158,7 @@ fn cli_dry_run_hotfix_skip_and_run() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "Device,Rot File Name,User Size Limit (GB),Actual Size Limit (GB),Disk Usage (GB),Vision Retention Time,Vision Size (GB),Current Size (GB),Source"
+        "device,rot_file_name,user_size_limit_gb,actual_size_limit_gb,disk_usage_gb,vision_retention_time,vision_size_gb,current_size_gb,source"
     );
     let want: usize = f
         .probes()
@@ -188,7 +188,7 @@ fn cli_dry_run_hotfix_skip_and_run() {
         .collect();
     assert_eq!(lines.len(), 3);
     for l in &lines {
-        let data = l["data"].as_str().unwrap();
+        let data = l["output"].as_str().unwrap();
         assert!(data.contains("hf-7.2.1-p3"), "{data}");
         assert!(
             !data.contains("show packages"),
@@ -666,7 +666,7 @@ fn collect_with_a_netmiko_template_fills_device_from_the_prompt() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("Device,TotalCapacity,UsedCapacity,UsableCapacity,FreeCapacity"),
+        Some("device,total_capacity,used_capacity,usable_capacity,free_capacity"),
         "{csv}"
     );
     let rows: Vec<&str> = lines.collect();

@@ -25,6 +25,7 @@ Output:
   json   a JSON array of objects keyed by value name, keys in template
          order (as Python TextFSM gives them); List values are arrays;
          unset values are \"\" (what Python TextFSM returns)
+  jsonl  the same objects, one per line (JSON Lines)
   In table and csv, a List value prints as Python prints a list: ['a', 'b'].
 
 Input is read line by line and rows are written as they are made (a
@@ -47,7 +48,7 @@ Exit codes:
 
 /// Parse CLI output into records with TextFSM templates.
 #[derive(Parser, Debug)]
-#[command(version, about, after_help = AFTER_HELP)]
+#[command(name = "fsm-parse", version, about, after_help = AFTER_HELP)]
 struct Args {
     /// `TEMPLATE [INPUT]`, or with --index just `[INPUT]`; INPUT defaults
     /// to standard input (`-` also means standard input).
@@ -92,7 +93,10 @@ struct Args {
 enum Fmt {
     Table,
     Csv,
+    /// One JSON array of the records.
     Json,
+    /// One JSON object per record, per line.
+    Jsonl,
 }
 
 /// A run that failed: the message, and the exit code.
@@ -287,6 +291,7 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
         Fmt::Table => Format::Table,
         Fmt::Csv => Format::Csv,
         Fmt::Json => Format::Json,
+        Fmt::Jsonl => Format::Jsonl,
     };
     // Columns (and JSON keys) in template order, as Python TextFSM gives
     // them.
@@ -301,7 +306,7 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
         })
         .collect();
     let hold = src.may_fail_late()?;
-    let json = format == Format::Json;
+    let json = matches!(format, Format::Json | Format::Jsonl);
     let (name, input) = open_input(input_path)?;
     let mut held: Vec<u8> = Vec::new();
     let out: Box<dyn Write + '_> = if hold {

@@ -18,6 +18,7 @@ Exit codes (check, Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,
 /// Decode and watch BMC System Event Logs (Supermicro web UI, Redfish, saved files).
 #[derive(Parser)]
 #[command(
+    name = "ipmi-sel",
     version,
     after_help = "\
 Examples:
@@ -199,7 +200,9 @@ pub struct TargetArgs {
     #[arg(long, conflicts_with = "url")]
     pub inventory: Option<PathBuf>,
     /// Only these inventory hosts (repeatable).
-    #[arg(long = "host", requires = "inventory")]
+    // `requires` alone lets `--url U --host H` through (clap excuses a
+    // requirement that conflicts with a given option): refuse it outright.
+    #[arg(long = "host", requires = "inventory", conflicts_with = "url")]
     pub hosts: Vec<String>,
     /// BMC URL, e.g. https://10.0.0.5 (ipmi://10.0.0.5[:623] for --kind ipmi).
     #[arg(long, required_unless_present = "inventory")]

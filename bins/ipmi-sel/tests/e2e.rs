@@ -107,7 +107,7 @@ fn fetch_shows_decoded_pci_errors() {
     assert_eq!(pci[0]["severity"], "critical");
     for k in [
         "record_id",
-        "timestamp",
+        "ts",
         "sensor_type_code",
         "sensor_type",
         "sensor_number",

@@ -69,7 +69,7 @@ struct Args {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 
-    /// Output format [default: table on a terminal, csv otherwise].
+    /// Output format [default: table, also when piped; see docs/CLI-CONTRACT.md].
     #[arg(long, value_enum)]
     format: Option<Fmt>,
 
@@ -111,6 +111,8 @@ enum Fmt {
     Table,
     Csv,
     Jsonl,
+    /// One JSON array of the rows.
+    Json,
     /// Apache Parquet on stdout (the columns of capture-sql's `tls` table).
     Parquet,
 }
@@ -129,9 +131,9 @@ fn run(args: Args) -> ExitCode {
         Some(Fmt::Table) => Format::Table,
         Some(Fmt::Csv) => Format::Csv,
         Some(Fmt::Jsonl) => Format::Jsonl,
+        Some(Fmt::Json) => Format::Json,
         Some(Fmt::Parquet) => Format::Csv, // handled below, before any row is written
-        None if std::io::stdout().is_terminal() => Format::Table,
-        None => Format::Csv,
+        None => Format::Table,
     };
     let input = match tls_handshake::audit::InputOptions::from_env() {
         Ok(i) => i,

@@ -19,8 +19,8 @@ fn stdout(out: &std::process::Output) -> String {
 }
 
 #[test]
-fn csv_by_default_when_not_a_terminal_with_every_connection() {
-    let out = cmd().arg(testdata_dir()).output().unwrap();
+fn csv_has_every_connection() {
+    let out = cmd().args(["--format", "csv"]).arg(testdata_dir()).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -8,9 +8,11 @@
 //! | `files_system` | `show files system` | `endace_show_files_system.textfsm` |
 //! | `rotation_file` | `show erfstream rotation-file` | `endace_show_erfstream_rotation_file.textfsm` |
 //!
-//! Rows get a `Device` column (the inventory name) in front of the template's
-//! values. With the shipped rotation-file template the CSV header is the
-//! capacity report's: `Device, Rot File Name, User Size Limit (GB), ...`.
+//! Rows get a `device` column (the inventory name) in front of the template's
+//! values. Column names are snake_case (docs/CLI-CONTRACT.md): with the
+//! shipped templates the capacity report's columns, `device, rot_file_name,
+//! user_size_limit_gb, ...`; with the user's templates their value names
+//! (`TotalCapacity` becomes `total_capacity`).
 //!
 //! Templates written for netmiko work unchanged: each template reads the
 //! command output with the prompt line in front
@@ -18,7 +20,7 @@
 //! feed TextFSM the output with the prompt that `find_prompt()` returned. A
 //! template with its own `Device` value (any case; the usual first rule is
 //! `^${Device} #`) fills the `Device` column itself; rows where it stays
-//! empty get the inventory name. The header then holds `Device` once.
+//! empty get the inventory name. The header then holds `device` once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,7 +44,7 @@ pub struct TableDef {
     pub file: &'static str,
     /// Shipped template text.
     pub shipped: &'static str,
-    /// Report headers for the shipped template's values.
+    /// Report headers (snake_case) for the shipped template's values.
     pub headers: &'static [&'static str],
 }
 
@@ -54,11 +56,11 @@ pub const TABLES: &[TableDef] = &[
         file: "endace_show_files_system.textfsm",
         shipped: include_str!("../templates/endace_show_files_system.textfsm"),
         headers: &[
-            "Filesystem",
-            "Total Capacity (GB)",
-            "Used Capacity (GB)",
-            "Usable Capacity (GB)",
-            "Free Capacity (GB)",
+            "filesystem",
+            "total_capacity_gb",
+            "used_capacity_gb",
+            "usable_capacity_gb",
+            "free_capacity_gb",
         ],
     },
     TableDef {
@@ -67,14 +69,14 @@ pub const TABLES: &[TableDef] = &[
         file: "endace_show_erfstream_rotation_file.textfsm",
         shipped: include_str!("../templates/endace_show_erfstream_rotation_file.textfsm"),
         headers: &[
-            "Rot File Name",
-            "User Size Limit (GB)",
-            "Actual Size Limit (GB)",
-            "Disk Usage (GB)",
-            "Vision Retention Time",
-            "Vision Size (GB)",
-            "Current Size (GB)",
-            "Source",
+            "rot_file_name",
+            "user_size_limit_gb",
+            "actual_size_limit_gb",
+            "disk_usage_gb",
+            "vision_retention_time",
+            "vision_size_gb",
+            "current_size_gb",
+            "source",
         ],
     },
 ];
@@ -86,7 +88,7 @@ pub struct Table {
     pub def: TableDef,
     /// The template in use.
     pub template: Arc<fsm_parse::Template>,
-    /// `Device` + value headers.
+    /// `device` + value headers, snake_case.
     pub header: Vec<String>,
     /// Index of the template's own `Device` value (netmiko-style templates),
     /// which then fills the `Device` column.
@@ -142,7 +144,7 @@ pub fn load_tables(dir: Option<&Path>) -> Result<Vec<Table>, Error> {
             .map(|t| t.value_names().to_vec())
             .unwrap_or_default();
         let device = names.iter().position(|n| n.eq_ignore_ascii_case("device"));
-        let mut header = vec!["Device".to_string()];
+        let mut header = vec!["device".to_string()];
         if names == shipped_names.as_slice() && names.len() == def.headers.len() {
             header.extend(def.headers.iter().map(|s| s.to_string()));
         } else {
@@ -151,7 +153,7 @@ pub fn load_tables(dir: Option<&Path>) -> Result<Vec<Table>, Error> {
                     .iter()
                     .enumerate()
                     .filter(|&(k, _)| Some(k) != device)
-                    .map(|(_, n)| n.clone()),
+                    .map(|(_, n)| netops_cli::snake_case(n)),
             );
         }
         out.push(Table {
@@ -248,7 +250,7 @@ pub async fn collect(
     })
 }
 
-/// Write one CSV per table (`<out>/<table>.csv`) with a Device column. Returns the paths.
+/// Write one CSV per table (`<out>/<table>.csv`) with a `device` column. Returns the paths.
 pub fn write_csvs(
     out: &Path,
     tables: &[Table],
@@ -271,7 +273,7 @@ pub fn write_csvs(
     Ok(paths)
 }
 
-/// The same as JSON objects: `{table: [{Device: .., header: value, ..}]}`.
+/// The same as JSON objects: `{table: [{device: .., header: value, ..}]}`.
 pub fn to_json(tables: &[Table], per_host: &[(String, Collected)]) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     for tb in tables {
@@ -336,7 +338,7 @@ mod tests {
             rows,
             vec![vec!["", "3985.21", "3850.10", "3900.00", "135.11"]]
         );
-        assert_eq!(t.header[0], "Device");
+        assert_eq!(t.header[0], "device");
     }
 
     #[test]
@@ -419,11 +421,11 @@ mod tests {
         let text = std::fs::read_to_string(&paths[0]).unwrap();
         assert_eq!(
             text,
-            "Device,Filesystem,Total Capacity (GB),Used Capacity (GB),Usable Capacity (GB),Free Capacity (GB)\nprobe-01,,3985.21,3850.10,3900.00,135.11\n"
+            "device,filesystem,total_capacity_gb,used_capacity_gb,usable_capacity_gb,free_capacity_gb\nprobe-01,,3985.21,3850.10,3900.00,135.11\n"
         );
         let j = to_json(&t, &[("probe-01".into(), c)]);
         assert_eq!(j["files_system"][0]["Device"], "probe-01");
-        assert_eq!(j["files_system"][0]["Free Capacity (GB)"], "135.11");
+        assert_eq!(j["files_system"][0]["free_capacity_gb"], "135.11");
         assert_eq!(j["rotation_file"].as_array().unwrap().len(), 0);
     }
 
@@ -442,11 +444,11 @@ mod tests {
         assert_eq!(
             t[0].header,
             [
-                "Device",
-                "TotalCapacity",
-                "UsedCapacity",
-                "UsableCapacity",
-                "FreeCapacity"
+                "device",
+                "total_capacity",
+                "used_capacity",
+                "usable_capacity",
+                "free_capacity"
             ]
         );
         assert_eq!(t[0].device, Some(0));
@@ -464,11 +466,11 @@ mod tests {
         let paths = write_csvs(d.path(), &t, &per_host).unwrap();
         assert_eq!(
             std::fs::read_to_string(&paths[0]).unwrap(),
-            "Device,TotalCapacity,UsedCapacity,UsableCapacity,FreeCapacity\nprobe-01,3985.21,3850.10,3900.00,135.11\n"
+            "device,total_capacity,used_capacity,usable_capacity,free_capacity\nprobe-01,3985.21,3850.10,3900.00,135.11\n"
         );
         let j = to_json(&t, &per_host);
         assert_eq!(j["files_system"][0]["Device"], "probe-01");
-        assert_eq!(j["files_system"][0]["FreeCapacity"], "135.11");
+        assert_eq!(j["files_system"][0]["free_capacity"], "135.11");
         assert_eq!(j["files_system"][0].as_object().unwrap().len(), 5);
     }
 

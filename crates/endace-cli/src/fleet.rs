@@ -186,7 +186,7 @@ pub fn results_table<T>(results: &[HostResult<T>]) -> String {
         .max(7);
     let mut s = format!(
         "{:<w$}  {:<sw$}  {:>8}  {}\n",
-        "HOST", "STATUS", "SECONDS", "MESSAGE"
+        "host", "status", "seconds", "message"
     );
     for r in results {
         s.push_str(&format!(
@@ -468,7 +468,7 @@ mod tests {
         let (res, _, _) = rollout(2, None, false, &["p2"]);
         let table = results_table(&res);
         assert!(
-            table.starts_with("HOST  STATUS    SECONDS  MESSAGE\n"),
+            table.starts_with("host  status    seconds  message\n"),
             "{table}"
         );
         assert!(

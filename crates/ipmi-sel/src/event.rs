@@ -8,7 +8,7 @@ use crate::tables;
 
 /// One SEL entry as printed by `--format jsonl` and sent to alert sinks.
 ///
-/// Field names are the stable interface: `record_id, timestamp,
+/// Field names are the stable interface: `record_id, ts,
 /// sensor_type_code, sensor_type, sensor_number, event_type_code,
 /// direction, description, severity`, and `bus`/`devfn` for PCI errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +19,10 @@ pub struct Event {
     /// SEL record ID.
     pub record_id: u32,
     /// RFC 3339 UTC time, `pre-init +Ns` for the spec's pre-init range, or
-    /// null when the record has no timestamp / it is unspecified.
+    /// null when the record has no timestamp / it is unspecified. Printed
+    /// as `ts`, the event-time name of docs/CLI-CONTRACT.md (state files
+    /// written as `timestamp` still read).
+    #[serde(rename = "ts", alias = "timestamp")]
     pub timestamp: Option<String>,
     /// Sensor type code (null for OEM records).
     pub sensor_type_code: Option<u8>,
@@ -147,7 +150,7 @@ impl Event {
 pub const CSV_COLUMNS: [&str; 13] = [
     "host",
     "record_id",
-    "timestamp",
+    "ts",
     "sensor_type_code",
     "sensor_type",
     "sensor_number",
@@ -161,16 +164,17 @@ pub const CSV_COLUMNS: [&str; 13] = [
 ];
 
 /// Table columns, in the order of [`Event::table_cells`]. The first
-/// (`HOST`) is left out when the events come from files, not hosts.
+/// (`host`) is left out when the events come from files, not hosts. The
+/// names are the CSV's (snake_case, docs/CLI-CONTRACT.md).
 pub const TABLE_COLUMNS: [&str; 8] = [
-    "HOST",
-    "ID",
-    "TIME",
-    "SEVERITY",
-    "SENSOR TYPE",
-    "NUM",
-    "DIRECTION",
-    "DESCRIPTION",
+    "host",
+    "record_id",
+    "ts",
+    "severity",
+    "sensor_type",
+    "sensor_number",
+    "direction",
+    "description",
 ];
 
 impl Event {

@@ -122,7 +122,7 @@ fn jsonl_field_names_and_types() {
     let evs = parse::parse_hex("020002124c015d33000413006fa58012", "argv").unwrap();
     let v = serde_json::to_value(&evs[0]).unwrap();
     assert_eq!(v["record_id"], 2);
-    assert_eq!(v["timestamp"], "2019-06-12T19:01:38Z");
+    assert_eq!(v["ts"], "2019-06-12T19:01:38Z");
     assert_eq!(v["sensor_type_code"], 19); // integer 0x13
     assert_eq!(v["sensor_type"], "Critical Interrupt");
     assert_eq!(v["sensor_number"], 0);
