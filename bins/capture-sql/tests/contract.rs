@@ -60,7 +60,9 @@ fn shared_columns_have_the_names_of_the_other_tools() {
     let http = t.run_expect(&["--format", "csv", "SELECT * FROM http LIMIT 1", XFF], 0);
     let header = http.lines().next().unwrap();
     assert!(
-        header.starts_with("file,frame,ts,client_ip,client_port,server_ip,server_port,method,http_host,"),
+        header.starts_with(
+            "file,frame,ts,client_ip,client_port,server_ip,server_port,method,http_host,"
+        ),
         "{header}"
     );
     let flows = t.run_expect(&["--format", "csv", "SELECT * FROM flows LIMIT 1", TLS], 0);

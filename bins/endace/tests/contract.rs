@@ -44,10 +44,23 @@ fn usage_and_configuration_errors_exit_3() {
     t.assert_usage_error(&["-i", &inv, "colect"]);
     t.assert_usage_error(&["-i", &inv, "--format", "xml", "run", "show version"]);
     // --continue-on-failure needs --serial.
-    t.assert_usage_error(&["-i", &inv, "hotfix", "--continue-on-failure", "/etc/hostname"]);
+    t.assert_usage_error(&[
+        "-i",
+        &inv,
+        "hotfix",
+        "--continue-on-failure",
+        "/etc/hostname",
+    ]);
     // An inventory that cannot be read is configuration, not a failed host.
     t.assert_usage_error(&["-i", "/nonexistent/inventory.toml", "run", "show version"]);
-    t.assert_usage_error(&["-i", &inv, "--limit", "no-such-probe", "run", "show version"]);
+    t.assert_usage_error(&[
+        "-i",
+        &inv,
+        "--limit",
+        "no-such-probe",
+        "run",
+        "show version",
+    ]);
 }
 
 #[test]
@@ -66,7 +79,19 @@ fn every_format_is_accepted_and_names_are_snake_case() {
     let dir = tempfile::tempdir().unwrap();
     let inv = inventory(dir.path());
     let run = |format: &str| {
-        t.run_expect(&["-i", &inv, "--retries", "0", "--format", format, "run", "show version"], 2)
+        t.run_expect(
+            &[
+                "-i",
+                &inv,
+                "--retries",
+                "0",
+                "--format",
+                format,
+                "run",
+                "show version",
+            ],
+            2,
+        )
     };
     let table = run("table");
     let header = table
@@ -76,7 +101,10 @@ fn every_format_is_accepted_and_names_are_snake_case() {
     assert_snake_case_table(header);
     let csv = run("csv");
     assert_snake_case_csv(&csv);
-    assert!(csv.starts_with("host,status,seconds,message,output\n"), "{csv}");
+    assert!(
+        csv.starts_with("host,status,seconds,message,output\n"),
+        "{csv}"
+    );
     // JSON says `output` where CSV does.
     let jsonl = run("jsonl");
     assert_snake_case_jsonl_keys(&jsonl);
@@ -97,7 +125,16 @@ fn closed_pipe_is_quiet_and_keeps_the_status() {
     let inv = inventory(dir.path());
     for format in ["table", "csv", "jsonl"] {
         t.assert_closed_pipe_quiet(
-            &["-i", &inv, "--retries", "0", "--format", format, "run", "show version"],
+            &[
+                "-i",
+                &inv,
+                "--retries",
+                "0",
+                "--format",
+                format,
+                "run",
+                "show version",
+            ],
             2,
         );
     }

@@ -44,7 +44,12 @@ fn completions_and_man_page() {
 #[test]
 fn every_format_is_accepted_json_is_an_array_jsonl_a_line_per_record() {
     let t = tool();
-    let run = |format: &str| t.run_expect(&["--lowercase-keys", "--format", format, TEMPLATE, INPUT], 0);
+    let run = |format: &str| {
+        t.run_expect(
+            &["--lowercase-keys", "--format", format, TEMPLATE, INPUT],
+            0,
+        )
+    };
     // Lowercased, the template's value names are snake_case columns.
     assert_snake_case_table(&run("table"));
     assert_snake_case_csv(&run("csv"));
@@ -56,7 +61,10 @@ fn every_format_is_accepted_json_is_an_array_jsonl_a_line_per_record() {
     assert_eq!(json, serde_json::Value::Array(vec![line.clone()]));
     assert_eq!(line["timezone"], "US/Central");
     // Keys in template order, in both.
-    assert!(jsonl.starts_with("{\"time\":\"18:42:49\",\"timezone\":"), "{jsonl}");
+    assert!(
+        jsonl.starts_with("{\"time\":\"18:42:49\",\"timezone\":"),
+        "{jsonl}"
+    );
 }
 
 #[test]
@@ -72,7 +80,11 @@ fn table_is_the_default_also_when_piped() {
 fn closed_pipe_is_quiet_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let tpl = dir.path().join("t.textfsm");
-    std::fs::write(&tpl, "Value name (\\S+)\nValue count (\\d+)\n\nStart\n  ^${name} ${count} -> Record\n").unwrap();
+    std::fs::write(
+        &tpl,
+        "Value name (\\S+)\nValue count (\\d+)\n\nStart\n  ^${name} ${count} -> Record\n",
+    )
+    .unwrap();
     let input = dir.path().join("in.txt");
     let text: String = (0..50_000).map(|i| format!("host{i} {i}\n")).collect();
     std::fs::write(&input, text).unwrap();

@@ -23,9 +23,25 @@ fn usage_errors_and_conflicting_options_exit_3() {
     t.assert_usage_error(&["colect"]);
     let fetch = ["fetch", "--url", "https://127.0.0.1:9", "--user", "u"];
     // Two password sources, two trust settings, --host without --inventory.
-    t.assert_usage_error(&[&fetch[..], &["--password-env", "P", "--password-file", "/p"][..]].concat());
     t.assert_usage_error(
-        &[&fetch[..], &["--password-env", "P", "--pinned-cert", "/c.pem", "--insecure"][..]].concat(),
+        &[
+            &fetch[..],
+            &["--password-env", "P", "--password-file", "/p"][..],
+        ]
+        .concat(),
+    );
+    t.assert_usage_error(
+        &[
+            &fetch[..],
+            &[
+                "--password-env",
+                "P",
+                "--pinned-cert",
+                "/c.pem",
+                "--insecure",
+            ][..],
+        ]
+        .concat(),
     );
     t.assert_usage_error(&[&fetch[..], &["--password-env", "P", "--host", "bmc0"][..]].concat());
 }
@@ -56,11 +72,17 @@ fn every_format_is_accepted_and_headers_are_snake_case() {
         assert_snake_case_jsonl_keys(&jsonl);
     }
     let csv = t.run_expect(&["decode", "--format", "csv", HEX], 0);
-    assert!(csv.lines().next().unwrap().contains(",record_id,ts,"), "{csv}");
+    assert!(
+        csv.lines().next().unwrap().contains(",record_id,ts,"),
+        "{csv}"
+    );
     let table = t.run_expect(&["decode", HEX], 0);
     assert!(table.starts_with("record_id  ts"), "{table}");
     // The default is the table, also when piped.
-    assert_eq!(table, t.run_expect(&["decode", "--format", "table", HEX], 0));
+    assert_eq!(
+        table,
+        t.run_expect(&["decode", "--format", "table", HEX], 0)
+    );
 }
 
 #[test]
@@ -73,5 +95,8 @@ fn closed_pipe_is_quiet_and_keeps_the_status() {
     let t = tool();
     t.assert_closed_pipe_quiet(&["decode", SEL_BIN], 0);
     t.assert_closed_pipe_quiet(&["decode", "--format", "jsonl", SEL_BIN], 0);
-    t.assert_closed_pipe_quiet(&["decode", "--format", "csv", "--fail-on", "critical", HEX], 1);
+    t.assert_closed_pipe_quiet(
+        &["decode", "--format", "csv", "--fail-on", "critical", HEX],
+        1,
+    );
 }

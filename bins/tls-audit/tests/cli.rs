@@ -20,7 +20,11 @@ fn stdout(out: &std::process::Output) -> String {
 
 #[test]
 fn csv_has_every_connection() {
-    let out = cmd().args(["--format", "csv"]).arg(testdata_dir()).output().unwrap();
+    let out = cmd()
+        .args(["--format", "csv"])
+        .arg(testdata_dir())
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),

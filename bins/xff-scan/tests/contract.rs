@@ -1,6 +1,8 @@
 //! `xff-scan` keeps the CLI contract (docs/CLI-CONTRACT.md).
 
-use netops_testkit::contract::{assert_snake_case_csv, assert_snake_case_jsonl_keys, assert_snake_case_table};
+use netops_testkit::contract::{
+    assert_snake_case_csv, assert_snake_case_jsonl_keys, assert_snake_case_table,
+};
 
 const CAPTURE: &str = "testdata/xff/headers.pcap";
 
@@ -80,7 +82,10 @@ fn timestamps_are_rfc3339_utc_microseconds() {
 fn closed_pipe_is_quiet_and_keeps_the_status() {
     let t = tool();
     t.assert_closed_pipe_quiet(&["--list", "testdata/xff"], 0);
-    t.assert_closed_pipe_quiet(&["--ip", "203.0.113.77", "--format", "jsonl", "testdata/xff"], 0);
+    t.assert_closed_pipe_quiet(
+        &["--ip", "203.0.113.77", "--format", "jsonl", "testdata/xff"],
+        0,
+    );
     // No match: exit 1 (grep's convention) also when nothing could be written.
     t.assert_closed_pipe_quiet(&["--ip", "192.0.2.254", "--format", "csv", CAPTURE], 1);
 }

@@ -95,8 +95,8 @@ where
         }
         Some(Ok(kind)) => {
             let mut out = std::io::stdout().lock();
-            let r = crate::generate::generate(kind, A::command(), &mut out)
-                .and_then(|()| out.flush());
+            let r =
+                crate::generate::generate(kind, A::command(), &mut out).and_then(|()| out.flush());
             return Err(crate::Finished::from_result(r).code(OK));
         }
     }

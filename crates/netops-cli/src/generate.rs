@@ -188,7 +188,10 @@ mod tests {
             &["t", "--generate=man", "extra"],
         ] {
             let r = requested(&args(bad));
-            assert!(matches!(&r, Some(Err(m)) if m.contains("--generate")), "{bad:?}: {r:?}");
+            assert!(
+                matches!(&r, Some(Err(m)) if m.contains("--generate")),
+                "{bad:?}: {r:?}"
+            );
         }
         for g in Generate::ALL {
             assert_eq!(Generate::from_name(g.name()), Some(g));

@@ -31,8 +31,7 @@ pub fn is_snake_case(name: &str) -> bool {
     !name.is_empty()
         && name.split('_').all(|w| {
             !w.is_empty()
-                && w
-                    .bytes()
+                && w.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
@@ -43,7 +42,10 @@ pub fn assert_snake_case_csv(csv: &str) {
     let header = csv.lines().next().unwrap_or_default();
     assert!(!header.is_empty(), "no CSV header in {csv:?}");
     for name in header.split(',') {
-        assert!(is_snake_case(name), "CSV column {name:?} is not snake_case: {header}");
+        assert!(
+            is_snake_case(name),
+            "CSV column {name:?} is not snake_case: {header}"
+        );
     }
 }
 
@@ -53,7 +55,10 @@ pub fn assert_snake_case_table(table: &str) {
     let header = table.lines().next().unwrap_or_default();
     assert!(!header.is_empty(), "no table header in {table:?}");
     for name in header.split_whitespace() {
-        assert!(is_snake_case(name), "table column {name:?} is not snake_case: {header}");
+        assert!(
+            is_snake_case(name),
+            "table column {name:?} is not snake_case: {header}"
+        );
     }
 }
 
@@ -62,7 +67,10 @@ pub fn assert_snake_case_table(table: &str) {
 pub fn assert_snake_case_jsonl_keys(jsonl: &str) {
     for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let t = line.trim();
-        assert!(t.starts_with('{') && t.ends_with('}'), "not a JSON object line: {line}");
+        assert!(
+            t.starts_with('{') && t.ends_with('}'),
+            "not a JSON object line: {line}"
+        );
         // Top-level keys: a `"key":` at object depth 1, outside strings.
         let (mut depth, mut in_str, mut esc) = (0i32, false, false);
         let mut start = None;
@@ -79,7 +87,10 @@ pub fn assert_snake_case_jsonl_keys(jsonl: &str) {
                         let rest = t[i + 1..].trim_start();
                         if rest.starts_with(':') {
                             let key = &t[s..i];
-                            assert!(is_snake_case(key), "JSON key {key:?} is not snake_case: {line}");
+                            assert!(
+                                is_snake_case(key),
+                                "JSON key {key:?} is not snake_case: {line}"
+                            );
                         }
                     }
                 }
@@ -172,7 +183,11 @@ impl Tool {
         let out = self.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(3), "{} {args:?}: {err}", self.name);
-        assert!(out.stdout.is_empty(), "{} {args:?} wrote to stdout", self.name);
+        assert!(
+            out.stdout.is_empty(),
+            "{} {args:?} wrote to stdout",
+            self.name
+        );
         assert!(!err.trim().is_empty(), "{} {args:?}: no message", self.name);
     }
 
@@ -193,7 +208,10 @@ impl Tool {
     pub fn assert_generate(&self) {
         let n = &self.name;
         for (kind, marker) in [
-            ("completion-bash", format!("complete -F _{}", n.replace('-', "__"))),
+            (
+                "completion-bash",
+                format!("complete -F _{}", n.replace('-', "__")),
+            ),
             ("completion-zsh", format!("#compdef {n}")),
             ("completion-fish", format!("complete -c {n}")),
             ("man", format!(".TH {n} 1")),
@@ -261,9 +279,24 @@ impl Tool {
         how: &str,
     ) {
         let err = String::from_utf8_lossy(stderr);
-        assert_eq!(status.code(), Some(code), "{} {args:?} ({how}): {err}", self.name);
-        for bad in ["Broken pipe", "broken pipe", "cannot write", "panicked", "os error 32"] {
-            assert!(!err.contains(bad), "{} {args:?} ({how}) says {bad:?}: {err}", self.name);
+        assert_eq!(
+            status.code(),
+            Some(code),
+            "{} {args:?} ({how}): {err}",
+            self.name
+        );
+        for bad in [
+            "Broken pipe",
+            "broken pipe",
+            "cannot write",
+            "panicked",
+            "os error 32",
+        ] {
+            assert!(
+                !err.contains(bad),
+                "{} {args:?} ({how}) says {bad:?}: {err}",
+                self.name
+            );
         }
         assert!(
             !err.contains('\r') && !err.contains('\x1b'),
@@ -283,9 +316,14 @@ mod tests {
         assert_snake_case_table("host  record_id  ts\nx  1  2\n");
         assert_snake_case_jsonl_keys("{\"a_b\":1,\"c\":{\"Inner Key\":[\"X Y\"]},\"d\":\"E:F\"}\n");
         for bad in ["HOST,id\n", "Total Capacity (GB)\n", "a,,b\n"] {
-            assert!(std::panic::catch_unwind(|| assert_snake_case_csv(bad)).is_err(), "{bad}");
+            assert!(
+                std::panic::catch_unwind(|| assert_snake_case_csv(bad)).is_err(),
+                "{bad}"
+            );
         }
         assert!(std::panic::catch_unwind(|| assert_snake_case_table("ID  TIME\n")).is_err());
-        assert!(std::panic::catch_unwind(|| assert_snake_case_jsonl_keys("{\"Data\":1}\n")).is_err());
+        assert!(
+            std::panic::catch_unwind(|| assert_snake_case_jsonl_keys("{\"Data\":1}\n")).is_err()
+        );
     }
 }
