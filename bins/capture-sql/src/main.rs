@@ -11,6 +11,15 @@ use capture_sql::query::{self, OutputFormat};
 use capture_sql::{CaptureSet, TableOptions};
 use clap::{Parser, ValueEnum};
 
+/// Default region size on the local engine: regions are bounded by the
+/// partitions (cores) anyway, small regions spread a file over them.
+const LOCAL_SPLIT_MIB: u64 = 64;
+/// Default region size on a cluster: each region is a Ballista task with a
+/// few milliseconds of scheduling, a shuffle file and a status round trip;
+/// on a 1 GiB capture two executors ran `count(*)` 1.6x faster than one
+/// with 64 MiB regions and 2.0x with 256-512 MiB (docs/BENCHMARKS.md).
+const CLUSTER_SPLIT_MIB: u64 = 256;
+
 const EXAMPLES: &str = "\
 Tables:
   tls    file, first_seen, client_ip, client_port, server_ip, server_port, transport,
@@ -60,10 +69,11 @@ struct Cli {
     /// Partitions (threads) to run on (0: one per core).
     #[arg(long, default_value_t = 0)]
     partitions: usize,
-    /// Cut capture files larger than this many MiB into regions scanned in
-    /// parallel.
-    #[arg(long, default_value_t = 64)]
-    split_mib: u64,
+    /// Cut `tls` capture files larger than this many MiB into regions
+    /// scanned in parallel (default: 64 locally, 256 with --cluster, where
+    /// every region is a task with its own scheduling cost).
+    #[arg(long, value_name = "MIB")]
+    split_mib: Option<u64>,
     /// Run on a Ballista cluster (`df://HOST:PORT` of `capture-sql
     /// scheduler`) instead of locally; the paths must be readable by every
     /// executor.
@@ -98,7 +108,15 @@ fn main() -> ExitCode {
         status = ExitCode::from(2);
     }
     let opts = TableOptions {
-        split_bytes: cli.split_mib.max(1) << 20,
+        split_bytes: cli
+            .split_mib
+            .unwrap_or(if cli.cluster.is_some() {
+                CLUSTER_SPLIT_MIB
+            } else {
+                LOCAL_SPLIT_MIB
+            })
+            .max(1)
+            << 20,
         ..TableOptions::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {

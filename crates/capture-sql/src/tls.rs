@@ -2,8 +2,10 @@
 //! of `tls-audit --format jsonl` (via [`tls_handshake::audit`]).
 
 use pcap_core::{Capture, FlowKey};
-use tls_handshake::audit::scan::{self, feed};
+use tls_handshake::audit::scan::{self, feed_with_quic};
 use tls_handshake::audit::{AuditOptions, Collector, Connection};
+use tls_handshake::ja4::Transport;
+use tls_handshake::quic::QuicTracker;
 use tls_handshake::tracker::{Handshake, Limits, Tracker};
 
 use crate::exec::Emitter;
@@ -68,6 +70,10 @@ fn scan_region(
     let mut it = pcap_core::parallel::packets_from(cap, from)?;
     let file = cap.path().display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
+    // QUIC connections (UDP Initials) are followed beside the TCP ones and
+    // belong to the unit their first Initial lies in, like TCP rows.
+    let mut quic: QuicTracker<FlowKey> = QuicTracker::new(limits);
+    let mut found_quic: Vec<(FlowKey, Handshake)> = Vec::new();
     let skip_before = filter
         .time_min_ns
         .map(|t| t.saturating_sub(time_margin(&limits)));
@@ -109,7 +115,10 @@ fn scan_region(
                 tracker = mine;
             }
             // Past the region only its unfinished connections matter.
-            if n.is_multiple_of(64) && !tracker.has_unfinished() {
+            if n.is_multiple_of(64)
+                && !tracker.has_unfinished()
+                && !quic.has_unfinished_in(own_from..own_to)
+            {
                 break;
             }
         }
@@ -127,27 +136,44 @@ fn scan_region(
         }
         // After the time range, follow only connections already started.
         let late = filter.time_max_ns.is_some_and(|t| pkt.ts_ns > t);
-        feed(
+        let (frame, ts) = (pkt.frame, pkt.ts_ns);
+        feed_with_quic(
             &mut tracker,
             &pkt,
             past_end || late,
             &mut |k, h| found.push((k, h)),
             &mut |_| {},
+            &mut |k, side, d| {
+                quic.push(k, side, frame, ts, d, &mut |k, h| found_quic.push((k, h)));
+            },
         );
-        for (k, h) in found.drain(..) {
-            if h.first_frame >= own_from && h.first_frame < own_to {
-                out.push(Connection::new(&file, &k, h));
-            }
-        }
+        emit_owned(&file, &mut found, &mut found_quic, own_from..own_to, out);
         if out.stopped() {
             return error;
         }
     }
     tracker.finish(&mut |k, h| found.push((k, h)));
-    for (k, h) in found.drain(..) {
-        if h.first_frame >= own_from && h.first_frame < own_to {
-            out.push(Connection::new(&file, &k, h));
+    quic.finish(&mut |k, h| found_quic.push((k, h)));
+    emit_owned(&file, &mut found, &mut found_quic, own_from..own_to, out);
+    error
+}
+
+/// Hands on the rows found whose first hello lies in the unit's frames.
+fn emit_owned(
+    file: &str,
+    tcp: &mut Vec<(FlowKey, Handshake)>,
+    quic: &mut Vec<(FlowKey, Handshake)>,
+    own: std::ops::Range<u64>,
+    out: &mut Emitter<Connection>,
+) {
+    for (k, h) in tcp.drain(..) {
+        if own.contains(&h.first_frame) {
+            out.push(Connection::over(file, &k, h, Transport::Tcp));
         }
     }
-    error
+    for (k, h) in quic.drain(..) {
+        if own.contains(&h.first_frame) {
+            out.push(Connection::over(file, &k, h, Transport::Quic));
+        }
+    }
 }

@@ -133,6 +133,15 @@ impl<K: Hash + Eq + Clone> QuicTracker<K> {
         self.conns.is_empty()
     }
 
+    /// True when a connection whose first frame lies in `frames` has not
+    /// been reported yet (a split scan reads past its region until the
+    /// connections that started inside it are done).
+    pub fn has_unfinished_in(&self, frames: std::ops::Range<u64>) -> bool {
+        self.conns
+            .values()
+            .any(|c| !c.emitted && frames.contains(&c.first_frame))
+    }
+
     /// Feeds one UDP datagram sent by `side` of the flow `key` (all its
     /// coalesced long-header packets). Reported handshakes go to `emit`.
     /// Returns true when the datagram held at least one long-header
