@@ -84,8 +84,8 @@ fn group_by_and_limit_and_projection() {
     ));
     let mut counts = std::collections::BTreeMap::<String, i64>::new();
     for r in &expected {
-        // r[7]: version (r[6] is transport)
-        *counts.entry(r[7].clone()).or_default() += 1;
+        // r[8]: version (r[7] is transport)
+        *counts.entry(r[8].clone()).or_default() += 1;
     }
     assert_eq!(got.len(), counts.len());
     for r in &got {
@@ -111,10 +111,11 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let (all, _) = audit_rows(&files);
     let (ctx, _) = context(&files, 2, TableOptions::default());
     // A time window and one address from the data.
-    let mut times: Vec<i64> = all.iter().map(|r| r[1].parse().unwrap()).collect();
+    // r[2]: first_seen (r[1] is frame)
+    let mut times: Vec<i64> = all.iter().map(|r| r[2].parse().unwrap()).collect();
     times.sort();
     let (lo, hi) = (times[times.len() / 4], times[3 * times.len() / 4]);
-    let addr = all[all.len() / 2][4].clone();
+    let addr = all[all.len() / 2][5].clone();
     let sql = format!(
         "SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos({lo}) AND first_seen <= to_timestamp_nanos({hi})"
     );
@@ -126,7 +127,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| (lo..=hi).contains(&r[1].parse::<i64>().unwrap()))
+        .filter(|r| (lo..=hi).contains(&r[2].parse::<i64>().unwrap()))
         .cloned()
         .collect();
     assert!(!want.is_empty());
@@ -140,7 +141,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| r[2] == addr || r[4] == addr)
+        .filter(|r| r[3] == addr || r[5] == addr)
         .cloned()
         .collect();
     assert!(!want.is_empty());
