@@ -117,7 +117,7 @@ struct Args {
     sni: Vec<SniGlob>,
 
     /// Only connections first seen at or after this time: RFC 3339
-    /// (2026-11-25T08:00:00Z) or YYYY-MM-DD[ HH:MM[:SS]] in UTC.
+    /// (2026-11-25T08:00:00Z) or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     since: Option<i64>,
 

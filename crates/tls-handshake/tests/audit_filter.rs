@@ -221,7 +221,7 @@ fn filters_apply_to_the_summary_and_fail_on() {
             ..AuditOptions::default()
         })
         .run(
-            &[path.clone()],
+            std::slice::from_ref(&path),
             |_| {},
             |p, e| panic!("{}: {e}", p.display()),
         )

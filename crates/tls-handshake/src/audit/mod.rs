@@ -59,7 +59,7 @@ pub struct AuditOptions {
     pub fail_on: Option<Version>,
     /// Report (and judge for `fail_on`, count in the summary) only the
     /// connections that pass this filter; the scan also skips frames that
-    /// cannot belong to one (see [`filter`](crate::audit::filter)).
+    /// cannot belong to one (see [`filter`]).
     pub filter: Filter,
     /// Aggregate into [`Report::summary`] instead of delivering rows.
     pub summary: bool,
