@@ -246,9 +246,14 @@ impl Filter {
         if let (Some(s), Some(u)) = (self.since_ns, self.until_ns)
             && s >= u
         {
+            // Whole seconds without a fraction, as the user wrote them.
+            let show = |t: i64| {
+                let digits = if t % 1_000_000_000 == 0 { 0 } else { 9 };
+                pcap_core::time::format_rfc3339(t, digits)
+            };
             return Err(FilterError::EmptyRange {
-                since: pcap_core::time::format_rfc3339(s, 9),
-                until: pcap_core::time::format_rfc3339(u, 9),
+                since: show(s),
+                until: show(u),
             });
         }
         Ok(())
@@ -571,7 +576,7 @@ mod tests {
         };
         assert_eq!(
             f.check().unwrap_err().to_string(),
-            "--since 2026-11-25T10:00:00.000000000Z is not before --until 2026-11-25T09:00:00.000000000Z: the range [since, until) is empty"
+            "--since 2026-11-25T10:00:00Z is not before --until 2026-11-25T09:00:00Z: the range [since, until) is empty"
         );
         let same = Filter {
             since_ns: at("2026-11-25"),
@@ -579,6 +584,14 @@ mod tests {
             ..Filter::default()
         };
         assert!(same.check().is_err(), "half-open: [t, t) is empty");
+        let frac = Filter {
+            since_ns: Some(1_500_000_000),
+            until_ns: Some(1_000_000_000),
+            ..Filter::default()
+        };
+        assert!(frac.check().unwrap_err().to_string().starts_with(
+            "--since 1970-01-01T00:00:01.500000000Z is not before --until 1970-01-01T00:00:01Z"
+        ),);
         let ok = Filter {
             since_ns: at("2026-11-25"),
             until_ns: at("2026-11-26"),
