@@ -22,9 +22,10 @@ const CLUSTER_SPLIT_MIB: u64 = 256;
 
 const EXAMPLES: &str = "\
 Tables:
-  tls    file, first_seen, client_ip, client_port, server_ip, server_port, transport,
-         version, client_version, offered_versions, sni, alpn, cipher, ja4, ja4s (the rows
-         of tls-audit; transport tcp or quic)
+  tls    file, frame, first_seen, client_ip, client_port, server_ip, server_port,
+         transport, version, client_version, offered_versions, sni, alpn, cipher, ja4,
+         ja4s, wrapped, cert_* (the rows of tls-audit; transport tcp or quic; frame: the
+         ClientHello's frame number in the file)
   http   file, frame, ts, client_ip, client_port, server_ip, server_port, method, host,
          path, forwarded_for, headers, complete (one row per HTTP/1.x request)
   flows  file, protocol, client_ip, client_port, server_ip, server_port, first_seen,

@@ -13,6 +13,9 @@ use crate::spec::{ScanFilter, ScanSpec, ScanUnit};
 
 pub use capture_arrow::tls::{ADDRESS_COLUMNS, TIME_COLUMN, batch, column, schema};
 
+/// Index of the `frame` column in [`schema`].
+const FRAME_COLUMN: usize = 1;
+
 /// A region starting mid-file is walked from this many bytes before its
 /// start, so that connections whose hellos began before it are recognised
 /// (and left to the previous region) and the walk is on the real record
@@ -45,16 +48,23 @@ pub(crate) fn scan_unit(
         let s = scan::scan_parallel(cap, &opts, 1, &|_| {}, &mut col);
         return s.error;
     }
-    scan_region(cap, unit, filter, spec.overlap_bytes, out)
+    let frames = spec
+        .projection
+        .as_ref()
+        .is_none_or(|p| p.contains(&FRAME_COLUMN));
+    scan_region(cap, unit, filter, spec.overlap_bytes, frames, out)
 }
 
 /// The general scan: a region of the file, filters applied to frames before
-/// they are decoded, stopping at the limit.
+/// they are decoded, stopping at the limit. With `frames` (the `frame`
+/// column is wanted) a region that starts mid-file walks the record headers
+/// from the start of the file, so that frame numbers count from there.
 fn scan_region(
     cap: &Capture,
     unit: &ScanUnit,
     filter: &ScanFilter,
     overlap: u64,
+    frames: bool,
     out: &mut Emitter<Connection>,
 ) -> Option<pcap_core::Error> {
     let limits = Limits::default();
@@ -67,7 +77,22 @@ fn scan_region(
     } else {
         lo.saturating_sub(usize::try_from(overlap).unwrap_or(usize::MAX))
     };
-    let mut it = pcap_core::parallel::packets_from(cap, from)?;
+    let mut it = if frames || from == 0 {
+        // Exact frame numbers (and the real record chain) for the price of
+        // reading the headers before the region; nothing there is decoded.
+        let mut all = cap.packets();
+        while usize::try_from(all.offset()).unwrap_or(usize::MAX) < from {
+            match all.next() {
+                Some(Ok(_)) => {}
+                // Damage before the region: the region holding it reports
+                // it, and tls-audit stops the file there too.
+                Some(Err(_)) | None => return None,
+            }
+        }
+        all
+    } else {
+        pcap_core::parallel::packets_from(cap, from)?
+    };
     let file = cap.path().display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
     // QUIC connections (UDP Initials) are followed beside the TCP ones and

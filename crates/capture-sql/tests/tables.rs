@@ -84,7 +84,7 @@ fn quic_and_wrapped_rows_in_region_and_filtered_scans() {
         assert_eq!(errors, 0, "{name}");
         assert!(!expected.is_empty(), "{name}");
         if name.contains("quic") {
-            assert!(expected.iter().any(|r| r[6] == "quic"), "{name}");
+            assert!(expected.iter().any(|r| r[7] == "quic"), "{name}");
         }
         let len = std::fs::metadata(&path).unwrap().len();
         for parts in [1u64, 3, 7] {
@@ -120,8 +120,8 @@ fn group_by_and_limit_and_projection() {
     ));
     let mut counts = std::collections::BTreeMap::<String, i64>::new();
     for r in &expected {
-        // r[7]: version (r[6] is transport)
-        *counts.entry(r[7].clone()).or_default() += 1;
+        // r[8]: version (r[7] is transport)
+        *counts.entry(r[8].clone()).or_default() += 1;
     }
     assert_eq!(got.len(), counts.len());
     for r in &got {
@@ -147,10 +147,11 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let (all, _) = audit_rows(&files);
     let (ctx, _) = context(&files, 2, TableOptions::default());
     // A time window and one address from the data.
-    let mut times: Vec<i64> = all.iter().map(|r| r[1].parse().unwrap()).collect();
+    // r[2]: first_seen (r[1] is frame)
+    let mut times: Vec<i64> = all.iter().map(|r| r[2].parse().unwrap()).collect();
     times.sort();
     let (lo, hi) = (times[times.len() / 4], times[3 * times.len() / 4]);
-    let addr = all[all.len() / 2][4].clone();
+    let addr = all[all.len() / 2][5].clone();
     let sql = format!(
         "SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos({lo}) AND first_seen <= to_timestamp_nanos({hi})"
     );
@@ -162,7 +163,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| (lo..=hi).contains(&r[1].parse::<i64>().unwrap()))
+        .filter(|r| (lo..=hi).contains(&r[2].parse::<i64>().unwrap()))
         .cloned()
         .collect();
     assert!(!want.is_empty());
@@ -176,7 +177,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| r[2] == addr || r[4] == addr)
+        .filter(|r| r[3] == addr || r[5] == addr)
         .cloned()
         .collect();
     assert!(!want.is_empty());
