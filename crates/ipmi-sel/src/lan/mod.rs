@@ -1166,14 +1166,7 @@ pub async fn read_events(s: &mut Session, name: &str) -> Result<Vec<Event>, LanE
         let Some(r) = SelRecord::from_slice(raw) else {
             continue;
         };
-        let mut ev = Event::from_record(&r);
-        if let Some(e) = r.system() {
-            ev.sensor_name = names
-                .get(&(raw[7], e.sensor_number, e.sensor_type))
-                .cloned();
-        }
-        ev.host = Some(name.to_string());
-        out.push(ev);
+        out.push(to_event(&r, raw, &names, name));
     }
     Ok(out)
 }
@@ -1184,15 +1177,7 @@ impl SelSource for LanSource {
     }
 
     async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
-        let addr = self.addr().await?;
-        let mut s = Session::open(
-            &self.name,
-            addr,
-            &self.creds.user,
-            self.creds.password.expose().as_bytes(),
-            &self.opts,
-        )
-        .await?;
+        let mut s = self.session().await?;
         let r = read_events(&mut s, &self.name).await;
         let r = match r {
             Ok(evs) if self.clear => s.clear_sel().await.map(|()| evs),
@@ -1201,6 +1186,87 @@ impl SelSource for LanSource {
         s.close().await;
         Ok(r?)
     }
+}
+
+impl LanSource {
+    async fn session(&self) -> Result<Session, Error> {
+        let addr = self.addr().await?;
+        Ok(Session::open(
+            &self.name,
+            addr,
+            &self.creds.user,
+            self.creds.password.expose().as_bytes(),
+            &self.opts,
+        )
+        .await?)
+    }
+
+    /// Get SEL Info in a session of its own (`ipmi-sel sel info`).
+    pub async fn sel_info(&mut self) -> Result<SelInfo, Error> {
+        let mut s = self.session().await?;
+        let r = s.sel_info().await;
+        s.close().await;
+        Ok(r?)
+    }
+
+    /// One SEL entry by record ID (`ipmi-sel sel get ID`), named after its
+    /// sensor like [`read_events`]'s; `Ok(None)` when the BMC has no record
+    /// with that ID.
+    pub async fn sel_get(&mut self, id: u16) -> Result<Option<Event>, Error> {
+        let mut s = self.session().await?;
+        let r = get_event(&mut s, &self.name, id).await;
+        s.close().await;
+        Ok(r?)
+    }
+
+    /// Clear SEL (`ipmi-sel sel clear --yes-clear`); needs a user allowed
+    /// the operator privilege.
+    pub async fn sel_clear(&mut self) -> Result<(), Error> {
+        let mut s = self.session().await?;
+        let r = s.clear_sel().await;
+        s.close().await;
+        Ok(r?)
+    }
+}
+
+/// Record `id` of an open session's SEL as an event, `None` when absent.
+async fn get_event(s: &mut Session, name: &str, id: u16) -> Result<Option<Event>, LanError> {
+    let info = s.sel_info().await?;
+    let mut res = if info.operations & 0x02 != 0 {
+        s.reserve_sel().await?
+    } else {
+        0
+    };
+    let what = format!("Get SEL Entry 0x{id:04x}");
+    let data = match s.read_record(0x43, 0x42, &mut res, id, &what).await {
+        Err(LanError::Completion { code: 0xcb, .. }) => return Ok(None),
+        r => r?.1,
+    };
+    let Some(r) = data.get(..RECORD_LEN).and_then(SelRecord::from_slice) else {
+        return Err(s.protocol(
+            &what,
+            format!("record of {} bytes, 16 expected", data.len()),
+        ));
+    };
+    // ID 0 and 0xFFFF mean first and last: the answer says which it was.
+    let names = if r.system().is_some() {
+        s.sdr_names().await?
+    } else {
+        SensorNames::new()
+    };
+    Ok(Some(to_event(&r, &data, &names, name)))
+}
+
+/// One SEL record as an event with its sensor's name from `names`.
+fn to_event(r: &SelRecord, raw: &[u8], names: &SensorNames, host: &str) -> Event {
+    let mut ev = Event::from_record(r);
+    if let Some(e) = r.system() {
+        ev.sensor_name = names
+            .get(&(raw[7], e.sensor_number, e.sensor_type))
+            .cloned();
+    }
+    ev.host = Some(host.to_string());
+    ev
 }
 
 impl From<LanError> for Error {
