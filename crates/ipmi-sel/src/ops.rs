@@ -79,8 +79,11 @@ impl SelSummary {
 
     /// From a Get SEL Info answer (IPMI 2.0 section 31.2).
     pub fn from_ipmi(host: &str, i: &SelInfo) -> SelSummary {
-        // 0x00000000 and 0xFFFFFFFF: "Not Available" (ipmitool's reading).
-        let time = |t: u32| (t != 0 && t != u32::MAX).then(|| decode::format_utc(i64::from(t)));
+        // 0x00000000 and 0xFFFFFFFF: "Not Available" (ipmitool's reading);
+        // small values are seconds since the BMC started (`pre-init +Ns`,
+        // ipmitool's `S+ HH:MM:SS`).
+        let time =
+            |t: u32| (t != 0 && t != u32::MAX).then(|| decode::Timestamp::from_raw(t).to_string());
         let supports = [
             (0x08, "Delete"),
             (0x04, "Partial Add"),
