@@ -95,9 +95,9 @@ fn fetch_kind_ipmi_reads_the_sel_with_sensor_names() {
         "{err}"
     );
 
-    // A bad URL fails that host (as a bad https URL does), saying the form.
+    // A bad URL is a configuration mistake (exit 3), saying the form.
     let (o, _, err) = run(&[&base[..], &["--url", "ipmi://a:b:c"]].concat());
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("ipmi://HOST[:PORT]"), "{err}");
 
     // --clear-sel empties the SEL after printing it.
