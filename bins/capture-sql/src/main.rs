@@ -44,7 +44,7 @@ Examples:
 
 Exit status: 0 ok, 1 the query failed, 2 some capture could not be read to
 the end (its rows before the damage are in the result; the error names the
-file and offset on stderr).";
+file and offset on stderr), also when an executor of --cluster scanned it.";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
@@ -127,7 +127,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (local, scan_errors) = query::local_context(cli.partitions);
+    let (local, mut scan_errors) = query::local_context(cli.partitions);
     let result = runtime.block_on(async {
         let ctx = match &cli.cluster {
             Some(url) => match capture_sql::cluster::remote_context(url).await {
@@ -136,6 +136,11 @@ fn main() -> ExitCode {
             },
             None => local,
         };
+        // on a cluster, the executors' reports are fetched into the
+        // remote session's own collector
+        if let Some(e) = query::scan_errors(&ctx) {
+            scan_errors = e;
+        }
         query::register_tables(&ctx, Arc::new(files), &opts)?;
         let mut stdout = std::io::stdout().lock();
         query::run(
