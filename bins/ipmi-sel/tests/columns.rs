@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use bmc_sim::lan::{LanBmc, spawn_lan};
+use bmc_sim::lan::{LanBmc, spawn_lan_blocking};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipmi-sel");
 const PW: &str = "columns-Pa55";
@@ -111,17 +111,8 @@ fn decode_names_the_file_of_every_record_in_every_format() {
 
 #[test]
 fn fetched_rows_carry_sensor_names_in_table_and_csv() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fleet = rt
-        .block_on(spawn_lan(
-            vec![LanBmc::new(PW, bmc_sim::fixture_records(0, 6))],
-            None,
-        ))
-        .unwrap();
+    let (_rt, fleet) =
+        spawn_lan_blocking(vec![LanBmc::new(PW, bmc_sim::fixture_records(0, 6))]).unwrap();
     let url = fleet.url(0);
     let base = [
         "fetch",

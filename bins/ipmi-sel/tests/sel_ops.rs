@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use bmc_sim::lan::{LanBmc, spawn_lan};
+use bmc_sim::lan::{LanBmc, spawn_lan_blocking};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipmi-sel");
 const PW: &str = "selops-Pa55";
@@ -28,17 +28,8 @@ fn jsonl(out: &str) -> Vec<serde_json::Value> {
 
 #[test]
 fn sel_info_get_clear_on_every_kind() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fleet = rt
-        .block_on(spawn_lan(
-            vec![LanBmc::new(PW, bmc_sim::fixture_records(0, 6))],
-            None,
-        ))
-        .unwrap();
+    let (_rt, fleet) =
+        spawn_lan_blocking(vec![LanBmc::new(PW, bmc_sim::fixture_records(0, 6))]).unwrap();
     let lan = fleet.url(0);
     let cfg = bmc_sim::SimConfig {
         count: 2,

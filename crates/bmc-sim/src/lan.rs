@@ -182,6 +182,20 @@ impl Drop for LanFleet {
     }
 }
 
+/// [`spawn_lan`] on a runtime of its own (one worker thread), for callers
+/// without one, e.g. tests that drive the BMCs from another process. Keep
+/// the runtime as long as the fleet is used.
+pub fn spawn_lan_blocking(
+    bmcs: Vec<LanBmc>,
+) -> std::io::Result<(tokio::runtime::Runtime, LanFleet)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let fleet = rt.block_on(spawn_lan(bmcs, None))?;
+    Ok((rt, fleet))
+}
+
 /// Start one UDP socket per BMC on 127.0.0.1 (ephemeral ports, or
 /// `first_port`, `first_port + 1`, ... when given).
 pub async fn spawn_lan(bmcs: Vec<LanBmc>, first_port: Option<u16>) -> std::io::Result<LanFleet> {
