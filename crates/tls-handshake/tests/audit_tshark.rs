@@ -13,18 +13,7 @@ use tls_handshake::Version;
 use tls_handshake::audit::{Audit, AuditOptions};
 
 fn tshark_available() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("NETOPS_REQUIRE_PEERS").is_none_or(|v| v != "1"),
-            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
-        );
-        eprintln!("skipping: tshark not installed (apt-get install tshark)");
-    }
-    ok
+    netops_testkit::child::peer_available("tshark", "-v", "apt-get install tshark")
 }
 
 /// (client "ip:port", server "ip:port") -> (version, offered versions, sni)
