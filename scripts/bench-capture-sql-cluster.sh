@@ -10,8 +10,10 @@
 # resident memory (VmHWM) over all its queries.
 #
 # Usage: scripts/bench-capture-sql-cluster.sh [RUNS] [MIB]
-# PROFILE=debug uses the debug build (quick check of the script; the
-# numbers in docs/BENCHMARKS.md are release builds unless they say so).
+# SPLIT_MIB=N sets the client's region size (default: capture-sql's).
+# PROFILE=debug uses the debug build (quick check of the script); the
+# default is the sqlbench profile (release settings, see Cargo.toml), the
+# same build scripts/bench-capture-sql-local.sh measures.
 # The capture goes to $BENCH_DIR (default /tmp/capture-sql-bench) and is
 # deleted at the end unless KEEP=1.
 set -euo pipefail
@@ -21,13 +23,16 @@ mib=${2:-1024}
 dir=${BENCH_DIR:-/tmp/capture-sql-bench}
 mkdir -p "$dir"
 
-profile=${PROFILE:-release}
-flag=--release
-[ "$profile" = debug ] && flag=
-cargo build $flag -q -p capture-sql-cli
-cargo build $flag -q -p tls-handshake --features audit --example gen_bench_capture
+profile=${PROFILE:-sqlbench}
+flag=(--profile "$profile")
+[ "$profile" = debug ] && flag=()
+cargo build "${flag[@]}" -q -p capture-sql-cli
+cargo build "${flag[@]}" -q -p tls-handshake --features audit --example gen_bench_capture
 bin=${CARGO_TARGET_DIR:-target}/$profile
 sql=$bin/capture-sql
+# SPLIT_MIB=N passes --split-mib N (region size) to the client.
+split=()
+[ -n "${SPLIT_MIB:-}" ] && split=(--split-mib "$SPLIT_MIB")
 cap=$dir/bench-${mib}m.pcap
 [ -s "$cap" ] || "$bin/examples/gen_bench_capture" "$cap" "$mib" 5 1
 
@@ -74,11 +79,11 @@ median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(flo
 declare -A result
 measure() { # label
     for q in "${queries[@]}"; do
-        "$sql" --format csv --cluster "$url" "$q" "$cap" >/dev/null # warm-up, page cache
+        "$sql" --format csv "${split[@]}" --cluster "$url" "$q" "$cap" >/dev/null # warm-up, page cache
         times=()
         for _ in $(seq 1 "$runs"); do
             t0=$(date +%s.%N)
-            "$sql" --format csv --cluster "$url" "$q" "$cap" >/dev/null
+            "$sql" --format csv "${split[@]}" --cluster "$url" "$q" "$cap" >/dev/null
             t1=$(date +%s.%N)
             times+=("$(python3 -c "print($t1-$t0)")")
         done

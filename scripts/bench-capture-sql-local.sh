@@ -15,8 +15,7 @@ MIB=${1:-512}
 SHARE=${2:-5}
 CAP=/tmp/capture-sql-bench.pcap
 CSV=/tmp/capture-sql-bench.csv
-PROFILE=(--profile sqlbench --config 'profile.sqlbench.inherits="release"'
-         --config 'profile.sqlbench.debug=0' --config 'profile.sqlbench.codegen-units=16')
+PROFILE=(--profile sqlbench)
 cargo build -q "${PROFILE[@]}" -p tls-audit -p capture-sql-cli
 cargo run -q "${PROFILE[@]}" -p tls-handshake --features audit --example gen_bench_capture -- "$CAP" "$MIB" "$SHARE" 1
 BIN=target/sqlbench

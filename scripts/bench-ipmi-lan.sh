@@ -82,9 +82,17 @@ for _ in $(seq 60); do "${ipmitool[@]}" sel info >/dev/null 2>&1 && break; sleep
 n=$("$bin/ipmi-sel" fetch --kind ipmi --url "ipmi://127.0.0.1:$port" --cipher-suite 3 --user admin --password-env BENCH_PW --format jsonl | wc -l)
 m=$("${ipmitool[@]}" sel elist | wc -l)
 echo "entries: ipmi-sel $n, ipmitool $m"
-hyperfine -N --warmup 1 --runs "$runs" \
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/hf.json" \
     -n "ipmi-sel fetch --kind ipmi" "$bin/ipmi-sel fetch --kind ipmi --url ipmi://127.0.0.1:$port --cipher-suite 3 --user admin --password-env BENCH_PW --format jsonl" \
     -n "ipmitool -I lanplus sel elist" "ipmitool -I lanplus -C 3 -H 127.0.0.1 -p $port -U admin -E sel elist"
+if command -v python3 >/dev/null; then
+    python3 - "$work/hf.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+m = [x["median"] * 1000 for x in r]
+print("medians: " + ", ".join(f"{x['command']}: {v:.1f} ms" for x, v in zip(r, m)) + f"; ratio {m[1] / m[0]:.2f}x")
+PY
+fi
 
 # --- 2. 1,000 simulated RMCP+ BMCs at concurrency 100 -------------------
 export BMC_SIM_PASSWORD=$BENCH_PW

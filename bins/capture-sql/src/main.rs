@@ -12,11 +12,21 @@ use capture_sql::{CaptureSet, TableOptions};
 use clap::{Parser, ValueEnum};
 use netops_cli::exit;
 
+/// Default region size on the local engine: regions are bounded by the
+/// partitions (cores) anyway, small regions spread a file over them.
+const LOCAL_SPLIT_MIB: u64 = 64;
+/// Default region size on a cluster: each region is a Ballista task with a
+/// few milliseconds of scheduling, a shuffle file and a status round trip;
+/// on a 1 GiB capture two executors ran `count(*)` 1.6x faster than one
+/// with 64 MiB regions and 2.0x with 256-512 MiB (docs/BENCHMARKS.md).
+const CLUSTER_SPLIT_MIB: u64 = 256;
+
 const EXAMPLES: &str = "\
 Tables:
-  tls    file, first_seen, client_ip, client_port, server_ip, server_port, transport,
-         version, client_version, offered_versions, sni, alpn, cipher, ja4, ja4s (the rows
-         of tls-audit; transport tcp or quic)
+  tls    file, frame, first_seen, client_ip, client_port, server_ip, server_port,
+         transport, version, client_version, offered_versions, sni, alpn, cipher, ja4,
+         ja4s, wrapped, cert_* (the rows of tls-audit; transport tcp or quic; frame: the
+         ClientHello's frame number in the file)
   http   file, frame, ts, client_ip, client_port, server_ip, server_port, method,
          http_host, path, forwarded_for, headers, complete (one row per HTTP/1.x request)
   flows  file, transport, client_ip, client_port, server_ip, server_port, first_seen,
@@ -36,9 +46,9 @@ Examples:
 Exit status (docs/CLI-CONTRACT.md): 0 ok (also when the reader closes the
 pipe early); 2 some capture could not be read to the end (its rows before
 the damage are in the result; the error names the file and offset on
-stderr), or the cluster could not be reached; 3 usage error, a query that
-does not run (bad SQL, unknown table or column), or output that could not
-be written.";
+stderr; also when an executor of --cluster scanned it), or the cluster could
+not be reached; 3 usage error, a query that does not run (bad SQL, unknown
+table or column), or output that could not be written.";
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
@@ -64,10 +74,11 @@ struct Cli {
     /// Partitions (threads) to run on (0: one per core).
     #[arg(long, default_value_t = 0)]
     partitions: usize,
-    /// Cut capture files larger than this many MiB into regions scanned in
-    /// parallel.
-    #[arg(long, default_value_t = 64)]
-    split_mib: u64,
+    /// Cut `tls` capture files larger than this many MiB into regions
+    /// scanned in parallel (default: 64 locally, 256 with --cluster, where
+    /// every region is a task with its own scheduling cost).
+    #[arg(long, value_name = "MIB")]
+    split_mib: Option<u64>,
     /// Run on a Ballista cluster (`df://HOST:PORT` of `capture-sql
     /// scheduler`) instead of locally; the paths must be readable by every
     /// executor.
@@ -104,7 +115,15 @@ fn main() -> ExitCode {
         status = exit::FAILED;
     }
     let opts = TableOptions {
-        split_bytes: cli.split_mib.max(1) << 20,
+        split_bytes: cli
+            .split_mib
+            .unwrap_or(if cli.cluster.is_some() {
+                CLUSTER_SPLIT_MIB
+            } else {
+                LOCAL_SPLIT_MIB
+            })
+            .max(1)
+            << 20,
         ..TableOptions::default()
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -114,7 +133,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let (local, scan_errors) = query::local_context(cli.partitions);
+    let (local, mut scan_errors) = query::local_context(cli.partitions);
     let mut stdout = PipeWatch {
         inner: std::io::stdout().lock(),
         closed: false,
@@ -127,6 +146,11 @@ fn main() -> ExitCode {
             },
             None => local,
         };
+        // on a cluster, the executors' reports are fetched into the
+        // remote session's own collector
+        if let Some(e) = query::scan_errors(&ctx) {
+            scan_errors = e;
+        }
         query::register_tables(&ctx, Arc::new(files), &opts)?;
         query::run(
             &ctx,

@@ -310,6 +310,77 @@ fn cluster_answers_like_the_local_engine() {
     assert_eq!(a, b);
 }
 
+/// `capture-sql --format csv [--cluster URL] SQL PATHS...`, whatever the
+/// exit status: (status code, stdout, stderr).
+fn query_output(cluster: Option<&Cluster>, sql: &str, paths: &[String]) -> (i32, String, String) {
+    let mut args = vec!["--format", "csv"];
+    if let Some(c) = cluster {
+        args.extend(["--cluster", c.url.as_str()]);
+    }
+    args.push(sql);
+    args.extend(paths.iter().map(String::as_str));
+    let out = run(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sorted_lines(s: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = s.lines().collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn damaged_capture_on_the_cluster_is_reported_by_the_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = fs::read(testdata().join("tls/handshakes.pcap")).expect("testdata");
+    let bad = dir.path().join("cut.pcap");
+    fs::write(&bad, &bytes[..bytes.len() - 5]).expect("write the cut copy");
+    let mut paths = vec![testdata().join("tls").display().to_string()];
+    paths.extend(generate(dir.path(), 2, 1));
+    let good = paths.clone();
+    paths.push(bad.display().to_string());
+    let cluster = Cluster::start(dir.path(), 2);
+
+    let sql = "SELECT file, count(*) AS n FROM tls GROUP BY file ORDER BY file";
+    let (code, local, local_err) = query_output(None, sql, &paths);
+    assert_eq!(code, 2, "local: {local_err}");
+    assert_eq!(local_err.lines().count(), 1, "local: {local_err}");
+    assert!(local_err.contains("cut.pcap: byte offset"), "{local_err}");
+    assert!(
+        local.contains("cut.pcap"),
+        "rows before the damage: {local}"
+    );
+
+    let (code, remote, remote_err) = query_output(Some(&cluster), sql, &paths);
+    assert_eq!(remote, local, "{remote_err}\n{}", cluster.logs());
+    assert_eq!(remote_err, local_err, "{}", cluster.logs());
+    assert_eq!(code, 2, "{remote_err}");
+
+    // two scans of the damaged file (a join, more stages): each scan
+    // reports it once, as locally
+    let (code, local, local_err) = query_output(None, JOIN, &paths);
+    assert_eq!(code, 2, "local: {local_err}");
+    let (rcode, remote, remote_err) = query_output(Some(&cluster), JOIN, &paths);
+    assert_eq!(remote, local, "{remote_err}\n{}", cluster.logs());
+    assert_eq!(sorted_lines(&remote_err), sorted_lines(&local_err));
+    assert_eq!(rcode, code);
+    assert!(
+        remote_err
+            .lines()
+            .all(|l| l.contains("cut.pcap: byte offset")),
+        "{remote_err}"
+    );
+
+    // nothing damaged: exit 0, nothing on stderr
+    let (code, remote, remote_err) = query_output(Some(&cluster), sql, &good);
+    assert_eq!((code, remote_err.as_str()), (0, ""), "{}", cluster.logs());
+    assert_eq!(remote, query(None, sql, &good).expect("local"));
+}
+
 #[test]
 fn cluster_errors_are_one_clear_line() {
     let dir = tempfile::tempdir().expect("tempdir");

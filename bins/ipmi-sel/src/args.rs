@@ -11,7 +11,11 @@ const EXIT_CODES: &str = "\
 Exit codes (decode, fetch, watch): 0 ok; 1 an entry at or above --fail-on was
 found; 2 some input or host failed (the others were still processed);
 3 usage, configuration, output-write or internal error (a closed pipe, as
-with `| head`, is not an error).
+with `| head`, is not an error). A configuration mistake (password variable
+unset or empty, password file missing, unreadable or readable by others, a
+bad URL, an inventory error) is 3 with one line naming the host and what to
+fix; fetch and check find it before asking any host, and watch/serve never
+report it as the host being DOWN.
 Exit codes (check, Nagios plugin convention): 0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN (host unreadable or usage error).";
 
@@ -29,6 +33,8 @@ Examples:
   ipmi-sel watch --inventory fleet.toml --interval 5m
   ipmi-sel check --inventory fleet.toml --window 24h
 
+A --url without a scheme means https:// (plain http:// is used only when
+written); a BMC that answers plain HTTP there is named as such.
 Passwords are never taken from argv: use --password-env VAR or
 --password-file PATH (mode 0600), or the inventory's password_env /
 password_file. HTTPS certificates are verified unless --pinned-cert PEM or
@@ -46,6 +52,11 @@ pub enum Cmd {
     #[command(after_help = format!("\
 INPUT is a file (kind detected from its content), `-` for stdin, or hex
 records given directly (32 hex digits per record).
+
+Every record names its file, also when only one is given: the FILE column
+of the table, `file` in CSV and JSON Lines (the path as given, `-` for
+stdin; empty / absent for hex arguments). The SENSOR column (`sensor_name`)
+is the sensor's name when the input carries it (SEL_INFO.XML, Redfish).
 
 Examples:
   ipmi-sel decode 020002124c015d33000413006fa58012 0100029e40c45c20000405516ff0ffff
@@ -67,6 +78,10 @@ Examples:
   ipmi-sel fetch --inventory fleet.toml --host probe-01 --fail-on critical
   ipmi-sel fetch --kind ipmi --url ipmi://10.0.0.7 --user admin --password-env BMC_PASSWORD
   ipmi-sel fetch --kind ipmi --url ipmi://10.0.0.8:6230 --cipher-suite 3 --user admin --password-env BMC_PASSWORD
+
+Rows carry the sensor's name (SENSOR column, `sensor_name` in CSV and JSON
+Lines) where the source gives it: the SDR repository for --kind ipmi, the
+web UI's SENSOR_ID, Redfish's Name.
 
 {EXIT_CODES}"))]
     Fetch {
@@ -129,6 +144,9 @@ Exit codes: 0 stopped by SIGTERM/Ctrl-C; 3 configuration error or cannot listen.
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// SEL housekeeping like `ipmitool sel info|get|clear`: info, one entry by ID, clear.
+    #[command(subcommand)]
+    Sel(SelCmd),
     /// Nagios/Icinga plugin: one status line with perfdata, exit 0/1/2/3.
     #[command(after_help = "\
 CRITICAL when a critical entry (e.g. PCI PERR/SERR, uncorrectable) is in the
@@ -147,6 +165,81 @@ Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")]
         #[arg(long, default_value = "24h", value_parser = parse_dur)]
         window: Duration,
     },
+}
+
+const SEL_KINDS: &str = "\
+What each source kind can do:
+  kind        info                                   get            clear
+  ipmi        Get SEL Info (version, entries, free   Get SEL Entry  Clear SEL
+              bytes, last add/erase, overflow)
+  redfish     entries, MaxNumberOfRecords, policy    yes            LogService.ClearLog
+  supermicro  entries                                yes            not supported (exit 3)";
+
+#[derive(Subcommand)]
+pub enum SelCmd {
+    /// SEL summary per host (ipmitool sel info): version, entries, free bytes, last add/erase, overflow.
+    #[command(after_help = format!("\
+Examples:
+  ipmi-sel sel info --kind ipmi --url ipmi://10.0.0.7 --user admin --password-env BMC_PASSWORD
+  ipmi-sel sel info --inventory fleet.toml --format csv
+
+{SEL_KINDS}
+
+Columns: host, kind, version, entries, free_bytes, max_entries, last_add,
+last_erase, overflow, supports (empty where the kind does not say).
+
+{EXIT_CODES}"))]
+    Info {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// One SEL entry by record ID (ipmitool sel get ID), decimal or 0x hex.
+    #[command(after_help = format!("\
+Examples:
+  ipmi-sel sel get 0x0010 --kind ipmi --url ipmi://10.0.0.7 --user admin --password-env BMC_PASSWORD
+  ipmi-sel sel get 16 --url https://10.0.0.5 --password-env BMC_PASSWORD --format jsonl
+
+An ID the SEL does not hold fails that host (exit 2).
+
+{SEL_KINDS}
+
+{EXIT_CODES}"))]
+    Get {
+        /// Record ID (decimal, or hex with 0x).
+        #[arg(value_parser = parse_id)]
+        id: u16,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Erase the SEL (ipmitool sel clear); only with --yes-clear.
+    #[command(after_help = format!("\
+The entries are gone afterwards: read them first (ipmi-sel fetch). Without
+--yes-clear nothing is cleared and the exit code is 3. For --kind ipmi the
+user needs the operator privilege.
+
+Examples:
+  ipmi-sel sel clear --yes-clear --kind ipmi --url ipmi://10.0.0.7 --user admin --password-env BMC_PASSWORD
+
+{SEL_KINDS}
+
+{EXIT_CODES}"))]
+    Clear {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Really clear (required).
+        #[arg(long)]
+        yes_clear: bool,
+    },
+}
+
+fn parse_id(s: &str) -> Result<u16, String> {
+    ipmi_sel::ops::parse_record_id(s)
+        .ok_or_else(|| format!("{s:?} is not a record ID (0-65535, or 0x0000-0xffff)"))
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -204,7 +297,7 @@ pub struct TargetArgs {
     // requirement that conflicts with a given option): refuse it outright.
     #[arg(long = "host", requires = "inventory", conflicts_with = "url")]
     pub hosts: Vec<String>,
-    /// BMC URL, e.g. https://10.0.0.5 (ipmi://10.0.0.5[:623] for --kind ipmi).
+    /// BMC URL, e.g. https://10.0.0.5 (ipmi://10.0.0.5[:623] for --kind ipmi). Without a scheme (10.0.0.5, 10.0.0.5:8443/path) it means https://; http:// only when written.
     #[arg(long, required_unless_present = "inventory")]
     pub url: Option<String>,
     /// Source kind.

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use args::{Cli, Cmd, Format, OutArgs, TargetArgs};
-use ipmi_sel::event::{CSV_COLUMNS, TABLE_COLUMNS};
+use args::{Cli, Cmd, Format, OutArgs, SelCmd, TargetArgs};
+use ipmi_sel::event::{CSV_COLUMNS, FILE_COLUMN, TABLE_COLUMNS};
 use ipmi_sel::watch::{self, Inventory, Sinks};
-use ipmi_sel::{Event, input};
+use ipmi_sel::{Event, SelSource, input};
 use netops_cli::{Finished, Progress, TableStyle, Value, Writer, columns, exit, warn};
 
 /// A run that ends early: exit code and message.
@@ -59,6 +59,7 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             once,
         } => watch_cmd(&inventory, interval, once).await,
         Cmd::Check { target, window } => Ok(check(&target, window).await),
+        Cmd::Sel(op) => sel_cmd(op).await,
         Cmd::Serve {
             inventory,
             listen,
@@ -68,8 +69,9 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
     }
 }
 
-/// Print every input's events; exit 2 if one failed, else 1 if an entry
-/// reached `--fail-on`, else 0; 3 when the output could not be written.
+/// Print every input's events; exit 3 on a configuration mistake (or when
+/// the output could not be written), else 2 if an input failed, else 1 if
+/// an entry reached `--fail-on`, else 0.
 fn print_results(
     results: impl Iterator<Item = Result<Vec<Event>, ipmi_sel::Error>>,
     out: &OutArgs,
@@ -77,9 +79,13 @@ fn print_results(
 ) -> u8 {
     let filter = out.filter();
     let mut printer = Printer::new(out.format, with_host);
-    let (mut failed, mut hit) = (false, false);
+    let (mut failed, mut hit, mut config) = (false, false, false);
     for r in results {
         match r {
+            Err(e) if e.is_config() => {
+                config = true;
+                warn(e);
+            }
             Ok(evs) => {
                 hit |= filter.fails(&evs);
                 for e in filter.shown(&evs) {
@@ -92,7 +98,9 @@ fn print_results(
             }
         }
     }
-    printer.finish().code(if failed {
+    printer.finish().code(if config {
+        exit::USAGE
+    } else if failed {
         exit::FAILED
     } else if hit {
         exit::FOUND
@@ -114,8 +122,20 @@ fn inventory_from(t: &TargetArgs) -> Result<Inventory, Fail> {
                 "give --password-env VAR or --password-file PATH (passwords are never taken from the command line)".into(),
             ));
         }
-        Inventory::single(t.url_host(t.url.as_deref().unwrap_or_default()))
+        let h = t.url_host(t.url.as_deref().unwrap_or_default());
+        h.validate()
+            .map_err(|d| Fail(exit::USAGE, format!("host {}: {d}", h.name)))?;
+        Inventory::single(h)
     };
+    // A password that cannot be loaded is a local mistake: exit 3 before
+    // any host is asked, one line per host.
+    let bad = inv.check_secrets();
+    if let Some((last, rest)) = bad.split_last() {
+        for e in rest {
+            warn(e);
+        }
+        return Err(Fail(exit::USAGE, last.to_string()));
+    }
     if let Some(c) = t.concurrency {
         inv.settings.concurrency = c.max(1);
     }
@@ -147,9 +167,15 @@ async fn watch_cmd(path: &std::path::Path, interval: Duration, once: bool) -> Re
         let (pb, cb) = progress(inv.hosts.len());
         let reports = watch::poll_once(&inv, &sinks, cb).await;
         pb.finish();
-        let bad = report_poll(&reports);
+        let (bad, config) = report_poll(&reports);
         if once {
-            return Ok(if bad > 0 { exit::FAILED } else { exit::OK });
+            return Ok(if config > 0 {
+                exit::USAGE
+            } else if bad > 0 {
+                exit::FAILED
+            } else {
+                exit::OK
+            });
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {},
@@ -159,11 +185,16 @@ async fn watch_cmd(path: &std::path::Path, interval: Duration, once: bool) -> Re
 }
 
 /// Warn about each host's problems and print the poll's summary line;
-/// returns the number of problems.
-fn report_poll(reports: &[watch::PollReport]) -> usize {
-    let (mut bad, mut alerted) = (0, 0);
+/// returns the number of problems and of configuration errors (hosts not
+/// polled because of a mistake on this side, never reported as down).
+fn report_poll(reports: &[watch::PollReport]) -> (usize, usize) {
+    let (mut bad, mut alerted, mut config) = (0, 0, 0);
     for r in reports {
         alerted += r.alerted;
+        if let Some(e) = &r.config_error {
+            config += 1;
+            warn(format_args!("configuration error, not polled: {e}"));
+        }
         if let Some(e) = &r.error {
             bad += 1;
             warn(e);
@@ -173,12 +204,17 @@ fn report_poll(reports: &[watch::PollReport]) -> usize {
             warn(format_args!("{}: {e}", r.host));
         }
     }
+    let cfg = if config > 0 {
+        format!(", {config} configuration error(s)")
+    } else {
+        String::new()
+    };
     warn(format_args!(
-        "polled {} host(s) at {}: {alerted} alert(s), {bad} problem(s)",
+        "polled {} host(s) at {}: {alerted} alert(s), {bad} problem(s){cfg}",
         reports.len(),
         watch::now_rfc3339()
     ));
-    bad
+    (bad, config)
 }
 
 /// The exporter: bind, announce the address, run until SIGTERM/Ctrl-C.
@@ -211,6 +247,110 @@ async fn serve_cmd(
     .map_err(|e| Fail(exit::FAILED, e.to_string()))?;
     warn("stopped; state written");
     Ok(exit::OK)
+}
+
+/// The sources of the hosts `target` names (configuration checked first).
+fn sources(t: &TargetArgs) -> Result<Vec<ipmi_sel::AnySource>, Fail> {
+    let inv = inventory_from(t)?;
+    let cache = ipmi_sel::source::ClientCache::default();
+    inv.hosts
+        .iter()
+        .map(|h| {
+            watch::build_source(h, &inv.settings, &cache).map_err(|e| {
+                let code = if e.is_config() {
+                    exit::USAGE
+                } else {
+                    exit::FAILED
+                };
+                Fail(code, e.to_string())
+            })
+        })
+        .collect()
+}
+
+/// The exit code of a failed `sel` operation on one host: 3 when the
+/// source kind cannot do it (or for a configuration mistake), else 2.
+fn op_code(e: &ipmi_sel::Error) -> u8 {
+    if e.is_config() || matches!(e, ipmi_sel::Error::Unsupported { .. }) {
+        exit::USAGE
+    } else {
+        exit::FAILED
+    }
+}
+
+/// `sel info`, `sel get ID`, `sel clear --yes-clear`, host by host.
+async fn sel_cmd(op: SelCmd) -> Result<u8, Fail> {
+    match op {
+        SelCmd::Info { target, format } => {
+            let mut code = exit::OK;
+            let fmt = match format {
+                Format::Table => netops_cli::Format::Table,
+                Format::Csv => netops_cli::Format::Csv,
+                Format::Jsonl => netops_cli::Format::Jsonl,
+            };
+            let mut w = Writer::stdout(fmt, columns(&ipmi_sel::ops::SUMMARY_COLUMNS))
+                .table_style(TableStyle::new().null("-"));
+            for mut src in sources(&target)? {
+                match src.sel_info().await {
+                    Ok(s) => {
+                        let cells = s.cells();
+                        let row: Vec<Value<'_>> = cells
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| match i {
+                                3..=5 if !c.is_empty() => {
+                                    c.parse::<u64>().map(Value::U64).unwrap_or(Value::Null)
+                                }
+                                _ if c.is_empty() => Value::Null,
+                                _ => Value::from(c.as_str()),
+                            })
+                            .collect();
+                        w.row(&row);
+                    }
+                    Err(e) => {
+                        code = code.max(op_code(&e));
+                        warn(e);
+                    }
+                }
+            }
+            Ok(w.finish().code(code))
+        }
+        SelCmd::Get { id, target, out } => {
+            let mut results = Vec::new();
+            for mut src in sources(&target)? {
+                results.push(src.sel_get(id).await.map(|e| vec![e]));
+            }
+            let unsupported = results
+                .iter()
+                .any(|r| r.as_ref().err().is_some_and(|e| op_code(e) == exit::USAGE));
+            let code = print_results(results.into_iter(), &out, true);
+            Ok(if unsupported { exit::USAGE } else { code })
+        }
+        SelCmd::Clear { target, yes_clear } => {
+            let srcs = sources(&target)?;
+            if !yes_clear {
+                return Err(Fail(
+                    exit::USAGE,
+                    format!(
+                        "not clearing the SEL of {} host(s): give --yes-clear to erase every entry (read them first with `ipmi-sel fetch`)",
+                        srcs.len()
+                    ),
+                ));
+            }
+            let mut code = exit::OK;
+            let mut lines = String::new();
+            for mut src in srcs {
+                match src.sel_clear().await {
+                    Ok(()) => lines.push_str(&format!("{}: SEL cleared\n", src.name())),
+                    Err(e) => {
+                        code = code.max(op_code(&e));
+                        warn(e);
+                    }
+                }
+            }
+            Ok(netops_cli::write_stdout(lines.as_bytes()).code(code))
+        }
+    }
 }
 
 /// SIGTERM or SIGINT, with the handlers installed now.
@@ -249,22 +389,24 @@ enum Printer {
     Rows {
         w: Writer<netops_cli::Stdout>,
         csv: bool,
-        skip: usize,
+        /// The table's first column is FILE (decode), not HOST (fetch).
+        file: bool,
     },
     Jsonl(std::io::BufWriter<std::io::Stdout>, std::io::Result<()>),
 }
 
 impl Printer {
     fn new(format: Format, with_host: bool) -> Printer {
-        let (cols, skip): (&[&'static str], usize) = match format {
+        let mut table = TABLE_COLUMNS;
+        if !with_host {
+            table[0] = FILE_COLUMN;
+        }
+        let cols: &[&'static str] = match format {
             Format::Jsonl => {
                 return Printer::Jsonl(std::io::BufWriter::new(std::io::stdout()), Ok(()));
             }
-            Format::Csv => (&CSV_COLUMNS, 0),
-            Format::Table => (
-                &TABLE_COLUMNS[usize::from(!with_host)..],
-                usize::from(!with_host),
-            ),
+            Format::Csv => &CSV_COLUMNS,
+            Format::Table => &table,
         };
         let format = if format == Format::Csv {
             netops_cli::Format::Csv
@@ -276,21 +418,17 @@ impl Printer {
         Printer::Rows {
             w,
             csv: format == netops_cli::Format::Csv,
-            skip,
+            file: !with_host,
         }
     }
 
     fn print(&mut self, e: &Event) {
         match self {
-            Printer::Rows { w, csv, skip } => {
+            Printer::Rows { w, csv, file } => {
                 let cells: Vec<Value<'_>> = if *csv {
                     e.csv_record().into_iter().map(Value::from).collect()
                 } else {
-                    e.table_cells()
-                        .into_iter()
-                        .skip(*skip)
-                        .map(Value::from)
-                        .collect()
+                    e.table_cells(*file).into_iter().map(Value::from).collect()
                 };
                 w.row(&cells);
             }

@@ -135,7 +135,7 @@ fn fetch_shows_decoded_pci_errors() {
     );
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out.lines().next().unwrap().starts_with("HOST"), "{out}");
+    assert!(out.lines().next().unwrap().starts_with("host"), "{out}");
     assert!(
         out.contains("PCI SERR @Bus80(DevFn12)") && out.contains("PCI PERR @Bus80(DevFn10)"),
         "{out}"
@@ -432,4 +432,45 @@ fn decode_cli_inputs_and_help() {
             "{sub}: {out}"
         );
     }
+}
+
+/// Issue 17: a url without a scheme means https:// (documented); when the
+/// BMC answers plain HTTP there, the error says so and what to write,
+/// instead of rustls' "received corrupt message". Both source kinds.
+#[test]
+fn a_bare_url_is_https_and_a_plain_http_answer_is_named() {
+    let sim = Sim::start(1);
+    let url = sim.url(0);
+    let bare = url.trim_start_matches("http://");
+    for kind in ["supermicro", "redfish"] {
+        for u in [bare.to_string(), format!("https://{bare}")] {
+            let o = ipmi_sel(
+                &[
+                    "fetch",
+                    "--kind",
+                    kind,
+                    "--url",
+                    &u,
+                    "--password-env",
+                    "E2E_BMC_PW",
+                ],
+                PW,
+            );
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{kind} {u}: {out}{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            let want = format!(
+                "the BMC answered plain HTTP on {}, not HTTPS; write {url} if that is intended",
+                sim.addr
+            );
+            assert!(err.contains(&want), "{kind} {u}: {err}");
+            assert!(!err.contains("corrupt message"), "{err}");
+        }
+    }
+    // Written as http://, it works.
+    let o = ipmi_sel(
+        &["fetch", "--url", &url, "--password-env", "E2E_BMC_PW"],
+        PW,
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }

@@ -4,20 +4,14 @@
 
 use std::process::{Command, Output};
 
-use bmc_sim::lan::{LanBmc, LanFleet, spawn_lan};
+use bmc_sim::lan::{LanBmc, LanFleet};
 use ipmi_sel::lan::wire::CipherSuite;
 
 const PW: &str = "lan-e2e-Pa55";
 const BIN: &str = env!("CARGO_BIN_EXE_ipmi-sel");
 
 fn start(bmcs: Vec<LanBmc>) -> (tokio::runtime::Runtime, LanFleet) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fleet = rt.block_on(spawn_lan(bmcs, None)).unwrap();
-    (rt, fleet)
+    bmc_sim::lan::spawn_lan_blocking(bmcs).unwrap()
 }
 
 fn run(args: &[&str]) -> (Output, String, String) {
@@ -95,9 +89,9 @@ fn fetch_kind_ipmi_reads_the_sel_with_sensor_names() {
         "{err}"
     );
 
-    // A bad URL fails that host (as a bad https URL does), saying the form.
+    // A bad URL is a configuration mistake (exit 3), saying the form.
     let (o, _, err) = run(&[&base[..], &["--url", "ipmi://a:b:c"]].concat());
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("ipmi://HOST[:PORT]"), "{err}");
 
     // --clear-sel empties the SEL after printing it.

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use netops_cli::{Format, Progress, TableStyle, Writer, exit};
 use tls_handshake::Version;
+use tls_handshake::audit::filter::{Filter, Network, SniGlob, parse_time};
 use tls_handshake::audit::{Audit, AuditOptions, Connection};
 
 const EXAMPLES: &str = "\
@@ -21,8 +22,25 @@ Examples:
   tls-audit --fail-on tls1.1 --format jsonl x.pcap.gz   scheduled check
   tls-audit --format csv caps/ > tls.csv         like the old script's CSV
   tls-audit --format parquet caps/ > tls.parquet for DuckDB, Spark, pandas
+  tls-audit --server 10.20.0.0/16 --port 443 --sni '*.example.com' \
+            --since '2026-11-25 08:00' --until 2026-11-26 caps/
+                                    one service, one day (like tshark -Y)
 
-Columns: file, first_seen, client_ip, client_port, server_ip, server_port,
+Filters (each may be repeated: any value matches; different filters must
+all match; they apply to rows, --summary, --max-version and --fail-on):
+  --server ADDR[/PREFIX]  the server's address is in the network
+  --port N                the client's or the server's port is N
+  --sni GLOB              the SNI matches, case-insensitively (* any run of
+                          characters, dots included; ? one); no SNI never matches
+  --since T / --until T   first_seen in [since, until); T is RFC 3339
+                          (2026-11-25T08:00:00Z) or YYYY-MM-DD[ HH:MM[:SS]] in UTC
+Frames outside the time range or not between matching addresses and ports
+are skipped before the handshake trackers; a capture is read no further
+once it is past --until with no handshake in progress.
+
+Columns: file, frame (tshark's frame.number of the ClientHello in the file:
+its first segment, or the first QUIC Initial carrying it; empty/null without
+a ClientHello), first_seen, client_ip, client_port, server_ip, server_port,
 transport (tcp, or quic for the hellos in QUIC Initial packets), version
 (what the ServerHello negotiated; empty/null when none was captured),
 client_version (highest the client offered), offered_versions, sni, alpn,
@@ -34,7 +52,7 @@ cert_key_type, cert_key_bits, cert_signature, cert_self_signed,
 cert_chain_len, cert_expired (at capture time), cert_weak_key (RSA/DSA < 2048
 or EC < 224 bits), cert_weak_signature (MD5, SHA-1). The table shows
 cert_cn, cert_not_after and cert_flags (the flags that are set) only, and no
-ja4s; --summary adds the same three.
+ja4s and no frame; --summary adds the same three.
 
 TLS is found by content on any TCP port, also after a plaintext prelude
 (STARTTLS in SMTP, IMAP, POP3, FTP, LDAP, XMPP; PostgreSQL, MySQL, RDP), and
@@ -50,13 +68,16 @@ Limits (FIFO wait, .gz size) and their variables: docs/LIMITS.md.
 
 --max-version and --fail-on judge a connection by its negotiated version,
 or, when the server's answer was not captured, by the highest version the
-client offered.
+client offered; --summary ranks its rows the same way (weakest first: a
+client that offered only SSL 3.0 and got no answer comes first) and shows
+that version as client_version.
 
 Exit status:
   0  every file was read (and, with --fail-on, nothing at or below it)
   1  --fail-on: at least one connection at or below the given version
   2  some file or directory could not be read completely (named on stderr)
-  3  usage error, or output could not be written
+  3  usage error (also a bad filter value, or --since not before --until),
+     or output could not be written
 With --fail-on, 1 wins over 2 (the failed file is still named on stderr).";
 
 /// List TLS connections (over TCP and QUIC) in captures with the version
@@ -74,10 +95,35 @@ struct Args {
     format: Option<Fmt>,
 
     /// One row per (client_ip, server_ip, server_port, transport, sni,
-    /// version, server certificate) with connection counts and first/last
-    /// seen, weakest versions first.
+    /// version, client_version, server certificate) with connection counts
+    /// and first/last seen, weakest versions first (by the negotiated
+    /// version, else the highest one the client offered).
     #[arg(long)]
     summary: bool,
+
+    /// Only connections whose server address is in this network (an
+    /// address or ADDR/PREFIX, IPv4 or IPv6); repeat for several.
+    #[arg(long, value_name = "ADDR[/PREFIX]")]
+    server: Vec<Network>,
+
+    /// Only connections with this port on either side; repeat for several.
+    #[arg(long, value_name = "N")]
+    port: Vec<u16>,
+
+    /// Only connections whose SNI matches this case-insensitive glob (`*`,
+    /// `?`; `*.example.com`); repeat for several. Connections without SNI
+    /// never match.
+    #[arg(long, value_name = "GLOB")]
+    sni: Vec<SniGlob>,
+
+    /// Only connections first seen at or after this time: RFC 3339
+    /// (2026-11-25T08:00:00Z) or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<i64>,
+
+    /// Only connections first seen before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    until: Option<i64>,
 
     /// Show only connections at or below this version (ssl3, tls1.0,
     /// tls1.1, tls1.2, tls1.3).
@@ -127,6 +173,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> ExitCode {
+    let filter = Filter {
+        servers: args.server.clone(),
+        ports: args.port.clone(),
+        sni: args.sni.clone(),
+        since_ns: args.since,
+        until_ns: args.until,
+    };
+    if let Err(e) = filter.check() {
+        netops_cli::warn(e);
+        return ExitCode::from(exit::USAGE);
+    }
     let format = match args.format {
         Some(Fmt::Table) => Format::Table,
         Some(Fmt::Csv) => Format::Csv,
@@ -174,6 +231,7 @@ fn run(args: Args) -> ExitCode {
         threads: args.threads,
         max_version: args.max_version,
         fail_on: args.fail_on,
+        filter,
         summary: args.summary,
         chunk_size: 0,
         lanes: 0,

@@ -4,9 +4,11 @@
 use netops_cli::{Column, Value, columns};
 use tls_handshake::audit::{Connection, SummaryRow};
 
-/// Column names of the per-connection output in CSV/JSONL, in order.
-pub const COLUMNS: [&str; 29] = [
+/// Column names of the per-connection output in CSV/JSONL, in order (the
+/// JSONL keys, and capture-sql's `tls` columns).
+pub const COLUMNS: [&str; 30] = [
     "file",
+    "frame",
     "first_seen",
     "client_ip",
     "client_port",
@@ -37,33 +39,50 @@ pub const COLUMNS: [&str; 29] = [
     "cert_weak_signature",
 ];
 
-/// Column names of the table: the connection columns up to `ja4` (not `ja4s`), then
-/// only the certificate facts people act on (the flags joined in one
-/// column); CSV/JSONL have every field.
-pub const TABLE_COLUMNS: [&str; 18] = [
-    "file",
-    "first_seen",
-    "client_ip",
-    "client_port",
-    "server_ip",
-    "server_port",
-    "transport",
-    "version",
-    "client_version",
-    "offered_versions",
-    "sni",
-    "alpn",
-    "cipher",
-    "ja4",
-    "wrapped",
-    "cert_cn",
-    "cert_not_after",
-    "cert_flags",
+/// The columns of [`COLUMNS`] the table leaves out, to stay narrow: the
+/// frame number and `ja4s`, and of the certificate all but `cert_cn` and
+/// `cert_not_after` (its flags follow in one column, [`TABLE_EXTRA`]).
+const NOT_IN_TABLE: [&str; 13] = [
+    "frame",
+    "ja4s",
+    "cert_san",
+    "cert_issuer",
+    "cert_not_before",
+    "cert_key_type",
+    "cert_key_bits",
+    "cert_signature",
+    "cert_self_signed",
+    "cert_chain_len",
+    "cert_expired",
+    "cert_weak_key",
+    "cert_weak_signature",
 ];
 
+/// The table's last column, after its selection of [`COLUMNS`]: the
+/// certificate flags that are set, joined (for `cert_self_signed`,
+/// `cert_expired`, `cert_weak_key`, `cert_weak_signature`).
+pub const TABLE_EXTRA: &str = "cert_flags";
+
+/// True for the columns of [`COLUMNS`] the table shows.
+fn in_table(name: &str) -> bool {
+    !NOT_IN_TABLE.contains(&name)
+}
+
+/// Column names of the table: [`COLUMNS`] without [`NOT_IN_TABLE`], then
+/// [`TABLE_EXTRA`].
+pub fn table_columns() -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| in_table(c))
+        .chain([TABLE_EXTRA])
+        .collect()
+}
+
 /// Column names of the `--summary` output, in order.
-pub const SUMMARY_COLUMNS: [&str; 12] = [
+pub const SUMMARY_COLUMNS: [&str; 13] = [
     "version",
+    "client_version",
     "client_ip",
     "server_ip",
     "server_port",
@@ -79,21 +98,20 @@ pub const SUMMARY_COLUMNS: [&str; 12] = [
 
 /// The columns for the per-connection (table or not) or the `--summary` output.
 pub fn header(summary: bool, table: bool) -> Vec<Column> {
-    columns(if summary {
-        &SUMMARY_COLUMNS
+    if summary {
+        columns(&SUMMARY_COLUMNS)
     } else if table {
-        &TABLE_COLUMNS
+        columns(&table_columns())
     } else {
-        &COLUMNS
-    })
+        columns(&COLUMNS)
+    }
 }
 
-/// A connection's values in [`COLUMNS`] order, or [`TABLE_COLUMNS`] order
-/// for the table (lists are `;`-joined in table and CSV, arrays in JSON; a
-/// missing value is `-` in the table).
-pub fn row(c: &Connection, table: bool) -> Vec<Value<'_>> {
-    let mut v: Vec<Value<'_>> = vec![
+/// A connection's values in [`COLUMNS`] order.
+fn all_values(c: &Connection) -> [Value<'_>; 30] {
+    [
         (&c.file).into(),
+        c.frame.into(),
         (&c.first_seen).into(),
         c.client_ip.into(),
         c.client_port.into(),
@@ -107,17 +125,9 @@ pub fn row(c: &Connection, table: bool) -> Vec<Value<'_>> {
         (&c.alpn).into(),
         c.cipher.as_ref().into(),
         c.ja4.as_ref().into(),
-    ];
-    if !table {
-        v.push(c.ja4s.as_ref().into());
-    }
-    v.extend([c.wrapped.as_ref().into(), c.cert_cn.as_ref().into()]);
-    if table {
-        v.push(c.cert_not_after.as_ref().into());
-        v.push(c.cert_flags().into());
-        return v;
-    }
-    v.extend([
+        c.ja4s.as_ref().into(),
+        c.wrapped.as_ref().into(),
+        c.cert_cn.as_ref().into(),
         (&c.cert_san).into(),
         c.cert_issuer.as_ref().into(),
         c.cert_not_before.as_ref().into(),
@@ -130,14 +140,30 @@ pub fn row(c: &Connection, table: bool) -> Vec<Value<'_>> {
         c.cert_expired.into(),
         c.cert_weak_key.into(),
         c.cert_weak_signature.into(),
-    ]);
-    v
+    ]
+}
+
+/// A connection's values in [`COLUMNS`] order, or in [`table_columns`]
+/// order for the table (lists are `;`-joined in table and CSV, arrays in
+/// JSON; a missing value is `-` in the table).
+pub fn row(c: &Connection, table: bool) -> Vec<Value<'_>> {
+    let all = all_values(c);
+    if !table {
+        return all.into();
+    }
+    all.into_iter()
+        .zip(COLUMNS)
+        .filter(|(_, name)| in_table(name))
+        .map(|(v, _)| v)
+        .chain([c.cert_flags().into()])
+        .collect()
 }
 
 /// A `--summary` row's values in [`SUMMARY_COLUMNS`] order.
-pub fn summary_row(r: &SummaryRow) -> [Value<'_>; 12] {
+pub fn summary_row(r: &SummaryRow) -> [Value<'_>; 13] {
     [
         r.version.as_ref().into(),
+        r.client_version.as_ref().into(),
         r.client_ip.into(),
         r.server_ip.into(),
         r.server_port.into(),
@@ -150,4 +176,51 @@ pub fn summary_row(r: &SummaryRow) -> [Value<'_>; 12] {
         r.cert_not_after.as_ref().into(),
         r.cert_flags.as_ref().into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_a_selection_of_the_columns_in_their_order() {
+        let t = table_columns();
+        assert_eq!(
+            t,
+            [
+                "file",
+                "first_seen",
+                "client_ip",
+                "client_port",
+                "server_ip",
+                "server_port",
+                "transport",
+                "version",
+                "client_version",
+                "offered_versions",
+                "sni",
+                "alpn",
+                "cipher",
+                "ja4",
+                "wrapped",
+                "cert_cn",
+                "cert_not_after",
+                "cert_flags",
+            ]
+        );
+        // Every left-out name is a real column (a typo would show it).
+        for n in NOT_IN_TABLE {
+            assert!(COLUMNS.contains(&n), "{n}");
+        }
+    }
+
+    #[test]
+    fn columns_are_capture_arrows_tls_schema() {
+        let names: Vec<String> = capture_arrow::tls::schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, COLUMNS);
+    }
 }

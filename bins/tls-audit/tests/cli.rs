@@ -35,7 +35,7 @@ fn csv_has_every_connection() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "file,first_seen,client_ip,client_port,server_ip,server_port,transport,version,client_version,offered_versions,sni,alpn,cipher,ja4,ja4s,\
+        "file,frame,first_seen,client_ip,client_port,server_ip,server_port,transport,version,client_version,offered_versions,sni,alpn,cipher,ja4,ja4s,\
 wrapped,cert_cn,cert_san,cert_issuer,cert_not_before,cert_not_after,cert_key_type,cert_key_bits,cert_signature,\
 cert_self_signed,cert_chain_len,cert_expired,cert_weak_key,cert_weak_signature"
     );
@@ -72,6 +72,7 @@ fn jsonl_has_exactly_the_documented_fields() {
     assert_eq!(rows.len(), 6);
     let keys = [
         "file",
+        "frame",
         "first_seen",
         "client_ip",
         "client_port",
@@ -182,27 +183,41 @@ fn summary_lists_weakest_versions_first() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "version,client_ip,server_ip,server_port,transport,sni,connections,first_seen,last_seen,cert_cn,cert_not_after,cert_flags"
+        "version,client_version,client_ip,server_ip,server_port,transport,sni,connections,first_seen,last_seen,cert_cn,cert_not_after,cert_flags"
     );
-    let versions: Vec<String> = lines
-        .map(|l| l.split(',').next().unwrap().to_owned())
-        .collect();
-    let rank = |v: &str| {
+    let rows: Vec<&str> = lines.collect();
+    // Ranked by the negotiated version, else the highest one offered.
+    let rank = |l: &str| {
+        let mut f = l.split(',');
+        let (v, offered) = (f.next().unwrap(), f.next().unwrap());
+        let v = if v.is_empty() { offered } else { v };
         ["SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3", ""]
             .iter()
             .position(|x| *x == v)
             .unwrap()
     };
     assert!(
-        versions.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])),
-        "{versions:?}"
+        rows.windows(2).all(|w| rank(w[0]) <= rank(w[1])),
+        "{rows:#?}"
     );
-    assert_eq!(versions.first().map(String::as_str), Some("SSL 3.0"));
-    assert_eq!(
-        versions.last().map(String::as_str),
-        Some(""),
-        "no ServerHello last"
+    // The client that offered only SSL 3.0 and got no answer comes with
+    // the SSL 3.0 rows (after those that negotiated it), before the rest.
+    let i = rows
+        .iter()
+        .position(|l| l.starts_with(",SSL 3.0,10.1.0.21,192.0.2.20,443,tcp,"))
+        .expect("the unanswered SSL 3.0 client");
+    assert!(i > 0, "{rows:#?}");
+    assert!(
+        rows[..i].iter().all(|l| l.starts_with("SSL 3.0,")),
+        "{rows:#?}"
     );
+    assert!(rows[i + 1..].iter().all(|l| rank(l) > 0), "{rows:#?}");
+    // Unanswered modern clients sit with their version, not at the end.
+    let unanswered_13 = rows
+        .iter()
+        .position(|l| l.starts_with(",TLS 1.3,"))
+        .expect("an unanswered TLS 1.3 client");
+    assert!(rows[unanswered_13 + 1..].iter().all(|l| rank(l) >= 4));
 }
 
 #[test]
@@ -260,7 +275,15 @@ fn help_names_the_new_columns() {
     let out = cmd().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let help = stdout(&out);
-    for word in ["transport", "quic", "ja4s"] {
+    for word in [
+        "transport",
+        "quic",
+        "ja4s",
+        "frame",
+        "--server",
+        "--sni",
+        "--since",
+    ] {
         assert!(help.contains(word), "--help lacks {word}: {help}");
     }
 }
@@ -521,5 +544,182 @@ fn certificate_and_wrapped_columns_in_jsonl_and_table() {
     assert!(
         text.contains(",legacy-sql.example.net,2020-01-01T00:00:00Z,\"expired,weak_key,weak_signature,self_signed\""),
         "{text}"
+    );
+}
+
+/// The rows of `args` on the test captures, as JSON.
+fn jsonl(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = cmd()
+        .args(["--format", "jsonl"])
+        .args(args)
+        .arg(testdata_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn filters_select_exactly_the_matching_rows() {
+    let all = jsonl(&[]);
+    let pick = |f: &dyn Fn(&serde_json::Value) -> bool| -> Vec<serde_json::Value> {
+        all.iter().filter(|r| f(r)).cloned().collect()
+    };
+    let cases: Vec<(Vec<&str>, Vec<serde_json::Value>)> = vec![
+        (
+            vec!["--server", "192.0.2.0/25"],
+            pick(&|r| {
+                r["server_ip"].as_str().unwrap().starts_with("192.0.2.")
+                    && r["server_ip"].as_str().unwrap()[8..].parse::<u8>().unwrap() < 128
+            }),
+        ),
+        (
+            vec!["--server", "2001:db8::/32", "--server", "192.0.2.20"],
+            pick(&|r| {
+                let s = r["server_ip"].as_str().unwrap();
+                s.starts_with("2001:db8:") || s == "192.0.2.20"
+            }),
+        ),
+        (
+            vec!["--port", "636", "--port", "50011"],
+            pick(&|r| {
+                [636, 50011].contains(&r["server_port"].as_u64().unwrap())
+                    || [636, 50011].contains(&r["client_port"].as_u64().unwrap())
+            }),
+        ),
+        (
+            vec!["--sni", "*.EXAMPLE.com"],
+            pick(&|r| {
+                r["sni"]
+                    .as_str()
+                    .is_some_and(|s| s.to_ascii_lowercase().ends_with(".example.com"))
+            }),
+        ),
+        (
+            // The pcapng is an hour after the others start; quic and
+            // wrapped two hours.
+            vec![
+                "--since",
+                "2026-11-02 10:00",
+                "--until",
+                "2026-11-02T11:00:00Z",
+            ],
+            pick(&|r| {
+                r["first_seen"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("2026-11-02T10:")
+            }),
+        ),
+        (
+            vec!["--port", "443", "--sni", "*", "--until", "2026-11-02 10:00"],
+            pick(&|r| {
+                (r["server_port"] == 443 || r["client_port"] == 443)
+                    && r["sni"].is_string()
+                    && r["first_seen"].as_str().unwrap() < "2026-11-02T10:00"
+            }),
+        ),
+    ];
+    for (args, want) in cases {
+        assert!(!want.is_empty() && want.len() < all.len(), "{args:?}");
+        assert_eq!(jsonl(&args), want, "{args:?}");
+    }
+    assert_eq!(
+        jsonl(&["--since", "2026-11-02 10:00", "--until", "2026-11-02 11:00"]).len(),
+        6
+    );
+}
+
+#[test]
+fn filters_apply_to_the_summary() {
+    let out = cmd()
+        .args(["--summary", "--format", "csv", "--sni", "shop.*"])
+        .arg(testdata_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|l| l.contains(",shop.")), "{text}");
+}
+
+#[test]
+fn bad_filter_values_are_one_line_and_exit_3() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--since", "2026-11-03", "--until", "2026-11-02"],
+            "is not before --until",
+        ),
+        (
+            &["--since", "2026-11-02", "--until", "2026-11-02"],
+            "the range [since, until) is empty",
+        ),
+        (
+            &["--server", "10.0.0.0/33"],
+            "prefix /33 is longer than the 32-bit address",
+        ),
+        (&["--server", "10.0.0"], "not an address or network"),
+        (&["--since", "yesterday"], "not a time"),
+        (&["--sni", ""], "empty SNI pattern"),
+    ];
+    for (args, msg) in cases {
+        let out = cmd().args(args).arg(testdata_dir()).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(msg), "{args:?}: {err}");
+    }
+    // The range check is ours: exactly one line.
+    let out = cmd()
+        .args(["--since", "2026-11-03", "--until", "2026-11-02"])
+        .arg(testdata_dir())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn frame_column_in_csv_and_jsonl_not_in_the_table() {
+    let rows = jsonl(&[]);
+    // Every row with a ClientHello has its frame; within a file the frames
+    // differ.
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        match r["client_version"].as_str() {
+            Some(_) => {
+                let f = r["frame"].as_u64().unwrap_or_else(|| panic!("{r}"));
+                assert!(f >= 1);
+                assert!(seen.insert((r["file"].to_string(), f)), "{r}");
+            }
+            None => assert!(r["frame"].is_null(), "{r}"),
+        }
+    }
+    // The refused SSL 3.0 client's ClientHello: frame 116 of
+    // handshakes.pcap (`tshark -Y tls.handshake.type==1` agrees; the
+    // library's tshark test checks every file).
+    let ssl3 = rows
+        .iter()
+        .find(|r| r["client_port"] == 50011 && r["server_ip"] == "192.0.2.20")
+        .unwrap();
+    assert_eq!(ssl3["frame"], 116);
+    let out = cmd()
+        .args(["--format", "table"])
+        .arg(testdata_dir().join("handshakes.pcap"))
+        .output()
+        .unwrap();
+    let header = stdout(&out).lines().next().unwrap().to_owned();
+    assert!(
+        header.starts_with("file ") && !header.contains("frame"),
+        "{header}"
     );
 }

@@ -87,7 +87,37 @@ fn parquet_has_the_jsonl_rows() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-    assert_eq!(names.len(), 29);
+    assert_eq!(names.len(), 30);
+    // In the CSV header's order (the JSONL key order).
+    let csv = Command::cargo_bin("tls-audit")
+        .unwrap()
+        .current_dir(&root)
+        .args(["--format", "csv", "testdata/tls/quic.pcap"])
+        .output()
+        .unwrap();
+    let header = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(header.lines().next().unwrap(), names.join(","));
+    // The frame numbers, null where JSONL has null.
+    let mut frames: Vec<Option<u64>> = Vec::new();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&file).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    for b in reader {
+        let b = b.unwrap();
+        let col = b
+            .column_by_name("frame")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::UInt64Type>();
+        frames.extend((0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i))));
+    }
+    let mut want: Vec<Option<u64>> = rows.iter().map(|v| v["frame"].as_u64()).collect();
+    frames.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(frames, want);
+    assert!(frames.iter().any(Option::is_some));
     for (name, mut have) in compared.iter().zip(got) {
         let mut want: Vec<String> = rows
             .iter()

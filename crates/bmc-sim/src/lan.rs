@@ -92,6 +92,10 @@ pub struct LanControl {
     pub packets: AtomicU64,
     /// Sessions activated (RAKP 4 sent with success).
     pub sessions: AtomicU64,
+    /// SDR repository requests answered in a session (Get SDR Repository
+    /// Info, Reserve SDR Repository, Get SDR): shows when a client reads
+    /// the sensor names.
+    pub sdr_requests: AtomicU64,
 }
 
 impl Default for LanControl {
@@ -101,6 +105,7 @@ impl Default for LanControl {
             answers_left: AtomicI64::new(-1),
             packets: AtomicU64::new(0),
             sessions: AtomicU64::new(0),
+            sdr_requests: AtomicU64::new(0),
         }
     }
 }
@@ -148,6 +153,15 @@ impl LanFleet {
     pub fn url(&self, n: usize) -> String {
         format!("ipmi://{}", self.addrs[n])
     }
+    /// Replace BMC `n`'s SEL by `recs`, record IDs as given (they need
+    /// not be consecutive: the next-record chain follows the list).
+    pub fn set_records(&self, n: usize, recs: Vec<[u8; RECORD_LEN]>) {
+        self.states[n]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .records = recs;
+    }
+
     /// Append a record (its ID is assigned) to BMC `n`'s SEL.
     pub fn add_record(&self, n: usize, mut rec: [u8; RECORD_LEN]) {
         let mut b = self.states[n].lock().unwrap_or_else(|e| e.into_inner());
@@ -166,6 +180,20 @@ impl Drop for LanFleet {
             t.abort();
         }
     }
+}
+
+/// [`spawn_lan`] on a runtime of its own (one worker thread), for callers
+/// without one, e.g. tests that drive the BMCs from another process. Keep
+/// the runtime as long as the fleet is used.
+pub fn spawn_lan_blocking(
+    bmcs: Vec<LanBmc>,
+) -> std::io::Result<(tokio::runtime::Runtime, LanFleet)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let fleet = rt.block_on(spawn_lan(bmcs, None))?;
+    Ok((rt, fleet))
 }
 
 /// Start one UDP socket per BMC on 127.0.0.1 (ephemeral ports, or
@@ -305,6 +333,9 @@ impl Bmc {
             return None;
         }
         let m = wire::parse_msg(&p.payload).ok()?;
+        if m.netfn == 0x0a && matches!(m.cmd, 0x20 | 0x22 | 0x23) {
+            ctl.sdr_requests.fetch_add(1, Ordering::Relaxed);
+        }
         let (cc, data) = self.command(sid, &m);
         let resp = wire::encode_response(&m, cc, &data);
         let iv = self.rng.bytes::<16>();

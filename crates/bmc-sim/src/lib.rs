@@ -117,6 +117,10 @@ impl Default for SimConfig {
     }
 }
 
+/// SEL capacity (records) the simulated BMCs announce (Redfish
+/// `MaxNumberOfRecords`).
+pub const SEL_CAPACITY: usize = 512;
+
 struct Bmc {
     records: Vec<[u8; RECORD_LEN]>,
     next_id: u16,
@@ -843,6 +847,22 @@ async fn handle(
                 .remove(tok);
             StatusCode::NO_CONTENT.into_response()
         }
+        // The standard Redfish action that empties a log (`ipmi-sel sel clear`).
+        (Method::POST, "/redfish/v1/Systems/1/LogServices/SEL/Actions/LogService.ClearLog") => {
+            let mut b = bmc.lock().unwrap_or_else(|e| e.into_inner());
+            let tok_ok = headers
+                .get("X-Auth-Token")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| b.tokens.contains(t));
+            if !(tok_ok || basic_ok(&headers, cfg)) {
+                return json(
+                    StatusCode::UNAUTHORIZED,
+                    &serde_json::json!({"error": "unauthorized"}),
+                );
+            }
+            b.records.clear();
+            StatusCode::NO_CONTENT.into_response()
+        }
         (Method::GET, p) if p.starts_with("/redfish/v1") => {
             let mut b = bmc.lock().unwrap_or_else(|e| e.into_inner());
             let tok_ok = headers
@@ -912,7 +932,12 @@ fn redfish_get(
         }),
         "/redfish/v1/Systems/1/LogServices/SEL" => serde_json::json!({
             "Id": "SEL", "Name": "System Event Log", "LogEntryType": "SEL",
+            "MaxNumberOfRecords": SEL_CAPACITY,
+            "OverWritePolicy": "WrapsWhenFull",
             "Entries": id("/redfish/v1/Systems/1/LogServices/SEL/Entries"),
+            "Actions": {"#LogService.ClearLog": {
+                "target": format!("{prefix}/redfish/v1/Systems/1/LogServices/SEL/Actions/LogService.ClearLog")
+            }},
         }),
         "/redfish/v1/Systems/1/LogServices/SEL/Entries" => {
             let skip = query

@@ -68,6 +68,11 @@ pub fn opt_u32s(it: impl Iterator<Item = Option<u32>>) -> ArrayRef {
     Arc::new(UInt32Array::from_iter(it))
 }
 
+/// A `UInt64` column of optional values.
+pub fn opt_u64s(it: impl Iterator<Item = Option<u64>>) -> ArrayRef {
+    Arc::new(UInt64Array::from_iter(it))
+}
+
 /// A `Boolean` column of optional values.
 pub fn opt_bools(it: impl Iterator<Item = Option<bool>>) -> ArrayRef {
     Arc::new(BooleanArray::from_iter(it))

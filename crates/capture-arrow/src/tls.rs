@@ -8,11 +8,12 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use tls_handshake::audit::Connection;
 
 use crate::columns::{
-    self, display_strs, opt_bools, opt_ts_seconds, opt_u32s, str_list_type, str_lists, strs,
-    timestamps, ts_seconds_type, ts_type, u16s,
+    self, display_strs, opt_bools, opt_ts_seconds, opt_u32s, opt_u64s, str_list_type, str_lists,
+    strs, timestamps, ts_seconds_type, ts_type, u16s,
 };
 
-/// The schema of `tls`: `file, first_seen, client_ip, client_port,
+/// The schema of `tls`: `file, frame` (the ClientHello's frame number in
+/// the file; null without a ClientHello), `first_seen, client_ip, client_port,
 /// server_ip, server_port, transport, version, client_version,
 /// offered_versions, sni, alpn, cipher, ja4, ja4s, wrapped` (the keys of
 /// `tls-audit --format jsonl`, in its order), then the server
@@ -25,6 +26,7 @@ pub fn schema() -> SchemaRef {
     S.get_or_init(|| {
         Arc::new(Schema::new(vec![
             Field::new("file", DataType::Utf8, false),
+            Field::new("frame", DataType::UInt64, true),
             Field::new("first_seen", ts_type(), false),
             Field::new("client_ip", DataType::Utf8, false),
             Field::new("client_port", DataType::UInt16, false),
@@ -68,33 +70,34 @@ pub fn column(i: usize, rows: &[Connection]) -> ArrayRef {
     let r = rows.iter();
     match i {
         0 => strs(r.map(|c| Some(c.file.as_str()))),
-        1 => timestamps(r.map(|c| c.first_seen_ns)),
-        2 => display_strs(r.map(|c| c.client_ip)),
-        3 => u16s(r.map(|c| c.client_port)),
-        4 => display_strs(r.map(|c| c.server_ip)),
-        5 => u16s(r.map(|c| c.server_port)),
-        6 => strs(r.map(|c| Some(c.transport.as_str()))),
-        7 => strs(r.map(|c| c.version.as_deref())),
-        8 => strs(r.map(|c| c.client_version.as_deref())),
-        9 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
-        10 => strs(r.map(|c| c.sni.as_deref())),
-        11 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
-        12 => strs(r.map(|c| c.cipher.as_deref())),
-        13 => strs(r.map(|c| c.ja4.as_deref())),
-        14 => strs(r.map(|c| c.ja4s.as_deref())),
-        15 => strs(r.map(|c| c.wrapped.as_deref())),
-        16 => strs(r.map(|c| c.cert_cn.as_deref())),
-        17 => str_lists(r.map(|c| c.cert_san.iter().map(String::as_str))),
-        18 => strs(r.map(|c| c.cert_issuer.as_deref())),
-        19 => opt_ts_seconds(r.map(|c| c.cert_not_before_secs)),
-        20 => opt_ts_seconds(r.map(|c| c.cert_not_after_secs)),
-        21 => strs(r.map(|c| c.cert_key_type.as_deref())),
-        22 => opt_u32s(r.map(|c| c.cert_key_bits)),
-        23 => strs(r.map(|c| c.cert_signature.as_deref())),
-        24 => opt_bools(r.map(|c| c.cert_self_signed)),
-        25 => opt_u32s(r.map(|c| c.cert_chain_len)),
-        26 => opt_bools(r.map(|c| c.cert_expired)),
-        27 => opt_bools(r.map(|c| c.cert_weak_key)),
+        1 => opt_u64s(r.map(|c| c.frame)),
+        2 => timestamps(r.map(|c| c.first_seen_ns)),
+        3 => display_strs(r.map(|c| c.client_ip)),
+        4 => u16s(r.map(|c| c.client_port)),
+        5 => display_strs(r.map(|c| c.server_ip)),
+        6 => u16s(r.map(|c| c.server_port)),
+        7 => strs(r.map(|c| Some(c.transport.as_str()))),
+        8 => strs(r.map(|c| c.version.as_deref())),
+        9 => strs(r.map(|c| c.client_version.as_deref())),
+        10 => str_lists(r.map(|c| c.offered_versions.iter().map(String::as_str))),
+        11 => strs(r.map(|c| c.sni.as_deref())),
+        12 => str_lists(r.map(|c| c.alpn.iter().map(String::as_str))),
+        13 => strs(r.map(|c| c.cipher.as_deref())),
+        14 => strs(r.map(|c| c.ja4.as_deref())),
+        15 => strs(r.map(|c| c.ja4s.as_deref())),
+        16 => strs(r.map(|c| c.wrapped.as_deref())),
+        17 => strs(r.map(|c| c.cert_cn.as_deref())),
+        18 => str_lists(r.map(|c| c.cert_san.iter().map(String::as_str))),
+        19 => strs(r.map(|c| c.cert_issuer.as_deref())),
+        20 => opt_ts_seconds(r.map(|c| c.cert_not_before_secs)),
+        21 => opt_ts_seconds(r.map(|c| c.cert_not_after_secs)),
+        22 => strs(r.map(|c| c.cert_key_type.as_deref())),
+        23 => opt_u32s(r.map(|c| c.cert_key_bits)),
+        24 => strs(r.map(|c| c.cert_signature.as_deref())),
+        25 => opt_bools(r.map(|c| c.cert_self_signed)),
+        26 => opt_u32s(r.map(|c| c.cert_chain_len)),
+        27 => opt_bools(r.map(|c| c.cert_expired)),
+        28 => opt_bools(r.map(|c| c.cert_weak_key)),
         _ => opt_bools(r.map(|c| c.cert_weak_signature)),
     }
 }

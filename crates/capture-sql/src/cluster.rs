@@ -20,16 +20,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ballista::extension::{SessionConfigExt, SessionContextExt};
+use ballista_core::execution_plans::DistributedQueryExec;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+use ballista_core::serde::protobuf::{GetJobMetricsParams, GetJobMetricsResult, operator_metric};
+use ballista_core::utils::{GrpcClientConfig, create_grpc_client_endpoint};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::codec::{CaptureLogicalCodec, CapturePhysicalCodec};
+use crate::exec::{ScanErrors, scan_error_of_metric};
 
 /// What can go wrong starting or reaching a cluster. Each message is one
 /// line naming the address and what to do.
@@ -78,6 +84,19 @@ pub enum ClusterError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The scheduler did not give the scan errors of a job that ran: the
+    /// result may lack rows of captures that could not be read to the end.
+    #[error(
+        "scheduler at {addr}: cannot fetch what the executors reported for job {job} ({message}); the result may lack the rows of a damaged capture"
+    )]
+    JobMetrics {
+        /// The scheduler address.
+        addr: String,
+        /// The job.
+        job: String,
+        /// What went wrong, on one line.
+        message: String,
     },
     /// Ballista itself failed (scheduler or executor start-up or service).
     #[error("{role} at {addr}: {message}")]
@@ -192,10 +211,23 @@ pub fn ballista_session_config() -> SessionConfig {
         .with_ballista_physical_extension_codec(Arc::new(CapturePhysicalCodec::default()))
 }
 
+/// The scheduler a client session runs its queries on: [`remote_context`]
+/// puts it in the session config so that, after a query, the client can
+/// ask the scheduler what the executors reported ([`job_scan_errors`]).
+#[derive(Clone, Debug)]
+pub struct ClusterScheduler {
+    /// `HOST:PORT`.
+    pub addr: String,
+    /// The gRPC URL, `http://HOST:PORT`.
+    pub url: String,
+}
+
 /// A client session on the cluster at `url` (`df://HOST:PORT`), with
 /// capture-sql's codecs. It first asks the scheduler whether it is up and
 /// has executors, so a dead cluster is one clear error, not a hang.
-/// Register the tables on the returned context as on a local one.
+/// Register the tables on the returned context as on a local one. Its
+/// config holds a [`ScanErrors`], which [`crate::query::run`] fills with
+/// the scan errors the executors reported (see [`job_scan_errors`]).
 pub async fn remote_context(url: &str) -> Result<SessionContext, ClusterError> {
     let (host, port) = parse_host_port("--cluster URL", url)?;
     let addr = format!("{host}:{port}");
@@ -203,8 +235,20 @@ pub async fn remote_context(url: &str) -> Result<SessionContext, ClusterError> {
     if executors == 0 {
         return Err(ClusterError::NoExecutors { addr });
     }
+    let grpc_host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let scheduler = ClusterScheduler {
+        addr: addr.clone(),
+        url: format!("http://{grpc_host}:{port}"),
+    };
+    let config = ballista_session_config()
+        .with_extension(Arc::new(scheduler))
+        .with_extension(Arc::new(ScanErrors::default()));
     let state = SessionStateBuilder::new()
-        .with_config(ballista_session_config())
+        .with_config(config)
         .with_default_features()
         .build();
     SessionContext::remote_with_state(&format!("df://{addr}"), state)
@@ -214,6 +258,89 @@ pub async fn remote_context(url: &str) -> Result<SessionContext, ClusterError> {
             addr,
             message: one_line(&e.to_string()),
         })
+}
+
+/// The scan errors of the cluster job `plan` ran, as the executors
+/// recorded them (one metric per message on the scan, see
+/// [`crate::exec::SCAN_ERROR_METRIC`]) and Ballista carried them: with each
+/// task's status to the scheduler, which keeps them in the job's stage
+/// metrics and answers `GetJobMetrics`. `None` when `plan` did not run on
+/// a cluster (no Ballista job, or no [`ClusterScheduler`] in `config`).
+///
+/// Call it after the plan's stream has ended. A message is given once per
+/// scan, however many times it was recorded (a task retried on another
+/// executor, a metric Ballista attributes to several partitions); two
+/// scans of the same file (a self-join) give it twice, as locally.
+pub async fn job_scan_errors(
+    plan: &Arc<dyn ExecutionPlan>,
+    config: &SessionConfig,
+) -> Option<Result<Vec<String>, ClusterError>> {
+    let scheduler = config.get_extension::<ClusterScheduler>()?;
+    let job = find_job(plan.as_ref())?.to_string();
+    let failed = |message: String| ClusterError::JobMetrics {
+        addr: scheduler.addr.clone(),
+        job: job.clone(),
+        message: one_line(&message),
+    };
+    let grpc_config = GrpcClientConfig::from(&config.ballista_config());
+    let ask = async {
+        let endpoint = create_grpc_client_endpoint(scheduler.url.clone(), Some(&grpc_config))
+            .map_err(|e| failed(e.to_string()))?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let max = config.ballista_config().grpc_client_max_message_size();
+        let mut client = SchedulerGrpcClient::with_interceptor(
+            channel,
+            config.ballista_grpc_interceptor().as_ref().clone(),
+        )
+        .max_encoding_message_size(max)
+        .max_decoding_message_size(max);
+        client
+            .get_job_metrics(GetJobMetricsParams {
+                job_id: job.clone(),
+            })
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|status| failed(status.message().to_string()))
+    };
+    let answer = match tokio::time::timeout(Duration::from_secs(30), ask).await {
+        Ok(a) => a,
+        Err(_) => Err(failed("no answer within 30 s".to_string())),
+    };
+    Some(answer.map(|m| scan_errors_of_job(&m)))
+}
+
+/// The Ballista job a finished plan ran as, if it ran on a cluster.
+fn find_job(plan: &dyn ExecutionPlan) -> Option<ballista_core::JobId> {
+    if let Some(q) = plan.downcast_ref::<DistributedQueryExec<LogicalPlanNode>>() {
+        return q.job_id();
+    }
+    plan.children()
+        .into_iter()
+        .find_map(|c| find_job(c.as_ref()))
+}
+
+/// The scan errors in a job's stage metrics: per operator, each message
+/// once, in stage and plan order.
+fn scan_errors_of_job(metrics: &GetJobMetricsResult) -> Vec<String> {
+    let mut out = Vec::new();
+    for stage in &metrics.stages {
+        for op in &stage.operators {
+            let mut seen: Vec<&str> = Vec::new();
+            for m in &op.metrics {
+                if let Some(operator_metric::Metric::Count(c)) = &m.metric
+                    && let Some(msg) = scan_error_of_metric(&c.name)
+                    && !seen.contains(&msg)
+                {
+                    seen.push(msg);
+                    out.push(msg.to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// How many executors the scheduler at `addr` (`HOST:PORT`) counts alive,
@@ -519,6 +646,65 @@ mod tests {
         assert_eq!(parse_readyz(chunked), Some(1));
         assert_eq!(parse_readyz("HTTP/1.1 404 Not Found\r\n\r\n"), None);
         assert_eq!(parse_readyz("garbage"), None);
+    }
+
+    #[test]
+    fn job_scan_errors_once_per_scan() {
+        use ballista_core::serde::protobuf::{
+            JobStageMetrics, NamedCount, OperatorMetric, OperatorWithMetrics,
+        };
+        let count = |name: &str, partition: u32| OperatorMetric {
+            metric: Some(operator_metric::Metric::Count(NamedCount {
+                name: name.to_string(),
+                value: 1,
+            })),
+            partition: Some(partition),
+        };
+        let scan = |metrics: Vec<OperatorMetric>| OperatorWithMetrics {
+            depth: 1,
+            operator_type: "DataSourceExec".into(),
+            operator_desc: "DataSourceExec: ...".into(),
+            metrics,
+        };
+        let a = "capture_scan_error: /c/a.pcap: byte offset 9: truncated record";
+        let b = "capture_scan_error: /c/b.pcap: byte offset 24: truncated record";
+        let job = GetJobMetricsResult {
+            stages: vec![
+                JobStageMetrics {
+                    stage_id: 1,
+                    partitions: 2,
+                    operators: vec![
+                        OperatorWithMetrics {
+                            depth: 0,
+                            operator_type: "ShuffleWriterExec".into(),
+                            operator_desc: "ShuffleWriterExec".into(),
+                            // other counts are not scan errors
+                            metrics: vec![count("transferred_bytes", 0)],
+                        },
+                        // a retried task's report twice, and one Ballista
+                        // spread over two partitions: each once
+                        scan(vec![count(a, 0), count(a, 0), count(b, 1), count(b, 0)]),
+                    ],
+                },
+                // a second scan of the same file (a self-join): reported
+                // again, as a local run does
+                JobStageMetrics {
+                    stage_id: 2,
+                    partitions: 1,
+                    operators: vec![scan(vec![count(a, 0)])],
+                },
+            ],
+        };
+        let got = scan_errors_of_job(&job);
+        let want: Vec<String> = [a, b, a]
+            .iter()
+            .map(|m| {
+                m.strip_prefix(crate::exec::SCAN_ERROR_METRIC)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[tokio::test]

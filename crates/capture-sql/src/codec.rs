@@ -438,10 +438,12 @@ impl FileSource for UnitSource {
         &self,
         _object_store: Arc<dyn datafusion::object_store::ObjectStore>,
         _base_config: &FileScanConfig,
-        _partition: usize,
+        partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         Ok(Arc::new(UnitOpener {
             base: self.base.clone(),
+            metrics: self.metrics.clone(),
+            partition,
         }))
     }
 
@@ -487,14 +489,22 @@ impl FileSource for UnitSource {
 /// Opens one unit: a one-partition [`CaptureScanExec`] over it.
 struct UnitOpener {
     base: ScanSpec,
+    /// The unit scan's metrics (shared with its `DataSourceExec`): scan
+    /// errors are recorded there, so Ballista ships them to the scheduler.
+    metrics: ExecutionPlanMetricsSet,
+    /// The partition of the unit scan this opener serves.
+    partition: usize,
 }
 
 impl FileOpener for UnitOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let mut spec = self.base.clone();
         spec.partitions = vec![vec![unit_of(&file)?]];
-        let exec = CaptureScanExec::new(spec).map_err(|e| codec_error("unit scan", e))?;
+        let exec = CaptureScanExec::new(spec)
+            .map_err(|e| codec_error("unit scan", e))?
+            .reporting_to(self.metrics.clone(), self.partition);
         // the scan reads only its spec; damage reports go to stderr here
+        // (the executor's log) and into the metrics (to the client)
         let context = Arc::new(TaskContext::default());
         let stream = exec.execute(0, context)?;
         Ok(Box::pin(async move { Ok(stream.boxed()) }))

@@ -13,6 +13,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -47,6 +48,53 @@ impl ScanErrors {
             .lock()
             .map(|mut m| std::mem::take(&mut *m))
             .unwrap_or_default()
+    }
+}
+
+/// How a scan error travels as a DataFusion metric: a count named this
+/// prefix followed by the message. Ballista ships operator metrics from the
+/// executors to the scheduler with each task's status, and its
+/// `GetJobMetrics` call gives them to the client (see
+/// [`cluster::job_scan_errors`](crate::cluster::job_scan_errors)), so a
+/// damaged capture scanned on an executor reaches the client that way.
+pub const SCAN_ERROR_METRIC: &str = "capture_scan_error: ";
+
+/// The scan error a metric named `name` carries, if it carries one.
+pub fn scan_error_of_metric(name: &str) -> Option<&str> {
+    name.strip_prefix(SCAN_ERROR_METRIC)
+}
+
+/// The scan errors recorded in `metrics`, in order, without repeats (a
+/// message recorded for several partitions of one operator is one error).
+pub fn scan_errors_in(metrics: &MetricsSet) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in metrics.iter() {
+        if let Some(msg) = scan_error_of_metric(m.value().name())
+            && !out.iter().any(|o| o == msg)
+        {
+            out.push(msg.to_string());
+        }
+    }
+    out
+}
+
+/// Where a partition's scan errors go: the session's [`ScanErrors`] (else
+/// stderr) and, always, a metric of the plan node that ran the scan.
+struct ErrorSink {
+    errors: Option<Arc<ScanErrors>>,
+    metrics: ExecutionPlanMetricsSet,
+    partition: usize,
+}
+
+impl ErrorSink {
+    fn report(&self, msg: String) {
+        MetricBuilder::new(&self.metrics)
+            .counter(format!("{SCAN_ERROR_METRIC}{msg}"), self.partition)
+            .add(1);
+        match &self.errors {
+            Some(e) => e.report(msg),
+            None => eprintln!("capture-sql: {msg}"),
+        }
     }
 }
 
@@ -118,6 +166,11 @@ pub struct CaptureScanExec {
     spec: ScanSpec,
     schema: SchemaRef,
     props: Arc<PlanProperties>,
+    /// Scan errors, one count per message (see [`SCAN_ERROR_METRIC`]).
+    metrics: ExecutionPlanMetricsSet,
+    /// Record them under this partition instead of the one executed (a
+    /// unit scan runs each unit as partition 0 of its own scan).
+    metric_partition: Option<usize>,
 }
 
 impl CaptureScanExec {
@@ -134,7 +187,21 @@ impl CaptureScanExec {
             spec,
             schema,
             props: Arc::new(props),
+            metrics: ExecutionPlanMetricsSet::new(),
+            metric_partition: None,
         })
+    }
+
+    /// The same scan, recording its scan errors in `metrics` (another plan
+    /// node's) under `partition`.
+    pub(crate) fn reporting_to(
+        mut self,
+        metrics: ExecutionPlanMetricsSet,
+        partition: usize,
+    ) -> CaptureScanExec {
+        self.metrics = metrics;
+        self.metric_partition = Some(partition);
+        self
     }
 
     /// The description of the scan (what a codec serializes).
@@ -225,10 +292,14 @@ impl ExecutionPlan for CaptureScanExec {
         let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(2);
         let spec = self.spec.clone();
         let schema = self.schema.clone();
-        let errors = context.session_config().get_extension::<ScanErrors>();
+        let sink = ErrorSink {
+            errors: context.session_config().get_extension::<ScanErrors>(),
+            metrics: self.metrics.clone(),
+            partition: self.metric_partition.unwrap_or(partition),
+        };
         std::thread::Builder::new()
             .name(format!("capture-sql-{}-{partition}", spec.table.name()))
-            .spawn(move || run_partition(&spec, schema, &units, tx, errors.as_deref()))
+            .spawn(move || run_partition(&spec, schema, &units, tx, &sink))
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let stream =
             futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
@@ -236,6 +307,10 @@ impl ExecutionPlan for CaptureScanExec {
             self.schema.clone(),
             stream,
         )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
     }
 }
 
@@ -267,12 +342,9 @@ fn run_partition(
     schema: SchemaRef,
     units: &[ScanUnit],
     tx: mpsc::Sender<Result<RecordBatch>>,
-    errors: Option<&ScanErrors>,
+    sink: &ErrorSink,
 ) {
-    let report = |msg: String| match errors {
-        Some(e) => e.report(msg),
-        None => eprintln!("capture-sql: {msg}"),
-    };
+    let report = |msg: String| sink.report(msg);
     match spec.table {
         TableKind::Tls => {
             let mut out = emitter(spec, schema, crate::tls::column, tx);

@@ -10,6 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 
@@ -60,6 +61,13 @@ pub fn local_context(partitions: usize) -> (SessionContext, Arc<ScanErrors>) {
     (SessionContext::new_with_config(config), errors)
 }
 
+/// The [`ScanErrors`] of a session ([`local_context`] and
+/// [`crate::cluster::remote_context`] put one in), where [`run`] and the
+/// scans report the captures they could not read to the end.
+pub fn scan_errors(ctx: &SessionContext) -> Option<Arc<ScanErrors>> {
+    ctx.state().config().get_extension::<ScanErrors>()
+}
+
 /// Registers `tls`, `http` and `flows` over `files` in `ctx`.
 pub fn register_tables(
     ctx: &SessionContext,
@@ -76,7 +84,9 @@ pub fn register_tables(
 }
 
 /// Plans `sql` (prefixed with `EXPLAIN` when `explain`) and runs it as a
-/// stream of batches.
+/// stream of batches. On a cluster this does not fetch the scan errors the
+/// executors reported; [`run`] does (see
+/// [`job_scan_errors`](crate::cluster::job_scan_errors)).
 pub async fn execute(
     ctx: &SessionContext,
     sql: &str,
@@ -87,8 +97,43 @@ pub async fn execute(
     } else {
         sql.to_owned()
     };
-    let df = ctx.sql(&sql).await?;
-    Ok(df.execute_stream().await?)
+    Ok(plan_and_execute(ctx, &sql).await?.1)
+}
+
+/// Plans `sql` and starts it; the plan is kept to ask, once the stream has
+/// ended, what a cluster job reported.
+async fn plan_and_execute(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream), QueryError> {
+    let df = ctx.sql(sql).await?;
+    let task_ctx = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    let stream = datafusion::physical_plan::execute_stream(plan.clone(), task_ctx)?;
+    Ok((plan, stream))
+}
+
+/// Scans on a cluster report damaged captures on the executors; after a
+/// cluster query, fetch those reports from the scheduler into the
+/// session's [`ScanErrors`] (else print them), as a local scan would have.
+/// If they cannot be fetched, that is reported the same way: the result
+/// may be short.
+async fn collect_cluster_scan_errors(ctx: &SessionContext, plan: &Arc<dyn ExecutionPlan>) {
+    let config = ctx.copied_config();
+    let Some(found) = crate::cluster::job_scan_errors(plan, &config).await else {
+        return;
+    };
+    let messages = match found {
+        Ok(m) => m,
+        Err(e) => vec![e.to_string()],
+    };
+    let sink = config.get_extension::<ScanErrors>();
+    for msg in messages {
+        match &sink {
+            Some(s) => s.report(msg),
+            None => eprintln!("capture-sql: {msg}"),
+        }
+    }
 }
 
 /// Runs `sql` on `ctx` and writes the result in `format` to `output` (a
@@ -101,22 +146,29 @@ pub async fn run(
     output: Option<&Path>,
     stdout: &mut dyn Write,
 ) -> Result<u64, QueryError> {
-    let stream = execute(ctx, sql, explain).await?;
+    let sql = if explain {
+        format!("EXPLAIN {sql}")
+    } else {
+        sql.to_owned()
+    };
+    let (plan, stream) = plan_and_execute(ctx, &sql).await?;
     let target = output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
     let io_err = |e: &dyn std::fmt::Display| crate::Error::Output {
         target: target.clone(),
         msg: e.to_string(),
     };
-    match output {
+    let rows = match output {
         Some(p) => {
             let f = std::fs::File::create(p).map_err(|e| io_err(&e))?;
             let mut w = std::io::BufWriter::new(f);
             let n = write_stream(stream, format, &mut w, &io_err).await?;
             w.flush().map_err(|e| io_err(&e))?;
-            Ok(n)
+            n
         }
-        None => write_stream(stream, format, stdout, &io_err).await,
-    }
+        None => write_stream(stream, format, stdout, &io_err).await?,
+    };
+    collect_cluster_scan_errors(ctx, &plan).await;
+    Ok(rows)
 }
 
 async fn write_stream(

@@ -44,10 +44,12 @@ impl TableKind {
         }
     }
 
-    /// Whether one file of this table may be cut into several partitions
-    /// (rows of `flows` aggregate over a whole file, so it is not).
+    /// Whether one file of this table may be cut into several partitions.
+    /// Only `tls` is: rows of `flows` aggregate over a whole file, and the
+    /// `http` scan numbers frames from the start of the file and follows
+    /// every request of it, so a file is one `http` unit.
     pub fn splits_files(self) -> bool {
-        matches!(self, TableKind::Tls | TableKind::Http)
+        matches!(self, TableKind::Tls)
     }
 }
 

@@ -2,14 +2,19 @@
 //! of `tls-audit --format jsonl` (via [`tls_handshake::audit`]).
 
 use pcap_core::{Capture, FlowKey};
-use tls_handshake::audit::scan::{self, feed};
+use tls_handshake::audit::scan::{self, feed_with_quic};
 use tls_handshake::audit::{AuditOptions, Collector, Connection};
+use tls_handshake::ja4::Transport;
+use tls_handshake::quic::QuicTracker;
 use tls_handshake::tracker::{Handshake, Limits, Tracker};
 
 use crate::exec::Emitter;
 use crate::spec::{ScanFilter, ScanSpec, ScanUnit};
 
 pub use capture_arrow::tls::{ADDRESS_COLUMNS, TIME_COLUMN, batch, column, schema};
+
+/// Index of the `frame` column in [`schema`].
+const FRAME_COLUMN: usize = 1;
 
 /// A region starting mid-file is walked from this many bytes before its
 /// start, so that connections whose hellos began before it are recognised
@@ -43,16 +48,23 @@ pub(crate) fn scan_unit(
         let s = scan::scan_parallel(cap, &opts, 1, &|_| {}, &mut col);
         return s.error;
     }
-    scan_region(cap, unit, filter, spec.overlap_bytes, out)
+    let frames = spec
+        .projection
+        .as_ref()
+        .is_none_or(|p| p.contains(&FRAME_COLUMN));
+    scan_region(cap, unit, filter, spec.overlap_bytes, frames, out)
 }
 
 /// The general scan: a region of the file, filters applied to frames before
-/// they are decoded, stopping at the limit.
+/// they are decoded, stopping at the limit. With `frames` (the `frame`
+/// column is wanted) a region that starts mid-file walks the record headers
+/// from the start of the file, so that frame numbers count from there.
 fn scan_region(
     cap: &Capture,
     unit: &ScanUnit,
     filter: &ScanFilter,
     overlap: u64,
+    frames: bool,
     out: &mut Emitter<Connection>,
 ) -> Option<pcap_core::Error> {
     let limits = Limits::default();
@@ -65,9 +77,28 @@ fn scan_region(
     } else {
         lo.saturating_sub(usize::try_from(overlap).unwrap_or(usize::MAX))
     };
-    let mut it = pcap_core::parallel::packets_from(cap, from)?;
+    let mut it = if frames || from == 0 {
+        // Exact frame numbers (and the real record chain) for the price of
+        // reading the headers before the region; nothing there is decoded.
+        let mut all = cap.packets();
+        while usize::try_from(all.offset()).unwrap_or(usize::MAX) < from {
+            match all.next() {
+                Some(Ok(_)) => {}
+                // Damage before the region: the region holding it reports
+                // it, and tls-audit stops the file there too.
+                Some(Err(_)) | None => return None,
+            }
+        }
+        all
+    } else {
+        pcap_core::parallel::packets_from(cap, from)?
+    };
     let file = cap.path().display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
+    // QUIC connections (UDP Initials) are followed beside the TCP ones and
+    // belong to the unit their first Initial lies in, like TCP rows.
+    let mut quic: QuicTracker<FlowKey> = QuicTracker::new(limits);
+    let mut found_quic: Vec<(FlowKey, Handshake)> = Vec::new();
     let skip_before = filter
         .time_min_ns
         .map(|t| t.saturating_sub(time_margin(&limits)));
@@ -108,8 +139,15 @@ fn scan_region(
                 }
                 tracker = mine;
             }
-            // Past the region only its unfinished connections matter.
-            if n.is_multiple_of(64) && !tracker.has_unfinished() {
+            // Past the region only its unfinished connections matter. The
+            // QUIC check walks every tracked connection (tombstones too),
+            // so it runs 16 times less often than the TCP one; reading a
+            // little further changes no row.
+            if n.is_multiple_of(64)
+                && !tracker.has_unfinished()
+                && (quic.is_empty()
+                    || (n.is_multiple_of(1024) && !quic.has_unfinished_in(own_from..own_to)))
+            {
                 break;
             }
         }
@@ -127,27 +165,44 @@ fn scan_region(
         }
         // After the time range, follow only connections already started.
         let late = filter.time_max_ns.is_some_and(|t| pkt.ts_ns > t);
-        feed(
+        let (frame, ts) = (pkt.frame, pkt.ts_ns);
+        feed_with_quic(
             &mut tracker,
             &pkt,
             past_end || late,
             &mut |k, h| found.push((k, h)),
             &mut |_| {},
+            &mut |k, side, d| {
+                quic.push(k, side, frame, ts, d, &mut |k, h| found_quic.push((k, h)));
+            },
         );
-        for (k, h) in found.drain(..) {
-            if h.first_frame >= own_from && h.first_frame < own_to {
-                out.push(Connection::new(&file, &k, h));
-            }
-        }
+        emit_owned(&file, &mut found, &mut found_quic, own_from..own_to, out);
         if out.stopped() {
             return error;
         }
     }
     tracker.finish(&mut |k, h| found.push((k, h)));
-    for (k, h) in found.drain(..) {
-        if h.first_frame >= own_from && h.first_frame < own_to {
-            out.push(Connection::new(&file, &k, h));
+    quic.finish(&mut |k, h| found_quic.push((k, h)));
+    emit_owned(&file, &mut found, &mut found_quic, own_from..own_to, out);
+    error
+}
+
+/// Hands on the rows found whose first hello lies in the unit's frames.
+fn emit_owned(
+    file: &str,
+    tcp: &mut Vec<(FlowKey, Handshake)>,
+    quic: &mut Vec<(FlowKey, Handshake)>,
+    own: std::ops::Range<u64>,
+    out: &mut Emitter<Connection>,
+) {
+    for (k, h) in tcp.drain(..) {
+        if own.contains(&h.first_frame) {
+            out.push(Connection::over(file, &k, h, Transport::Tcp));
         }
     }
-    error
+    for (k, h) in quic.drain(..) {
+        if own.contains(&h.first_frame) {
+            out.push(Connection::over(file, &k, h, Transport::Quic));
+        }
+    }
 }

@@ -72,3 +72,51 @@ proptest! {
         check(&bytes, cut, &flips);
     }
 }
+
+/// The scan errors recorded as metrics anywhere in `plan`, per node.
+fn metric_errors(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> Vec<String> {
+    let mut out = plan
+        .metrics()
+        .map(|m| capture_sql::exec::scan_errors_in(&m))
+        .unwrap_or_default();
+    for c in plan.children() {
+        out.extend(metric_errors(c.as_ref()));
+    }
+    out
+}
+
+/// What a cluster ships to the client: each scan error is also a metric of
+/// the scan, both of the local scan and of the unit scan the executors run
+/// (`codec::distributable`), with the same message the session collects.
+#[test]
+fn scan_errors_are_metrics_of_the_scan() {
+    let bytes = std::fs::read(testdata("tls/handshakes.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("cut.pcap");
+    std::fs::write(&bad, &bytes[..bytes.len() - 7]).unwrap();
+    let files = vec![testdata("tls/vlan-ipv6.pcapng"), bad];
+    let (ctx, errors) = context(&files, 2, TableOptions::default());
+    let rt = runtime();
+    let sql = "SELECT count(*) FROM tls";
+    let plan = rt
+        .block_on(async { ctx.sql(sql).await?.create_physical_plan().await })
+        .unwrap();
+    let run = |plan: std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>| {
+        let batches = rt
+            .block_on(datafusion::physical_plan::collect(
+                plan.clone(),
+                ctx.task_ctx(),
+            ))
+            .unwrap();
+        (rows(&batches), metric_errors(plan.as_ref()))
+    };
+    let (local_rows, local_metrics) = run(plan.clone());
+    let msgs = errors.take();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(local_metrics, msgs);
+
+    let unit_plan = capture_sql::codec::distributable(plan).unwrap();
+    let (unit_rows, unit_metrics) = run(unit_plan);
+    assert_eq!(unit_rows, local_rows);
+    assert_eq!(unit_metrics, msgs);
+}

@@ -85,10 +85,10 @@ print(json.dumps({'rows': t.num_rows, 'cols': t.column_names, 'tz': str(t.schema
         assert_eq!(v["rows"], want.len());
         assert_eq!(v["tz"], "UTC");
         assert_eq!(v["cols"][0], "file");
-        let mut sni: Vec<String> = want.iter().map(|r| r[10].clone()).collect();
+        let mut sni: Vec<String> = want.iter().map(|r| r[11].clone()).collect();
         sni.sort();
         assert_eq!(v["sni"], serde_json::json!(sni));
-        let mut offered: Vec<String> = want.iter().map(|r| r[9].clone()).collect();
+        let mut offered: Vec<String> = want.iter().map(|r| r[10].clone()).collect();
         offered.sort();
         assert_eq!(v["offered"], serde_json::json!(offered));
     }

@@ -73,6 +73,42 @@ fn tls_regions_of_one_file_give_tls_audit_rows() {
     }
 }
 
+/// QUIC, wrapped and certificate-carrying connections come out of the
+/// region scan (a file cut into regions, or a filtered scan) as they do
+/// out of the whole-file scan.
+#[test]
+fn quic_and_wrapped_rows_in_region_and_filtered_scans() {
+    for name in ["tls/quic.pcap", "tls/wrapped.pcap", "tls/certificates.pcap"] {
+        let path = testdata(name);
+        let (expected, errors) = audit_rows(std::slice::from_ref(&path));
+        assert_eq!(errors, 0, "{name}");
+        assert!(!expected.is_empty(), "{name}");
+        if name.contains("quic") {
+            assert!(expected.iter().any(|r| r[7] == "quic"), "{name}");
+        }
+        let len = std::fs::metadata(&path).unwrap().len();
+        for parts in [1u64, 3, 7] {
+            let opts = TableOptions {
+                split_bytes: (len / parts).max(1),
+                overlap_bytes: len,
+                ..TableOptions::default()
+            };
+            let (ctx, _) = context(std::slice::from_ref(&path), parts as usize, opts);
+            // The filter keeps every row but sends the scan down the
+            // region path even for one whole file.
+            let got = rows(&collect(
+                &ctx,
+                "SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos(0)",
+            ));
+            assert_eq!(
+                sorted(got),
+                sorted(expected.clone()),
+                "{name}, {parts} regions"
+            );
+        }
+    }
+}
+
 #[test]
 fn group_by_and_limit_and_projection() {
     let files = tls_files();
@@ -84,8 +120,8 @@ fn group_by_and_limit_and_projection() {
     ));
     let mut counts = std::collections::BTreeMap::<String, i64>::new();
     for r in &expected {
-        // r[7]: version (r[6] is transport)
-        *counts.entry(r[7].clone()).or_default() += 1;
+        // r[8]: version (r[7] is transport)
+        *counts.entry(r[8].clone()).or_default() += 1;
     }
     assert_eq!(got.len(), counts.len());
     for r in &got {
@@ -111,10 +147,11 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let (all, _) = audit_rows(&files);
     let (ctx, _) = context(&files, 2, TableOptions::default());
     // A time window and one address from the data.
-    let mut times: Vec<i64> = all.iter().map(|r| r[1].parse().unwrap()).collect();
+    // r[2]: first_seen (r[1] is frame)
+    let mut times: Vec<i64> = all.iter().map(|r| r[2].parse().unwrap()).collect();
     times.sort();
     let (lo, hi) = (times[times.len() / 4], times[3 * times.len() / 4]);
-    let addr = all[all.len() / 2][4].clone();
+    let addr = all[all.len() / 2][5].clone();
     let sql = format!(
         "SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos({lo}) AND first_seen <= to_timestamp_nanos({hi})"
     );
@@ -126,7 +163,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| (lo..=hi).contains(&r[1].parse::<i64>().unwrap()))
+        .filter(|r| (lo..=hi).contains(&r[2].parse::<i64>().unwrap()))
         .cloned()
         .collect();
     assert!(!want.is_empty());
@@ -140,7 +177,7 @@ fn time_and_address_filters_are_pushed_and_exact() {
     let got = sorted(rows(&collect(&ctx, &sql)));
     let want: Vec<_> = all
         .iter()
-        .filter(|r| r[2] == addr || r[4] == addr)
+        .filter(|r| r[3] == addr || r[5] == addr)
         .cloned()
         .collect();
     assert!(!want.is_empty());
@@ -205,6 +242,31 @@ fn http_rows_carry_xff_scan_addresses() {
         );
         assert!(all.iter().all(|r| r[1].contains(" HTTP/1.")));
     }
+}
+
+/// A file larger than the split size is cut into regions for `tls` only:
+/// `http` and `flows` rows are the same with one partition as with many
+/// (no row twice, none lost).
+#[test]
+fn http_and_flows_rows_do_not_depend_on_the_split() {
+    let path = testdata("xff/headers.pcap");
+    let len = std::fs::metadata(&path).unwrap().len();
+    let one = context(std::slice::from_ref(&path), 1, TableOptions::default()).0;
+    let opts = TableOptions {
+        split_bytes: (len / 4).max(1),
+        ..TableOptions::default()
+    };
+    let many = context(std::slice::from_ref(&path), 4, opts).0;
+    for sql in ["SELECT * FROM http", "SELECT * FROM flows"] {
+        let want = sorted(rows(&collect(&one, sql)));
+        assert!(!want.is_empty(), "{sql}");
+        assert_eq!(sorted(rows(&collect(&many, sql))), want, "{sql}");
+    }
+    let plan = rows(&collect(&many, "EXPLAIN SELECT count(*) FROM tls"));
+    assert!(
+        plan.iter().any(|r| r[1].contains("partitions=4")),
+        "tls is still split: {plan:?}"
+    );
 }
 
 /// One generated flow: what the generator wrote.

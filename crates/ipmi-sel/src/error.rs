@@ -111,6 +111,29 @@ pub enum Error {
     /// suite refused, a command's completion code.
     #[error(transparent)]
     Lan(Box<crate::lan::LanError>),
+    /// An operation this source kind cannot do (`sel clear` on the
+    /// Supermicro web UI or a saved file).
+    #[error("{host}: `sel {op}` is not supported by this source kind ({kind}); {hint}")]
+    Unsupported {
+        /// Host.
+        host: String,
+        /// The operation (`info`, `get`, `clear`).
+        op: &'static str,
+        /// The source kind.
+        kind: &'static str,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// `sel get ID`: the SEL holds no record with that ID.
+    #[error(
+        "{host}: the SEL has no record with ID 0x{id:04x} ({id}); `ipmi-sel fetch` lists the IDs it holds"
+    )]
+    NoRecord {
+        /// Host.
+        host: String,
+        /// The record ID asked for.
+        id: u16,
+    },
     /// File I/O.
     #[error("{path}: {source}")]
     Io {
@@ -142,6 +165,15 @@ fn status_hint(status: u16) -> &'static str {
 }
 
 impl Error {
+    /// A local configuration mistake (an unset password variable, an
+    /// unreadable or group/world-readable password file, a bad URL, an
+    /// inventory error): the user must fix something on this side, so the
+    /// tools exit 3 and `watch`/`serve` never report it as the host being
+    /// down.
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config { .. })
+    }
+
     /// Build an I/O error naming the path.
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         Error::Io {

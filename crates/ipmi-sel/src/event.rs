@@ -16,6 +16,10 @@ pub struct Event {
     /// Host (inventory name) the entry came from, when fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// File the entry was decoded from (`decode`): its path as given, `-`
+    /// for standard input; absent for fetched entries and hex arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// SEL record ID.
     pub record_id: u32,
     /// RFC 3339 UTC time, `pre-init +Ns` for the spec's pre-init range, or
@@ -80,6 +84,7 @@ impl Event {
         let unix_time = r.timestamp.and_then(|t| t.unix()).map(i64::from);
         let mut ev = Event {
             host: None,
+            file: None,
             record_id: u32::from(r.record_id),
             timestamp,
             sensor_type_code: None,
@@ -146,14 +151,17 @@ impl Event {
     }
 }
 
-/// CSV columns, in the order of [`Event::csv_record`].
-pub const CSV_COLUMNS: [&str; 13] = [
+/// CSV columns, in the order of [`Event::csv_record`]: the same for
+/// `fetch` (`file` empty) and `decode` (`host` empty).
+pub const CSV_COLUMNS: [&str; 15] = [
     "host",
+    "file",
     "record_id",
     "ts",
     "sensor_type_code",
     "sensor_type",
     "sensor_number",
+    "sensor_name",
     "event_type_code",
     "direction",
     "description",
@@ -163,31 +171,38 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "raw",
 ];
 
-/// Table columns, in the order of [`Event::table_cells`]. The first
-/// (`host`) is left out when the events come from files, not hosts. The
-/// names are the CSV's (snake_case, docs/CLI-CONTRACT.md).
-pub const TABLE_COLUMNS: [&str; 8] = [
+/// Table columns, in the order of [`Event::table_cells`]. The first names
+/// where the entry came from: `host` for fetched entries, [`FILE_COLUMN`]
+/// (with [`Event::file`] in its cell) for decoded files. The names are the
+/// CSV's (snake_case, docs/CLI-CONTRACT.md).
+pub const TABLE_COLUMNS: [&str; 9] = [
     "host",
     "record_id",
     "ts",
     "severity",
     "sensor_type",
     "sensor_number",
+    "sensor_name",
     "direction",
     "description",
 ];
 
+/// The table's first column for `decode` output, in place of `host`.
+pub const FILE_COLUMN: &str = "file";
+
 impl Event {
     /// The CSV row ([`CSV_COLUMNS`]): numbers in decimal, missing values empty.
-    pub fn csv_record(&self) -> [String; 13] {
+    pub fn csv_record(&self) -> [String; 15] {
         let opt = |v: Option<u8>| v.map(|x| x.to_string()).unwrap_or_default();
         [
             self.host.clone().unwrap_or_default(),
+            self.file.clone().unwrap_or_default(),
             self.record_id.to_string(),
             self.timestamp.clone().unwrap_or_default(),
             opt(self.sensor_type_code),
             self.sensor_type.clone().unwrap_or_default(),
             opt(self.sensor_number),
+            self.sensor_name.clone().unwrap_or_default(),
             opt(self.event_type_code),
             self.direction.clone().unwrap_or_default(),
             self.description.clone(),
@@ -199,11 +214,14 @@ impl Event {
     }
 
     /// The table row ([`TABLE_COLUMNS`]): sensor type with its code in hex,
-    /// sensor number in hex, `-` for missing values.
-    pub fn table_cells(&self) -> [String; 8] {
+    /// sensor number in hex, the sensor's name, `-` for missing values.
+    /// The first cell is the host, or with `file` true the file
+    /// ([`FILE_COLUMN`]).
+    pub fn table_cells(&self, file: bool) -> [String; 9] {
         let dash = || "-".to_string();
+        let origin = if file { &self.file } else { &self.host };
         [
-            self.host.clone().unwrap_or_default(),
+            origin.clone().unwrap_or_else(dash),
             self.record_id.to_string(),
             self.timestamp.clone().unwrap_or_else(dash),
             self.severity.to_string(),
@@ -215,6 +233,7 @@ impl Event {
             self.sensor_number
                 .map(|n| format!("0x{n:02x}"))
                 .unwrap_or_else(dash),
+            self.sensor_name.clone().unwrap_or_else(dash),
             self.direction.clone().unwrap_or_else(dash),
             self.description.clone(),
         ]
@@ -299,10 +318,11 @@ mod filter_tests {
         let e = ev(Severity::Critical);
         let c = e.csv_record();
         assert_eq!(c.len(), CSV_COLUMNS.len());
-        assert_eq!(c[8], "PCI SERR @Bus80(DevFn12)");
-        assert_eq!(c[9], "critical");
-        let t = e.table_cells();
-        assert_eq!(t[0], "");
+        assert_eq!(c[10], "PCI SERR @Bus80(DevFn12)");
+        assert_eq!(c[11], "critical");
+        let t = e.table_cells(false);
+        assert_eq!(t.len(), TABLE_COLUMNS.len());
+        assert_eq!(t[0], "-");
         assert_eq!(t[5], "0x00");
         assert!(t[4].ends_with("(0x13)"), "{}", t[4]);
     }

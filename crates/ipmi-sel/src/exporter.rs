@@ -14,6 +14,11 @@
 //! | `ipmi_sel_last_poll_timestamp_seconds` | gauge | when the last poll (of any outcome) ended |
 //! | `ipmi_sel_poll_duration_seconds` | gauge | how long the last poll took |
 //! | `ipmi_sel_free_bytes` | gauge | SEL free space, only for sources that know it |
+//! | `ipmi_sel_config_error` | gauge | 1 while a configuration mistake (unset password variable, unreadable password file) keeps the host from being polled, else 0 |
+//!
+//! A configuration mistake is not a failed poll: the host was never asked,
+//! so its `ipmi_sel_last_poll_*` series are left out (not set to 0) until
+//! it is polled again, and no DOWN alert goes out.
 //!
 //! The counters are the totals persisted in each host's state file
 //! ([`HostState::events_total`], [`HostState::pci_errors_total`]), so they
@@ -44,6 +49,7 @@ pub struct Metrics {
     timestamp: IntGaugeVec,
     duration: GaugeVec,
     free: IntGaugeVec,
+    config_error: IntGaugeVec,
 }
 
 fn metric_error(e: prometheus::Error) -> Error {
@@ -79,6 +85,10 @@ impl Metrics {
         let free = gauge(
             "ipmi_sel_free_bytes",
             "Free space of the SEL in bytes (only for sources that report it).",
+        )?;
+        let config_error = gauge(
+            "ipmi_sel_config_error",
+            "1 while a configuration mistake (unset password variable, unreadable password file) keeps the host from being polled, else 0.",
         )?;
         let duration = GaugeVec::new(
             Opts::new(
@@ -122,6 +132,7 @@ impl Metrics {
             timestamp,
             duration,
             free,
+            config_error,
         })
     }
 
@@ -165,6 +176,15 @@ impl Metrics {
     pub fn record(&self, reports: &[PollReport]) {
         for r in reports {
             let h = r.host.as_str();
+            if r.config_error.is_some() {
+                self.config_error.with_label_values(&[h]).set(1);
+                for g in [&self.success, &self.timestamp, &self.free] {
+                    let _ = g.remove_label_values(&[h]);
+                }
+                let _ = self.duration.remove_label_values(&[h]);
+                continue;
+            }
+            self.config_error.with_label_values(&[h]).set(0);
             let ok = r.error.is_none();
             self.success.with_label_values(&[h]).set(i64::from(ok));
             self.timestamp.with_label_values(&[h]).set(r.finished_at);

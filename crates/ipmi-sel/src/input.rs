@@ -69,8 +69,24 @@ impl Input {
     }
 
     /// Read and decode the input. Errors name the file, `<stdin>` or
-    /// `argument`.
+    /// `argument`. Each event names its file ([`Event::file`]: the path as
+    /// given, `-` for stdin; none for hex arguments).
     pub fn read(&self) -> Result<Vec<Event>, Error> {
+        let mut evs = self.read_events()?;
+        let file = match self {
+            Input::Stdin => Some("-".to_string()),
+            Input::File(p) => Some(p.display().to_string()),
+            Input::Hex(_) => None,
+        };
+        if file.is_some() {
+            for e in &mut evs {
+                e.file.clone_from(&file);
+            }
+        }
+        Ok(evs)
+    }
+
+    fn read_events(&self) -> Result<Vec<Event>, Error> {
         match self {
             Input::Stdin => {
                 let b = read_capped(std::io::stdin().lock(), "<stdin>")?;

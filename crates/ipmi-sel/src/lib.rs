@@ -11,6 +11,7 @@
 //! * [`lan`]: native IPMI v2.0 over LAN (RMCP+) client, SEL and SDR reads.
 //! * [`watch`]: inventory (or one host from a URL), polling, alerts, `check`.
 //! * [`exporter`]: the watch loop with Prometheus `/metrics` (`serve`).
+//! * [`ops`]: `sel info`, `sel get ID`, `sel clear` on each source kind.
 //! * [`source::Limits`]: what one host may cost (body cap, Redfish caps);
 //!   see `docs/LIMITS.md`.
 //!
@@ -34,6 +35,7 @@ pub mod event;
 pub mod exporter;
 pub mod input;
 pub mod lan;
+pub mod ops;
 pub mod parse;
 pub mod source;
 pub mod tables;

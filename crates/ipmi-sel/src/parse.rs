@@ -374,6 +374,7 @@ pub fn redfish_entry(m: &serde_json::Value, index: usize) -> Option<Event> {
         evm_rev: None,
         event_data: None,
         sensor_name: None,
+        file: None,
         raw: None,
         unix_time,
     })

@@ -59,14 +59,22 @@ impl SecretRef {
                 }),
             },
             SecretRef::File(p) => {
-                check_private_file(p)?;
-                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                // Every problem names the host and the file.
+                let at = |e: Error| match e {
+                    Error::Config { detail, .. } => Error::Config {
+                        path: owner.into(),
+                        detail: format!("password file {}: {detail}", p.display()),
+                    },
+                    e => e,
+                };
+                check_private_file(p).map_err(at)?;
+                let text = std::fs::read_to_string(p).map_err(|e| at(unreadable(p, &e)))?;
                 let line = text.lines().next().unwrap_or("").to_string();
                 if line.is_empty() {
-                    return Err(Error::Config {
+                    return Err(at(Error::Config {
                         path: p.display().to_string(),
-                        detail: "password file is empty; put the password on its first line".into(),
-                    });
+                        detail: "it is empty; put the password on its first line".into(),
+                    }));
                 }
                 Ok(Secret(line))
             }
@@ -74,9 +82,20 @@ impl SecretRef {
     }
 }
 
-/// Refuse a secrets file that group or others can read or write.
+/// A password file that cannot be read, as the configuration error it is.
+fn unreadable(p: &Path, e: &std::io::Error) -> Error {
+    Error::Config {
+        path: p.display().to_string(),
+        detail: format!(
+            "cannot read it ({e}); check the path and that this user may read it (mode 0600)"
+        ),
+    }
+}
+
+/// Refuse a secrets file that group or others can read or write, or that
+/// cannot be read at all (both are [`Error::Config`]).
 pub fn check_private_file(p: &Path) -> Result<(), Error> {
-    let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+    let meta = std::fs::metadata(p).map_err(|e| unreadable(p, &e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -268,7 +287,13 @@ pub fn build_client(opts: &HttpOptions, owner: &str) -> Result<Client, Error> {
         TlsMode::Verify => {}
         TlsMode::Insecure => b = b.tls_danger_accept_invalid_certs(true),
         TlsMode::Pinned(p) => {
-            let pem = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+            let pem = std::fs::read(p).map_err(|e| Error::Config {
+                path: owner.into(),
+                detail: format!(
+                    "cannot read the pinned certificate {} ({e}); check pinned_cert / --pinned-cert",
+                    p.display()
+                ),
+            })?;
             if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
                 return Err(Error::Config {
                     path: p.display().to_string(),
@@ -319,6 +344,12 @@ fn transport(host: &str, e: &reqwest::Error) -> Error {
             ),
         };
     }
+    if let Some(d) = plain_http_answer(e, &lower) {
+        return Error::Transport {
+            host: host.into(),
+            detail: d,
+        };
+    }
     let what = if e.is_timeout() {
         "timed out; the BMC is slow or unreachable, raise timeout_secs or retry"
     } else if e.is_connect() {
@@ -331,6 +362,35 @@ fn transport(host: &str, e: &reqwest::Error) -> Error {
         host: host.into(),
         detail: format!("{what} ({detail})"),
     }
+}
+
+/// An https:// request that a plain-HTTP server answered: rustls reads the
+/// server's `HTTP/1.1 ...` as a TLS record of an invalid content type
+/// ("received corrupt message of type InvalidContentType"). Says so, with
+/// the URL to write instead (the base: the request path up to `/cgi/` or
+/// `/redfish/`).
+fn plain_http_answer(e: &reqwest::Error, lower: &str) -> Option<String> {
+    let u = e.url()?;
+    if u.scheme() != "https"
+        || !(lower.contains("invalidcontenttype") || lower.contains("corrupt message"))
+    {
+        return None;
+    }
+    let hostport = match (u.host_str(), u.port_or_known_default()) {
+        (Some(h), Some(p)) if h.contains(':') => format!("[{h}]:{p}"),
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => return None,
+    };
+    let path = u.path();
+    let base = ["/cgi/", "/redfish/"]
+        .iter()
+        .filter_map(|m| path.find(m))
+        .min()
+        .map_or(path, |i| &path[..i]);
+    Some(format!(
+        "the BMC answered plain HTTP on {hostport}, not HTTPS; write http://{hostport}{base} if that is intended (a url without a scheme means https://)"
+    ))
 }
 
 /// Something that yields a host's SEL entries.
@@ -535,7 +595,9 @@ impl SelSource for SupermicroSource {
     }
 }
 
-fn base_url(name: &str, base: &str) -> Result<Url, Error> {
+/// The base URL of an HTTP source: `http(s)://HOST[:PORT][/PATH]`, or a
+/// bare `HOST[:PORT][/PATH]` taken as `https://` (documented default).
+pub(crate) fn base_url(name: &str, base: &str) -> Result<Url, Error> {
     let mut s = base.trim().to_string();
     if !s.contains("://") {
         s = format!("https://{s}");
@@ -557,7 +619,16 @@ fn base_url(name: &str, base: &str) -> Result<Url, Error> {
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err(Error::Config {
             path: format!("host {name}"),
-            detail: format!("url scheme {:?} is not http or https", u.scheme()),
+            detail: if u.scheme() == "ipmi" {
+                format!(
+                    "url {base:?} is an IPMI LAN address; use kind ipmi (--kind ipmi) for it, or write the BMC's https:// web address"
+                )
+            } else {
+                format!(
+                    "url scheme {:?} is not http or https; write e.g. https://10.0.0.5",
+                    u.scheme()
+                )
+            },
         });
     }
     Ok(u)
@@ -748,6 +819,83 @@ impl RedfishSource {
                 drain(r).await;
             }
         }
+    }
+
+    /// The SEL LogService's path and resource: the parent of the
+    /// configured entries path, else discovered.
+    async fn log_service(&self, token: Option<&str>) -> Result<(String, serde_json::Value), Error> {
+        let svc = match &self.entries_path {
+            Some(p) => p
+                .trim_end_matches('/')
+                .trim_end_matches("/Entries")
+                .to_string(),
+            None => {
+                let e = self.discover(token).await?;
+                e.trim_end_matches('/')
+                    .trim_end_matches("/Entries")
+                    .to_string()
+            }
+        };
+        let (_, v) = self.get_json(&svc, token).await?;
+        Ok((svc, v))
+    }
+
+    /// `sel info`: entries (all pages read), the LogService's
+    /// `MaxNumberOfRecords` and `OverWritePolicy`.
+    pub async fn sel_info(&mut self) -> Result<(usize, Option<u64>, Option<String>), Error> {
+        let session = self.login().await?;
+        let token = session.as_ref().map(|(t, _)| t.as_str());
+        let r = async {
+            let (_, svc) = self.log_service(token).await?;
+            let n = self.entries(token).await?.len();
+            let max = svc.get("MaxNumberOfRecords").and_then(|x| x.as_u64());
+            let policy = svc
+                .get("OverWritePolicy")
+                .and_then(|x| x.as_str())
+                .map(str::to_string);
+            Ok((n, max, policy))
+        }
+        .await;
+        if let Some((t, loc)) = &session {
+            self.logout(t, loc.as_deref()).await;
+        }
+        r
+    }
+
+    /// `sel clear`: POST the LogService's `#LogService.ClearLog` action.
+    pub async fn clear_log(&mut self) -> Result<(), Error> {
+        let session = self.login().await?;
+        let token = session.as_ref().map(|(t, _)| t.as_str());
+        let r = async {
+            let (svc, v) = self.log_service(token).await?;
+            let target = v
+                .pointer("/Actions/#LogService.ClearLog/target")
+                .and_then(|x| x.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{svc}/Actions/LogService.ClearLog"));
+            let host = &self.name;
+            let mut req = self
+                .client
+                .post(self.url(&target))
+                .header("Content-Type", "application/json")
+                .body("{}");
+            req = match (self.auth, token) {
+                (_, Some(t)) => req.header("X-Auth-Token", t),
+                (_, None) => req.basic_auth(&self.creds.user, Some(self.creds.password.expose())),
+            };
+            let resp = req.send().await.map_err(|e| transport(host, &e))?;
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(bad_status(host, &target, &resp));
+            }
+            drain(resp).await;
+            Ok(())
+        }
+        .await;
+        if let Some((t, loc)) = &session {
+            self.logout(t, loc.as_deref()).await;
+        }
+        r
     }
 
     async fn discover(&self, token: Option<&str>) -> Result<String, Error> {

@@ -181,6 +181,80 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// Check what can be checked without the network or the secret: the
+    /// fields the kind needs, the URL's form (`ipmi://HOST[:PORT]` for
+    /// ipmi, `http(s)://HOST[:PORT][/PATH]` or a bare `HOST[:PORT]`, taken
+    /// as https, for supermicro and redfish), one password reference.
+    /// The message says what to fix; [`Inventory::parse`] prefixes the file
+    /// and host.
+    pub fn validate(&self) -> Result<(), String> {
+        let h = self;
+        match h.kind {
+            Kind::Offline => {
+                if h.path.is_none() {
+                    return Err("kind offline needs path".into());
+                }
+                return Ok(());
+            }
+            Kind::Ipmi => {
+                let url = h.url.as_deref().unwrap_or_default();
+                if crate::lan::parse_url(url).is_none() {
+                    return Err(format!(
+                        "kind ipmi needs url = \"ipmi://HOST[:PORT]\", not {url:?}; write e.g. ipmi://10.0.0.5 or ipmi://10.0.0.5:623"
+                    ));
+                }
+                if let Some(c) = h.cipher_suite
+                    && crate::lan::wire::CipherSuite::from_id(c).is_none()
+                {
+                    return Err(format!("cipher_suite {c} is not supported; use 17 or 3"));
+                }
+            }
+            Kind::Supermicro | Kind::Redfish => {
+                if h.cipher_suite.is_some() || h.clear_sel {
+                    return Err("cipher_suite and clear_sel are only for kind ipmi".into());
+                }
+                let Some(url) = h.url.as_deref() else {
+                    return Err("needs url".into());
+                };
+                if let Err(Error::Config { detail, .. }) = crate::source::base_url(&h.name, url) {
+                    return Err(detail);
+                }
+            }
+        }
+        if h.url.is_none() {
+            return Err("needs url".into());
+        }
+        if h.user.is_none() {
+            return Err("needs user".into());
+        }
+        if h.password_env.is_some() == h.password_file.is_some() {
+            return Err("set exactly one of password_env or password_file".into());
+        }
+        if h.insecure && h.pinned_cert.is_some() {
+            return Err("insecure and pinned_cert exclude each other".into());
+        }
+        if let Some(a) = &h.redfish_auth
+            && a != "session"
+            && a != "basic"
+        {
+            return Err(format!("redfish_auth {a:?} must be session or basic"));
+        }
+        Ok(())
+    }
+
+    /// Load the host's password from its reference, as the poll would: an
+    /// unset or empty variable, a missing, unreadable, empty or
+    /// group/world-readable file is an [`Error::Config`] naming the host.
+    /// Offline hosts need none.
+    pub fn check_secret(&self) -> Result<(), Error> {
+        if self.kind == Kind::Offline {
+            return Ok(());
+        }
+        secret_ref(self)?
+            .load(&format!("host {}", self.name))
+            .map(|_| ())
+    }
+
     /// A host given on the command line by its URL: named after the URL
     /// without scheme and trailing slash (`https://10.0.0.5/` is `10.0.0.5`),
     /// no password reference, certificates verified, default timeout. Set
@@ -322,52 +396,7 @@ impl Inventory {
                     "inline passwords are not allowed; use password_env = \"VAR\" or password_file = \"/path\" (mode 0600)".into(),
                 ));
             }
-            match h.kind {
-                Kind::Offline => {
-                    if h.path.is_none() {
-                        return Err(at("kind offline needs path".into()));
-                    }
-                }
-                Kind::Supermicro | Kind::Redfish | Kind::Ipmi => {
-                    if h.kind == Kind::Ipmi {
-                        let url = h.url.as_deref().unwrap_or_default();
-                        if crate::lan::parse_url(url).is_none() {
-                            return Err(at(format!(
-                                "kind ipmi needs url = \"ipmi://HOST[:PORT]\", not {url:?}"
-                            )));
-                        }
-                        if let Some(c) = h.cipher_suite
-                            && crate::lan::wire::CipherSuite::from_id(c).is_none()
-                        {
-                            return Err(at(format!(
-                                "cipher_suite {c} is not supported; use 17 or 3"
-                            )));
-                        }
-                    } else if h.cipher_suite.is_some() || h.clear_sel {
-                        return Err(at(
-                            "cipher_suite and clear_sel are only for kind ipmi".into()
-                        ));
-                    }
-                    if h.url.is_none() {
-                        return Err(at("needs url".into()));
-                    }
-                    if h.user.is_none() {
-                        return Err(at("needs user".into()));
-                    }
-                    if h.password_env.is_some() == h.password_file.is_some() {
-                        return Err(at("set exactly one of password_env or password_file".into()));
-                    }
-                    if h.insecure && h.pinned_cert.is_some() {
-                        return Err(at("insecure and pinned_cert exclude each other".into()));
-                    }
-                    if let Some(a) = &h.redfish_auth
-                        && a != "session"
-                        && a != "basic"
-                    {
-                        return Err(at(format!("redfish_auth {a:?} must be session or basic")));
-                    }
-                }
-            }
+            h.validate().map_err(at)?;
         }
         if f.settings.concurrency == 0 {
             return Err(Error::Config {
@@ -414,6 +443,17 @@ impl Inventory {
         }
     }
 
+    /// Check every host's password reference ([`HostConfig::check_secret`]):
+    /// one [`Error::Config`] per host whose secret cannot be loaded.
+    /// `fetch` and `check` call it before touching the network, so a local
+    /// mistake exits 3 instead of failing hosts one by one.
+    pub fn check_secrets(&self) -> Vec<Error> {
+        self.hosts
+            .iter()
+            .filter_map(|h| h.check_secret().err())
+            .collect()
+    }
+
     /// Directory of the state files.
     pub fn state_dir(&self) -> PathBuf {
         self.settings.state_dir.clone().unwrap_or_else(|| {
@@ -442,6 +482,17 @@ impl Inventory {
     }
 }
 
+fn secret_ref(h: &HostConfig) -> Result<SecretRef, Error> {
+    match (&h.password_env, &h.password_file) {
+        (Some(v), _) => Ok(SecretRef::Env(v.clone())),
+        (None, Some(f)) => Ok(SecretRef::File(f.clone())),
+        (None, None) => Err(Error::Config {
+            path: format!("host {}", h.name),
+            detail: "no password_env or password_file; set one (passwords are never inline)".into(),
+        }),
+    }
+}
+
 /// Build the source of a host.
 pub fn build_source(
     h: &HostConfig,
@@ -453,16 +504,7 @@ pub fn build_source(
         let p = h.path.clone().unwrap_or_default();
         return Ok(AnySource::Offline(OfflineSource::new(&h.name, p)));
     }
-    let secret = match (&h.password_env, &h.password_file) {
-        (Some(v), _) => SecretRef::Env(v.clone()),
-        (None, Some(f)) => SecretRef::File(f.clone()),
-        (None, None) => {
-            return Err(Error::Config {
-                path: owner,
-                detail: "no password_env or password_file".into(),
-            });
-        }
-    };
+    let secret = secret_ref(h)?;
     let creds = Credentials {
         user: h.user.clone().unwrap_or_default(),
         password: secret.load(&owner)?,
@@ -935,6 +977,12 @@ pub struct PollReport {
     pub host: String,
     /// Error, when the poll (or state handling) failed.
     pub error: Option<String>,
+    /// A local configuration mistake that kept this host from being polled
+    /// (its password variable unset, its password file unreadable or
+    /// group/world-readable). Not a host failure: no DOWN alert, no failed
+    /// poll in the metrics; `error` stays `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_error: Option<String>,
     /// Entries in the SEL.
     pub records: usize,
     /// Entries not seen before.
@@ -983,6 +1031,7 @@ pub async fn poll_once(
                 .map(|h| PollReport {
                     host: h.name.clone(),
                     error: Some(msg.clone()),
+                    config_error: None,
                     records: 0,
                     new: 0,
                     alerted: 0,
@@ -1076,6 +1125,7 @@ async fn handle_host(
     let mut rep = PollReport {
         host: host.clone(),
         error: None,
+        config_error: None,
         records: 0,
         new: 0,
         alerted: 0,
@@ -1099,6 +1149,14 @@ async fn handle_host(
         ..HostState::default()
     });
     match r {
+        // A mistake on this side (the host was not even asked): reported as
+        // such, never as the host being down; its state (up/down, seen
+        // entries, whether it ever answered) is left as it was.
+        Err(e) if e.is_config() => {
+            rep.config_error = Some(e.to_string());
+            rep.totals = before;
+            return (rep, None);
+        }
         Err(e) => {
             let msg = e.to_string();
             rep.error = Some(msg.clone());

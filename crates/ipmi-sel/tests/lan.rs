@@ -680,8 +680,9 @@ async fn bmc_going_quiet_mid_walk_changes_no_state() {
     let before = watch::load_state(&state_path).unwrap().unwrap();
 
     // Two new entries, then the BMC answers 18 more packets (4 for the
-    // session, 7 for the SDRs, 2 for SEL info and reservation, 5 entries)
-    // and goes quiet.
+    // session, 1 for SEL info, the first entry, then 12 of the pipelined
+    // batch of entries 0x0002-0x0011) and goes quiet: entry 0x000e is the
+    // first without an answer.
     fleet.add_record(
         0,
         [
@@ -698,7 +699,7 @@ async fn bmc_going_quiet_mid_walk_changes_no_state() {
     let r = watch::poll_once(&inv, &sinks, cb.clone()).await;
     let err = r[0].error.clone().expect("the poll failed");
     assert!(
-        err.starts_with("r640: no answer to Get SEL Entry 0x0006 after 4 tries of 250ms each"),
+        err.starts_with("r640: no answer to Get SEL Entry 0x000e after 4 tries of 250ms each"),
         "{err}"
     );
     assert_eq!((r[0].new, r[0].alerted), (0, 0));
@@ -848,4 +849,254 @@ mod fuzz {
             }
         }
     }
+}
+
+/// `ipmitool sel info` as (field, value) pairs.
+fn sel_info(port: u16) -> Vec<(String, String)> {
+    let o = ipmitool(port, 3, PW, &["sel", "info"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(" : "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// ipmitool's `S+ HH:MM:SS` (seconds since the BMC started) or a date, as
+/// our `pre-init +Ns` / RFC 3339 compare: the seconds of the day agree.
+fn same_time(ours: &str, theirs: &str) -> bool {
+    let hms = |s: &str| -> Option<u32> {
+        let t = s.rsplit(' ').next()?;
+        let v: Vec<u32> = t.split(':').filter_map(|x| x.parse().ok()).collect();
+        (v.len() == 3).then(|| v[0] * 3600 + v[1] * 60 + v[2])
+    };
+    match ours.strip_prefix("pre-init +") {
+        Some(n) => {
+            theirs.starts_with("S+ ")
+                && n.trim_end_matches('s')
+                    .parse::<u32>()
+                    .ok()
+                    .map(|n| n % 86_400)
+                    == hms(theirs)
+        }
+        None => ours.get(11..19).and_then(hms) == hms(theirs),
+    }
+}
+
+/// Issue 17: `sel info`, `sel get ID` and `sel clear` over RMCP+ against
+/// OpenIPMI's ipmi_sim, with ipmitool's `sel info`/`sel get` as the oracle.
+#[test]
+fn sel_info_get_clear_agree_with_ipmitool_on_ipmi_sim() {
+    use ipmi_sel::AnySource;
+    if !peers_or_skip(&["ipmi_sim", "ipmitool"]) {
+        return;
+    }
+    let recs = records();
+    let sim = start_ipmi_sim(&recs, &fixture_sdrs());
+    wait_ready(sim.port);
+    let url = format!("ipmi://127.0.0.1:{}", sim.port);
+    let rt = rt();
+    let src = || {
+        AnySource::Lan(
+            LanSource::new(
+                "ipmisim",
+                &url,
+                creds("admin", PW),
+                opts(Some(CipherSuite::Sha1)),
+            )
+            .unwrap(),
+        )
+    };
+    let ours = rt.block_on(src().sel_info()).unwrap();
+    let theirs = sel_info(sim.port);
+    assert_eq!(ours.entries.to_string(), field(&theirs, "Entries"));
+    assert_eq!(ours.entries as usize, recs.len());
+    assert_eq!(
+        format!("{} bytes", ours.free_bytes.unwrap()),
+        field(&theirs, "Free Space")
+    );
+    assert!(
+        field(&theirs, "Version").starts_with(&format!("{} (", ours.version.as_deref().unwrap())),
+        "{theirs:?}"
+    );
+    assert_eq!(
+        ours.overflow.unwrap().to_string(),
+        field(&theirs, "Overflow")
+    );
+    let cmds: Vec<String> = field(&theirs, "Supported Cmds")
+        .split('\'')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ours.supports, cmds);
+    let last_add = ours.last_add.clone().unwrap();
+    assert!(
+        same_time(&last_add, field(&theirs, "Last Add Time")),
+        "{last_add} {theirs:?}"
+    );
+    assert_eq!(ours.last_erase, None);
+    assert_eq!(field(&theirs, "Last Del Time"), "Not Available");
+
+    // sel get: the record fetch reads, the fields ipmitool's sel get shows.
+    let all = rt
+        .block_on(fetch("ipmisim", &url, "admin", PW, Some(CipherSuite::Sha1)))
+        .unwrap();
+    for want in [&all[0], &all[6], all.last().unwrap()] {
+        let got = rt.block_on(src().sel_get(want.record_id as u16)).unwrap();
+        assert_eq!(&got, want);
+        let f = sel_get(sim.port, 3, want.record_id);
+        assert_eq!(
+            u32::from_str_radix(field(&f, "SEL Record ID"), 16).unwrap(),
+            got.record_id
+        );
+        if let Some(n) = got.sensor_number {
+            assert_eq!(
+                u8::from_str_radix(field(&f, "Sensor Number"), 16).unwrap(),
+                n
+            );
+        }
+    }
+    let e = rt.block_on(src().sel_get(0x7777)).unwrap_err().to_string();
+    assert!(
+        e.starts_with("ipmisim: the SEL has no record with ID 0x7777"),
+        "{e}"
+    );
+
+    // sel clear: ipmitool then sees an empty SEL with an erase time.
+    rt.block_on(src().sel_clear()).unwrap();
+    let theirs = sel_info(sim.port);
+    assert_eq!(field(&theirs, "Entries"), "0");
+    assert_ne!(field(&theirs, "Last Del Time"), "Not Available");
+    let ours = rt.block_on(src().sel_info()).unwrap();
+    assert_eq!(ours.entries, 0);
+    assert!(same_time(
+        ours.last_erase.as_deref().unwrap(),
+        field(&theirs, "Last Del Time")
+    ));
+}
+
+/// Issue 16 (speed): round trips, not CPU, bound a SEL read. 200 entries
+/// take one request each when walked one by one (ipmitool: ~213 packets
+/// with the SDRs); pipelined whole-record reads and no upfront
+/// reservation keep it to a few dozen packets, and the chain the BMC gives
+/// is still what is read when its record IDs are not consecutive.
+#[tokio::test]
+async fn a_200_entry_sel_takes_few_round_trips_and_follows_the_chain() {
+    let mut recs = Vec::new();
+    for i in 0..200u16 {
+        let mut r = bmc_sim::fixture_records(0, 12)[usize::from(i % 12)];
+        // IDs with gaps: 1-50 consecutive, then every third.
+        let id = if i < 50 { i + 1 } else { 50 + (i - 49) * 3 };
+        r[..2].copy_from_slice(&id.to_le_bytes());
+        recs.push(r);
+    }
+    let fleet = spawn_lan(vec![LanBmc::new(PW, Vec::new())], None)
+        .await
+        .unwrap();
+    fleet.set_records(0, recs.clone());
+    let mut src = LanSource::new("big", &fleet.url(0), creds("admin", PW), opts(None)).unwrap();
+    let evs = src.fetch().await.unwrap();
+    let trips = src.round_trips().unwrap();
+    eprintln!("scattered IDs: {trips} round trips");
+    // Session 4, SEL info, the first entry, 49 consecutive IDs in 4
+    // batches, 150 IDs after gaps one batch each, SDR info + 2, close.
+    assert!(trips <= 4 + 2 + 4 + 150 + 3 + 1, "{trips} round trips");
+    let ids: Vec<u32> = evs.iter().map(|e| e.record_id).collect();
+    let want: Vec<u32> = recs
+        .iter()
+        .map(|r| u32::from(u16::from_le_bytes([r[0], r[1]])))
+        .collect();
+    assert_eq!(ids, want, "every record, in chain order, none twice");
+    assert_eq!(
+        evs.iter()
+            .map(|e| e.raw.clone().unwrap())
+            .collect::<Vec<_>>(),
+        recs.iter()
+            .map(|r| ipmi_sel::decode::hex(r))
+            .collect::<Vec<_>>()
+    );
+    let packets = fleet.controls[0]
+        .packets
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // 50 consecutive IDs: the first read and 4 batches; 150 after gaps:
+    // a batch of 2 each (the second speculative), never the 16 of a run.
+    assert!(packets < 450, "{packets} packets");
+
+    let mut consecutive = Vec::new();
+    for i in 0..200u16 {
+        let mut r = bmc_sim::fixture_records(0, 12)[usize::from(i % 12)];
+        r[..2].copy_from_slice(&(i + 1).to_le_bytes());
+        consecutive.push(r);
+    }
+    let fleet = spawn_lan(vec![LanBmc::new(PW, consecutive)], None)
+        .await
+        .unwrap();
+    let mut src = LanSource::new("big", &fleet.url(0), creds("admin", PW), opts(None)).unwrap();
+    let evs = src.fetch().await.unwrap();
+    assert_eq!(evs.len(), 200);
+    // One by one this is 4 + 2 + 200 + 7 + 1 = 214 (ipmitool's count).
+    let trips = src.round_trips().unwrap();
+    eprintln!("consecutive IDs: {trips} round trips");
+    assert!(trips <= 30, "{trips} round trips");
+    assert!(evs.iter().zip(1..).all(|(e, i)| e.record_id == i));
+    let packets = fleet.controls[0]
+        .packets
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // 4 for the session, SEL info, the first entry, 199 in 13 batches
+    // (each request a packet, ~16 past the end), SDRs, close.
+    assert!(packets <= 200 + 40, "{packets} packets");
+}
+
+/// Issue 16 (speed): the SDR repository is read only when an entry needs a
+/// sensor name, and once per BMC and process while Get SDR Repository
+/// Info says it did not change (watch/serve polls reuse the names).
+#[tokio::test]
+async fn sdr_names_are_read_only_when_needed_and_cached() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // Only OEM records (no sensor): no SDR request at all.
+    let oem: Vec<[u8; 16]> = bmc_sim::fixture_records(0, 12)
+        .into_iter()
+        .map(|mut r| {
+            r[2] = 0xc0;
+            r
+        })
+        .collect();
+    let fleet = spawn_lan(vec![LanBmc::new(PW, oem), LanBmc::new(PW, records())], None)
+        .await
+        .unwrap();
+    let evs = fetch("oem", &fleet.url(0), "admin", PW, None)
+        .await
+        .unwrap();
+    assert!(!evs.is_empty());
+    assert_eq!(fleet.controls[0].sdr_requests.load(SeqCst), 0);
+
+    // System events: the names are read on the first fetch only.
+    let first = fetch("sys", &fleet.url(1), "admin", PW, None)
+        .await
+        .unwrap();
+    assert!(
+        first
+            .iter()
+            .any(|e| e.sensor_name.as_deref() == Some("PCI Bus"))
+    );
+    let n1 = fleet.controls[1].sdr_requests.load(SeqCst);
+    assert!(n1 >= 3, "{n1}");
+    let second = fetch("sys", &fleet.url(1), "admin", PW, None)
+        .await
+        .unwrap();
+    assert_eq!(second, first, "the cached names are the same");
+    let n2 = fleet.controls[1].sdr_requests.load(SeqCst);
+    assert_eq!(
+        n2 - n1,
+        1,
+        "only Get SDR Repository Info on the second fetch"
+    );
+    // A source of its own (as each watch poll builds) shares the cache;
+    // free space comes from the same Get SEL Info.
+    let mut s = LanSource::new("sys", &fleet.url(1), creds("admin", PW), opts(None)).unwrap();
+    assert_eq!(s.free_bytes(), None);
+    s.fetch().await.unwrap();
+    assert_eq!(fleet.controls[1].sdr_requests.load(SeqCst) - n2, 1);
+    assert_eq!(s.free_bytes(), Some(0xffff - 15 * 16));
 }

@@ -528,3 +528,101 @@ async fn webhook_sink_posts_json_with_bearer_token_and_failures_retry() {
     assert_eq!(got[0].1["bus"], 0x80);
     server.abort();
 }
+
+/// Issue 17: a host whose password cannot be loaded is a configuration
+/// error of this side, never a DOWN alert nor a failed poll in the
+/// metrics; its state is left alone, the other hosts are polled.
+#[tokio::test]
+async fn a_missing_secret_is_a_configuration_error_not_a_down_host() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    write_sel(&dir.join("a.hex"), &[serr(1, T0, 0x80)]);
+    write_sel(&dir.join("b.hex"), &[button(1, T0)]);
+    write_sel(&dir.join("missing.hex"), &[button(1, T0)]);
+    let pwf = dir.join("pw");
+    std::fs::write(&pwf, "x\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pwf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let extra = r#"
+[[host]]
+name = "nopw"
+kind = "supermicro"
+url = "https://192.0.2.1"
+user = "ADMIN"
+password_env = "IPMI_SEL_TEST_SURELY_UNSET_VAR"
+
+[[host]]
+name = "openpw"
+kind = "redfish"
+url = "https://192.0.2.2"
+user = "ADMIN"
+password_file = "pw"
+"#;
+    let reps = run(dir, extra).await;
+    assert_eq!(reps.len(), 5);
+    assert_eq!(reps[0].alerted, 1, "the other hosts are polled");
+    for (r, want) in [
+        (&reps[3], "IPMI_SEL_TEST_SURELY_UNSET_VAR"),
+        (&reps[4], "chmod 600"),
+    ] {
+        assert!(r.error.is_none(), "{r:?}");
+        let c = r.config_error.as_deref().unwrap();
+        assert!(c.starts_with(&format!("host {}: ", r.host)), "{c}");
+        assert!(c.contains(want), "{c}");
+    }
+    let a = alerts(dir);
+    assert!(
+        a.iter().all(|x| x["alert"] != "host_down"),
+        "no DOWN alert: {a:?}"
+    );
+    // No state file for a host that was never asked.
+    let st = watch::state_path(&dir.join("state"), "nopw");
+    assert!(!st.exists());
+
+    let m = ipmi_sel::exporter::Metrics::new().unwrap();
+    m.record(&reps);
+    let page = m.render();
+    assert!(
+        page.contains("ipmi_sel_config_error{host=\"nopw\"} 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("ipmi_sel_config_error{host=\"a\"} 0"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("ipmi_sel_last_poll_success{host=\"nopw\"}"),
+        "not a failed poll: {page}"
+    );
+    assert!(page.contains("ipmi_sel_last_poll_success{host=\"a\"} 1"));
+}
+
+/// Issue 17: URLs are checked when the inventory is loaded (before any
+/// poll), with the host and what to write instead.
+#[test]
+fn inventory_urls_are_checked_at_load() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("inv.toml");
+    let load = |t: &str| {
+        std::fs::write(&p, t).unwrap();
+        Inventory::load(&p).map(|_| ()).unwrap_err().to_string()
+    };
+    let host = |kind: &str, url: &str| {
+        load(&format!(
+            "[[host]]\nname = \"x\"\nkind = \"{kind}\"\nurl = \"{url}\"\nuser = \"a\"\npassword_env = \"P\"\n"
+        ))
+    };
+    let e = host("supermicro", "ftp://h");
+    assert!(
+        e.contains("host #1 (\"x\")") && e.contains("https://"),
+        "{e}"
+    );
+    let e = host("redfish", "ipmi://h");
+    assert!(e.contains("kind ipmi"), "{e}");
+    let e = host("supermicro", "https://[::1");
+    assert!(e.contains("is not valid"), "{e}");
+    let e = host("ipmi", "ipmi://a:b:c");
+    assert!(e.contains("ipmi://HOST[:PORT]"), "{e}");
+}

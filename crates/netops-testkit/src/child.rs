@@ -166,3 +166,22 @@ pub fn assert_truncation_line(o: &Outcome, path: &std::path::Path) {
     assert!(line.contains(&*path.to_string_lossy()), "{line}");
     assert!(line.contains("byte offset"), "{line}");
 }
+
+/// Whether the peer tool `program` runs (`program version_arg` exits 0).
+/// When it does not: with `NETOPS_REQUIRE_PEERS=1` the test fails naming
+/// `install` (how to get it), otherwise it prints that it skips and the
+/// caller returns early.
+pub fn peer_available(program: &str, version_arg: &str, install: &str) -> bool {
+    let ok = Command::new(program)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("NETOPS_REQUIRE_PEERS").is_none_or(|v| v != "1"),
+            "{program} is required (NETOPS_REQUIRE_PEERS=1) but not installed: {install}"
+        );
+        eprintln!("skipping: {program} not installed ({install})");
+    }
+    ok
+}

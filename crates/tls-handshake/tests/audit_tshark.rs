@@ -13,18 +13,7 @@ use tls_handshake::Version;
 use tls_handshake::audit::{Audit, AuditOptions};
 
 fn tshark_available() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("NETOPS_REQUIRE_PEERS").is_none_or(|v| v != "1"),
-            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
-        );
-        eprintln!("skipping: tshark not installed (apt-get install tshark)");
-    }
-    ok
+    netops_testkit::child::peer_available("tshark", "-v", "apt-get install tshark")
 }
 
 /// (client "ip:port", server "ip:port") -> (version, offered versions, sni)
@@ -365,4 +354,123 @@ fn certificates_equal_tsharks_on_the_test_captures() {
         assert_eq!(ours.len(), expected_certs, "{}", f.name);
     }
     assert!(compared >= 11, "only {compared} certificates compared");
+}
+
+/// (client, server) -> (frame tshark shows the first ClientHello in, the
+/// frame of its first byte: the first TCP segment of the first TLS record
+/// it was reassembled from)
+type FrameView = BTreeMap<(String, String), (u64, u64)>;
+
+fn tshark_hello_frames(path: &Path) -> FrameView {
+    // Every frame: a frame that completes a reassembled PDU lists its TCP
+    // segments; one that completes a handshake message split over TLS
+    // records lists the frames of those records.
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(path)
+        .args(["-n", "-d", "tcp.port==3389,tls"])
+        .args(["-o", "tls.desegment_ssl_records:TRUE"])
+        .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
+        .args(["-T", "fields", "-E", "separator=|", "-E", "aggregator=,"])
+        .args(["-e", "frame.number", "-e", "tcp.segment"])
+        .args(["-e", "tls.handshake.fragment", "-e", "tls.handshake.type"])
+        .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport"])
+        .args(["-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"])
+        .output()
+        .expect("running tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nums = |s: &str| -> Vec<u64> {
+        s.split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse().expect("frame number"))
+            .collect()
+    };
+    let mut segments: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut hellos = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 10, "unexpected tshark line {line:?}");
+        let frame: u64 = f[0].parse().expect("frame.number");
+        segments.insert(frame, nums(f[1]));
+        if f[3].split(',').any(|t| t == "1") {
+            let client = endpoint(f[4], f[5], f[6]);
+            let server = endpoint(f[7], f[8], f[9]);
+            hellos.push((frame, nums(f[2]), client, server));
+        }
+    }
+    let mut view = FrameView::new();
+    for (frame, fragments, client, server) in hellos {
+        let first = fragments
+            .iter()
+            .chain([&frame])
+            .map(|g| segments[g].first().copied().unwrap_or(*g))
+            .min()
+            .unwrap_or(frame);
+        // The first ClientHello of a connection (a second one follows a
+        // HelloRetryRequest).
+        view.entry((client, server)).or_insert((frame, first));
+    }
+    view
+}
+
+#[test]
+fn frame_numbers_equal_tsharks_on_the_test_captures() {
+    if !tshark_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for f in testdata().into_iter().filter(|f| !f.name.contains("quic")) {
+        let p = dir.path().join(f.name);
+        std::fs::write(&p, &f.bytes).unwrap();
+        files.push(p);
+    }
+    let p = dir.path().join("mixed.pcap");
+    let mut bytes = Vec::new();
+    write_bench_capture(&mut bytes, 3 << 20, 30, 99).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    files.push(p);
+    let (mut single, mut reassembled) = (0, 0);
+    for path in &files {
+        let theirs = tshark_hello_frames(path);
+        let mut ours = BTreeMap::new();
+        Audit::new(AuditOptions::default()).run(
+            std::slice::from_ref(path),
+            |r| {
+                let c = std::net::SocketAddr::new(r.client_ip, r.client_port).to_string();
+                let s = std::net::SocketAddr::new(r.server_ip, r.server_port).to_string();
+                if let Some(f) = r.frame {
+                    ours.insert((c, s), f);
+                } else {
+                    assert!(r.client_version.is_none(), "{r:?}");
+                }
+            },
+            |p, e| panic!("{}: {e}", p.display()),
+        );
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "{}: connections with a ClientHello",
+            path.display()
+        );
+        for (k, &frame) in &ours {
+            let (shown_in, first) = theirs[k];
+            assert_eq!(frame, first, "{}: {k:?}", path.display());
+            if first == shown_in {
+                single += 1;
+            } else {
+                reassembled += 1;
+            }
+        }
+    }
+    assert!(single > 100, "{single} hellos in one segment compared");
+    // Over TCP segments, TLS records or both.
+    assert!(
+        reassembled >= 3,
+        "{reassembled} reassembled hellos compared"
+    );
 }

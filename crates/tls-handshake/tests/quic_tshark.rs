@@ -2,6 +2,9 @@
 //! for every QUIC connection of the generated captures, the SNI, ALPN,
 //! offered and negotiated TLS versions and the chosen cipher must equal
 //! what tshark decodes, and no connection may be missing on either side.
+//! The `frame` column must be the first client Initial tshark finds a
+//! CRYPTO frame in (tshark shows the ClientHello in the Initial that
+//! completes it).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,18 +17,7 @@ use tls_handshake::audit::{Audit, AuditOptions};
 use tls_handshake::{Transport, Version};
 
 fn tshark_available() -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("NETOPS_REQUIRE_PEERS").is_none_or(|v| v != "1"),
-            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
-        );
-        eprintln!("skipping: tshark not installed (apt-get install tshark)");
-    }
-    ok
+    netops_testkit::child::peer_available("tshark", "-v", "apt-get install tshark")
 }
 
 /// What both sides report for one connection.
@@ -36,6 +28,7 @@ struct Facts {
     offered: Vec<String>,
     version: Option<String>,
     cipher: Option<String>,
+    frame: Option<u64>,
 }
 
 /// (client "ip:port", server "ip:port") -> facts
@@ -110,11 +103,33 @@ fn tshark_view(path: &Path) -> View {
             e.1.cipher = list(f[9]).first().map(|c| cipher_label(hex16(c)));
         }
     }
-    streams
+    let mut view: View = streams
         .into_values()
         .filter(|(_, _, client)| *client)
         .map(|(k, f, _)| (k, f))
-        .collect()
+        .collect();
+    // The first frame from each client that carries CRYPTO data.
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-n", "-Y", "quic.crypto.offset"])
+        .args(["-T", "fields", "-E", "separator=|"])
+        .args(["-e", "frame.number", "-e", "ip.src", "-e", "udp.srcport"])
+        .args(["-e", "ip.dst", "-e", "udp.dstport"])
+        .output()
+        .expect("running tshark");
+    assert!(out.status.success());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        assert_eq!(f.len(), 5, "unexpected tshark line {line:?}");
+        let key = (format!("{}:{}", f[1], f[2]), format!("{}:{}", f[3], f[4]));
+        if let Some(facts) = view.get_mut(&key) {
+            facts
+                .frame
+                .get_or_insert(f[0].parse().expect("frame.number"));
+        }
+    }
+    view
 }
 
 fn our_view(path: &Path) -> View {
@@ -131,6 +146,7 @@ fn our_view(path: &Path) -> View {
                 offered: r.offered_versions.clone(),
                 version: r.version.clone(),
                 cipher: r.cipher.clone(),
+                frame: r.frame,
             };
             assert!(view.insert((c, s), facts).is_none(), "two rows: {r:?}");
         },

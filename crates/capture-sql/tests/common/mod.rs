@@ -110,6 +110,7 @@ pub fn audit_rows(files: &[PathBuf]) -> (Vec<Vec<String>>, usize) {
         |c| {
             rows.push(vec![
                 c.file.clone(),
+                opt(c.frame),
                 c.first_seen_ns.to_string(),
                 c.client_ip.to_string(),
                 c.client_port.to_string(),

@@ -44,6 +44,11 @@ pub const NETFN_APP: u8 = 0x06;
 /// Network function Storage (requests).
 pub const NETFN_STORAGE: u8 = 0x0a;
 
+/// Get SEL Entry / Get SDR requests kept in flight at once while walking a
+/// record chain (section 6.12.8 allows 64 outstanding sequence numbers; 16
+/// stays inside the BMC's session sequence window).
+pub const PIPELINE_DEPTH: usize = 16;
+
 /// Privilege levels (section 6.8).
 pub mod privilege {
     /// User.
@@ -307,6 +312,16 @@ pub struct SelInfo {
 /// sensor type).
 pub type SensorNames = HashMap<(u8, u8, u8), String>;
 
+/// Most BMCs whose sensor names [`Session::sdr_names_cached`] keeps.
+const SDR_CACHE_HOSTS: usize = 100_000;
+
+type SdrCache = std::sync::Mutex<HashMap<String, (Vec<u8>, std::sync::Arc<SensorNames>)>>;
+
+fn sdr_cache() -> &'static SdrCache {
+    static CACHE: std::sync::OnceLock<SdrCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 /// An active RMCP+ session with one BMC.
 pub struct Session {
     host: String,
@@ -320,6 +335,11 @@ pub struct Session {
     rq_seq: u8,
     window: SeqWindow,
     closed: bool,
+    /// Requests kept in flight at once by [`Session::command_batch`];
+    /// drops to 1 (one at a time) when a BMC leaves one unanswered.
+    depth: usize,
+    /// Round trips so far (see [`Session::round_trips`]).
+    trips: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -361,12 +381,12 @@ impl Session {
         };
         let mut tag = 0u8;
         let mut refused = None;
-        for suite in &suites {
+        for (tried, suite) in suites.iter().enumerate() {
             let console_sid = u32::from_le_bytes(random::<4>()) | 1;
             tag = tag.wrapping_add(1);
             match open_session(&sock, host, opts, *suite, console_sid, tag).await? {
                 Ok(bmc_sid) => {
-                    return rakp(
+                    let mut s = rakp(
                         sock,
                         host,
                         opts,
@@ -377,7 +397,10 @@ impl Session {
                         password,
                         tag,
                     )
-                    .await;
+                    .await?;
+                    // Each refused suite cost an Open Session.
+                    s.trips += tried as u64;
+                    return Ok(s);
                 }
                 Err(status) => refused = Some(status),
             }
@@ -401,6 +424,14 @@ impl Session {
         self.suite
     }
 
+    /// Round trips to the BMC so far, opening the session included: each
+    /// request waited for on its own counts one, a pipelined batch
+    /// ([`Session::command_batch`]) one, a retry after a timeout another.
+    /// What bounds the time of a SEL read (docs/BENCHMARKS.md).
+    pub fn round_trips(&self) -> u64 {
+        self.trips
+    }
+
     /// Send an IPMI request inside the session; returns the completion code
     /// and the response data after it.
     pub async fn command_raw(
@@ -411,6 +442,7 @@ impl Session {
         what: &str,
     ) -> Result<(u8, Vec<u8>), LanError> {
         self.rq_seq = (self.rq_seq + 1) & 0x3f;
+        self.trips += 1;
         let rq_seq = self.rq_seq;
         let msg = wire::encode_request(netfn, cmd, rq_seq, data);
         let Session {
@@ -478,6 +510,211 @@ impl Session {
             return Err(self.completion(what, cc));
         }
         Ok(d)
+    }
+
+    /// Several requests of one command kept in flight at once (each with
+    /// its own IPMI sequence number, IPMI 2.0 section 6.12.8 allows up to
+    /// 64), answers matched by sequence number; returns each request's
+    /// completion code and data, in request order. A request the BMC leaves
+    /// unanswered within one timeout is sent again on its own (with
+    /// retries, as [`Session::command_raw`]), and the session stops
+    /// pipelining: some BMCs drop requests that arrive while they are busy.
+    pub async fn command_batch(
+        &mut self,
+        netfn: u8,
+        cmd: u8,
+        reqs: &[Vec<u8>],
+        what: &(dyn Fn(usize) -> String + Sync),
+    ) -> Result<Vec<(u8, Vec<u8>)>, LanError> {
+        let mut out: Vec<Option<(u8, Vec<u8>)>> = vec![None; reqs.len()];
+        if reqs.len() > 1 && self.depth > 1 {
+            self.trips += 1;
+            let n = reqs.len().min(self.depth).min(32);
+            let mut by_seq = [usize::MAX; 64];
+            for (i, data) in reqs.iter().enumerate().take(n) {
+                self.rq_seq = (self.rq_seq + 1) & 0x3f;
+                by_seq[usize::from(self.rq_seq)] = i;
+                self.out_seq = self.out_seq.wrapping_add(1).max(1);
+                let msg = wire::encode_request(netfn, cmd, self.rq_seq, data);
+                let pkt = wire::encode_v2(
+                    payload::IPMI,
+                    self.bmc_sid,
+                    self.out_seq,
+                    &msg,
+                    Some(&self.keys),
+                    random::<16>(),
+                );
+                self.sock.send(&pkt).await.map_err(|source| LanError::Io {
+                    host: self.host.clone(),
+                    what: what(i),
+                    source,
+                })?;
+            }
+            let mut buf = vec![0u8; 2048];
+            let mut left = n;
+            let deadline = tokio::time::Instant::now() + self.opts.timeout;
+            while left > 0 {
+                let got = match tokio::time::timeout_at(deadline, self.sock.recv(&mut buf)).await {
+                    Err(_) => break,
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+                    Ok(Err(source)) => {
+                        return Err(LanError::Io {
+                            host: self.host.clone(),
+                            what: what(0),
+                            source,
+                        });
+                    }
+                    Ok(Ok(len)) => len,
+                };
+                let Ok(p) = wire::parse_packet(&buf[..got], Some(&self.keys)) else {
+                    continue;
+                };
+                if p.kind() != payload::IPMI
+                    || p.session_id != self.console_sid
+                    || p.payload_type & wire::AUTHENTICATED == 0
+                {
+                    continue;
+                }
+                let Ok(m) = wire::parse_msg(&p.payload) else {
+                    continue;
+                };
+                let i = by_seq[usize::from(m.rq_seq & 0x3f)];
+                if m.cmd != cmd || m.netfn != netfn | 1 || i >= n || out[i].is_some() {
+                    continue;
+                }
+                if !self.window.accept(p.seq) {
+                    continue;
+                }
+                if let Some((cc, rest)) = m.data.split_first() {
+                    out[i] = Some((*cc, rest.to_vec()));
+                    left -= 1;
+                }
+            }
+            if left > 0 {
+                self.depth = 1;
+            }
+        }
+        let mut res = Vec::with_capacity(reqs.len());
+        for (i, o) in out.into_iter().enumerate() {
+            res.push(match o {
+                Some(a) => a,
+                None => self.command_raw(netfn, cmd, &reqs[i], &what(i)).await?,
+            });
+        }
+        Ok(res)
+    }
+
+    /// Walk a record chain (SEL 0x43 or SDR 0x23) from the first record:
+    /// the first read on its own (it tells whether whole-record reads
+    /// work), then the following IDs speculatively in pipelined batches
+    /// ([`Session::command_batch`]), assuming consecutive record IDs (as
+    /// every BMC we know numbers them). An answer whose next-record ID is
+    /// not the following one ends the batch there and the walk continues at
+    /// the ID the BMC named, so the chain the BMC gives is what is read;
+    /// anything other than a whole record (partial reads needed, a
+    /// cancelled reservation, an error) is read again with
+    /// [`Session::read_record`]'s fallbacks.
+    async fn walk(
+        &mut self,
+        get: u8,
+        reserve: u8,
+        noun: &str,
+        empty_ok: bool,
+    ) -> Result<Vec<Vec<u8>>, LanError> {
+        let fixed_len = (get == 0x43).then_some(RECORD_LEN);
+        let complete = |body: &[u8]| match fixed_len {
+            Some(n) => body.len() >= n,
+            None => body.len() >= 5 && body.len() >= 5 + usize::from(body[4]),
+        };
+        let mut res = 0u16;
+        let mut out = Vec::new();
+        let mut visited = std::collections::HashSet::new();
+        let mut id = 0u16;
+        let mut pipeline = true;
+        loop {
+            let what = format!("{noun} 0x{id:04x}");
+            if !visited.insert(id) || visited.len() > 0x10000 {
+                return Err(self.protocol(&what, "the next-record chain loops".into()));
+            }
+            // One record the careful way.
+            let (next, data) = match self.read_record(get, reserve, &mut res, id, &what).await {
+                Err(LanError::Completion { code: 0xcb, .. }) if id == 0 && empty_ok => break,
+                r => r?,
+            };
+            // A BMC that needed partial reads (a reservation was taken for
+            // them) gets no speculative whole reads.
+            pipeline &= res == 0 && complete(&data);
+            out.push(data);
+            if next == 0xffff {
+                break;
+            }
+            id = next;
+            if !pipeline || id >= 0xfff0 {
+                continue;
+            }
+            // Then batches of the following IDs. A batch as long as the
+            // last run of consecutive IDs allows (doubling while they keep
+            // coming, 2 after a gap), so a BMC with scattered IDs costs at
+            // most twice the requests, never more round trips.
+            let mut spec = PIPELINE_DEPTH;
+            loop {
+                let n = spec.min(self.depth).clamp(1, PIPELINE_DEPTH);
+                let ids: Vec<u16> = (0..n as u16)
+                    .map(|k| id.wrapping_add(k))
+                    .take_while(|&x| x < 0xffff)
+                    .collect();
+                if ids.len() < 2 {
+                    break;
+                }
+                let reqs: Vec<Vec<u8>> = ids
+                    .iter()
+                    .map(|x| {
+                        let r = res.to_le_bytes();
+                        let i = x.to_le_bytes();
+                        vec![r[0], r[1], i[0], i[1], 0, 0xff]
+                    })
+                    .collect();
+                let answers = self
+                    .command_batch(NETFN_STORAGE, get, &reqs, &|i| {
+                        format!("{noun} 0x{:04x}", ids[i])
+                    })
+                    .await?;
+                let mut taken = 0;
+                let mut jumped = false;
+                for (x, (cc, d)) in ids.iter().zip(&answers) {
+                    if *cc != 0 || d.len() < 2 || !complete(&d[2..]) {
+                        break;
+                    }
+                    if !visited.insert(*x) {
+                        return Err(self.protocol(
+                            &format!("{noun} 0x{x:04x}"),
+                            "the next-record chain loops".into(),
+                        ));
+                    }
+                    let nx = u16::from_le_bytes([d[0], d[1]]);
+                    out.push(d[2..].to_vec());
+                    taken += 1;
+                    id = nx;
+                    if nx == 0xffff {
+                        return Ok(out);
+                    }
+                    if nx != x.wrapping_add(1) {
+                        jumped = true;
+                        break;
+                    }
+                }
+                if taken == ids.len() {
+                    spec = (spec * 2).min(PIPELINE_DEPTH);
+                } else if jumped && !visited.contains(&id) {
+                    // The BMC named the next ID: batch on from there.
+                    spec = 2;
+                } else {
+                    // An error or a partial answer: the careful path.
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn completion(&self, what: &str, cc: u8) -> LanError {
@@ -645,40 +882,30 @@ impl Session {
     /// BMC's next-record chain cycles.
     pub async fn sel_records(&mut self) -> Result<Vec<[u8; RECORD_LEN]>, LanError> {
         let info = self.sel_info().await?;
-        let mut out = Vec::with_capacity(usize::from(info.entries));
+        self.sel_records_after(&info).await
+    }
+
+    /// [`Session::sel_records`] with the Get SEL Info answer already in
+    /// hand (no second request for it).
+    pub async fn sel_records_after(
+        &mut self,
+        info: &SelInfo,
+    ) -> Result<Vec<[u8; RECORD_LEN]>, LanError> {
         if info.entries == 0 {
-            return Ok(out);
+            return Ok(Vec::new());
         }
-        let mut res = if info.operations & 0x02 != 0 {
-            self.reserve_sel().await?
-        } else {
-            0
-        };
-        let mut id = 0u16;
-        let mut visited = std::collections::HashSet::new();
-        loop {
-            let what = format!("Get SEL Entry 0x{id:04x}");
-            if !visited.insert(id) || visited.len() > 0x10000 {
-                return Err(self.protocol(&what, "the next-record chain loops".into()));
-            }
-            let (next, data) = match self.read_record(0x43, 0x42, &mut res, id, &what).await {
-                // An empty SEL answers the first record with "not present".
-                Err(LanError::Completion { code: 0xcb, .. }) if id == 0 => break,
-                r => r?,
-            };
-            let mut rec = [0u8; RECORD_LEN];
-            if data.len() < RECORD_LEN {
+        let raw = self.walk(0x43, 0x42, "Get SEL Entry", true).await?;
+        let mut out = Vec::with_capacity(raw.len());
+        for data in raw {
+            let Some(rec) = data.get(..RECORD_LEN) else {
                 return Err(self.protocol(
-                    &what,
+                    "Get SEL Entry",
                     format!("record of {} bytes, 16 expected", data.len()),
                 ));
-            }
-            rec.copy_from_slice(&data[..RECORD_LEN]);
-            out.push(rec);
-            if next == 0xffff {
-                break;
-            }
-            id = next;
+            };
+            let mut r = [0u8; RECORD_LEN];
+            r.copy_from_slice(rec);
+            out.push(r);
         }
         Ok(out)
     }
@@ -716,29 +943,53 @@ impl Session {
     /// sensor records), keyed as ipmitool matches them to SEL entries. A
     /// BMC without an SDR repository gives an empty map.
     pub async fn sdr_names(&mut self) -> Result<SensorNames, LanError> {
-        let mut names = SensorNames::new();
+        Ok(self.sdr_names_cached(None).await?.as_ref().clone())
+    }
+
+    /// [`Session::sdr_names`] through the process-wide cache under `key`
+    /// (the BMC's address): the repository is read again only when Get SDR
+    /// Repository Info's record count or most recent addition / erase
+    /// timestamps changed since it was cached, so a `watch` or `serve`
+    /// loop reads each BMC's SDRs once, not on every poll. `None`: no
+    /// cache.
+    pub async fn sdr_names_cached(
+        &mut self,
+        key: Option<&str>,
+    ) -> Result<std::sync::Arc<SensorNames>, LanError> {
         let (cc, info) = self
             .command_raw(NETFN_STORAGE, 0x20, &[], "Get SDR Repository Info")
             .await?;
         if cc != 0 || info.len() < 3 || u16::from_le_bytes([info[1], info[2]]) == 0 {
-            return Ok(names);
+            return Ok(std::sync::Arc::new(SensorNames::new()));
         }
-        let mut res = self.reserve(0x22, "Reserve SDR Repository").await?;
-        let mut id = 0u16;
-        let mut visited = std::collections::HashSet::new();
-        loop {
-            let what = format!("Get SDR 0x{id:04x}");
-            if !visited.insert(id) {
-                return Err(self.protocol(&what, "the next-record chain loops".into()));
+        // Count (bytes 1-2) and the addition/erase timestamps (5-12).
+        let mut stamp = info[1..3].to_vec();
+        stamp.extend_from_slice(info.get(5..13).unwrap_or(&[]));
+        let cache = sdr_cache();
+        if let Some(k) = key
+            && let Some((st, names)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(k)
+            && *st == stamp
+        {
+            return Ok(names.clone());
+        }
+        let names = std::sync::Arc::new(self.sdr_walk().await?);
+        if let Some(k) = key {
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            // Bounded: a fleet is at most a few thousand BMCs.
+            if c.len() >= SDR_CACHE_HOSTS {
+                c.clear();
             }
-            let (next, rec) = self.read_record(0x23, 0x22, &mut res, id, &what).await?;
+            c.insert(k.to_string(), (stamp, names.clone()));
+        }
+        Ok(names)
+    }
+
+    async fn sdr_walk(&mut self) -> Result<SensorNames, LanError> {
+        let mut names = SensorNames::new();
+        for rec in self.walk(0x23, 0x22, "Get SDR", false).await? {
             if let Some((key, name)) = sdr_sensor_name(&rec) {
                 names.entry(key).or_insert(name);
             }
-            if next == 0xffff {
-                break;
-            }
-            id = next;
         }
         Ok(names)
     }
@@ -1067,6 +1318,9 @@ async fn rakp(
         rq_seq: 0,
         window: SeqWindow::default(),
         closed: false,
+        depth: PIPELINE_DEPTH,
+        // Channel authentication capabilities, Open Session, RAKP 1 and 3.
+        trips: 4,
     })
 }
 
@@ -1101,6 +1355,8 @@ pub struct LanSource {
     creds: Credentials,
     opts: LanOptions,
     clear: bool,
+    free: Option<u64>,
+    trips: Option<u64>,
 }
 
 impl LanSource {
@@ -1130,6 +1386,8 @@ impl LanSource {
             creds,
             opts,
             clear: false,
+            free: None,
+            trips: None,
         })
     }
 
@@ -1159,21 +1417,31 @@ impl LanSource {
 /// Read the whole SEL of an open session as events named after the SDR
 /// repository's sensors.
 pub async fn read_events(s: &mut Session, name: &str) -> Result<Vec<Event>, LanError> {
-    let names = s.sdr_names().await?;
-    let records = s.sel_records().await?;
+    let info = s.sel_info().await?;
+    read_events_after(s, name, &info, None).await
+}
+
+/// [`read_events`] after Get SEL Info: the SEL first, then the SDR
+/// repository only when a system event record needs a sensor name, through
+/// the cache under `sdr_key` ([`Session::sdr_names_cached`]).
+pub async fn read_events_after(
+    s: &mut Session,
+    name: &str,
+    info: &SelInfo,
+    sdr_key: Option<&str>,
+) -> Result<Vec<Event>, LanError> {
+    let records = s.sel_records_after(info).await?;
+    let names = if records.iter().any(|r| r[2] == 0x02) {
+        s.sdr_names_cached(sdr_key).await?
+    } else {
+        std::sync::Arc::new(SensorNames::new())
+    };
     let mut out = Vec::with_capacity(records.len());
     for raw in &records {
         let Some(r) = SelRecord::from_slice(raw) else {
             continue;
         };
-        let mut ev = Event::from_record(&r);
-        if let Some(e) = r.system() {
-            ev.sensor_name = names
-                .get(&(raw[7], e.sensor_number, e.sensor_type))
-                .cloned();
-        }
-        ev.host = Some(name.to_string());
-        out.push(ev);
+        out.push(to_event(&r, raw, &names, name));
     }
     Ok(out)
 }
@@ -1183,24 +1451,124 @@ impl SelSource for LanSource {
         &self.name
     }
 
+    /// Free SEL space from the Get SEL Info of the last fetch.
+    fn free_bytes(&self) -> Option<u64> {
+        self.free
+    }
+
     async fn fetch(&mut self) -> Result<Vec<Event>, Error> {
+        let mut s = self.session().await?;
+        let key = self.cache_key();
+        let r = match s.sel_info().await {
+            Ok(info) => {
+                self.free = Some(u64::from(info.free_bytes));
+                read_events_after(&mut s, &self.name, &info, Some(&key)).await
+            }
+            Err(e) => Err(e),
+        };
+        let r = match r {
+            Ok(evs) if self.clear => s.clear_sel().await.map(|()| evs),
+            r => r,
+        };
+        // Close Session is one more.
+        self.trips = Some(s.round_trips() + 1);
+        s.close().await;
+        Ok(r?)
+    }
+}
+
+impl LanSource {
+    /// The SDR cache key: the BMC's address as configured.
+    fn cache_key(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    async fn session(&self) -> Result<Session, Error> {
         let addr = self.addr().await?;
-        let mut s = Session::open(
+        Ok(Session::open(
             &self.name,
             addr,
             &self.creds.user,
             self.creds.password.expose().as_bytes(),
             &self.opts,
         )
-        .await?;
-        let r = read_events(&mut s, &self.name).await;
-        let r = match r {
-            Ok(evs) if self.clear => s.clear_sel().await.map(|()| evs),
-            r => r,
-        };
+        .await?)
+    }
+
+    /// Round trips of the last [`SelSource::fetch`] ([`Session::round_trips`]
+    /// plus Close Session), when there was one.
+    pub fn round_trips(&self) -> Option<u64> {
+        self.trips
+    }
+
+    /// Get SEL Info in a session of its own (`ipmi-sel sel info`).
+    pub async fn sel_info(&mut self) -> Result<SelInfo, Error> {
+        let mut s = self.session().await?;
+        let r = s.sel_info().await;
         s.close().await;
         Ok(r?)
     }
+
+    /// One SEL entry by record ID (`ipmi-sel sel get ID`), named after its
+    /// sensor like [`read_events`]'s; `Ok(None)` when the BMC has no record
+    /// with that ID.
+    pub async fn sel_get(&mut self, id: u16) -> Result<Option<Event>, Error> {
+        let mut s = self.session().await?;
+        let key = self.cache_key();
+        let r = get_event(&mut s, &self.name, id, &key).await;
+        s.close().await;
+        Ok(r?)
+    }
+
+    /// Clear SEL (`ipmi-sel sel clear --yes-clear`); needs a user allowed
+    /// the operator privilege.
+    pub async fn sel_clear(&mut self) -> Result<(), Error> {
+        let mut s = self.session().await?;
+        let r = s.clear_sel().await;
+        s.close().await;
+        Ok(r?)
+    }
+}
+
+/// Record `id` of an open session's SEL as an event, `None` when absent.
+async fn get_event(
+    s: &mut Session,
+    name: &str,
+    id: u16,
+    key: &str,
+) -> Result<Option<Event>, LanError> {
+    // Reserved only when partial reads turn out to be needed.
+    let mut res = 0;
+    let what = format!("Get SEL Entry 0x{id:04x}");
+    let data = match s.read_record(0x43, 0x42, &mut res, id, &what).await {
+        Err(LanError::Completion { code: 0xcb, .. }) => return Ok(None),
+        r => r?.1,
+    };
+    let Some(r) = data.get(..RECORD_LEN).and_then(SelRecord::from_slice) else {
+        return Err(s.protocol(
+            &what,
+            format!("record of {} bytes, 16 expected", data.len()),
+        ));
+    };
+    // ID 0 and 0xFFFF mean first and last: the answer says which it was.
+    let names = if r.system().is_some() {
+        s.sdr_names_cached(Some(key)).await?
+    } else {
+        std::sync::Arc::new(SensorNames::new())
+    };
+    Ok(Some(to_event(&r, &data, &names, name)))
+}
+
+/// One SEL record as an event with its sensor's name from `names`.
+fn to_event(r: &SelRecord, raw: &[u8], names: &SensorNames, host: &str) -> Event {
+    let mut ev = Event::from_record(r);
+    if let Some(e) = r.system() {
+        ev.sensor_name = names
+            .get(&(raw[7], e.sensor_number, e.sensor_type))
+            .cloned();
+    }
+    ev.host = Some(host.to_string());
+    ev
 }
 
 impl From<LanError> for Error {

@@ -14,6 +14,12 @@ use serde::Serialize;
 pub struct Connection {
     /// Capture file the connection was found in.
     pub file: String,
+    /// Frame number in `file` (1-based, tshark's `frame.number`) of the
+    /// ClientHello: of its first TCP segment when it spans several (tshark
+    /// shows the hello in the last, the one it is reassembled in), of the
+    /// first Initial carrying it over QUIC. `null` when no ClientHello
+    /// was captured.
+    pub frame: Option<u64>,
     /// Time of the first hello, RFC 3339 UTC with microseconds.
     pub first_seen: String,
     /// Client address.
@@ -112,6 +118,7 @@ impl Connection {
         let flag = |f: fn(&crate::cert::CertInfo) -> bool| leaf.map(f);
         let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
         let ja4s = h.server.as_ref().and_then(|s| s.ja4s.clone());
+        let frame = h.client.as_ref().map(|c| c.frame);
         let (client_version_raw, offered, sni, alpn, ja4) = match h.client {
             Some(c) => {
                 let hv = c.highest();
@@ -127,6 +134,7 @@ impl Connection {
         };
         Connection {
             file: file.to_owned(),
+            frame,
             first_seen: rfc3339_micros(h.first_seen_ns),
             client_ip: client.0,
             client_port: client.1,

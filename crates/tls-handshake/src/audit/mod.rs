@@ -11,6 +11,8 @@
 //! * [`Audit`] runs over files on all cores and delivers [`Connection`] rows
 //!   (or a [`Summary`]) with a [`Report`] of totals.
 //! * [`scan`]: the scan of one capture, sequential or split over cores.
+//! * [`filter`]: tshark-style filters (server network, port, SNI glob,
+//!   time range) over the rows, also used by the scan to skip frames.
 //!
 //! ```no_run
 //! use tls_handshake::Version;
@@ -25,6 +27,7 @@
 //! ```
 
 pub mod conn;
+pub mod filter;
 pub use pcap_core::InputOptions;
 pub use pcap_core::inputs;
 pub mod scan;
@@ -35,6 +38,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 pub use conn::Connection;
+pub use filter::Filter;
 use pcap_core::Input;
 pub use summary::{Summary, SummaryRow};
 
@@ -53,6 +57,10 @@ pub struct AuditOptions {
     pub max_version: Option<Version>,
     /// Set [`Report::found`] when a connection is at or below this version.
     pub fail_on: Option<Version>,
+    /// Report (and judge for `fail_on`, count in the summary) only the
+    /// connections that pass this filter; the scan also skips frames that
+    /// cannot belong to one (see [`filter`]).
+    pub filter: Filter,
     /// Aggregate into [`Report::summary`] instead of delivering rows.
     pub summary: bool,
     /// Chunk size when one file is split over cores (0: automatic).
@@ -83,8 +91,9 @@ pub struct Report {
     pub stats: Stats,
 }
 
-/// Applies the filter, `fail_on` and the summary to rows.
+/// Applies the filter, `max_version`, `fail_on` and the summary to rows.
 pub struct Collector<'a> {
+    filter: Filter,
     max_version: Option<Version>,
     fail_on: Option<Version>,
     summarize: bool,
@@ -101,6 +110,7 @@ impl<'a> Collector<'a> {
     /// A collector for `opts` delivering rows (when not summarising) to `rows`.
     pub fn new(opts: &AuditOptions, rows: impl FnMut(Connection) + 'a) -> Self {
         Collector {
+            filter: opts.filter.clone(),
             max_version: opts.max_version,
             fail_on: opts.fail_on,
             summarize: opts.summary,
@@ -116,16 +126,24 @@ impl<'a> Collector<'a> {
         self.summarize
     }
 
-    /// Takes one row.
-    pub fn accept(&mut self, c: Connection) {
+    /// True when `c` passes the filter and `max_version`, setting
+    /// [`found`](Self::found) when it is at or below `fail_on`: whether
+    /// the row is to be delivered or counted.
+    pub fn wants(&mut self, c: &Connection) -> bool {
+        if !self.filter.matches(c) {
+            return false;
+        }
         if let Some(t) = self.fail_on
             && c.at_or_below(t)
         {
             self.found = true;
         }
-        if let Some(max) = self.max_version
-            && !c.at_or_below(max)
-        {
+        self.max_version.is_none_or(|max| c.at_or_below(max))
+    }
+
+    /// Takes one row.
+    pub fn accept(&mut self, c: Connection) {
+        if !self.wants(&c) {
             return;
         }
         self.count += 1;
@@ -231,8 +249,14 @@ impl Audit {
                         scan::scan_parallel(&cap, &self.opts, threads, &*self.progress, &mut col)
                     }
                     Input::Stream(mut st) => {
-                        let limits = self.opts.limits;
-                        scan::scan_stream(&mut st, limits, &*self.progress, &mut |c| col.accept(c))
+                        let (limits, filter) = (self.opts.limits, &self.opts.filter);
+                        scan::scan_stream_filtered(
+                            &mut st,
+                            limits,
+                            filter,
+                            &*self.progress,
+                            &mut |c| col.accept(c),
+                        )
                     }
                 };
                 report.packets += s.packets;
@@ -356,7 +380,9 @@ fn scan_file(
     let summary = match input {
         Input::Mapped(cap) => scan::scan_parallel(&cap, opts, 1, progress, &mut col),
         Input::Stream(mut st) => {
-            scan::scan_stream(&mut st, opts.limits, progress, &mut |c| col.accept(c))
+            scan::scan_stream_filtered(&mut st, opts.limits, &opts.filter, progress, &mut |c| {
+                col.accept(c)
+            })
         }
     };
     drop(col);

@@ -9,6 +9,7 @@ use crate::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
 use pcap_core::{Capture, FlowKey, L4, Packet};
 
 use super::conn::Connection;
+use super::filter::Filter;
 
 /// How often (in bytes of capture) the progress callback is called.
 pub const PROGRESS_STEP: u64 = 8 << 20;
@@ -55,11 +56,29 @@ pub fn feed_with_quic(
     flags: &mut impl FnMut(FlowKey),
     quic: &mut impl FnMut(FlowKey, Side, &[u8]),
 ) {
+    feed_filtered(tracker, pkt, tracked_only, None, emit, flags, quic);
+}
+
+/// [`feed_with_quic`], leaving out the packets whose addresses and ports
+/// rule out every connection `filter` lets through
+/// ([`Filter::packet_may_match`]): as if they were not in the capture.
+#[inline]
+pub fn feed_filtered(
+    tracker: &mut Tracker<FlowKey>,
+    pkt: &Packet<'_>,
+    tracked_only: bool,
+    filter: Option<&Filter>,
+    emit: &mut impl FnMut(FlowKey, Handshake),
+    flags: &mut impl FnMut(FlowKey),
+    quic: &mut impl FnMut(FlowKey, Side, &[u8]),
+) {
     let Ok(d) = pkt.decode() else { return };
     let t = match d.l4 {
         L4::Tcp(t) => t,
         L4::Udp(u) => {
-            if is_long_header_candidate(u.payload) {
+            if is_long_header_candidate(u.payload)
+                && filter.is_none_or(|f| f.packet_may_match(d.src, u.src_port, d.dst, u.dst_port))
+            {
                 let key = FlowKey::new(d.src, u.src_port, d.dst, u.dst_port, d.ip_proto);
                 let side = if key.is_from_lower(d.src, u.src_port) {
                     Side::A
@@ -75,6 +94,9 @@ pub fn feed_with_quic(
     let (syn, fin, rst) = (t.syn(), t.fin(), t.rst());
     if t.payload.is_empty() && !(syn || fin || rst) {
         return; // pure ACK
+    }
+    if filter.is_some_and(|f| !f.packet_may_match(d.src, t.src_port, d.dst, t.dst_port)) {
+        return;
     }
     // Unless a flow with these ports awaits a hello, only a new hello or a
     // flag can change anything (connections already reported just wait for
@@ -117,8 +139,21 @@ pub fn scan_sequential(
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut dyn FnMut(Connection),
 ) -> ScanSummary {
+    scan_sequential_filtered(cap, limits, &Filter::default(), progress, sink)
+}
+
+/// [`scan_sequential`] skipping the frames `filter` rules out (see
+/// [`ScanFilter`]). `sink` still gets every row the trackers produce:
+/// rows are filtered by the caller ([`super::Collector`]).
+pub fn scan_sequential_filtered(
+    cap: &Capture,
+    limits: Limits,
+    filter: &Filter,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn FnMut(Connection),
+) -> ScanSummary {
     let mut walk = pcap_core::Walk::Mapped(cap.packets());
-    let out = scan_walk(&mut walk, cap.path(), limits, progress, sink);
+    let out = scan_walk(&mut walk, cap.path(), limits, filter, progress, sink);
     let end = walk.offset();
     progress((cap.bytes().len() as u64).saturating_sub(end));
     out
@@ -133,23 +168,97 @@ pub fn scan_stream(
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut dyn FnMut(Connection),
 ) -> ScanSummary {
+    scan_stream_filtered(stream, limits, &Filter::default(), progress, sink)
+}
+
+/// [`scan_stream`] skipping the frames `filter` rules out (see
+/// [`scan_sequential_filtered`]); past `until` with no handshake in
+/// progress it stops reading.
+pub fn scan_stream_filtered(
+    stream: &mut pcap_core::Stream,
+    limits: Limits,
+    filter: &Filter,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn FnMut(Connection),
+) -> ScanSummary {
     let path = stream.path().to_path_buf();
     scan_walk(
         &mut pcap_core::Walk::Stream(stream),
         &path,
         limits,
+        filter,
         progress,
         sink,
     )
+}
+
+/// How a scan uses a [`Filter`] before decoding: the frames before
+/// [`Filter::skip_before_ns`] are skipped, frames at or after `until` only
+/// continue handshakes already in progress (they cannot start one that
+/// matches), and the packets whose addresses and ports rule out every
+/// matching connection are left out ([`feed_filtered`]). A sequential scan
+/// also stops once it is well past `until` ([`Filter::is_past_end`]) with
+/// no handshake in progress.
+///
+/// Rows are the ones of a scan without the filter, filtered, except around
+/// the idle timeout: a handshake whose hello came more than the timeout
+/// before `since` and whose rest comes after it, with no frame in between,
+/// can be reported from its rest (a full scan evicts it too when other
+/// traffic drives the tracker's clock).
+#[derive(Clone, Copy, Debug)]
+pub struct ScanFilter<'f> {
+    filter: Option<&'f Filter>,
+    skip_before: Option<i64>,
+    idle_timeout_ns: i64,
+}
+
+impl<'f> ScanFilter<'f> {
+    /// The scan's view of `filter` for trackers with `limits`.
+    pub fn new(filter: &'f Filter, limits: &Limits) -> Self {
+        ScanFilter {
+            filter: (!filter.is_empty()).then_some(filter),
+            skip_before: filter.skip_before_ns(limits.idle_timeout_ns),
+            idle_timeout_ns: limits.idle_timeout_ns,
+        }
+    }
+
+    /// The filter for [`feed_filtered`] (`None` when it has no address or
+    /// port field).
+    #[inline]
+    pub fn packets(&self) -> Option<&'f Filter> {
+        self.filter
+            .filter(|f| !(f.servers.is_empty() && f.ports.is_empty()))
+    }
+
+    /// True for a frame to skip unread.
+    #[inline]
+    pub fn skip(&self, ts_ns: i64) -> bool {
+        self.skip_before.is_some_and(|t| ts_ns < t)
+    }
+
+    /// True for a frame that may only continue a handshake in progress.
+    #[inline]
+    pub fn late(&self, ts_ns: i64) -> bool {
+        self.filter.is_some_and(|f| f.is_late(ts_ns))
+    }
+
+    /// True for a frame after which a scan with nothing in progress may stop.
+    #[inline]
+    pub fn past_end(&self, ts_ns: i64) -> bool {
+        self.filter
+            .is_some_and(|f| f.is_past_end(ts_ns, self.idle_timeout_ns))
+    }
 }
 
 fn scan_walk(
     walk: &mut pcap_core::Walk<'_>,
     path: &std::path::Path,
     limits: Limits,
+    filter: &Filter,
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut dyn FnMut(Connection),
 ) -> ScanSummary {
+    let sf = ScanFilter::new(filter, &limits);
     let file = path.display().to_string();
     let mut tracker: Tracker<FlowKey> = Tracker::new(limits);
     let mut quic: QuicTracker<FlowKey> = QuicTracker::new(limits);
@@ -162,6 +271,7 @@ fn scan_walk(
     let mut emit_quic = |k: FlowKey, h: Handshake| emit_to(k, h, Transport::Quic);
     let mut out = ScanSummary::default();
     let mut reported = 0u64;
+    let mut next_stop_check = 0u64;
     loop {
         if out.packets % 4096 == 0 {
             let off = walk.offset();
@@ -174,14 +284,30 @@ fn scan_walk(
             Some(Ok(pkt)) => {
                 out.packets += 1;
                 let (frame, ts) = (pkt.frame, pkt.ts_ns);
-                feed_with_quic(
+                if sf.skip(ts) {
+                    continue;
+                }
+                let late = sf.late(ts);
+                if late && out.packets >= next_stop_check && sf.past_end(ts) {
+                    if !tracker.has_unfinished() && !quic.has_unfinished(ts) {
+                        // Whatever follows starts after `until`.
+                        break;
+                    }
+                    // The QUIC check walks its connections: not too often.
+                    next_stop_check =
+                        out.packets + if tracker.has_unfinished() { 64 } else { 4096 };
+                }
+                feed_filtered(
                     &mut tracker,
                     &pkt,
-                    false,
+                    late,
+                    sf.packets(),
                     &mut emit,
                     &mut |_| {},
                     &mut |k, side, d| {
-                        quic.push(k, side, frame, ts, d, &mut emit_quic);
+                        if !late || quic.is_tracking(&k) {
+                            quic.push(k, side, frame, ts, d, &mut emit_quic);
+                        }
                     },
                 );
             }
@@ -276,7 +402,9 @@ pub fn scan_parallel(
         n => n,
     };
     if (threads < 2 && lanes < 2) || (chunk_size == 0 && cap.bytes().len() < SPLIT_MIN_BYTES) {
-        return scan_sequential(cap, limits, progress, &mut |c| col.accept(c));
+        return scan_sequential_filtered(cap, limits, &opts.filter, progress, &mut |c| {
+            col.accept(c)
+        });
     }
     // The trackers of the chunks walked at once share the buffer budget.
     let limits = crate::tracker::Limits {
@@ -284,6 +412,7 @@ pub fn scan_parallel(
         ..limits
     };
     let file = cap.path().display().to_string();
+    let sf = ScanFilter::new(&opts.filter, &limits);
     let split_opts = pcap_core::parallel::SplitOptions {
         threads,
         chunk_size,
@@ -292,6 +421,7 @@ pub fn scan_parallel(
     let mut merge = Merge {
         cap,
         limits,
+        sf,
         file: &file,
         progress,
         col,
@@ -317,6 +447,14 @@ pub fn scan_parallel(
         |st, pkt| {
             st.packets += 1;
             st.bytes += u64::from(pkt.caplen) + 16;
+            if st.packets.is_multiple_of(8192) {
+                progress(st.bytes);
+                st.bytes = 0;
+            }
+            if sf.skip(pkt.ts_ns) {
+                return;
+            }
+            let late = sf.late(pkt.ts_ns);
             let frame = pkt.frame;
             let ChunkState {
                 tracker,
@@ -330,14 +468,18 @@ pub fn scan_parallel(
             } = st;
             let mut on_flag = |k| flags.push((key_hash(&k), frame as u32));
             let ts_ns = pkt.ts_ns;
-            feed_with_quic(
+            feed_filtered(
                 tracker,
                 pkt,
-                false,
+                late,
+                sf.packets(),
                 &mut |k, h| {
                     if summarize && h.client.is_some() {
                         // Final already: count it here, keeping memory bounded.
                         let c = Connection::new(&file, &k, h);
+                        if !opts.filter.matches(&c) {
+                            return;
+                        }
                         if opts.fail_on.is_some_and(|t| c.at_or_below(t)) {
                             *found = true;
                         }
@@ -360,10 +502,6 @@ pub fn scan_parallel(
                     })
                 },
             );
-            if st.packets.is_multiple_of(8192) {
-                progress(st.bytes);
-                st.bytes = 0;
-            }
         },
         |chunk| merge.chunk(chunk),
     );
@@ -374,6 +512,8 @@ pub fn scan_parallel(
 struct Merge<'a, 'c> {
     cap: &'a Capture,
     limits: Limits,
+    /// The filter's early skips, as the chunks applied them.
+    sf: ScanFilter<'a>,
     file: &'a str,
     progress: &'a (dyn Fn(u64) + Sync),
     col: &'a mut super::Collector<'c>,
@@ -414,6 +554,9 @@ impl Merge<'_, '_> {
         let mut quic_rows: Vec<Emitted> = Vec::new();
         for d in std::mem::take(&mut st.quic) {
             let frame = d.frame + base;
+            if self.sf.late(d.ts_ns) && !self.quic.is_tracking(&d.key) {
+                continue; // as in a sequential scan
+            }
             self.quic
                 .push(d.key, d.side, frame, d.ts_ns, &d.bytes, &mut |k, h| {
                     quic_rows.push((frame, k, h))
@@ -457,14 +600,19 @@ impl Merge<'_, '_> {
                     break;
                 }
                 let Ok(mut pkt) = pkt else { break };
+                if self.sf.skip(pkt.ts_ns) {
+                    continue; // skipped by the chunk too
+                }
                 pkt.frame += base;
                 let frame = pkt.frame;
-                feed(
+                feed_filtered(
                     &mut fix,
                     &pkt,
                     true,
+                    self.sf.packets(),
                     &mut |k, h| fixed.push((frame, k, h)),
                     &mut |_| {},
+                    &mut |_, _, _| {},
                 );
             }
             for (f, k, _) in &fixed {

@@ -1,5 +1,6 @@
 //! The `--summary` aggregation: connections counted by (client, server,
-//! port, transport, SNI, version, server certificate), with first and last seen.
+//! port, transport, SNI, version, the client's highest offered version,
+//! server certificate), with first and last seen.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,6 +15,7 @@ use crate::ja4::Transport;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct SummaryKey {
     version: Option<Version>,
+    client_version: Option<Version>,
     transport: Transport,
     client_ip: IpAddr,
     server_ip: IpAddr,
@@ -29,6 +31,9 @@ struct SummaryKey {
 pub struct SummaryRow {
     /// Negotiated version (`null`: no ServerHello captured).
     pub version: Option<String>,
+    /// Highest version the client offered (`null`: no ClientHello
+    /// captured); what the row is ranked by when `version` is `null`.
+    pub client_version: Option<String>,
     /// Client address.
     pub client_ip: IpAddr,
     /// Server address.
@@ -54,7 +59,8 @@ pub struct SummaryRow {
     pub last_seen: String,
 }
 
-/// Aggregates connections by (client, server, port, transport, SNI, version).
+/// Aggregates connections by (client, server, port, transport, SNI,
+/// version, highest offered version, server certificate).
 #[derive(Default, Debug)]
 pub struct Summary {
     groups: HashMap<SummaryKey, (u64, i64, i64)>,
@@ -65,6 +71,7 @@ impl Summary {
     pub fn add(&mut self, c: &Connection) {
         let key = SummaryKey {
             version: c.version_raw,
+            client_version: c.client_version_raw,
             client_ip: c.client_ip,
             server_ip: c.server_ip,
             server_port: c.server_port,
@@ -100,14 +107,23 @@ impl Summary {
         self.groups.is_empty()
     }
 
-    /// The rows, weakest version first (connections without a ServerHello
-    /// last), then by most connections, then by addresses.
+    /// The rows, weakest version first, then by most connections, then by
+    /// addresses. A row is ranked by its negotiated version or, when no
+    /// ServerHello was captured, by the highest version the client offered
+    /// (as [`Connection::effective_version`]: a client that offers only
+    /// SSL 3.0 is an SSL 3.0 problem whether or not a server answered); at
+    /// equal rank an answered row comes first.
     pub fn rows(&self) -> Vec<SummaryRow> {
         let mut v: Vec<(&SummaryKey, &(u64, i64, i64))> = self.groups.iter().collect();
         v.sort_by(|(a, ca), (b, cb)| {
-            let rank = |k: &SummaryKey| k.version.map_or(u32::MAX, |v| v.rank());
+            let rank = |k: &SummaryKey| {
+                k.version
+                    .or(k.client_version)
+                    .map_or(u32::MAX, |v| v.rank())
+            };
             rank(a)
                 .cmp(&rank(b))
+                .then(a.version.is_none().cmp(&b.version.is_none()))
                 .then(cb.0.cmp(&ca.0))
                 .then(a.client_ip.cmp(&b.client_ip))
                 .then(a.server_ip.cmp(&b.server_ip))
@@ -118,10 +134,12 @@ impl Summary {
                 .then(a.cert_not_after.cmp(&b.cert_not_after))
                 .then(a.cert_flags.cmp(&b.cert_flags))
                 .then(a.version.cmp(&b.version))
+                .then(a.client_version.cmp(&b.client_version))
         });
         v.into_iter()
             .map(|(k, &(n, first, last))| SummaryRow {
                 version: k.version.map(|v| v.name().into_owned()),
+                client_version: k.client_version.map(|v| v.name().into_owned()),
                 client_ip: k.client_ip,
                 server_ip: k.server_ip,
                 server_port: k.server_port,

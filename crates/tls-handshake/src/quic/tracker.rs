@@ -133,6 +133,32 @@ impl<K: Hash + Eq + Clone> QuicTracker<K> {
         self.conns.is_empty()
     }
 
+    /// True when a connection whose first frame lies in `frames` has not
+    /// been reported yet (a split scan reads past its region until the
+    /// connections that started inside it are done).
+    pub fn has_unfinished_in(&self, frames: std::ops::Range<u64>) -> bool {
+        self.conns
+            .values()
+            .any(|c| !c.emitted && frames.contains(&c.first_frame))
+    }
+
+    /// True when `key` is tracked (its handshake in progress, or reported
+    /// and kept to absorb retransmissions).
+    pub fn is_tracking(&self, key: &K) -> bool {
+        self.conns.contains_key(key)
+    }
+
+    /// True when some connection's handshake is not reported yet and it
+    /// was active within the idle timeout before `now_ns` (one idle for
+    /// longer is reported as it is at the next sweep anyway). Walks the
+    /// connections: call it now and then, not per packet.
+    pub fn has_unfinished(&self, now_ns: i64) -> bool {
+        let deadline = now_ns.saturating_sub(self.limits.idle_timeout_ns);
+        self.conns
+            .values()
+            .any(|c| !c.emitted && c.last_ts >= deadline)
+    }
+
     /// Feeds one UDP datagram sent by `side` of the flow `key` (all its
     /// coalesced long-header packets). Reported handshakes go to `emit`.
     /// Returns true when the datagram held at least one long-header
