@@ -77,7 +77,7 @@ fn every_format_is_accepted_and_headers_are_snake_case() {
         "{csv}"
     );
     let table = t.run_expect(&["decode", HEX], 0);
-    assert!(table.starts_with("record_id  ts"), "{table}");
+    assert!(table.starts_with("file  record_id  ts"), "{table}");
     // The default is the table, also when piped.
     assert_eq!(
         table,

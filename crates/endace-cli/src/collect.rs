@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(
             t.header.join(","),
-            "Device,Rot File Name,User Size Limit (GB),Actual Size Limit (GB),Disk Usage (GB),Vision Retention Time,Vision Size (GB),Current Size (GB),Source"
+            "device,rot_file_name,user_size_limit_gb,actual_size_limit_gb,disk_usage_gb,vision_retention_time,vision_size_gb,current_size_gb,source"
         );
     }
 
@@ -391,7 +391,7 @@ mod tests {
         )
         .unwrap();
         let t = load_tables(Some(d.path())).unwrap();
-        assert_eq!(t[0].header, vec!["Device", "Free"]);
+        assert_eq!(t[0].header, vec!["device", "free"]);
         assert_eq!(
             parse_rows(&t[0], NOTES_SAMPLE).unwrap(),
             vec![vec!["135.11"]]
@@ -424,7 +424,7 @@ mod tests {
             "device,filesystem,total_capacity_gb,used_capacity_gb,usable_capacity_gb,free_capacity_gb\nprobe-01,,3985.21,3850.10,3900.00,135.11\n"
         );
         let j = to_json(&t, &[("probe-01".into(), c)]);
-        assert_eq!(j["files_system"][0]["Device"], "probe-01");
+        assert_eq!(j["files_system"][0]["device"], "probe-01");
         assert_eq!(j["files_system"][0]["free_capacity_gb"], "135.11");
         assert_eq!(j["rotation_file"].as_array().unwrap().len(), 0);
     }
@@ -469,7 +469,7 @@ mod tests {
             "device,total_capacity,used_capacity,usable_capacity,free_capacity\nprobe-01,3985.21,3850.10,3900.00,135.11\n"
         );
         let j = to_json(&t, &per_host);
-        assert_eq!(j["files_system"][0]["Device"], "probe-01");
+        assert_eq!(j["files_system"][0]["device"], "probe-01");
         assert_eq!(j["files_system"][0]["free_capacity"], "135.11");
         assert_eq!(j["files_system"][0].as_object().unwrap().len(), 5);
     }
@@ -483,7 +483,7 @@ mod tests {
         )
         .unwrap();
         let t = load_tables(Some(d.path())).unwrap();
-        assert_eq!(t[0].header, ["Device", "Free"]);
+        assert_eq!(t[0].header, ["device", "free"]);
         let rows = parse_output(&t[0], "x >", "    Bytes Free  1.5\n").unwrap();
         assert_eq!(t[0].record("probe-07", &rows[0]), ["probe-07", "1.5"]);
     }
