@@ -49,40 +49,49 @@ pub fn ja4(hello: &ClientHello<'_>) -> String {
 
 /// The JA4 fingerprint of a ClientHello sent over `transport` (`q...` for
 /// QUIC).
+///
+/// Built in one string of its final size: the lists are hashed as they are
+/// written in hex, with no intermediate strings (one runs per connection).
 pub fn ja4_over(hello: &ClientHello<'_>, transport: Transport) -> String {
+    let p = Parts::of(hello, transport);
     let mut out = String::with_capacity(36);
-    let (a, ciphers, exts_sorted, sigs) = parts(hello, transport);
-    out.push_str(&a);
+    p.push_a(&mut out);
     out.push('_');
-    out.push_str(&hash12(&ciphers));
+    push_hash12(&mut out, &[&p.ciphers]);
     out.push('_');
-    if exts_sorted.is_empty() {
-        out.push_str("000000000000");
+    if p.exts.is_empty() {
+        out.push_str(ZERO_HASH);
+    } else if p.sigs.is_empty() {
+        push_hash12(&mut out, &[&p.exts]);
     } else {
-        let mut s = exts_sorted;
-        if !sigs.is_empty() {
-            s.push('_');
-            s.push_str(&sigs);
-        }
-        out.push_str(&truncated_sha256(&s));
+        push_hash12(&mut out, &[&p.exts, &p.sigs]);
     }
     out
 }
 
 /// The raw (unhashed, sorted) JA4 string, `JA4_r` in the specification.
 pub fn ja4_raw(hello: &ClientHello<'_>) -> String {
-    let (a, ciphers, exts, sigs) = parts(hello, Transport::Tcp);
-    let mut out = format!("{a}_{ciphers}_{exts}");
-    if !sigs.is_empty() {
+    let p = Parts::of(hello, Transport::Tcp);
+    let mut out = String::new();
+    p.push_a(&mut out);
+    out.push('_');
+    out.push_str(&hex_list(p.ciphers.iter().copied()));
+    out.push('_');
+    out.push_str(&hex_list(p.exts.iter().copied()));
+    if !p.sigs.is_empty() {
         out.push('_');
-        out.push_str(&sigs);
+        out.push_str(&hex_list(p.sigs.iter().copied()));
     }
     out
 }
 
+/// The hash part of an empty list.
+const ZERO_HASH: &str = "000000000000";
+
+#[cfg(test)]
 fn hash12(list: &str) -> String {
     if list.is_empty() {
-        "000000000000".to_owned()
+        ZERO_HASH.to_owned()
     } else {
         truncated_sha256(list)
     }
@@ -90,14 +99,56 @@ fn hash12(list: &str) -> String {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+#[cfg(test)]
 fn truncated_sha256(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(12);
+    let mut out = String::new();
+    push_digest12(&mut out, Sha256::digest(s.as_bytes()).as_slice());
+    out
+}
+
+/// The first 6 bytes of a digest as 12 lower-case hex digits.
+fn push_digest12(out: &mut String, digest: &[u8]) {
     for &b in &digest[..6] {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
-    out
+}
+
+/// `x` as 4 lower-case hex digits.
+fn hex4(x: u16) -> [u8; 4] {
+    [12u16, 8, 4, 0].map(|shift| HEX[usize::from((x >> shift) & 0x0f)])
+}
+
+/// Pushes the truncated SHA-256 of the lists written as [`hex_list`]s
+/// joined by `_` (`000000000000` when they are all empty), hashing from a
+/// stack buffer.
+fn push_hash12(out: &mut String, lists: &[&[u16]]) {
+    if lists.iter().all(|l| l.is_empty()) {
+        out.push_str(ZERO_HASH);
+        return;
+    }
+    let mut h = Sha256::new();
+    let mut buf = [0u8; 160];
+    let mut n = 0;
+    for (i, list) in lists.iter().enumerate() {
+        for (j, &x) in list.iter().enumerate() {
+            if n + 5 > buf.len() {
+                h.update(&buf[..n]);
+                n = 0;
+            }
+            if i > 0 && j == 0 {
+                buf[n] = b'_';
+                n += 1;
+            } else if j > 0 {
+                buf[n] = b',';
+                n += 1;
+            }
+            buf[n..n + 4].copy_from_slice(&hex4(x));
+            n += 4;
+        }
+    }
+    h.update(&buf[..n]);
+    push_digest12(out, h.finalize().as_slice());
 }
 
 /// `0a0a,1301,...`: 4 lower-case hex digits per value, comma separated.
@@ -107,57 +158,76 @@ fn hex_list(v: impl Iterator<Item = u16>) -> String {
         if i > 0 {
             s.push(',');
         }
-        for shift in [12u16, 8, 4, 0] {
-            s.push(char::from(HEX[usize::from((x >> shift) & 0x0f)]));
-        }
+        s.extend(hex4(x).map(char::from));
     }
     s
 }
 
-/// (`JA4_a`, sorted cipher list, sorted extension list, signature algorithms)
-fn parts(hello: &ClientHello<'_>, transport: Transport) -> (String, String, String, String) {
-    let version = match hello.supported_versions() {
-        Some(it) => it
-            .filter(|v| !v.is_grease())
-            .max_by_key(|v| v.0)
-            .unwrap_or(hello.legacy_version),
-        None => hello.legacy_version,
-    };
-    let version = if hello.sslv2 && hello.legacy_version == Version::SSL2 {
-        Version::SSL2
-    } else {
-        version
-    };
-    let mut ciphers: Vec<u16> = non_grease(hello.cipher_suites()).collect();
-    let exts: Vec<u16> = non_grease(hello.extensions().map(|(t, _)| t)).collect();
-    let sni = if exts.contains(&ext::SERVER_NAME) {
-        'd'
-    } else {
-        'i'
-    };
-    let alpn = alpn_chars(hello.alpn().next());
-    let a = format!(
-        "{}{}{}{:02}{:02}{}",
-        transport.ja4_char(),
-        version.ja4_code(),
-        sni,
-        ciphers.len().min(99),
-        exts.len().min(99),
-        alpn
-    );
-    ciphers.sort_unstable();
-    let mut sorted_exts: Vec<u16> = exts
-        .into_iter()
-        .filter(|&t| t != ext::SERVER_NAME && t != ext::ALPN)
-        .collect();
-    sorted_exts.sort_unstable();
-    let sigs = hex_list(non_grease(hello.signature_algorithms()));
-    (
-        a,
-        hex_list(ciphers.into_iter()),
-        hex_list(sorted_exts.into_iter()),
-        sigs,
-    )
+/// What JA4 is made of: `JA4_a`'s fields, the sorted cipher list, the
+/// sorted extension list (without SNI and ALPN) and the signature
+/// algorithms in wire order, GREASE removed.
+struct Parts {
+    transport: Transport,
+    version: Version,
+    sni: bool,
+    n_ciphers: usize,
+    n_exts: usize,
+    alpn: [char; 2],
+    ciphers: Vec<u16>,
+    exts: Vec<u16>,
+    sigs: Vec<u16>,
+}
+
+impl Parts {
+    fn of(hello: &ClientHello<'_>, transport: Transport) -> Parts {
+        let version = match hello.supported_versions() {
+            Some(it) => it
+                .filter(|v| !v.is_grease())
+                .max_by_key(|v| v.0)
+                .unwrap_or(hello.legacy_version),
+            None => hello.legacy_version,
+        };
+        let version = if hello.sslv2 && hello.legacy_version == Version::SSL2 {
+            Version::SSL2
+        } else {
+            version
+        };
+        let mut ciphers: Vec<u16> = non_grease(hello.cipher_suites()).collect();
+        let mut exts: Vec<u16> = non_grease(hello.extensions().map(|(t, _)| t)).collect();
+        let (n_ciphers, n_exts) = (ciphers.len(), exts.len());
+        let sni = exts.contains(&ext::SERVER_NAME);
+        ciphers.sort_unstable();
+        exts.retain(|&t| t != ext::SERVER_NAME && t != ext::ALPN);
+        exts.sort_unstable();
+        Parts {
+            transport,
+            version,
+            sni,
+            n_ciphers,
+            n_exts,
+            alpn: alpn_chars(hello.alpn().next()),
+            ciphers,
+            exts,
+            sigs: non_grease(hello.signature_algorithms()).collect(),
+        }
+    }
+
+    /// `JA4_a`: `t13d1516h2`.
+    fn push_a(&self, out: &mut String) {
+        out.push(self.transport.ja4_char());
+        out.push_str(self.version.ja4_code());
+        out.push(if self.sni { 'd' } else { 'i' });
+        push_count(out, self.n_ciphers);
+        push_count(out, self.n_exts);
+        out.extend(self.alpn);
+    }
+}
+
+/// A count as two decimal digits, capped at 99.
+fn push_count(out: &mut String, n: usize) {
+    let n = n.min(99) as u8;
+    out.push(char::from(b'0' + n / 10));
+    out.push(char::from(b'0' + n % 10));
 }
 
 /// The JA4S fingerprint of a ServerHello sent over `transport`:
@@ -175,17 +245,23 @@ fn parts(hello: &ClientHello<'_>, transport: Transport) -> (String, String, Stri
 /// server may not send them in a ServerHello (RFC 8701, 3), so the
 /// definition's "extensions in the order they appear" is taken literally.
 pub fn ja4s(hello: &ServerHello<'_>, transport: Transport) -> String {
-    let (a, cipher, exts) = ja4s_parts(hello, transport);
-    format!("{a}_{cipher}_{}", hash12(&exts))
+    let mut out = String::with_capacity(25);
+    let exts = ja4s_a(&mut out, hello, transport);
+    push_hash12(&mut out, &[&exts]);
+    out
 }
 
 /// The raw JA4S (`JA4S_r`): the extension list unhashed.
 pub fn ja4s_raw(hello: &ServerHello<'_>, transport: Transport) -> String {
-    let (a, cipher, exts) = ja4s_parts(hello, transport);
-    format!("{a}_{cipher}_{exts}")
+    let mut out = String::new();
+    let exts = ja4s_a(&mut out, hello, transport);
+    out.push_str(&hex_list(exts.into_iter()));
+    out
 }
 
-fn ja4s_parts(hello: &ServerHello<'_>, transport: Transport) -> (String, String, String) {
+/// Pushes `JA4S_a` and the cipher (`t120400_c030_`); returns the
+/// extension types in wire order.
+fn ja4s_a(out: &mut String, hello: &ServerHello<'_>, transport: Transport) -> Vec<u16> {
     let exts: Vec<u16> = hello.extensions().map(|(t, _)| t).collect();
     let alpn = hello
         .extensions()
@@ -196,37 +272,31 @@ fn ja4s_parts(hello: &ServerHello<'_>, transport: Transport) -> (String, String,
             let n = usize::from(*list.first()?);
             list.get(1..1 + n)
         });
-    let a = format!(
-        "{}{}{:02}{}",
-        transport.ja4_char(),
-        hello.version().ja4_code(),
-        exts.len().min(99),
-        alpn_chars(alpn)
-    );
-    (
-        a,
-        hex_list(std::iter::once(hello.cipher_suite)),
-        hex_list(exts.into_iter()),
-    )
+    out.push(transport.ja4_char());
+    out.push_str(hello.version().ja4_code());
+    push_count(out, exts.len());
+    out.extend(alpn_chars(alpn));
+    out.push('_');
+    out.extend(hex4(hello.cipher_suite).map(char::from));
+    out.push('_');
+    exts
 }
 
-fn alpn_chars(first: Option<&[u8]>) -> String {
+/// JA4's ALPN characters: first and last character of the first value, or
+/// hex digits when either is not alphanumeric; `00` when there is none.
+fn alpn_chars(first: Option<&[u8]>) -> [char; 2] {
     let Some(v) = first.filter(|v| !v.is_empty()) else {
-        return "00".to_owned();
+        return ['0', '0'];
     };
     let (f, l) = (v[0], v[v.len() - 1]);
     if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
-        let mut s = String::with_capacity(2);
-        s.push(char::from(f));
-        s.push(char::from(l));
-        s
+        [char::from(f), char::from(l)]
     } else {
         // First hex digit of the first byte and last hex digit of the last.
-        let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
-        let mut s = String::with_capacity(2);
-        s.push(hex(f >> 4));
-        s.push(hex(l & 0x0f));
-        s
+        [
+            char::from(HEX[usize::from(f >> 4)]),
+            char::from(HEX[usize::from(l & 0x0f)]),
+        ]
     }
 }
 
@@ -236,17 +306,23 @@ mod tests {
 
     #[test]
     fn alpn_rules_match_the_specification_examples() {
-        assert_eq!(alpn_chars(None), "00");
-        assert_eq!(alpn_chars(Some(b"")), "00");
-        assert_eq!(alpn_chars(Some(b"h2")), "h2");
-        assert_eq!(alpn_chars(Some(b"http/1.1")), "h1");
-        assert_eq!(alpn_chars(Some(b"x")), "xx");
+        assert_eq!(String::from_iter(alpn_chars(None)), "00");
+        assert_eq!(String::from_iter(alpn_chars(Some(b""))), "00");
+        assert_eq!(String::from_iter(alpn_chars(Some(b"h2"))), "h2");
+        assert_eq!(String::from_iter(alpn_chars(Some(b"http/1.1"))), "h1");
+        assert_eq!(String::from_iter(alpn_chars(Some(b"x"))), "xx");
         // The non-alphanumeric examples listed in JA4.md.
-        assert_eq!(alpn_chars(Some(&[0xab])), "ab");
-        assert_eq!(alpn_chars(Some(&[0xab, 0xcd])), "ad");
-        assert_eq!(alpn_chars(Some(&[0x30, 0xab])), "3b");
-        assert_eq!(alpn_chars(Some(&[0x30, 0x31, 0xab, 0xcd])), "3d");
-        assert_eq!(alpn_chars(Some(&[0x30, 0xab, 0xcd, 0x31])), "01");
+        assert_eq!(String::from_iter(alpn_chars(Some(&[0xab]))), "ab");
+        assert_eq!(String::from_iter(alpn_chars(Some(&[0xab, 0xcd]))), "ad");
+        assert_eq!(String::from_iter(alpn_chars(Some(&[0x30, 0xab]))), "3b");
+        assert_eq!(
+            String::from_iter(alpn_chars(Some(&[0x30, 0x31, 0xab, 0xcd]))),
+            "3d"
+        );
+        assert_eq!(
+            String::from_iter(alpn_chars(Some(&[0x30, 0xab, 0xcd, 0x31]))),
+            "01"
+        );
     }
 
     #[test]
@@ -314,5 +390,37 @@ mod tests {
         bare.extend_from_slice(&[0, 0x00, 0x2f, 0x00]);
         let sh = ServerHello::parse(&bare).unwrap();
         assert_eq!(ja4s(&sh, Transport::Tcp), "t100000_002f_000000000000");
+    }
+
+    /// The streamed hash equals the hash of the joined hex text, also when
+    /// the lists overflow the stack buffer (more than 31 values).
+    #[test]
+    fn streamed_hash_matches_the_hex_text() {
+        for (n, m) in [
+            (0, 0),
+            (1, 0),
+            (0, 3),
+            (5, 7),
+            (31, 0),
+            (32, 1),
+            (33, 40),
+            (200, 90),
+        ] {
+            let a: Vec<u16> = (0..n).map(|i| (i * 7919 + 3) as u16).collect();
+            let b: Vec<u16> = (0..m).map(|i| (i * 104_729 + 11) as u16).collect();
+            let mut text = hex_list(a.iter().copied());
+            if !b.is_empty() {
+                text.push('_');
+                text.push_str(&hex_list(b.iter().copied()));
+            }
+            let mut got = String::new();
+            push_hash12(&mut got, &[&a, &b]);
+            let want = if a.is_empty() && b.is_empty() {
+                ZERO_HASH.to_owned()
+            } else {
+                truncated_sha256(&text)
+            };
+            assert_eq!(got, want, "{n} + {m} values");
+        }
     }
 }

@@ -156,7 +156,9 @@ pub struct ServerInfo {
     /// The certificate chain the server sent in the clear (TLS 1.2 and
     /// older; `None` for TLS 1.3, resumed sessions, anonymous suites, a
     /// Certificate message that was not captured whole or did not parse).
-    pub certificate: Option<CertInfo>,
+    /// Boxed: most handshakes have none, and the handshake moves through
+    /// queues and sorts.
+    pub certificate: Option<Box<CertInfo>>,
 }
 
 impl ServerInfo {
@@ -246,11 +248,15 @@ fn client_scan(buf: &[u8], tds: bool, frame: u64, ts: i64) -> Progress<ClientInf
 
 /// Scans a server direction's bytes (TDS-unwrapped when `tds`) for its
 /// answer and certificate chain (whose `expired` is judged at `ts`).
-fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16, String), Option<CertInfo>> {
+fn server_scan(
+    buf: &[u8],
+    tds: bool,
+    ts: i64,
+) -> Flight<(Version, u16, String), Option<Box<CertInfo>>> {
     let cert = |body: &[u8]| {
         certificate_list(body)
             .ok()
-            .map(|chain| CertInfo::from_chain(&chain, ts))
+            .map(|chain| Box::new(CertInfo::from_chain(&chain, ts)))
     };
     if tds {
         scan_server_flight(&crate::tds::unwrap(buf, true), server_summary, cert)
@@ -261,7 +267,7 @@ fn server_scan(buf: &[u8], tds: bool, ts: i64) -> Flight<(Version, u16, String),
 
 fn server_info(
     o: ServerOutcome<(Version, u16, String)>,
-    cert: Option<CertInfo>,
+    cert: Option<Box<CertInfo>>,
     frame: u64,
     ts: i64,
 ) -> Box<ServerInfo> {

@@ -107,14 +107,14 @@ impl Connection {
     }
 
     /// Builds the row for a handshake that travelled over `transport`.
-    pub fn over(file: &str, key: &FlowKey, h: Handshake, transport: Transport) -> Connection {
+    pub fn over(file: &str, key: &FlowKey, mut h: Handshake, transport: Transport) -> Connection {
         let (client, server) = match h.client_side {
             Side::A => (key.lower(), key.upper()),
             Side::B => (key.upper(), key.lower()),
         };
         let version_raw = h.server.as_ref().and_then(|s| s.version);
-        let cert = h.server.as_ref().and_then(|s| s.certificate.clone());
-        let leaf = cert.as_ref().filter(|c| c.leaf_parsed());
+        let cert = h.server.as_mut().and_then(|s| s.certificate.take());
+        let leaf = cert.as_deref().filter(|c| c.leaf_parsed());
         let flag = |f: fn(&crate::cert::CertInfo) -> bool| leaf.map(f);
         let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
         let ja4s = h.server.as_ref().and_then(|s| s.ja4s.clone());

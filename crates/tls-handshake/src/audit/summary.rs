@@ -3,6 +3,7 @@
 //! server certificate), with first and last seen.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use super::conn::{Connection, rfc3339_micros};
 use crate::Version;
 use crate::ja4::Transport;
+use crate::tracker::FlowHasher;
 
 /// `--summary` key: who talks to which service with which version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -21,9 +23,29 @@ struct SummaryKey {
     server_ip: IpAddr,
     server_port: u16,
     sni: Option<String>,
-    cert_cn: Option<String>,
-    cert_not_after: Option<String>,
-    cert_flags: Option<String>,
+    /// Boxed, `None` without a certificate (most keys): a smaller key is
+    /// cheaper to move into the table and to merge.
+    cert: Option<Box<CertKey>>,
+}
+
+/// The certificate part of a [`SummaryKey`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CertKey {
+    cn: Option<String>,
+    not_after: Option<String>,
+    flags: Option<String>,
+}
+
+impl CertKey {
+    /// `None` when the connection has none of the three columns.
+    fn of(c: &Connection) -> Option<Box<CertKey>> {
+        let k = CertKey {
+            cn: c.cert_cn.clone(),
+            not_after: c.cert_not_after.clone(),
+            flags: c.cert_flags(),
+        };
+        (k.cn.is_some() || k.not_after.is_some() || k.flags.is_some()).then(|| Box::new(k))
+    }
 }
 
 /// One `--summary` row.
@@ -63,7 +85,10 @@ pub struct SummaryRow {
 /// version, highest offered version, server certificate).
 #[derive(Default, Debug)]
 pub struct Summary {
-    groups: HashMap<SummaryKey, (u64, i64, i64)>,
+    /// Hashed with [`FlowHasher`]: on a connection-dense capture there is a
+    /// group per connection, and SipHash over the key's strings was a tenth
+    /// of `--summary`'s time.
+    groups: HashMap<SummaryKey, (u64, i64, i64), BuildHasherDefault<FlowHasher>>,
 }
 
 impl Summary {
@@ -77,9 +102,7 @@ impl Summary {
             server_port: c.server_port,
             transport: c.transport,
             sni: c.sni.clone(),
-            cert_cn: c.cert_cn.clone(),
-            cert_not_after: c.cert_not_after.clone(),
-            cert_flags: c.cert_flags(),
+            cert: CertKey::of(c),
         };
         let e = self.groups.entry(key).or_insert((0, i64::MAX, i64::MIN));
         e.0 += 1;
@@ -130,9 +153,7 @@ impl Summary {
                 .then(a.server_port.cmp(&b.server_port))
                 .then(a.transport.as_str().cmp(b.transport.as_str()))
                 .then(a.sni.cmp(&b.sni))
-                .then(a.cert_cn.cmp(&b.cert_cn))
-                .then(a.cert_not_after.cmp(&b.cert_not_after))
-                .then(a.cert_flags.cmp(&b.cert_flags))
+                .then_with(|| cert_order(&a.cert, &b.cert))
                 .then(a.version.cmp(&b.version))
                 .then(a.client_version.cmp(&b.client_version))
         });
@@ -145,13 +166,23 @@ impl Summary {
                 server_port: k.server_port,
                 transport: k.transport,
                 sni: k.sni.clone(),
-                cert_cn: k.cert_cn.clone(),
-                cert_not_after: k.cert_not_after.clone(),
-                cert_flags: k.cert_flags.clone(),
+                cert_cn: k.cert.as_ref().and_then(|c| c.cn.clone()),
+                cert_not_after: k.cert.as_ref().and_then(|c| c.not_after.clone()),
+                cert_flags: k.cert.as_ref().and_then(|c| c.flags.clone()),
                 connections: n,
                 first_seen: rfc3339_micros(first),
                 last_seen: rfc3339_micros(last),
             })
             .collect()
     }
+}
+
+/// Orders certificate keys as their three columns would (`None` first).
+fn cert_order(a: &Option<Box<CertKey>>, b: &Option<Box<CertKey>>) -> std::cmp::Ordering {
+    fn cols(k: &Option<Box<CertKey>>) -> (Option<&String>, Option<&String>, Option<&String>) {
+        k.as_deref().map_or((None, None, None), |c| {
+            (c.cn.as_ref(), c.not_after.as_ref(), c.flags.as_ref())
+        })
+    }
+    cols(a).cmp(&cols(b))
 }
