@@ -71,7 +71,8 @@ struct Cli {
     /// Print the query plan instead of running the query.
     #[arg(long)]
     explain: bool,
-    /// Partitions (threads) to run on (0: one per core).
+    /// Partitions (threads) to run on (0: one per core). With --cluster,
+    /// the partitions (tasks) of each stage (0: two per executor).
     #[arg(long, default_value_t = 0)]
     partitions: usize,
     /// Cut `tls` capture files larger than this many MiB into regions
@@ -140,7 +141,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let ctx = match &cli.cluster {
-            Some(url) => match capture_sql::cluster::remote_context(url).await {
+            Some(url) => match capture_sql::cluster::remote_context(url, cli.partitions).await {
                 Ok(c) => c,
                 Err(e) => return Err(query::QueryError::Other(e.to_string())),
             },
