@@ -51,11 +51,16 @@ sport=$(port)
 pids+=($!)
 url=df://127.0.0.1:$sport
 
+# Sets $started to the executor's pid. Not run as `$(...)`: a subshell
+# would keep the pid out of `pids`, and the executor would outlive the
+# script (an earlier version leaked them: a leaked executor that stops
+# later deletes the shuffle files of the next run's executor in the same
+# work directory, which capture-sql now refuses).
 start_executor() { # core
     taskset -c "$1" "$sql" executor --scheduler 127.0.0.1:"$sport" --bind 127.0.0.1:0 \
         --concurrency 1 --work-dir "$dir/work$1" >"$dir/executor$1.out" 2>"$dir/executor$1.log" &
-    pids+=($!)
-    echo $!
+    started=$!
+    pids+=("$started")
 }
 
 wait_ready() { # executors
@@ -93,10 +98,12 @@ measure() { # label
 }
 
 echo "capture: $cap ($(stat -c %s "$cap") bytes), runs $runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-e0=$(start_executor 0)
+start_executor 0
+e0=$started
 wait_ready 1
 measure one
-e1=$(start_executor 1)
+start_executor 1
+e1=$started
 wait_ready 2
 measure two
 echo

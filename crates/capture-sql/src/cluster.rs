@@ -77,13 +77,25 @@ pub enum ClusterError {
         /// The scheduler address.
         addr: String,
     },
-    /// The executor's work directory could not be created.
-    #[error("{}: cannot create the executor work directory: {source}", path.display())]
+    /// The executor's work directory could not be created or locked.
+    #[error("{}: cannot create or lock the executor work directory: {source}", path.display())]
     WorkDir {
         /// The directory.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// Another running executor uses the same work directory. An executor
+    /// deletes the shuffle data in its work directory when it stops, so a
+    /// shared directory loses the other's files mid-query (Ballista then
+    /// resubmits the stage for ever).
+    #[error(
+        "{}: the work directory is in use by another running executor; give each executor its own --work-dir",
+        path.display()
+    )]
+    WorkDirInUse {
+        /// The directory.
+        path: PathBuf,
     },
     /// The scheduler did not give the scan errors of a job that ran: the
     /// result may lack rows of captures that could not be read to the end.
@@ -493,6 +505,26 @@ fn nodelay_listener(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener
     socket.listen(1024)
 }
 
+/// Takes an exclusive lock on an executor's work directory (an advisory
+/// `flock` on the directory itself, released when the returned handle is
+/// dropped or the process ends, also by a crash): a second executor given
+/// the same directory is refused instead of having its shuffle files
+/// deleted when the first one stops.
+pub fn lock_work_dir(dir: &std::path::Path) -> Result<std::fs::File, ClusterError> {
+    let failed = |source| ClusterError::WorkDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let handle = std::fs::File::open(dir).map_err(failed)?;
+    match handle.try_lock() {
+        Ok(()) => Ok(handle),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ClusterError::WorkDirInUse {
+            path: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+    }
+}
+
 /// A free TCP port on `ip` (bound and released; another process could
 /// take it in between, which start-up then reports as a bind error).
 fn free_port(ip: IpAddr) -> Result<u16, ClusterError> {
@@ -561,6 +593,9 @@ pub async fn run_executor(
             (temp.path().to_path_buf(), Some(temp))
         }
     };
+
+    // Held (an exclusive flock on the directory) until the executor ends.
+    let _work_dir_lock = lock_work_dir(&work_dir)?;
 
     let addresses = ExecutorAddresses {
         flight: SocketAddr::new(ip, flight_port),
@@ -768,5 +803,23 @@ mod tests {
             assert!(server_side.nodelay().unwrap());
             drop(client);
         });
+    }
+
+    /// Two executors on one work directory: the second is refused while
+    /// the first holds it, and may take it once the first is gone.
+    #[test]
+    fn a_work_directory_serves_one_executor_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_work_dir(dir.path()).unwrap();
+        let e = lock_work_dir(dir.path()).unwrap_err();
+        assert!(matches!(e, ClusterError::WorkDirInUse { .. }), "{e}");
+        assert!(e.to_string().contains("--work-dir"), "{e}");
+        drop(first);
+        lock_work_dir(dir.path()).unwrap();
+        let missing = dir.path().join("nope");
+        assert!(matches!(
+            lock_work_dir(&missing),
+            Err(ClusterError::WorkDir { .. })
+        ));
     }
 }
