@@ -17,9 +17,10 @@ use netops_cli::exit;
 const LOCAL_SPLIT_MIB: u64 = 64;
 /// Default region size on a cluster: each region is a Ballista task with a
 /// few milliseconds of scheduling, a shuffle file and a status round trip;
-/// on a 1 GiB capture two executors ran `count(*)` 1.6x faster than one
-/// with 64 MiB regions and 2.0x with 256-512 MiB (docs/BENCHMARKS.md).
-const CLUSTER_SPLIT_MIB: u64 = 256;
+/// on a 1 GiB capture, over five runs each, two executors ran `count(*)`
+/// a median 1.73x faster than one with 512 MiB regions and 1.33x with
+/// 256 MiB (docs/BENCHMARKS.md).
+const CLUSTER_SPLIT_MIB: u64 = 512;
 
 const EXAMPLES: &str = "\
 Tables:
@@ -76,7 +77,7 @@ struct Cli {
     #[arg(long, default_value_t = 0)]
     partitions: usize,
     /// Cut `tls` capture files larger than this many MiB into regions
-    /// scanned in parallel (default: 64 locally, 256 with --cluster, where
+    /// scanned in parallel (default: 64 locally, 512 with --cluster, where
     /// every region is a task with its own scheduling cost).
     #[arg(long, value_name = "MIB")]
     split_mib: Option<u64>,
