@@ -22,15 +22,7 @@ fn usage_errors_exit_3() {
     t.assert_usage_error(&["SELECT nope FROM tls", TLS]);
 }
 
-#[test]
-fn version_names_the_tool() {
-    tool().assert_version();
-}
-
-#[test]
-fn completions_and_man_page() {
-    tool().assert_generate();
-}
+netops_testkit::common_contract_tests!("capture-sql");
 
 #[test]
 fn every_format_is_accepted_and_every_table_s_columns_are_snake_case() {

@@ -63,15 +63,7 @@ fn usage_and_configuration_errors_exit_3() {
     ]);
 }
 
-#[test]
-fn version_names_the_tool() {
-    tool().assert_version();
-}
-
-#[test]
-fn completions_and_man_page() {
-    tool().assert_generate();
-}
+netops_testkit::common_contract_tests!("endace");
 
 #[test]
 fn every_format_is_accepted_and_names_are_snake_case() {

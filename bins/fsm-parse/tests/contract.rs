@@ -31,15 +31,7 @@ fn usage_errors_and_conflicting_options_exit_3() {
     ]);
 }
 
-#[test]
-fn version_names_the_tool() {
-    tool().assert_version();
-}
-
-#[test]
-fn completions_and_man_page() {
-    tool().assert_generate();
-}
+netops_testkit::common_contract_tests!("fsm-parse");
 
 #[test]
 fn every_format_is_accepted_json_is_an_array_jsonl_a_line_per_record() {

@@ -22,15 +22,7 @@ fn usage_errors_and_conflicting_options_exit_3() {
     t.assert_usage_error(&["--summary", "--format", "parquet", CAPTURE]);
 }
 
-#[test]
-fn version_names_the_tool() {
-    tool().assert_version();
-}
-
-#[test]
-fn completions_and_man_page() {
-    tool().assert_generate();
-}
+netops_testkit::common_contract_tests!("tls-audit");
 
 #[test]
 fn every_format_is_accepted_and_headers_are_snake_case() {

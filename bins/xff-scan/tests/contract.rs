@@ -23,15 +23,7 @@ fn usage_errors_and_conflicting_options_exit_3() {
     assert!(!std::path::Path::new("/tmp/never-written.pcap").exists());
 }
 
-#[test]
-fn version_names_the_tool() {
-    tool().assert_version();
-}
-
-#[test]
-fn completions_and_man_page() {
-    tool().assert_generate();
-}
+netops_testkit::common_contract_tests!("xff-scan");
 
 #[test]
 fn every_format_is_accepted_and_headers_are_snake_case() {

@@ -125,6 +125,25 @@ macro_rules! tool {
     };
 }
 
+/// The contract tests every tool's `tests/contract.rs` has word for word:
+/// `version_names_the_tool` ([`Tool::assert_version`]) and
+/// `completions_and_man_page` ([`Tool::assert_generate`]) for the binary
+/// `$name`: `netops_testkit::common_contract_tests!("xff-scan");`.
+#[macro_export]
+macro_rules! common_contract_tests {
+    ($name:literal) => {
+        #[test]
+        fn version_names_the_tool() {
+            $crate::tool!($name).assert_version();
+        }
+
+        #[test]
+        fn completions_and_man_page() {
+            $crate::tool!($name).assert_generate();
+        }
+    };
+}
+
 impl Tool {
     /// The binary at `bin` (the test's `env!("CARGO_BIN_EXE_<name>")`),
     /// run from the workspace root above `manifest_dir` (the test's
