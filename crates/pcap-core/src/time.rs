@@ -1,5 +1,5 @@
 //! RFC 3339 timestamps (UTC) for packet times, so that every capture tool
-//! prints them the same way.
+//! prints them the same way, and reads them back ([`parse_rfc3339`]).
 //!
 //! ```
 //! use pcap_core::time::{Rfc3339, format_rfc3339};
@@ -67,6 +67,120 @@ impl fmt::Display for Rfc3339 {
 /// with `digits` (0 to 9) fractional digits, truncated.
 pub fn format_rfc3339(ts_ns: i64, digits: u8) -> String {
     Rfc3339::new(ts_ns, digits).to_string()
+}
+
+/// Parses a time into nanoseconds since the epoch, the inverse of
+/// [`format_rfc3339`]: RFC 3339 (`2026-11-25T09:30:00Z`,
+/// `2026-11-25T09:30:00.25+01:00`; `t`, `z` and a space for `T` accepted)
+/// or, in UTC, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`,
+/// `YYYY-MM-DD HH:MM:SS[.frac]` (`T` in place of the space too).
+/// Fractions beyond nanoseconds are truncated. `None` for anything else,
+/// and outside the years 1678 to 2261 (the range of i64 nanoseconds).
+///
+/// ```
+/// use pcap_core::time::{format_rfc3339, parse_rfc3339};
+///
+/// let ts = parse_rfc3339("2024-02-29T13:34:56.5+01:00").unwrap();
+/// assert_eq!(format_rfc3339(ts, 1), "2024-02-29T12:34:56.5Z");
+/// assert_eq!(parse_rfc3339("2024-02-30"), None);
+/// ```
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let d = b.get(r)?;
+        if d.iter().all(u8::is_ascii_digit) {
+            Some(d.iter().fold(0i64, |a, &c| a * 10 + i64::from(c - b'0')))
+        } else {
+            None
+        }
+    };
+    // Date.
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1678..=2261).contains(&y) || !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo, d) * 86_400;
+    let mut nanos = 0i64;
+    let mut i = 10;
+    if i < b.len() {
+        if !matches!(b[i], b'T' | b't' | b' ') {
+            return None;
+        }
+        i += 1;
+        // HH:MM
+        let (h, mi) = (num(i..i + 2)?, num(i + 3..i + 5)?);
+        if b.get(i + 2) != Some(&b':') || h > 23 || mi > 59 {
+            return None;
+        }
+        secs += h * 3600 + mi * 60;
+        i += 5;
+        if b.get(i) == Some(&b':') {
+            let sec = num(i + 1..i + 3)?;
+            if sec > 59 {
+                return None; // leap seconds are not Unix time
+            }
+            secs += sec;
+            i += 3;
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+                let start = i;
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                let digits = i - start;
+                if digits == 0 {
+                    return None;
+                }
+                // Up to nanoseconds; further digits are truncated.
+                let used = digits.min(9);
+                nanos = num(start..start + used)? * 10i64.pow(9 - used as u32);
+            }
+        }
+        // Zone: Z, +HH:MM, -HH:MM, or none (UTC).
+        match b.get(i) {
+            None => {}
+            Some(b'Z' | b'z') if i + 1 == b.len() => {}
+            Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+                let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = oh * 3600 + om * 60;
+                // Local time = UTC + offset.
+                secs -= if sign == b'+' { off } else { -off };
+            }
+            _ => return None,
+        }
+    }
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
