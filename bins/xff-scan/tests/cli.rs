@@ -220,47 +220,10 @@ fn help_has_examples_and_exit_codes() {
     assert!(out.contains("Examples:") && out.contains("Exit status:"));
 }
 
-/// tshark is the peer: skip (or fail with NETOPS_REQUIRE_PEERS=1) if absent.
-fn tshark() -> Option<&'static str> {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some("tshark");
-    }
-    if std::env::var_os("NETOPS_REQUIRE_PEERS").is_some_and(|v| v == "1") {
-        panic!(
-            "tshark is required (NETOPS_REQUIRE_PEERS=1) but not installed: apt-get install tshark"
-        );
-    }
-    eprintln!("skipping: tshark not installed (apt-get install tshark)");
-    None
-}
-
 fn tshark_frames(file: &std::path::Path, filter: &str) -> BTreeSet<u64> {
-    let o = Command::new("tshark")
-        // Dissect every segment on its own: the single-segment comparison.
-        .args(["-o", "tcp.desegment_tcp_streams:FALSE"])
-        .args([
-            "-n",
-            "-r",
-            file.to_str().unwrap(),
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout)
+    // Dissect every segment on its own: the single-segment comparison.
+    let options = ["-o", "tcp.desegment_tcp_streams:FALSE", "-Y", filter];
+    netops_testkit::child::tshark_fields(file, &options, &["frame.number"])
         .lines()
         .map(|l| l.trim().parse().unwrap())
         .collect()
@@ -285,7 +248,7 @@ fn our_frames(file: &std::path::Path, args: &[&str]) -> BTreeSet<u64> {
 
 #[test]
 fn differential_against_tshark_x_forwarded_for() {
-    if tshark().is_none() {
+    if !netops_testkit::child::peer_available("tshark", "--version", "apt-get install tshark") {
         return;
     }
     let v4 = TARGET_V4.to_string().replace('.', "\\\\.");

@@ -185,3 +185,26 @@ pub fn peer_available(program: &str, version_arg: &str, install: &str) -> bool {
     }
     ok
 }
+
+/// Runs `tshark -r PATH -n OPTIONS -T fields -e FIELD...` and returns
+/// what it printed, a line per packet; panics with tshark's own message
+/// when it fails. Call [`peer_available`] (`"tshark", "-v", ...`) first.
+pub fn tshark_fields(path: &std::path::Path, options: &[&str], fields: &[&str]) -> String {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r")
+        .arg(path)
+        .arg("-n")
+        .args(options)
+        .args(["-T", "fields"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("running tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

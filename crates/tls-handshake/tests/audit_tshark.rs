@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use netops_testkit::tls::capture::{testdata, write_bench_capture};
 use tls_handshake::Version;
@@ -27,65 +26,49 @@ fn endpoint(ip4: &str, ip6: &str, port: &str) -> String {
     }
 }
 
+/// How tshark decodes the testdata's TLS: records and TCP streams
+/// reassembled, and TLS on port 3389 (Wireshark 4.0 does not follow RDP's
+/// switch to TLS on its own).
+const TLS_DECODE: [&str; 6] = [
+    "-d",
+    "tcp.port==3389,tls",
+    "-o",
+    "tls.desegment_ssl_records:TRUE",
+    "-o",
+    "tcp.desegment_tcp_streams:TRUE",
+];
+
 fn version_name(hex: &str) -> String {
     let v = u16::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex version");
     Version(v).name().into_owned()
 }
 
 fn tshark_view(path: &Path) -> View {
-    let out = Command::new("tshark")
-        .args(["-r"])
-        .arg(path)
-        .args([
-            "-n",
-            "-o",
-            "tls.desegment_ssl_records:TRUE",
-            "-o",
-            "tcp.desegment_tcp_streams:TRUE",
-        ])
-        // Wireshark 4.0 does not follow RDP's switch to TLS on its own.
-        .args(["-d", "tcp.port==3389,tls"])
-        .args([
-            "-Y",
-            "tls.handshake.type == 1 || tls.handshake.type == 2",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ])
-        .args([
-            "-e",
+    let out = netops_testkit::child::tshark_fields(
+        path,
+        &[
+            &TLS_DECODE[..],
+            &[
+                "-Y",
+                "tls.handshake.type == 1 || tls.handshake.type == 2",
+                "-E",
+                "separator=|",
+            ],
+        ]
+        .concat(),
+        &[
             "tcp.stream",
-            "-e",
             "ip.src",
-            "-e",
             "ipv6.src",
-            "-e",
             "tcp.srcport",
-        ])
-        .args([
-            "-e",
             "ip.dst",
-            "-e",
             "ipv6.dst",
-            "-e",
             "tcp.dstport",
-            "-e",
             "tls.handshake.type",
-        ])
-        .args([
-            "-e",
             "tls.handshake.version",
-            "-e",
             "tls.handshake.extensions.supported_version",
-        ])
-        .args(["-e", "tls.handshake.extensions_server_name"])
-        .output()
-        .expect("running tshark");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+            "tls.handshake.extensions_server_name",
+        ],
     );
     // Per TCP stream: endpoints, first ClientHello, last ServerHello (a
     // HelloRetryRequest is followed by the real one).
@@ -97,7 +80,7 @@ fn tshark_view(path: &Path) -> View {
         version: Option<String>,
     }
     let mut streams: BTreeMap<u64, Stream> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 11, "unexpected tshark line {line:?}");
         let st = streams
@@ -219,25 +202,33 @@ type CertView = BTreeMap<
 >;
 
 fn tshark_certs(path: &Path) -> CertView {
-    let out = Command::new("tshark")
-        .args(["-r"])
-        .arg(path)
-        .args(["-n", "-d", "tcp.port==3389,tls"])
-        .args(["-o", "tls.desegment_ssl_records:TRUE"])
-        .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
-        .args(["-Y", "tls.handshake.type == 11", "-T", "fields"])
-        .args(["-E", "separator=|", "-E", "aggregator=;"])
-        .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport"])
-        .args(["-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"])
-        .args(["-e", "tls.handshake.certificate_length"])
-        .args(["-e", "x509af.utcTime", "-e", "x509af.algorithm.id"])
-        .args(["-e", "x509ce.dNSName", "-e", "x509sat.uTF8String"])
-        .output()
-        .expect("running tshark");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = netops_testkit::child::tshark_fields(
+        path,
+        &[
+            &TLS_DECODE[..],
+            &[
+                "-Y",
+                "tls.handshake.type == 11",
+                "-E",
+                "separator=|",
+                "-E",
+                "aggregator=;",
+            ],
+        ]
+        .concat(),
+        &[
+            "ip.src",
+            "ipv6.src",
+            "tcp.srcport",
+            "ip.dst",
+            "ipv6.dst",
+            "tcp.dstport",
+            "tls.handshake.certificate_length",
+            "x509af.utcTime",
+            "x509af.algorithm.id",
+            "x509ce.dNSName",
+            "x509sat.uTF8String",
+        ],
     );
     let list = |s: &str| -> Vec<String> {
         s.split(';')
@@ -246,7 +237,7 @@ fn tshark_certs(path: &Path) -> CertView {
             .collect()
     };
     let mut view = CertView::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 11, "unexpected tshark line {line:?}");
         let server = endpoint(f[0], f[1], f[2]);
@@ -365,23 +356,25 @@ fn tshark_hello_frames(path: &Path) -> FrameView {
     // Every frame: a frame that completes a reassembled PDU lists its TCP
     // segments; one that completes a handshake message split over TLS
     // records lists the frames of those records.
-    let out = Command::new("tshark")
-        .args(["-r"])
-        .arg(path)
-        .args(["-n", "-d", "tcp.port==3389,tls"])
-        .args(["-o", "tls.desegment_ssl_records:TRUE"])
-        .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
-        .args(["-T", "fields", "-E", "separator=|", "-E", "aggregator=,"])
-        .args(["-e", "frame.number", "-e", "tcp.segment"])
-        .args(["-e", "tls.handshake.fragment", "-e", "tls.handshake.type"])
-        .args(["-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport"])
-        .args(["-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"])
-        .output()
-        .expect("running tshark");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = netops_testkit::child::tshark_fields(
+        path,
+        &[
+            &TLS_DECODE[..],
+            &["-E", "separator=|", "-E", "aggregator=,"],
+        ]
+        .concat(),
+        &[
+            "frame.number",
+            "tcp.segment",
+            "tls.handshake.fragment",
+            "tls.handshake.type",
+            "ip.src",
+            "ipv6.src",
+            "tcp.srcport",
+            "ip.dst",
+            "ipv6.dst",
+            "tcp.dstport",
+        ],
     );
     let nums = |s: &str| -> Vec<u64> {
         s.split(',')
@@ -391,7 +384,7 @@ fn tshark_hello_frames(path: &Path) -> FrameView {
     };
     let mut segments: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut hellos = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 10, "unexpected tshark line {line:?}");
         let frame: u64 = f[0].parse().expect("frame.number");

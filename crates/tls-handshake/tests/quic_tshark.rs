@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use netops_testkit::tls::capture::{T0, to_pcap};
 use netops_testkit::tls::quic::{quic_conversations, quic_frames, random_quic_conversations};
@@ -39,38 +38,33 @@ fn hex16(s: &str) -> u16 {
 }
 
 fn tshark_view(path: &Path) -> View {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(path)
-        .args([
-            "-n",
+    let out = netops_testkit::child::tshark_fields(
+        path,
+        &[
             "-Y",
             "quic && (tls.handshake.type == 1 || tls.handshake.type == 2)",
-        ])
-        .args(["-T", "fields", "-E", "separator=|", "-E", "occurrence=a"])
-        .args(["-E", "aggregator=,"])
-        .args(["-e", "udp.stream", "-e", "ip.src", "-e", "udp.srcport"])
-        .args([
-            "-e",
+            "-E",
+            "separator=|",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=,",
+        ],
+        &[
+            "udp.stream",
+            "ip.src",
+            "udp.srcport",
             "ip.dst",
-            "-e",
             "udp.dstport",
-            "-e",
             "tls.handshake.type",
-        ])
-        .args(["-e", "tls.handshake.extensions_server_name"])
-        .args(["-e", "tls.handshake.extensions_alpn_str"])
-        .args(["-e", "tls.handshake.extensions.supported_version"])
-        .args(["-e", "tls.handshake.ciphersuite"])
-        .output()
-        .expect("running tshark");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+            "tls.handshake.extensions_server_name",
+            "tls.handshake.extensions_alpn_str",
+            "tls.handshake.extensions.supported_version",
+            "tls.handshake.ciphersuite",
+        ],
     );
     let mut streams: BTreeMap<u64, ((String, String), Facts, bool)> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 10, "unexpected tshark line {line:?}");
         let list = |s: &str| -> Vec<String> {
@@ -109,17 +103,18 @@ fn tshark_view(path: &Path) -> View {
         .map(|(k, f, _)| (k, f))
         .collect();
     // The first frame from each client that carries CRYPTO data.
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(path)
-        .args(["-n", "-Y", "quic.crypto.offset"])
-        .args(["-T", "fields", "-E", "separator=|"])
-        .args(["-e", "frame.number", "-e", "ip.src", "-e", "udp.srcport"])
-        .args(["-e", "ip.dst", "-e", "udp.dstport"])
-        .output()
-        .expect("running tshark");
-    assert!(out.status.success());
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    let out = netops_testkit::child::tshark_fields(
+        path,
+        &["-Y", "quic.crypto.offset", "-E", "separator=|"],
+        &[
+            "frame.number",
+            "ip.src",
+            "udp.srcport",
+            "ip.dst",
+            "udp.dstport",
+        ],
+    );
+    for line in out.lines() {
         let f: Vec<&str> = line.split('|').collect();
         assert_eq!(f.len(), 5, "unexpected tshark line {line:?}");
         let key = (format!("{}:{}", f[1], f[2]), format!("{}:{}", f[3], f[4]));
