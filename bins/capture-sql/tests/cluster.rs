@@ -187,18 +187,8 @@ fn run(args: &[&str]) -> Output {
 
 /// `capture-sql --format csv [--cluster URL] SQL PATHS...`, stdout on success.
 fn query(cluster: Option<&Cluster>, sql: &str, paths: &[String]) -> Result<String, String> {
-    let mut args = vec!["--format", "csv"];
-    if let Some(c) = cluster {
-        args.extend(["--cluster", c.url.as_str()]);
-    }
-    args.push(sql);
-    args.extend(paths.iter().map(String::as_str));
-    let out = run(&args);
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    let (code, stdout, stderr) = query_output(cluster, sql, paths);
+    if code == 0 { Ok(stdout) } else { Err(stderr) }
 }
 
 fn testdata() -> PathBuf {
