@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `sum` adds every u64 of the mapping (the sequential-read reference),
-//! `walk` iterates `packets()`, `decode` also decodes each packet to L4.
+//! `walk` iterates `packets()`, `decode` also decodes each packet to L4;
+//! `lanes` and `lanes-decode` do the same in one thread's interleaved
+//! headers-only lanes (`LANES=N`, default 16).
 //! The last argument is the number of passes (default 6).
 
 fn main() {
@@ -48,8 +50,34 @@ fn main() {
                     }
                 }
             }
+            "lanes" | "lanes-decode" => {
+                let lanes = std::env::var("LANES")
+                    .ok()
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(pcap_core::parallel::LANES);
+                let opts = pcap_core::parallel::SplitOptions {
+                    threads: 1,
+                    chunk_size: 0,
+                    lanes,
+                };
+                let decode = mode == "lanes-decode";
+                let s = pcap_core::parallel::split_opts(
+                    &cap,
+                    opts,
+                    || 0u64,
+                    |a, p| {
+                        if !decode {
+                            *a += u64::from(p.caplen);
+                        } else if let Ok(d) = p.decode() {
+                            *a += d.ports().map_or(0, |(s, _)| u64::from(s))
+                                + d.ip_payload.len() as u64;
+                        }
+                    },
+                );
+                acc += s.chunks.iter().map(|c| c.state).sum::<u64>();
+            }
             _ => {
-                eprintln!("unknown mode {mode}: sum, walk or decode");
+                eprintln!("unknown mode {mode}: sum, walk, decode, lanes or lanes-decode");
                 std::process::exit(3);
             }
         }

@@ -271,6 +271,94 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeErro
     decode_ethertype(data, etype, off)
 }
 
+/// The transport header fields a scan tests first, for the commonest
+/// frame only: untagged Ethernet carrying an unfragmented IPv4 TCP or UDP
+/// packet. See [`peek`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peek<'a> {
+    /// [`ip_proto::TCP`] or [`ip_proto::UDP`].
+    pub proto: u8,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// TCP flag bits ([`TcpFlags`]); 0 for UDP.
+    pub flags: u8,
+    /// The transport payload, exactly as [`decode`] bounds it.
+    pub payload: &'a [u8],
+}
+
+/// A cheaper first look than [`decode`] for scans that drop most packets
+/// on their ports, flags or first payload bytes: for untagged Ethernet
+/// carrying an unfragmented IPv4 TCP or UDP packet it reads only those
+/// fields (no addresses, no [`Decoded`] to build and return); for every
+/// other frame, and for any header [`decode`] would reject, it returns
+/// `None` and the caller decodes.
+///
+/// Whenever it returns `Some`, [`decode`] returns `Ok` with the same
+/// protocol, ports, flags and payload (a property test checks this on
+/// arbitrary bytes), so a packet dropped on what `peek` shows is one the
+/// full decode would have dropped too.
+#[inline(always)]
+pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
+    const IP: usize = ethernet::HEADER_LEN;
+    if linktype != LinkType::ETHERNET
+        || data.len() < IP + ipv4::MIN_HEADER_LEN
+        || be16(data, ethernet::ETHERTYPE) != ethertype::IPV4
+    {
+        return None;
+    }
+    let vihl = data[IP + ipv4::VERSION_IHL];
+    let ihl = usize::from(vihl & 0x0f) * 4;
+    if vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < IP + ihl {
+        return None;
+    }
+    if be16(data, IP + ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
+        return None;
+    }
+    let total = usize::from(be16(data, IP + ipv4::TOTAL_LEN));
+    let end = match total {
+        0 => data.len(),
+        t if t < ihl => return None,
+        t => (IP + t).min(data.len()),
+    };
+    let p = &data[IP + ihl..end];
+    match data[IP + ipv4::PROTOCOL] {
+        ip_proto::TCP => {
+            let hl = usize::from(*p.get(tcp::DATA_OFFSET)? >> 4) * 4;
+            if hl < tcp::MIN_HEADER_LEN || p.len() < hl {
+                return None;
+            }
+            Some(Peek {
+                proto: ip_proto::TCP,
+                src_port: be16(p, tcp::SRC_PORT),
+                dst_port: be16(p, tcp::DST_PORT),
+                flags: p[tcp::FLAGS],
+                payload: &p[hl..],
+            })
+        }
+        ip_proto::UDP => {
+            if p.len() < udp::HEADER_LEN {
+                return None;
+            }
+            let ulen = usize::from(be16(p, udp::LENGTH));
+            let end = if (udp::HEADER_LEN..=p.len()).contains(&ulen) {
+                ulen
+            } else {
+                p.len()
+            };
+            Some(Peek {
+                proto: ip_proto::UDP,
+                src_port: be16(p, udp::SRC_PORT),
+                dst_port: be16(p, udp::DST_PORT),
+                flags: 0,
+                payload: &p[udp::HEADER_LEN..end],
+            })
+        }
+        _ => None,
+    }
+}
+
 fn version_ethertype(data: &[u8], off: usize) -> Result<u16, DecodeError> {
     need(data, "ip", off, 1)?;
     match data[off] >> 4 {

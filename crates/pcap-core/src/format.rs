@@ -17,20 +17,23 @@ impl Endian {
     /// Reads a `u16` at `off`. The caller guarantees `off + 2 <= b.len()`.
     #[inline(always)]
     pub(crate) fn u16(self, b: &[u8], off: usize) -> u16 {
-        let a = [b[off], b[off + 1]];
-        match self {
-            Endian::Little => u16::from_le_bytes(a),
-            Endian::Big => u16::from_be_bytes(a),
+        // One bounds check and one load; the swap is a conditional move.
+        let v = u16::from_le_bytes(b[off..off + 2].try_into().expect("two bytes"));
+        if self == Endian::Big {
+            v.swap_bytes()
+        } else {
+            v
         }
     }
 
     /// Reads a `u32` at `off`. The caller guarantees `off + 4 <= b.len()`.
     #[inline(always)]
     pub(crate) fn u32(self, b: &[u8], off: usize) -> u32 {
-        let a = [b[off], b[off + 1], b[off + 2], b[off + 3]];
-        match self {
-            Endian::Little => u32::from_le_bytes(a),
-            Endian::Big => u32::from_be_bytes(a),
+        let v = u32::from_le_bytes(b[off..off + 4].try_into().expect("four bytes"));
+        if self == Endian::Big {
+            v.swap_bytes()
+        } else {
+            v
         }
     }
 

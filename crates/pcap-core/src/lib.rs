@@ -135,6 +135,12 @@ impl<'a> Packet<'a> {
     pub fn decode(&self) -> Result<Decoded<'a>, DecodeError> {
         decode::decode(self.linktype, self.data)
     }
+
+    /// The cheap first look at the commonest frames; see [`decode::peek`].
+    #[inline(always)]
+    pub fn peek(&self) -> Option<decode::Peek<'a>> {
+        decode::peek(self.linktype, self.data)
+    }
 }
 
 enum Backing {
@@ -420,30 +426,6 @@ impl Capture {
             Backing::Mmap(m) => m.guard.valid(),
             Backing::Vec(_) => guard::unguarded(),
         }
-    }
-
-    /// Asks the kernel to map `len` bytes from `offset` now, in one call,
-    /// instead of one page fault per 64 KiB as a walk reaches them
-    /// (`MADV_POPULATE_READ`, Linux 5.14+). Only a hint: it does nothing
-    /// for in-memory captures, on other systems, on older kernels, or for
-    /// a range outside the file. Scanners call it for the block they are
-    /// about to read; it never changes what is read.
-    #[inline]
-    pub fn populate(&self, offset: usize, len: usize) {
-        #[cfg(target_os = "linux")]
-        if let Backing::Mmap(m) = &self.backing
-            && len > 0
-            && offset
-                .checked_add(len)
-                .is_some_and(|end| end <= m.map.len())
-        {
-            // Errors (EINVAL on kernels without it) only mean no hint.
-            let _ = m
-                .map
-                .advise_range(memmap2::Advice::PopulateRead, offset, len);
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (offset, len);
     }
 
     /// About what fraction of the file is in the page cache (0.0 to 1.0),

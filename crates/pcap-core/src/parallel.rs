@@ -93,7 +93,7 @@ use std::sync::{Condvar, Mutex};
 use crate::PcapLayout;
 use crate::format::{self, Endian};
 use crate::read::{NgWalk, Walker};
-use crate::{Capture, Error, Packet, Packets, SPARSE_BYTES};
+use crate::{Capture, Error, Packet, Packets};
 
 mod region;
 pub use region::packets_from;
@@ -293,12 +293,7 @@ struct Lane<'c, S> {
     index: usize,
     start: Option<(usize, Option<Walker>)>,
     walk: Option<(Packets<'c>, S)>,
-    /// Offset up to which the lane's stretch of the mapping is populated.
-    populated: usize,
 }
-
-/// Bytes of the mapping a lane populates at a time ([`Capture::populate`]).
-const LANE_POPULATE: usize = 1 << 20;
 
 /// Walks the chunks `first..first + lanes` on the calling thread, one
 /// packet of each in turn, with headers-only walks: the cache misses of the
@@ -315,7 +310,6 @@ fn walk_lanes<'c, S>(
     f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
     done: &mut impl FnMut(usize, Run<S>),
 ) {
-    let bytes = cap.bytes();
     let mut live: Vec<Lane<'c, S>> = Vec::with_capacity(lanes);
     for (index, &(lo, hi)) in bounds.iter().enumerate().skip(first).take(lanes) {
         let start = chunk_start(cap, resync, index, lo, hi);
@@ -332,13 +326,7 @@ fn walk_lanes<'c, S>(
                 },
             );
         } else {
-            let populated = start.as_ref().map_or(lo, |(pos, _)| *pos);
-            live.push(Lane {
-                index,
-                start,
-                walk,
-                populated,
-            });
+            live.push(Lane { index, start, walk });
         }
     }
     while !live.is_empty() {
@@ -346,14 +334,6 @@ fn walk_lanes<'c, S>(
         while i < live.len() {
             let lane = &mut live[i];
             let (it, st) = lane.walk.as_mut().expect("live lanes walk");
-            let at = it.offset() as usize;
-            if at + SPARSE_BYTES > lane.populated && lane.populated < bytes.len() {
-                // One call maps the next stretch instead of a fault per
-                // 64 KiB; the lanes touch every page of their chunks.
-                let n = LANE_POPULATE.min(bytes.len() - lane.populated);
-                cap.populate(lane.populated, n);
-                lane.populated += n;
-            }
             let ended = match it.next() {
                 Some(Ok(p)) => {
                     f(st, &p);
@@ -454,7 +434,7 @@ pub struct SplitOptions {
     ///
     /// For closures that read only the first bytes of each packet (the
     /// headers, the first bytes of a payload), more lanes are much faster:
-    /// each lane's walk fetches only the first [`SPARSE_BYTES`]
+    /// each lane's walk fetches only the first [`SPARSE_BYTES`](crate::SPARSE_BYTES)
     /// of each record, and the lanes' cache misses overlap, so a capture
     /// of large packets is not streamed through the CPU at all. On the
     /// 256 MiB benchmark capture, 16 lanes on one core walk every record

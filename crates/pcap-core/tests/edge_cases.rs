@@ -381,37 +381,3 @@ fn pcapng_epb_dropcount_option_is_counted_as_lost() {
     assert_eq!(it.by_ref().count(), 1);
     assert_eq!(it.lost(), 42);
 }
-
-#[test]
-fn populate_is_only_a_hint_for_any_range() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pop.pcap");
-    let mut bytes = Vec::new();
-    netops_testkit::pcap::write_mixed_pcap(&mut bytes, 300_000, 3).unwrap();
-    std::fs::write(&path, &bytes).unwrap();
-    let walk = |cap: &Capture| -> Vec<(u64, usize)> {
-        cap.packets()
-            .map(|p| p.map(|p| (p.frame, p.data.len())).unwrap())
-            .collect()
-    };
-    let mapped = Capture::open(&path).unwrap();
-    let before = walk(&mapped);
-    let len = mapped.bytes().len();
-    // In range, unaligned, empty, past the end, overflowing: never an error
-    // or a panic, and never a change to what is read.
-    for (off, n) in [
-        (0, len),
-        (1, 4097),
-        (len, 0),
-        (len - 1, 1),
-        (len, 10),
-        (usize::MAX, 2),
-    ] {
-        mapped.populate(off, n);
-    }
-    assert_eq!(walk(&mapped), before);
-    assert_eq!(mapped.bytes(), &bytes[..]);
-    let in_memory = Capture::from_vec("pop.pcap", bytes).unwrap();
-    in_memory.populate(0, len);
-    assert_eq!(walk(&in_memory), before);
-}

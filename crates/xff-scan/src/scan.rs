@@ -74,9 +74,6 @@ pub const BLOCK: usize = 16 * 1024;
 /// Progress is reported in steps of about this many bytes.
 const PROGRESS_STEP: usize = 1 << 20;
 
-/// Bytes of the mapping populated at a time ([`Capture::populate`]).
-const POPULATE: usize = 2 << 20;
-
 /// Tuning of the scan.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
@@ -231,9 +228,6 @@ impl Carries {
 /// The per-packet state of a scan over one stretch of a capture: the
 /// prefilter hits ahead of the walk and the pending split headers.
 struct Scanner<'c> {
-    /// `None` for a stream (nothing to search ahead in).
-    cap: Option<&'c Capture>,
-    populated: usize,
     bytes: &'c [u8],
     finder: crate::search::Needle,
     searched: Option<usize>,
@@ -251,19 +245,11 @@ impl<'c> Scanner<'c> {
             bytes: cap.bytes(),
             ..Scanner::new_stream()
         }
-        .with_cap(cap)
-    }
-
-    fn with_cap(mut self, cap: &'c Capture) -> Self {
-        self.cap = Some(cap);
-        self
     }
 
     /// A scanner for packets that are not slices of one mapping.
     fn new_stream() -> Scanner<'c> {
         Scanner {
-            cap: None,
-            populated: 0,
             bytes: &[],
             finder: crate::search::Needle::new(REQUEST_LINE_NEEDLE),
             searched: None,
@@ -288,20 +274,6 @@ impl<'c> Scanner<'c> {
         let mut searched = *self.searched.get_or_insert(off);
         while searched < end {
             let stop = searched.saturating_add(BLOCK).min(self.bytes.len());
-            if stop > self.populated {
-                // Map the next stretch in one call instead of a page fault
-                // per 64 KiB (about 5 % of a scan whose page cache holds
-                // small folios; see docs/BENCHMARKS.md).
-                let from = self.populated.max(searched);
-                let to = from
-                    .saturating_add(POPULATE)
-                    .max(stop)
-                    .min(self.bytes.len());
-                if let Some(cap) = self.cap {
-                    cap.populate(from, to - from);
-                }
-                self.populated = to;
-            }
             let from = searched.saturating_sub(nlen - 1);
             self.finder
                 .find_into(&self.bytes[from..stop], from, &mut self.hits);
@@ -327,9 +299,17 @@ impl<'c> Scanner<'c> {
         self.frames += 1;
         self.walked += pkt.data.len() + 16;
         if self.carries.map.is_empty() {
-            let Ok(d) = pkt.decode() else { return };
-            let L4::Tcp(tcp) = d.l4 else { return };
-            if !crate::http::starts_like_request(tcp.payload) {
+            // The cheap look ([`Packet::peek`]) covers the commonest frames.
+            let payload = match pkt.peek() {
+                Some(q) if q.proto == pcap_core::layers::ip_proto::TCP => q.payload,
+                Some(_) => return,
+                None => {
+                    let Ok(d) = pkt.decode() else { return };
+                    let L4::Tcp(tcp) = d.l4 else { return };
+                    tcp.payload
+                }
+            };
+            if !crate::http::starts_like_request(payload) {
                 return;
             }
         }

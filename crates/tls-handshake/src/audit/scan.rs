@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::ja4::Transport;
 use crate::quic::{QuicTracker, is_long_header_candidate};
 use crate::tracker::{Handshake, Limits, Segment, Side, Stats, Tracker};
-use pcap_core::{Capture, FlowKey, L4, Packet};
+use pcap_core::{Capture, FlowKey, L4, Packet, TcpFlags};
 
 use super::conn::Connection;
 use super::filter::Filter;
@@ -72,6 +72,21 @@ pub fn feed_filtered(
     flags: &mut impl FnMut(FlowKey),
     quic: &mut impl FnMut(FlowKey, Side, &[u8]),
 ) {
+    // Most packets are dropped on their ports, flags and first payload
+    // bytes: look at those first, without the full decode.
+    if let Some(q) = pkt.peek() {
+        let dropped = if q.proto == pcap_core::layers::ip_proto::UDP {
+            !is_long_header_candidate(q.payload)
+        } else {
+            let flagged = q.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0;
+            (q.payload.is_empty() && !flagged)
+                || !(flagged || tracker.may_await(q.src_port ^ q.dst_port))
+                    && (tracked_only || crate::record::sniff(q.payload) == crate::record::Sniff::No)
+        };
+        if dropped {
+            return;
+        }
+    }
     let Ok(d) = pkt.decode() else { return };
     let t = match d.l4 {
         L4::Tcp(t) => t,
