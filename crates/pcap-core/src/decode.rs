@@ -272,8 +272,8 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Decoded<'_>, DecodeErro
 }
 
 /// The transport header fields a scan tests first, for the commonest
-/// frame only: untagged Ethernet carrying an unfragmented IPv4 TCP or UDP
-/// packet. See [`peek`].
+/// frames only: Ethernet (untagged, or with one or two VLAN tags) carrying
+/// an unfragmented IPv4 TCP or UDP packet. See [`peek`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peek<'a> {
     /// [`ip_proto::TCP`] or [`ip_proto::UDP`].
@@ -289,8 +289,9 @@ pub struct Peek<'a> {
 }
 
 /// A cheaper first look than [`decode`] for scans that drop most packets
-/// on their ports, flags or first payload bytes: for untagged Ethernet
-/// carrying an unfragmented IPv4 TCP or UDP packet it reads only those
+/// on their ports, flags or first payload bytes: for Ethernet (untagged,
+/// or with one or two VLAN tags) carrying an unfragmented IPv4 TCP or UDP
+/// packet it reads only those
 /// fields (no addresses, no [`Decoded`] to build and return); for every
 /// other frame, and for any header [`decode`] would reject, it returns
 /// `None` and the caller decodes.
@@ -301,29 +302,44 @@ pub struct Peek<'a> {
 /// full decode would have dropped too.
 #[inline(always)]
 pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
-    const IP: usize = ethernet::HEADER_LEN;
-    if linktype != LinkType::ETHERNET
-        || data.len() < IP + ipv4::MIN_HEADER_LEN
-        || be16(data, ethernet::ETHERTYPE) != ethertype::IPV4
-    {
+    if linktype != LinkType::ETHERNET || data.len() < ethernet::HEADER_LEN {
         return None;
     }
-    let vihl = data[IP + ipv4::VERSION_IHL];
+    let mut etype = be16(data, ethernet::ETHERTYPE);
+    let mut ip = ethernet::HEADER_LEN;
+    // Up to two VLAN tags (802.1Q, QinQ).
+    for _ in 0..2 {
+        if !matches!(
+            etype,
+            ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD
+        ) {
+            break;
+        }
+        if data.len() < ip + vlan::HEADER_LEN {
+            return None;
+        }
+        etype = be16(data, ip + vlan::ETHERTYPE);
+        ip += vlan::HEADER_LEN;
+    }
+    if etype != ethertype::IPV4 || data.len() < ip + ipv4::MIN_HEADER_LEN {
+        return None;
+    }
+    let vihl = data[ip + ipv4::VERSION_IHL];
     let ihl = usize::from(vihl & 0x0f) * 4;
-    if vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < IP + ihl {
+    if vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < ip + ihl {
         return None;
     }
-    if be16(data, IP + ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
+    if be16(data, ip + ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
         return None;
     }
-    let total = usize::from(be16(data, IP + ipv4::TOTAL_LEN));
+    let total = usize::from(be16(data, ip + ipv4::TOTAL_LEN));
     let end = match total {
         0 => data.len(),
         t if t < ihl => return None,
-        t => (IP + t).min(data.len()),
+        t => (ip + t).min(data.len()),
     };
-    let p = &data[IP + ihl..end];
-    match data[IP + ipv4::PROTOCOL] {
+    let p = &data[ip + ihl..end];
+    match data[ip + ipv4::PROTOCOL] {
         ip_proto::TCP => {
             let hl = usize::from(*p.get(tcp::DATA_OFFSET)? >> 4) * 4;
             if hl < tcp::MIN_HEADER_LEN || p.len() < hl {

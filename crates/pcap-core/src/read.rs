@@ -991,11 +991,46 @@ impl<'a> Packets<'a> {
     }
 }
 
-impl<'a> Iterator for Packets<'a> {
-    type Item = Result<Packet<'a>, Error>;
+impl<'a> Packets<'a> {
+    /// The headers-only walk's step over a classic pcap record that is
+    /// whole and inside the guarded part of the mapping: the lanes' hot
+    /// path, small enough to inline into their loop. `None` (nothing
+    /// changed) for everything else, which [`Packets::next_general`] handles.
+    #[inline(always)]
+    fn next_sparse_pcap(&mut self) -> Option<Packet<'a>> {
+        if !self.sparse {
+            return None;
+        }
+        let Walker::Pcap(w) = &self.walker else {
+            return None;
+        };
+        let pos = self.pos;
+        if self.done || pos >= self.end {
+            return None;
+        }
+        let r = w.record(self.data, pos).ok()?;
+        if r.end > self.valid.load(Ordering::Acquire) {
+            return None;
+        }
+        self.pos = r.end;
+        self.frame += 1;
+        let p = w.packet(self.data, &r, self.frame);
+        // The next record's address is known now: start its misses while
+        // the caller works on this packet.
+        let at = r.end & !(CACHE_LINE - 1);
+        let last = r.end.saturating_add(SPARSE_BYTES - 1).min(self.data.len());
+        let mut line = at;
+        while line < last {
+            prefetch(self.data, line);
+            line += CACHE_LINE;
+        }
+        Some(p)
+    }
 
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Every other step: pcapng, ERF, the prefetching walk, the end of the
+    /// walk and damaged records.
+    #[inline(never)]
+    fn next_general(&mut self) -> Option<Result<Packet<'a>, Error>> {
         if self.done {
             return None;
         }
@@ -1063,6 +1098,18 @@ impl<'a> Iterator for Packets<'a> {
                 }
                 Some(Err(e))
             }
+        }
+    }
+}
+
+impl<'a> Iterator for Packets<'a> {
+    type Item = Result<Packet<'a>, Error>;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_sparse_pcap() {
+            Some(p) => Some(Ok(p)),
+            None => self.next_general(),
         }
     }
 }

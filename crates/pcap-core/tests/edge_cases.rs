@@ -381,3 +381,46 @@ fn pcapng_epb_dropcount_option_is_counted_as_lost() {
     assert_eq!(it.by_ref().count(), 1);
     assert_eq!(it.lost(), 42);
 }
+
+#[test]
+fn peek_takes_plain_and_tagged_ipv4_and_declines_the_rest() {
+    use pcap_core::decode::peek;
+    let v4 = |a| IpAddr::from([10, 0, 0, a]);
+    let tagged = |vlans: Vec<u16>, qinq| Link::Ethernet {
+        vlans,
+        qinq,
+        mpls: vec![],
+        pppoe: false,
+    };
+    let frame = |link: Link, src, dst| {
+        let mut f = FrameSpec::tcp(src, 40000, dst, 443, b"\x16\x03\x01".to_vec());
+        f.link = link;
+        f.build()
+    };
+    for link in [
+        Link::ethernet(),
+        tagged(vec![7], false),
+        tagged(vec![7, 8], true),
+    ] {
+        let bytes = frame(link.clone(), v4(1), v4(2));
+        let p = peek(LinkType::ETHERNET, &bytes).unwrap_or_else(|| panic!("{link:?}"));
+        assert_eq!(
+            (p.src_port, p.dst_port, p.payload),
+            (40000, 443, &b"\x16\x03\x01"[..])
+        );
+    }
+    // Deeper stacks, MPLS, IPv6 and other link types go to the full decode.
+    let v6 = |a| IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 0, a]);
+    let declined = [
+        (
+            LinkType::ETHERNET,
+            frame(tagged(vec![7, 8, 9], false), v4(1), v4(2)),
+        ),
+        (LinkType::ETHERNET, frame(Link::ethernet(), v6(1), v6(2))),
+        (LinkType::LINUX_SLL, frame(Link::Sll, v4(1), v4(2))),
+    ];
+    for (lt, bytes) in declined {
+        assert!(peek(lt, &bytes).is_none());
+        assert!(decode(lt, &bytes).is_ok());
+    }
+}

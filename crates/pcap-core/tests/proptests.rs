@@ -242,10 +242,11 @@ proptest! {
         // generated frame of any kind, cut anywhere.
         if synth_seed % 4 == 0 {
             let mut rng = synth::Rng::new(synth_seed);
-            let link = if tagged {
-                synth::Link::Ethernet { vlans: vec![5], qinq: false, mpls: vec![], pppoe: false }
-            } else {
-                synth::Link::ethernet()
+            let link = match (tagged, synth_seed % 3) {
+                (false, _) => synth::Link::ethernet(),
+                (true, 0) => synth::Link::Ethernet { vlans: vec![5], qinq: false, mpls: vec![], pppoe: false },
+                (true, 1) => synth::Link::Ethernet { vlans: vec![5, 6], qinq: true, mpls: vec![], pppoe: false },
+                (true, _) => synth::Link::Ethernet { vlans: vec![5, 6, 7], qinq: false, mpls: vec![], pppoe: false },
             };
             let full = synth::random_frame(&mut rng, link, 50).build();
             bytes = full[..cut.index(full.len() + 1)].to_vec();

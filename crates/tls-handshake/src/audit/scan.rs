@@ -72,21 +72,40 @@ pub fn feed_filtered(
     flags: &mut impl FnMut(FlowKey),
     quic: &mut impl FnMut(FlowKey, Side, &[u8]),
 ) {
-    // Most packets are dropped on their ports, flags and first payload
-    // bytes: look at those first, without the full decode.
-    if let Some(q) = pkt.peek() {
-        let dropped = if q.proto == pcap_core::layers::ip_proto::UDP {
-            !is_long_header_candidate(q.payload)
-        } else {
-            let flagged = q.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0;
-            (q.payload.is_empty() && !flagged)
-                || !(flagged || tracker.may_await(q.src_port ^ q.dst_port))
-                    && (tracked_only || crate::record::sniff(q.payload) == crate::record::Sniff::No)
-        };
-        if dropped {
-            return;
-        }
+    if drops_early(tracker, pkt, tracked_only) {
+        return;
     }
+    feed_decoded(tracker, pkt, tracked_only, filter, emit, flags, quic);
+}
+
+/// Whether [`feed_filtered`] would drop `pkt` on what [`Packet::peek`]
+/// shows (a pure ACK, a datagram that cannot be a QUIC Initial, a segment
+/// that can neither start a hello nor matter to a flow awaiting one),
+/// without decoding it: most packets of a capture. Small enough to inline
+/// into a scan's per-packet loop; the rest of the work is out of line.
+#[inline(always)]
+fn drops_early(tracker: &Tracker<FlowKey>, pkt: &Packet<'_>, tracked_only: bool) -> bool {
+    let Some(q) = pkt.peek() else { return false };
+    if q.proto == pcap_core::layers::ip_proto::UDP {
+        return !is_long_header_candidate(q.payload);
+    }
+    let flagged = q.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0;
+    (q.payload.is_empty() && !flagged)
+        || !(flagged || tracker.may_await(q.src_port ^ q.dst_port))
+            && (tracked_only || crate::record::sniff(q.payload) == crate::record::Sniff::No)
+}
+
+/// [`feed_filtered`] past [`drops_early`]: the full decode and the tracker.
+#[inline(never)]
+fn feed_decoded(
+    tracker: &mut Tracker<FlowKey>,
+    pkt: &Packet<'_>,
+    tracked_only: bool,
+    filter: Option<&Filter>,
+    emit: &mut impl FnMut(FlowKey, Handshake),
+    flags: &mut impl FnMut(FlowKey),
+    quic: &mut impl FnMut(FlowKey, Side, &[u8]),
+) {
     let Ok(d) = pkt.decode() else { return };
     let t = match d.l4 {
         L4::Tcp(t) => t,
