@@ -212,7 +212,10 @@ fn generate(seed: u64, n: usize, container: Container) -> (Vec<u8>, usize) {
             } else {
                 format!("10.1.{}.{}", i / 250, i % 250 + 1).parse().unwrap()
             };
-            let server = (servers[usize::from(v6)], if i % 2 == 0 { 80 } else { 8080 });
+            let server = (
+                servers[usize::from(v6)],
+                if i.is_multiple_of(2) { 80 } else { 8080 },
+            );
             let mut script = VecDeque::new();
             for r in 0..rng.range(1, 4) as usize {
                 let block = request(&mut rng, i, r);
