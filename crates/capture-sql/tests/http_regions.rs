@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use capture_sql::{CaptureScanExec, ScanFilter, ScanSpec, ScanUnit, TableKind, TableOptions};
 use common::*;
-use datafusion::prelude::SessionContext;
 use netops_testkit::xff::{Container, capture_writer, flags, segment};
 use netops_testkit::{Rng, frame::udp_frame};
 use proptest::prelude::*;
@@ -65,6 +64,17 @@ fn scan(
     filter: &ScanFilter,
     overlap: u64,
 ) -> Vec<Vec<String>> {
+    scan_with_errors(path, units, projection, filter, overlap).0
+}
+
+/// [`scan`] and the scan errors it reported.
+fn scan_with_errors(
+    path: &Path,
+    units: &[(u64, Option<u64>)],
+    projection: Option<Vec<usize>>,
+    filter: &ScanFilter,
+    overlap: u64,
+) -> (Vec<Vec<String>>, Vec<String>) {
     let parts = units.len().clamp(1, 3);
     let mut partitions = vec![Vec::new(); parts];
     for (i, &(start, end)) in units.iter().enumerate() {
@@ -84,11 +94,11 @@ fn scan(
         overlap_bytes: overlap,
     };
     let exec = Arc::new(CaptureScanExec::new(spec).unwrap());
-    let ctx = SessionContext::new();
+    let (ctx, errors) = capture_sql::query::local_context(1);
     let batches = runtime()
         .block_on(datafusion::physical_plan::collect(exec, ctx.task_ctx()))
         .unwrap();
-    sorted(rows(&batches))
+    (sorted(rows(&batches)), errors.take())
 }
 
 /// Asserts that `path` cut at `points` gives the whole-file rows, with and
@@ -433,6 +443,53 @@ fn generated_http_regions_with_filters_equal_the_whole_file() {
             );
             for step in [n / 3, 16_411, 1499] {
                 assert_regions_equal_whole(&path, &every(n, step), f, SMALL_OVERLAP);
+            }
+        }
+    }
+}
+
+/// A damaged capture (a record header broken mid-file, or the last record
+/// cut short) cut into regions: the rows before the damage, as the
+/// whole-file scan gives them, and the damage reported once, by the
+/// region holding it. (With the `frame` column the regions after the
+/// damage walk from the file's start and stop at it, like the whole-file
+/// scan; without it they find the record chain again after it.)
+#[test]
+fn damaged_http_regions_report_once_and_equal_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, _) = generate(11, 120, Container::Pcap);
+    let good = dir.path().join("good.pcap");
+    std::fs::write(&good, &bytes).unwrap();
+    let cap = pcap_core::Capture::open(&good).unwrap();
+    let mut offsets = Vec::new();
+    let mut it = cap.packets();
+    loop {
+        let off = it.offset();
+        match it.next() {
+            Some(Ok(_)) => offsets.push(off as usize),
+            _ => break,
+        }
+    }
+    drop(cap);
+    // A record length far beyond the snapshot length, in the middle.
+    let mut broken = bytes.clone();
+    let at = offsets[offsets.len() / 2] + 8;
+    broken[at..at + 4].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    let cut = bytes[..bytes.len() - 7].to_vec();
+    for (name, data) in [("broken.pcap", broken), ("cut.pcap", cut)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let n = data.len() as u64;
+        let f = ScanFilter::default();
+        let (whole, errs) = scan_with_errors(&path, &[(0, None)], None, &f, n);
+        assert_eq!(errs.len(), 1, "{name}: {errs:?}");
+        assert!(!whole.is_empty(), "{name}");
+        for step in [n / 5, 16_411, 1499, 97] {
+            let units = regions(&every(n, step));
+            for overlap in [SMALL_OVERLAP, 8 << 20] {
+                let (got, e) = scan_with_errors(&path, &units, None, &f, overlap);
+                assert_eq!(got, whole, "{name}, every {step} bytes, overlap {overlap}");
+                assert_eq!(e, errs, "{name}, every {step} bytes, overlap {overlap}");
             }
         }
     }
