@@ -568,6 +568,16 @@ fn sql_over_a_split_http_file_equals_one_partition() {
         let want = sorted(rows(&collect(&one, sql)));
         assert!(!want.is_empty(), "{sql}");
         assert_eq!(sorted(rows(&collect(&many, sql))), want, "{sql}");
+        // As a cluster runs it: the regions as the unit scan of the codec.
+        let rt = runtime();
+        let plan = rt
+            .block_on(async { many.sql(sql).await?.create_physical_plan().await })
+            .unwrap();
+        let units = capture_sql::codec::distributable(plan).unwrap();
+        let batches = rt
+            .block_on(datafusion::physical_plan::collect(units, many.task_ctx()))
+            .unwrap();
+        assert_eq!(sorted(rows(&batches)), want, "{sql}, unit scan");
     }
 }
 
