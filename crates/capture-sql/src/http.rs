@@ -46,7 +46,11 @@ const FRAME_COLUMN: usize = 1;
 /// unfinished that far past its region's end gets more bytes later, and
 /// (2) fewer than [`xff_scan::requests::MAX_PENDING`] blocks are unfinished
 /// at once (beyond that the parser reports the oldest early, which depends
-/// on every block before it in the file).
+/// on every block before it in the file). Damage in the file is reported
+/// by the region holding it; the whole-file scan stops there, and so do
+/// the later regions when they walk from the file's start (`frame`
+/// projected), while without `frame` they find the record chain again
+/// after it and give its rows (as `tls` regions do).
 pub(crate) fn scan_unit(
     cap: &Capture,
     unit: &ScanUnit,
