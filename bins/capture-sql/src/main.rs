@@ -76,9 +76,10 @@ struct Cli {
     /// the partitions (tasks) of each stage (0: two per executor).
     #[arg(long, default_value_t = 0)]
     partitions: usize,
-    /// Cut `tls` capture files larger than this many MiB into regions
-    /// scanned in parallel (default: 64 locally, 512 with --cluster, where
-    /// every region is a task with its own scheduling cost).
+    /// Cut `tls` and `http` capture files larger than this many MiB into
+    /// regions scanned in parallel (default: 64 locally, 512 with
+    /// --cluster, where every region is a task with its own scheduling
+    /// cost).
     #[arg(long, value_name = "MIB")]
     split_mib: Option<u64>,
     /// Run on a Ballista cluster (`df://HOST:PORT` of `capture-sql

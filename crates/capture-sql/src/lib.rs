@@ -6,7 +6,7 @@
 //! * [`provider::CaptureTable`]: a table over a [`provider::CaptureSet`]
 //!   (files, directories, globs). Its scan is a [`CaptureScanExec`] built
 //!   from a plain, serializable [`spec::ScanSpec`]: one partition per file
-//!   and, for a large file of `tls`, one per region of it; only the
+//!   and, for a large file of `tls` or `http`, one per region of it; only the
 //!   projected columns are built, `LIMIT` stops the scan, and time-range
 //!   and address predicates skip frames before they are decoded
 //!   ([`filter`]).

@@ -40,7 +40,8 @@ pub struct TableOptions {
     /// Rows per record batch.
     pub batch_size: usize,
     /// How far before a region's start its scan begins (connections that
-    /// started earlier are left to the previous region).
+    /// started earlier are left to the previous region); also how far past
+    /// its end an `http` region follows its unfinished header blocks.
     pub overlap_bytes: u64,
 }
 

@@ -45,11 +45,13 @@ impl TableKind {
     }
 
     /// Whether one file of this table may be cut into several partitions.
-    /// Only `tls` is: rows of `flows` aggregate over a whole file, and the
-    /// `http` scan numbers frames from the start of the file and follows
-    /// every request of it, so a file is one `http` unit.
+    /// `tls` and `http` are: a region owns the rows whose first record
+    /// (first hello, request line) lies inside it and reads on past its
+    /// end to finish them (see [`crate::tls`] and [`crate::http`]). Rows
+    /// of `flows` aggregate over a whole file, so a file is one `flows`
+    /// unit.
     pub fn splits_files(self) -> bool {
-        matches!(self, TableKind::Tls)
+        matches!(self, TableKind::Tls | TableKind::Http)
     }
 }
 
@@ -132,7 +134,9 @@ pub struct ScanSpec {
     /// Rows per record batch.
     pub batch_size: usize,
     /// A region that starts mid-file is walked from this many bytes
-    /// before its start (see [`crate::tls::OVERLAP_BYTES`]).
+    /// before its start (see [`crate::tls::OVERLAP_BYTES`]); an `http`
+    /// region also follows its unfinished header blocks at most this far
+    /// past its end.
     #[serde(default = "default_overlap")]
     pub overlap_bytes: u64,
 }
