@@ -407,17 +407,17 @@ where
 pub const LANES: usize = 16;
 
 /// How many lanes a scan that reads only the first bytes of each packet
-/// should use on `cap`: [`LANES`] for pcap and ERF files mostly in the page
-/// cache, otherwise 1. A pcapng block ends with a copy of its length that
-/// the reader checks, so a headers-only walk would still miss the cache at
-/// the end of every block; and from disk, reading in order is faster (the
-/// kernel's readahead follows one sequential stream, and lanes read many
-/// places at once).
+/// should use on `cap`: [`LANES`] for files mostly in the page cache,
+/// otherwise 1: from disk, reading in order is faster (the kernel's
+/// readahead follows one sequential stream, and lanes read many places at
+/// once). pcapng blocks end with a copy of their length; the headers-only
+/// walk fetches it with the next block's header and checks it one step
+/// later, so it costs no extra wait.
 pub fn header_lanes(cap: &Capture) -> usize {
-    match cap.format() {
-        crate::Format::Pcapng => 1,
-        _ if cap.cached_fraction() < 0.5 => 1,
-        _ => LANES,
+    if cap.cached_fraction() < 0.5 {
+        1
+    } else {
+        LANES
     }
 }
 

@@ -523,6 +523,11 @@ pub struct Packets<'a> {
     deferred: Option<&'a (u64, String)>,
     valid: &'static AtomicUsize,
     guarded: bool,
+    /// Headers-only pcapng walk: the last Enhanced Packet Block taken by
+    /// [`Packets::next_sparse_epb`] (offset, total length), whose trailing
+    /// length copy is checked one step later, once the line holding it
+    /// has arrived with the next block's header.
+    trailer_due: Option<(usize, usize)>,
 }
 
 enum Step<'a> {
@@ -557,6 +562,7 @@ impl<'a> Packets<'a> {
             deferred,
             valid: crate::guard::unguarded(),
             guarded: false,
+            trailer_due: None,
         }
     }
 
@@ -992,15 +998,25 @@ impl<'a> Packets<'a> {
 }
 
 impl<'a> Packets<'a> {
-    /// The headers-only walk's step over a classic pcap record that is
-    /// whole and inside the guarded part of the mapping: the lanes' hot
-    /// path, small enough to inline into their loop. `None` (nothing
-    /// changed) for everything else, which [`Packets::next_general`] handles.
+    /// The headers-only walk's step over a classic pcap record, or a pcapng
+    /// Enhanced Packet Block without options, that is whole and inside the
+    /// guarded part of the mapping: the lanes' hot path, small enough to
+    /// inline into their loop. `None` (nothing yielded) for everything else,
+    /// which [`Packets::next_general`] handles.
     #[inline(always)]
-    fn next_sparse_pcap(&mut self) -> Option<Packet<'a>> {
+    fn next_sparse(&mut self) -> Option<Packet<'a>> {
         if !self.sparse {
             return None;
         }
+        match &self.walker {
+            Walker::Pcap(_) => self.next_sparse_pcap(),
+            Walker::Pcapng(_) => self.next_sparse_epb(),
+            Walker::Erf => None,
+        }
+    }
+
+    #[inline(always)]
+    fn next_sparse_pcap(&mut self) -> Option<Packet<'a>> {
         let Walker::Pcap(w) = &self.walker else {
             return None;
         };
@@ -1027,10 +1043,99 @@ impl<'a> Packets<'a> {
         Some(p)
     }
 
+    /// The pcapng half of [`Packets::next_sparse`]. A block's trailing copy
+    /// of its length lies at its end, a cache line the headers-only walk
+    /// would otherwise wait for at every block; it is prefetched with the
+    /// next block's header and checked at the next step
+    /// ([`Packets::check_trailer_due`]). A bad copy then ends the walk
+    /// with the same error, at the same block and frame, as the in-order
+    /// walk gives, after that block's packet was yielded (the packet has
+    /// the length its header claims, within the block).
+    #[inline(always)]
+    fn next_sparse_epb(&mut self) -> Option<Packet<'a>> {
+        use format::pcapng::*;
+        let Walker::Pcapng(ng) = &self.walker else {
+            return None;
+        };
+        let (data, pos) = (self.data, self.pos);
+        let endian = ng.endian?;
+        if self.done || pos >= self.end || data.len() - pos < BLOCK_BODY + EPB_DATA + 4 {
+            return None;
+        }
+        if endian.u32(data, pos + BLOCK_TYPE) != EPB {
+            return None;
+        }
+        let blen = endian.u32(data, pos + BLOCK_LEN);
+        if blen > MAX_BLOCK_LEN || !blen.is_multiple_of(4) {
+            return None;
+        }
+        let blen = blen as usize;
+        if blen > data.len() - pos || blen < BLOCK_BODY + EPB_DATA + field::BLOCK_TRAILER_LEN {
+            return None;
+        }
+        let body = &data[pos + BLOCK_BODY..pos + blen - field::BLOCK_TRAILER_LEN];
+        let caplen = endian.u32(body, EPB_CAPLEN) as usize;
+        // Options (drop counts) are the general walk's.
+        if caplen > body.len() - EPB_DATA || body.len() != EPB_DATA + caplen.next_multiple_of(4) {
+            return None;
+        }
+        let iface = *ng.ifaces.get(endian.u32(body, EPB_INTERFACE) as usize)?;
+        if pos + blen > self.valid.load(Ordering::Acquire) || !self.check_trailer_due() {
+            return None;
+        }
+        let units = (u64::from(endian.u32(body, EPB_TS_HIGH)) << 32)
+            | u64::from(endian.u32(body, EPB_TS_LOW));
+        let end = pos + blen;
+        self.trailer_due = Some((pos, blen));
+        self.pos = end;
+        self.frame += 1;
+        // This block's trailer and the next block's header.
+        let mut line = (end - field::BLOCK_TRAILER_LEN) & !(CACHE_LINE - 1);
+        let last = end.saturating_add(SPARSE_BYTES - 1).min(data.len());
+        while line < last {
+            prefetch(data, line);
+            line += CACHE_LINE;
+        }
+        Some(Packet {
+            frame: self.frame,
+            ts_ns: iface.ts_ns(units),
+            caplen: caplen as u32,
+            origlen: endian.u32(body, EPB_ORIGLEN),
+            linktype: iface.linktype,
+            data: &body[EPB_DATA..EPB_DATA + caplen],
+        })
+    }
+
+    /// Checks the trailer [`Packets::next_sparse_epb`] left due. When it
+    /// does not match, the walk goes back to that block (one frame back)
+    /// so that the general walk reads it again and reports it, and `false`
+    /// is returned.
+    #[inline(always)]
+    fn check_trailer_due(&mut self) -> bool {
+        let Some((at, blen)) = self.trailer_due.take() else {
+            return true;
+        };
+        let Walker::Pcapng(NgWalk {
+            endian: Some(endian),
+            ..
+        }) = &self.walker
+        else {
+            return true;
+        };
+        let tail = at + blen - format::pcapng::field::BLOCK_TRAILER_LEN;
+        if endian.u32(self.data, tail) as usize == blen {
+            return true;
+        }
+        self.pos = at;
+        self.frame -= 1;
+        false
+    }
+
     /// Every other step: pcapng, ERF, the prefetching walk, the end of the
     /// walk and damaged records.
     #[inline(never)]
     fn next_general(&mut self) -> Option<Result<Packet<'a>, Error>> {
+        self.check_trailer_due();
         if self.done {
             return None;
         }
@@ -1107,7 +1212,7 @@ impl<'a> Iterator for Packets<'a> {
 
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.next_sparse_pcap() {
+        match self.next_sparse() {
             Some(p) => Some(Ok(p)),
             None => self.next_general(),
         }

@@ -458,3 +458,44 @@ fn a_chunk_walks_its_packets_again() {
         }
     }
 }
+
+/// The headers-only pcapng walk checks a block's trailing length copy one
+/// step late (it arrives with the next block's header): a bad copy still
+/// ends the walk with the in-order walk's error, at the same block and
+/// frame, after that block's packet. Nothing before it is lost.
+#[test]
+fn pcapng_bad_trailer_in_lanes_gives_the_same_error_one_packet_later() {
+    let mut w = PcapngWriter::new(Vec::new(), Endian::Little).unwrap();
+    w.add_interface(LinkType::ETHERNET, 65535, TsResolution::Decimal(6))
+        .unwrap();
+    let mut rng = synth::Rng::new(3);
+    for i in 0..400i64 {
+        let b = synth::random_frame(&mut rng, synth::Link::ethernet(), 40).build();
+        w.write_packet(0, 1_700_000_000_000_000_000 + i, b.len() as u32, &b)
+            .unwrap();
+    }
+    let mut bytes = w.into_inner().unwrap();
+    // Frame 300's trailer: the last 4 bytes of its block.
+    let clean = Capture::from_vec("clean.pcapng", bytes.clone()).unwrap();
+    let mut it = clean.packets();
+    for _ in 0..300 {
+        it.next().unwrap().unwrap();
+    }
+    let bad = it.offset() as usize;
+    bytes[bad - 4] ^= 0x40;
+    let cap = Capture::from_vec("bad-trailer.pcapng", bytes).unwrap();
+    let (seq, seq_err) = sequential(&cap);
+    assert_eq!(seq.len(), 299);
+    let seq_err = seq_err.expect("the in-order walk reports the trailer");
+    assert_eq!(seq_err.0, 300);
+    assert!(seq_err.2.contains("trailing copy"), "{}", seq_err.2);
+    for chunk in [0, 997, 4096, 20_000] {
+        for lanes in [2, 5] {
+            let (par, par_err, _) = parallel_rows(&cap, 2, chunk, lanes);
+            let what = format!("chunk {chunk}, lanes {lanes}");
+            assert_eq!(par_err.as_ref(), Some(&seq_err), "{what}");
+            assert_eq!(par.len(), 300, "{what}: the damaged block's packet too");
+            assert!(par[..299] == seq[..], "{what}: packets before the damage");
+        }
+    }
+}
