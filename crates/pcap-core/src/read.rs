@@ -998,8 +998,9 @@ impl<'a> Packets<'a> {
 }
 
 impl<'a> Packets<'a> {
-    /// The headers-only walk's step over a classic pcap record, or a pcapng
-    /// Enhanced Packet Block without options, that is whole and inside the
+    /// The headers-only walk's step over a classic pcap record, a pcapng
+    /// Enhanced Packet Block without options or an ERF Ethernet record
+    /// without extension headers, that is whole and inside the
     /// guarded part of the mapping: the lanes' hot path, small enough to
     /// inline into their loop. `None` (nothing yielded) for everything else,
     /// which [`Packets::next_general`] handles.
@@ -1011,8 +1012,56 @@ impl<'a> Packets<'a> {
         match &self.walker {
             Walker::Pcap(_) => self.next_sparse_pcap(),
             Walker::Pcapng(_) => self.next_sparse_epb(),
-            Walker::Erf => None,
+            Walker::Erf => self.next_sparse_erf(),
         }
+    }
+
+    /// The ERF half of [`Packets::next_sparse`]: plain Ethernet records
+    /// without extension headers (what a DAG card writes by default); the
+    /// general walk takes every other record type.
+    #[inline(always)]
+    fn next_sparse_erf(&mut self) -> Option<Packet<'a>> {
+        use format::erf::*;
+        let (data, pos) = (self.data, self.pos);
+        if self.done || pos >= self.end || data.len() - pos < HEADER_LEN {
+            return None;
+        }
+        let h = &data[pos..pos + HEADER_LEN];
+        if h[TYPE] != TYPE_ETH {
+            return None;
+        }
+        let rlen = usize::from(Endian::Big.u16(h, RLEN));
+        let start = HEADER_LEN + ETH_PAD;
+        if rlen < start
+            || rlen > data.len() - pos
+            || pos + rlen > self.valid.load(Ordering::Acquire)
+        {
+            return None;
+        }
+        let wlen = u32::from(Endian::Big.u16(h, WLEN));
+        let caplen = (rlen - start).min(wlen as usize);
+        self.loss = self
+            .loss
+            .saturating_add(u64::from(Endian::Big.u16(h, LCTR)));
+        let ts = Endian::Little.u64(h, TS);
+        let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;
+        let end = pos + rlen;
+        self.pos = end;
+        self.frame += 1;
+        let mut line = end & !(CACHE_LINE - 1);
+        let last = end.saturating_add(SPARSE_BYTES - 1).min(data.len());
+        while line < last {
+            prefetch(data, line);
+            line += CACHE_LINE;
+        }
+        Some(Packet {
+            frame: self.frame,
+            ts_ns: ((ts >> 32) as i64) * 1_000_000_000 + frac as i64,
+            caplen: caplen as u32,
+            origlen: wlen,
+            linktype: LinkType::ETHERNET,
+            data: &data[pos + start..pos + start + caplen],
+        })
     }
 
     #[inline(always)]
