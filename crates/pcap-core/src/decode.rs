@@ -307,57 +307,61 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
     }
     let mut etype = be16(data, ethernet::ETHERTYPE);
     let mut ip = ethernet::HEADER_LEN;
-    // Up to two VLAN tags (802.1Q, QinQ).
-    for _ in 0..2 {
-        if !matches!(
-            etype,
-            ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD
-        ) {
-            break;
+    if etype != ethertype::IPV4 {
+        // Up to two VLAN tags (802.1Q, QinQ).
+        for _ in 0..2 {
+            if !matches!(
+                etype,
+                ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD
+            ) {
+                break;
+            }
+            if data.len() < ip + vlan::HEADER_LEN {
+                return None;
+            }
+            etype = be16(data, ip + vlan::ETHERTYPE);
+            ip += vlan::HEADER_LEN;
         }
-        if data.len() < ip + vlan::HEADER_LEN {
+        if etype != ethertype::IPV4 {
             return None;
         }
-        etype = be16(data, ip + vlan::ETHERTYPE);
-        ip += vlan::HEADER_LEN;
     }
-    if etype != ethertype::IPV4 || data.len() < ip + ipv4::MIN_HEADER_LEN {
-        return None;
-    }
-    let vihl = data[ip + ipv4::VERSION_IHL];
+    // Fixed-size views: one length check each, none per field.
+    let h: &[u8; ipv4::MIN_HEADER_LEN] =
+        data.get(ip..ip + ipv4::MIN_HEADER_LEN)?.try_into().ok()?;
+    let vihl = h[ipv4::VERSION_IHL];
     let ihl = usize::from(vihl & 0x0f) * 4;
     if vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < ip + ihl {
         return None;
     }
-    if be16(data, ip + ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
+    if be16(h, ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
         return None;
     }
-    let total = usize::from(be16(data, ip + ipv4::TOTAL_LEN));
+    let total = usize::from(be16(h, ipv4::TOTAL_LEN));
     let end = match total {
         0 => data.len(),
         t if t < ihl => return None,
         t => (ip + t).min(data.len()),
     };
     let p = &data[ip + ihl..end];
-    match data[ip + ipv4::PROTOCOL] {
+    match h[ipv4::PROTOCOL] {
         ip_proto::TCP => {
-            let hl = usize::from(*p.get(tcp::DATA_OFFSET)? >> 4) * 4;
+            let t: &[u8; tcp::MIN_HEADER_LEN] = p.get(..tcp::MIN_HEADER_LEN)?.try_into().ok()?;
+            let hl = usize::from(t[tcp::DATA_OFFSET] >> 4) * 4;
             if hl < tcp::MIN_HEADER_LEN || p.len() < hl {
                 return None;
             }
             Some(Peek {
                 proto: ip_proto::TCP,
-                src_port: be16(p, tcp::SRC_PORT),
-                dst_port: be16(p, tcp::DST_PORT),
-                flags: p[tcp::FLAGS],
+                src_port: be16(t, tcp::SRC_PORT),
+                dst_port: be16(t, tcp::DST_PORT),
+                flags: t[tcp::FLAGS],
                 payload: &p[hl..],
             })
         }
         ip_proto::UDP => {
-            if p.len() < udp::HEADER_LEN {
-                return None;
-            }
-            let ulen = usize::from(be16(p, udp::LENGTH));
+            let u: &[u8; udp::HEADER_LEN] = p.get(..udp::HEADER_LEN)?.try_into().ok()?;
+            let ulen = usize::from(be16(u, udp::LENGTH));
             let end = if (udp::HEADER_LEN..=p.len()).contains(&ulen) {
                 ulen
             } else {
@@ -365,8 +369,8 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
             };
             Some(Peek {
                 proto: ip_proto::UDP,
-                src_port: be16(p, udp::SRC_PORT),
-                dst_port: be16(p, udp::DST_PORT),
+                src_port: be16(u, udp::SRC_PORT),
+                dst_port: be16(u, udp::DST_PORT),
                 flags: 0,
                 payload: &p[udp::HEADER_LEN..end],
             })

@@ -489,6 +489,10 @@ pub fn scan_parallel(
                 return;
             }
             let late = sf.late(pkt.ts_ns);
+            // Most packets end here, before the closures below are built.
+            if drops_early(&st.tracker, pkt, late) {
+                return;
+            }
             let frame = pkt.frame;
             let ChunkState {
                 tracker,
@@ -502,7 +506,7 @@ pub fn scan_parallel(
             } = st;
             let mut on_flag = |k| flags.push((key_hash(&k), frame as u32));
             let ts_ns = pkt.ts_ns;
-            feed_filtered(
+            feed_decoded(
                 tracker,
                 pkt,
                 late,
