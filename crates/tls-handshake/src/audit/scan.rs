@@ -763,8 +763,8 @@ impl Merge<'_, '_> {
 /// frames; at 64 bits that does not happen in practice).
 fn key_hash(k: &FlowKey) -> u64 {
     use std::hash::{Hash, Hasher};
-    // `DefaultHasher::new` hashes alike in every chunk and thread of a run.
-    let mut h = std::hash::DefaultHasher::new();
+    // Hashes alike in every chunk and thread of a run (no random keys).
+    let mut h = crate::tracker::FlowHasher::default();
     k.hash(&mut h);
     h.finish()
 }
