@@ -11,6 +11,8 @@
 #
 # Usage: scripts/bench-capture-sql-cluster.sh [RUNS] [MIB]
 # SPLIT_MIB=N sets the client's region size (default: capture-sql's).
+# TABLE=http queries the `http` table of a generated proxy capture
+# (gen_xff_bench: one request per 100 frames) instead of `tls`.
 # PROFILE=debug uses the debug build (quick check of the script); the
 # default is the sqlbench profile (release settings, see Cargo.toml), the
 # same build scripts/bench-capture-sql-local.sh measures.
@@ -28,13 +30,21 @@ flag=(--profile "$profile")
 [ "$profile" = debug ] && flag=()
 cargo build "${flag[@]}" -q -p capture-sql-cli
 cargo build "${flag[@]}" -q -p tls-handshake --features audit --example gen_bench_capture
+cargo build "${flag[@]}" -q -p xff-scan --example gen_xff_bench
+table=${TABLE:-tls}
 bin=${CARGO_TARGET_DIR:-target}/$profile
 sql=$bin/capture-sql
 # SPLIT_MIB=N passes --split-mib N (region size) to the client.
 split=()
 [ -n "${SPLIT_MIB:-}" ] && split=(--split-mib "$SPLIT_MIB")
-cap=$dir/bench-${mib}m.pcap
-[ -s "$cap" ] || "$bin/examples/gen_bench_capture" "$cap" "$mib" 5 1
+cap=$dir/bench-$table-${mib}m.pcap
+if [ ! -s "$cap" ]; then
+    case $table in
+        tls) "$bin/examples/gen_bench_capture" "$cap" "$mib" 5 1 ;;
+        http) "$bin/examples/gen_xff_bench" "$cap" "$mib" 100 42 2>/dev/null ;;
+        *) echo "TABLE must be tls or http" >&2; exit 3 ;;
+    esac
+fi
 
 pids=()
 cleanup() {
@@ -74,10 +84,16 @@ wait_ready() { # executors
     exit 1
 }
 
-queries=(
-    "SELECT count(*) FROM tls"
-    "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
-)
+case $table in
+    tls) queries=(
+        "SELECT count(*) FROM tls"
+        "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
+    ) ;;
+    http) queries=(
+        "SELECT count(*) FROM http"
+        "SELECT http_host, count(*) AS n FROM http GROUP BY http_host ORDER BY n DESC"
+    ) ;;
+esac
 
 median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
 

@@ -16,6 +16,8 @@
 #             cold  dropped before every run (needs root: drop_caches);
 #                   `cat FILE` is measured too (the disk's speed)
 #   TWO=1     also tls-audit/xff-scan on two cores in the `read` state
+#   BASE=DIR  also DIR/tls-audit and DIR/xff-scan (an earlier build), one
+#             core, in every cell: before/after in the same run
 #
 # Prints one markdown row per cell: medians (hyperfine -N), CPU (user+sys
 # means) and the ripgrep ratio (rg median / tool median; >1: faster). The
@@ -46,13 +48,16 @@ drop() { sync; echo 1 > /proc/sys/vm/drop_caches; }
 
 summary() { # json label -> rows "| label | command | median | cpu | vs rg |"
     python3 - "$1" "$2" <<'PY'
-import json, re, statistics, sys
+import json, os, re, statistics, sys
+base_dir = os.environ.get("BASE", "")
 rows = json.load(open(sys.argv[1]))["results"]
 rg = [r for r in rows if " rg " in f" {r['command']} "]
 ref = statistics.median(rg[0]["times"]) if rg else None
 for r in rows:
     m = statistics.median(r["times"])
-    cmd = re.sub(r"\S*/", "", r["command"].replace("taskset -c 0 ", ""))
+    cmd = r["command"].replace("taskset -c 0 ", "")
+    base = " (BASE)" if base_dir and base_dir + "/" in cmd else ""
+    cmd = re.sub(r"\S*/", "", cmd) + base
     ratio = f"{ref / m:.2f}x" if ref else ""
     print(f"| {sys.argv[2]} | `{cmd}` | {m*1e3:.0f} ms | {(r['user']+r['system'])*1e3:.0f} ms | {ratio} |")
 PY
@@ -79,6 +84,12 @@ for pl in $payloads; do
             "$one $bin/xff-scan --ip 203.0.113.77 --threads 1 --format jsonl $f"
             "$one rg -a -c -F NOT_PRESENT_LITERAL_42 $f"
         )
+        if [ -n "${BASE:-}" ]; then
+            cmds+=(
+                "$one $BASE/tls-audit --threads 1 --format jsonl $f"
+                "$one $BASE/xff-scan --ip 203.0.113.77 --threads 1 --format jsonl $f"
+            )
+        fi
         for st in $states; do
             label="$size MiB $fr $pl $fmt, $st"
             prep=()
