@@ -25,6 +25,18 @@ const CACHE_LINE: usize = 64;
 /// bytes of a VLAN-tagged IPv6 packet fit in 128.
 pub const SPARSE_BYTES: usize = 128;
 
+/// Prefetches the cache lines holding bytes `from..to` of `data` (`to`
+/// clamped to its end).
+#[inline(always)]
+fn prefetch_span(data: &[u8], from: usize, to: usize) {
+    let last = to.min(data.len());
+    let mut line = from & !(CACHE_LINE - 1);
+    while line < last {
+        prefetch(data, line);
+        line += CACHE_LINE;
+    }
+}
+
 /// Asks the CPU to bring the cache line at `p` closer. Never faults.
 #[inline(always)]
 fn prefetch(data: &[u8], i: usize) {
@@ -1048,12 +1060,7 @@ impl<'a> Packets<'a> {
         let end = pos + rlen;
         self.pos = end;
         self.frame += 1;
-        let mut line = end & !(CACHE_LINE - 1);
-        let last = end.saturating_add(SPARSE_BYTES - 1).min(data.len());
-        while line < last {
-            prefetch(data, line);
-            line += CACHE_LINE;
-        }
+        prefetch_span(data, end, end.saturating_add(SPARSE_BYTES - 1));
         Some(Packet {
             frame: self.frame,
             ts_ns: ((ts >> 32) as i64) * 1_000_000_000 + frac as i64,
@@ -1082,13 +1089,7 @@ impl<'a> Packets<'a> {
         let p = w.packet(self.data, &r, self.frame);
         // The next record's address is known now: start its misses while
         // the caller works on this packet.
-        let at = r.end & !(CACHE_LINE - 1);
-        let last = r.end.saturating_add(SPARSE_BYTES - 1).min(self.data.len());
-        let mut line = at;
-        while line < last {
-            prefetch(self.data, line);
-            line += CACHE_LINE;
-        }
+        prefetch_span(self.data, r.end, r.end.saturating_add(SPARSE_BYTES - 1));
         Some(p)
     }
 
@@ -1139,12 +1140,8 @@ impl<'a> Packets<'a> {
         self.pos = end;
         self.frame += 1;
         // This block's trailer and the next block's header.
-        let mut line = (end - field::BLOCK_TRAILER_LEN) & !(CACHE_LINE - 1);
-        let last = end.saturating_add(SPARSE_BYTES - 1).min(data.len());
-        while line < last {
-            prefetch(data, line);
-            line += CACHE_LINE;
-        }
+        let trailer = end - field::BLOCK_TRAILER_LEN;
+        prefetch_span(data, trailer, end.saturating_add(SPARSE_BYTES - 1));
         Some(Packet {
             frame: self.frame,
             ts_ns: iface.ts_ns(units),
@@ -1216,15 +1213,11 @@ impl<'a> Packets<'a> {
                 if self.sparse {
                     // The next record's address is known now: start its
                     // misses while the caller works on this packet.
-                    let mut at = self.pos & !(CACHE_LINE - 1);
-                    let last = self
-                        .pos
-                        .saturating_add(SPARSE_BYTES - 1)
-                        .min(self.data.len());
-                    while at < last {
-                        prefetch(self.data, at);
-                        at += CACHE_LINE;
-                    }
+                    prefetch_span(
+                        self.data,
+                        self.pos,
+                        self.pos.saturating_add(SPARSE_BYTES - 1),
+                    );
                 }
                 Some(Ok(p))
             }

@@ -132,7 +132,8 @@ fn a_stream_that_stops_mid_record_says_where() {
 
 #[test]
 fn a_gzip_stream_inflates_as_it_walks() {
-    let raw = big_pcap(3 << 20, 4);
+    // Several read-ahead chunks (1 MiB each) when a second core inflates.
+    let raw = big_pcap(9 << 20, 4);
     let z = gz(&raw);
     let cap = Capture::from_vec("a.pcap", raw.clone()).unwrap();
     let mut s = stream_of("a.pcap.gz", &z, 1000).unwrap();
