@@ -3,9 +3,6 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use serde::Serialize;
-use serde::ser::SerializeMap;
-
 use crate::exit;
 use crate::output::{Finished, WriteError, copy_error};
 use crate::value::{Align, Column, Value};
@@ -134,7 +131,7 @@ pub struct Writer<W: Write> {
 enum Sink<W: Write> {
     Table(TableSink<W>),
     Csv(Box<CsvSink<W>>),
-    Jsonl(W),
+    Jsonl(JsonlSink<W>),
     Json(JsonSink<W>),
     Custom(Box<dyn RowSink<W>>),
 }
@@ -174,7 +171,11 @@ impl<W: Write> Writer<W> {
                 w: csv::WriterBuilder::new().from_writer(out),
                 header_done: false,
             })),
-            Format::Jsonl => Sink::Jsonl(out),
+            Format::Jsonl => Sink::Jsonl(JsonlSink {
+                out,
+                keys: Vec::new(),
+                scratch: Vec::new(),
+            }),
             Format::Json => Sink::Json(JsonSink {
                 out,
                 first: true,
@@ -231,9 +232,7 @@ impl<W: Write> Writer<W> {
         let r = match sink {
             Sink::Table(t) => t.row(cols, values),
             Sink::Csv(c) => c.row(cols, values),
-            Sink::Jsonl(out) => serde_json::to_writer(&mut *out, &RowSer(cols, values))
-                .map_err(io::Error::from)
-                .and_then(|()| out.write_all(b"\n")),
+            Sink::Jsonl(j) => j.row(cols, values),
             Sink::Json(j) => j.row(cols, values),
             Sink::Custom(c) => c.row(cols, values),
         };
@@ -279,7 +278,7 @@ impl<W: Write> Writer<W> {
         let r = match sink {
             Sink::Table(t) => t.finish(cols, self.error.is_none()),
             Sink::Csv(c) => (*c).finish(cols, self.error.is_none()),
-            Sink::Jsonl(mut out) => out.flush().map(|()| out),
+            Sink::Jsonl(mut j) => j.out.flush().map(|()| j.out),
             Sink::Json(j) => j.finish(self.error.is_none()),
             Sink::Custom(c) => c.finish(cols),
         };
@@ -302,11 +301,15 @@ impl<W: Write> Drop for Writer<W> {
     }
 }
 
-/// A row as a JSON object, keys in column order.
+/// A row as a JSON object, keys in column order (what the direct JSON
+/// writers are checked against).
+#[cfg(test)]
 struct RowSer<'r, 'a>(&'r [Column], &'r [Value<'a>]);
 
-impl Serialize for RowSer<'_, '_> {
+#[cfg(test)]
+impl serde::Serialize for RowSer<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (i, c) in self.0.iter().enumerate() {
             m.serialize_entry(c.name(), cell(self.1, i))?;
@@ -444,6 +447,59 @@ fn csv_err(e: csv::Error) -> io::Error {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
     }
+}
+
+/// JSON Lines written directly: each column's `"name":` escaped once, the
+/// row built in one buffer and written with one call; byte for byte what
+/// `serde_json::to_writer` writes for the row as a map (tested).
+struct JsonlSink<W> {
+    out: W,
+    /// `"name":` per column, made at the first row.
+    keys: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> JsonlSink<W> {
+    fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        if self.keys.len() != cols.len() {
+            self.keys = cols
+                .iter()
+                .map(|c| {
+                    let mut k = Vec::new();
+                    json_str(&mut k, c.name());
+                    k.push(b':');
+                    k
+                })
+                .collect();
+        }
+        let buf = &mut self.scratch;
+        buf.clear();
+        buf.push(b'{');
+        for (i, key) in self.keys.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(key);
+            json_compact(buf, cell(values, i))?;
+        }
+        buf.extend_from_slice(b"}\n");
+        self.out.write_all(buf)
+    }
+}
+
+/// Writes one value as `serde_json::to_writer` does: strings and integers
+/// directly, everything else through serde_json.
+fn json_compact(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
+    match v {
+        Value::Null => buf.extend_from_slice(b"null"),
+        Value::Str(s) => json_str(buf, s),
+        Value::U64(n) => write!(buf, "{n}")?,
+        Value::I64(n) => write!(buf, "{n}")?,
+        Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::WithText { data, .. } => return json_compact(buf, data),
+        other => serde_json::to_writer(&mut *buf, other)?,
+    }
+    Ok(())
 }
 
 struct JsonSink<W> {
@@ -685,6 +741,53 @@ mod tests {
         w.row(&[]);
         let got = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(got, "[\n  {}\n]\n");
+    }
+
+    /// The direct JSON Lines writer against `serde_json::to_writer` on
+    /// every kind of value, and on rows shorter and longer than the columns.
+    #[test]
+    fn jsonl_rows_are_what_serde_json_writes() {
+        let cols = vec![
+            Column::new("a\"b"),
+            Column::new("n"),
+            Column::new("x"),
+            Column::new("m"),
+            Column::new("f"),
+        ];
+        let rows: Vec<Vec<Value<'_>>> = vec![
+            vec![
+                "tab\there \u{1} \u{7f} é \\ \"q\"".into(),
+                Value::I64(i64::MIN),
+                Value::F64(1.5),
+                Value::Map(vec![
+                    ("k\n".into(), Value::List(vec!["a".into(), Value::Null])),
+                    ("e".into(), Value::List(vec![])),
+                ]),
+                Value::F64(f64::NAN),
+            ],
+            vec![
+                Value::Bool(false),
+                Value::U64(u64::MAX),
+                Value::WithText {
+                    text: "t".into(),
+                    data: Box::new(Value::List(vec!["x".into(), Value::F64(-0.25)])),
+                },
+                Value::Map(vec![]),
+            ],
+            vec![],
+            vec![Value::Null; 7],
+        ];
+        let mut w = Writer::new(Format::Jsonl, cols.clone(), Vec::new());
+        for r in &rows {
+            w.row(r);
+        }
+        let got = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let mut want = String::new();
+        for r in &rows {
+            want.push_str(&serde_json::to_string(&RowSer(&cols, r)).unwrap());
+            want.push('\n');
+        }
+        assert_eq!(got, want);
     }
 
     #[test]
