@@ -98,23 +98,101 @@ pub struct IndexRow {
 /// it). Loading the ntc-templates index this way takes milliseconds.
 #[derive(Debug, Clone)]
 enum Field {
-    /// Empty field: matches anything.
+    /// Empty field (or `.*`): matches anything.
     Any,
     /// No regex syntax: `re.match` is a prefix test.
     Literal(String),
+    /// A `Command` field of plain text and `[[...]]` completions of plain
+    /// text (`sh[[ow]] ver[[sion]]`), nearly every ntc-templates command:
+    /// always a valid pattern, matched without compiling one (see
+    /// [`completion_match`]).
+    Completion(Vec<Part>),
     /// A pattern, compiled on first use.
     Pattern(String, OnceLock<Option<PyRegex>>),
 }
 
+/// A piece of a [`Field::Completion`].
+#[derive(Debug, Clone)]
+enum Part {
+    /// Text matched as it is.
+    Text(String),
+    /// `[[xyz]]`, i.e. `(x(y(z)?)?)?`: any prefix of the text (whole
+    /// characters), the empty one included.
+    Prefix(String),
+}
+
+/// Characters with a meaning in a Python pattern (outside them the
+/// pattern is plain text).
+const PATTERN_SYNTAX: [char; 14] = [
+    '\\', '.', '^', '$', '*', '+', '?', '{', '}', '[', ']', '|', '(', ')',
+];
+
+/// `raw` as [`Part`]s when it is plain text and `[[...]]` completions of
+/// non-empty plain text; `None` for anything else (which goes through
+/// [`expand_completion`] and the regex engine).
+fn completion_parts(raw: &str) -> Option<Vec<Part>> {
+    let mut parts = Vec::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("[[") {
+            let j = after.find("]]")?;
+            let word = &after[..j];
+            if word.is_empty() || word.contains(PATTERN_SYNTAX) {
+                return None;
+            }
+            parts.push(Part::Prefix(word.to_owned()));
+            rest = &after[j + 2..];
+        } else {
+            let j = rest.find("[[").unwrap_or(rest.len());
+            let text = &rest[..j];
+            if text.contains(PATTERN_SYNTAX) {
+                return None;
+            }
+            parts.push(Part::Text(text.to_owned()));
+            rest = &rest[j..];
+        }
+    }
+    Some(parts)
+}
+
+/// `re.match` of a [`Field::Completion`] pattern: whether some choice of
+/// completion lengths makes the parts a prefix of `v` (the greedy
+/// `(x(y)?)?` groups try the lengths longest first, but only whether a
+/// match exists matters here).
+fn completion_match(parts: &[Part], v: &str) -> bool {
+    match parts.split_first() {
+        None => true,
+        Some((Part::Text(t), rest)) => v
+            .strip_prefix(t.as_str())
+            .is_some_and(|v| completion_match(rest, v)),
+        Some((Part::Prefix(w), rest)) => {
+            // Every common prefix of `w` and `v` (whole chars) is a choice.
+            let mut ends = vec![0];
+            let mut n = 0;
+            for (a, b) in w.chars().zip(v.chars()) {
+                if a != b {
+                    break;
+                }
+                n += a.len_utf8();
+                ends.push(n);
+            }
+            ends.iter().rev().any(|&n| completion_match(rest, &v[n..]))
+        }
+    }
+}
+
 impl Field {
-    fn new(f: &str) -> Result<Field, String> {
-        if f.is_empty() {
+    /// `raw` is the field as written, `f` after [`expand_completion`]
+    /// (the same text for columns other than `Command`).
+    fn new(raw: &str, f: &str, command: bool) -> Result<Field, String> {
+        if f.is_empty() || f == ".*" {
             return Ok(Field::Any);
         }
-        if !f.contains([
-            '\\', '.', '^', '$', '*', '+', '?', '{', '}', '[', ']', '|', '(', ')',
-        ]) {
+        if !f.contains(PATTERN_SYNTAX) {
             return Ok(Field::Literal(f.to_owned()));
+        }
+        if command && let Some(parts) = completion_parts(raw) {
+            return Ok(Field::Completion(parts));
         }
         crate::translate::translate(f).map_err(|e| e.to_string())?;
         Ok(Field::Pattern(f.to_owned(), OnceLock::new()))
@@ -124,6 +202,7 @@ impl Field {
         match self {
             Field::Any => true,
             Field::Literal(l) => v.starts_with(l.as_str()),
+            Field::Completion(parts) => completion_match(parts, v),
             Field::Pattern(src, re) => re
                 .get_or_init(|| PyRegex::compile(src).ok())
                 .as_ref()
@@ -176,9 +255,12 @@ pub fn expand_completion(value: &str) -> String {
             Some(j) => {
                 out.push_str(&rest[..i]);
                 let word = &after[..j];
-                out.push('(');
-                let parts: Vec<String> = word.chars().map(String::from).collect();
-                out.push_str(&parts.join("("));
+                // `(x(y(z` then `)?` per char, without a string per char
+                // (this runs on every Command field of the index).
+                for c in word.chars() {
+                    out.push('(');
+                    out.push(c);
+                }
                 for _ in word.chars() {
                     out.push_str(")?");
                 }
@@ -254,20 +336,21 @@ impl Index {
             let mut compiled = Vec::new();
             let mut named = Vec::new();
             let mut templates = String::new();
-            for (h, f) in header.iter().zip(&fields) {
+            for (h, raw) in header.iter().zip(&fields) {
                 let f = if h == "Command" {
-                    expand_completion(f)
+                    expand_completion(raw)
                 } else {
-                    (*f).to_owned()
+                    (*raw).to_owned()
                 };
                 if h == "Template" {
                     templates = f.clone();
                 } else {
-                    let field = Field::new(&f).map_err(|e| IndexError::Index {
-                        path: path.to_path_buf(),
-                        line: n + 1,
-                        message: format!("column {h}: {e}"),
-                    })?;
+                    let field =
+                        Field::new(raw, &f, h == "Command").map_err(|e| IndexError::Index {
+                            path: path.to_path_buf(),
+                            line: n + 1,
+                            message: format!("column {h}: {e}"),
+                        })?;
                     compiled.push((h.clone(), field));
                 }
                 named.push((h.clone(), f));
@@ -568,7 +651,7 @@ fn row_matches(row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
         Some(f @ (Field::Any | Field::Literal(_))) => f.matches(v),
         _ => true,
     }) && attributes.iter().all(|(k, v)| match field(k) {
-        Some(f @ Field::Pattern(..)) => f.matches(v),
+        Some(f @ (Field::Pattern(..) | Field::Completion(_))) => f.matches(v),
         _ => true,
     })
 }
@@ -620,6 +703,67 @@ mod tests {
         assert_eq!(expand_completion("show [[]]x"), "show [[]]x");
         assert_eq!(expand_completion("a[[b]]]"), "a(b)?]");
         assert_eq!(expand_completion("a[[]]]"), "a(])?");
+    }
+
+    /// The completion matcher answers what the expanded pattern answers
+    /// through the regex engine.
+    #[test]
+    fn completion_fields_match_like_their_pattern() {
+        let fields = [
+            "sh[[ow]] ver[[sion]]",
+            "sh[[ow]] ip int[[erface]] br[[ief]]",
+            "sh[[ow]]ow",
+            "a[[bc]][[bcd]]e",
+            "x[[é日]] y",
+            "show lldp nei[[ghbors]] det[[ail]]",
+        ];
+        let inputs = [
+            "",
+            "s",
+            "sh",
+            "sho",
+            "show",
+            "show ver",
+            "sh ver",
+            "show version",
+            "sh ve",
+            "show ip int br",
+            "show ip interface brief",
+            "sh ip in b",
+            "shoow",
+            "show",
+            "show ow",
+            "ae",
+            "abe",
+            "abcbcde",
+            "abbcde",
+            "abcbe",
+            "abcd",
+            "x y",
+            "xé y",
+            "xé日 y",
+            "xe y",
+            "show lldp neighbors detail",
+            "show lldp nei det",
+            "show lldp neighbors",
+            "show lldp neighbors detail x",
+        ];
+        for f in fields {
+            let Some(parts) = completion_parts(f) else {
+                panic!("{f} should be a completion field");
+            };
+            let re = PyRegex::compile(&expand_completion(f)).unwrap();
+            for v in inputs {
+                assert_eq!(
+                    completion_match(&parts, v),
+                    re.is_match(v).unwrap(),
+                    "{f} on {v:?}"
+                );
+            }
+        }
+        for f in ["sh[[ow]] (ip|ipv6)", "a[[]]b", "a[[b", "show.*", "a[[b]]]"] {
+            assert!(completion_parts(f).is_none(), "{f}");
+        }
     }
 
     fn write(dir: &Path, name: &str, text: &str) {

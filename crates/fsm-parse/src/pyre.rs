@@ -36,7 +36,7 @@ pub(crate) struct PyRegex {
     /// A literal every matching text starts with (see [`literal_prefix`]):
     /// lines without it are rejected before any automaton runs.
     prefix: Option<Box<str>>,
-    /// A literal every match contains somewhere (see [`required_literal`]):
+    /// A literal every match contains somewhere (see [`required_literal_of`]):
     /// lines without it are rejected by one `memmem` instead of running
     /// an automaton (`^.*System Description:`, `^\s+Chassis ID\s+:`).
     need: Option<Box<memchr::memmem::Finder<'static>>>,
@@ -128,19 +128,28 @@ const SKIP_MIN_TRIED: u32 = 32;
 const SKIP_WINDOW: u32 = 1024;
 
 impl AsciiRe {
-    fn compile(anchored: &str) -> Result<AsciiRe, RegexError> {
-        let nfa = NFA::compiler()
+    /// `hir`: `anchored` parsed already (with [`ascii_hir`]), saving a
+    /// second parse.
+    fn compile(
+        anchored: &str,
+        hir: Option<&regex_syntax::hir::Hir>,
+    ) -> Result<AsciiRe, RegexError> {
+        let mut compiler = NFA::compiler();
+        compiler
             .syntax(syntax::Config::new().unicode(false).utf8(false))
             .configure(
                 NFA::config()
                     .utf8(false)
                     .nfa_size_limit(Some(PATTERN_BUDGET)),
-            )
-            .build(anchored)
-            .map_err(|e| match e.size_limit() {
-                Some(_) => RegexError::TooBig,
-                None => RegexError::Invalid(e.to_string()),
-            })?;
+            );
+        let nfa = match hir {
+            Some(h) => compiler.build_from_hir(h),
+            None => compiler.build(anchored),
+        };
+        let nfa = nfa.map_err(|e| match e.size_limit() {
+            Some(_) => RegexError::TooBig,
+            None => RegexError::Invalid(e.to_string()),
+        })?;
         // The settings `regex` gives its own lazy DFA (gives up on a line
         // where it would thrash; the VM or PikeVM answers then).
         let dfa = LazyDfa::builder()
@@ -264,11 +273,11 @@ fn build_uni(anchored: &str) -> Result<regex::Regex, RegexError> {
 }
 
 impl StdRe {
-    fn compile(anchored: &str) -> Result<StdRe, RegexError> {
+    fn compile(anchored: &str, hir: Option<&regex_syntax::hir::Hir>) -> Result<StdRe, RegexError> {
         // A non-ASCII pattern (a literal or escape) keeps Unicode rules even
         // against ASCII text (case folding), so it gets no ASCII form.
         let ascii = if anchored.is_ascii() {
-            Some(Box::new(AsciiRe::compile(anchored)?))
+            Some(Box::new(AsciiRe::compile(anchored, hir)?))
         } else {
             None
         };
@@ -361,7 +370,11 @@ impl PyRegex {
         let t = translate(py)?;
         let prefix: Option<Box<str>> = literal_prefix(py).map(Into::into);
         let anchored = format!(r"\A(?:{})", t.pattern);
-        let need = required_literal(&anchored)
+        // One parse serves the required literal and the ASCII NFA.
+        let hir = ascii_hir(&anchored);
+        let need = hir
+            .as_ref()
+            .and_then(required_literal_of)
             .filter(|lit| {
                 // Not worth a second scan when the prefix test covers it.
                 lit.len() >= 2
@@ -390,7 +403,7 @@ impl PyRegex {
             let names = re.capture_names().map(|n| n.map(str::to_owned)).collect();
             let pre = translate_relaxed(py)
                 .ok()
-                .and_then(|r| StdRe::compile(&format!(r"\A(?:{r})")).ok());
+                .and_then(|r| StdRe::compile(&format!(r"\A(?:{r})"), None).ok());
             Ok(PyRegex {
                 engine: Engine::Fancy {
                     re: Box::new(re),
@@ -403,7 +416,7 @@ impl PyRegex {
                 spare: SpareScratch::default(),
             })
         } else {
-            let std = StdRe::compile(&anchored)?;
+            let std = StdRe::compile(&anchored, hir.as_ref())?;
             let names = std.names();
             Ok(PyRegex {
                 engine: Engine::Std(std),
@@ -673,7 +686,25 @@ fn literal_prefix(py: &str) -> Option<String> {
 /// literal, and a literal here is the same bytes in the Unicode form. `None`
 /// for patterns `regex-syntax` does not parse (look-around: the fancy ones)
 /// or without such a literal.
+#[cfg(test)]
 fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    required_literal_of(&ascii_hir(pattern)?)
+}
+
+/// `pattern` parsed the way the ASCII NFA reads it (Unicode off, any
+/// bytes); `None` when that parser rejects it.
+fn ascii_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
+/// The longest literal every match of `hir` contains (see
+/// [`PyRegex::compile`]).
+fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
     fn walk(h: &Hir) -> Option<Vec<u8>> {
         match h.kind() {
@@ -684,13 +715,7 @@ fn required_literal(pattern: &str) -> Option<Vec<u8>> {
             _ => None,
         }
     }
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    walk(&hir)
+    walk(hir)
 }
 
 /// The set of bytes a line holds, made once per line and shared by every

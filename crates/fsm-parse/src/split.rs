@@ -50,15 +50,16 @@ static MAY_BREAK: [bool; 256] = break_table();
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the 8 bytes of `w` is below 0x20 or above 0x7F (a
-/// control or a non-ASCII byte; every line break is one of those). Never
-/// says no for a word with one.
+/// The high bit of each of the 8 bytes of `w` (little-endian) that is
+/// below 0x20 or above 0x7F (a control or a non-ASCII byte; every line
+/// break is one of those), possibly with false ones above the lowest: the
+/// lowest set bit is always the first such byte; 0 when there is none.
 #[inline(always)]
-fn has_control_or_high(w: u64) -> bool {
+fn control_or_high(w: u64) -> u64 {
     // Bytes >= 0x80 set their high bit; for bytes < 0x80, subtracting 0x20
     // borrows into the high bit exactly when the byte is < 0x20 (a borrow
     // from a lower byte can only follow such a byte).
-    ((w | w.wrapping_sub(ONES * 0x20)) & HIGH) != 0
+    (w | w.wrapping_sub(ONES * 0x20)) & HIGH
 }
 
 impl<'a> SplitLines<'a> {
@@ -73,10 +74,13 @@ impl<'a> SplitLines<'a> {
         let mut ascii = true;
         let mut i = 0;
         loop {
-            // Eight plain printable ASCII bytes at a time.
+            // Eight plain printable ASCII bytes at a time, then straight to
+            // the first control or non-ASCII byte of the word.
             while let Some(chunk) = bytes.get(i..i + 8) {
                 let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                if has_control_or_high(w) {
+                let m = control_or_high(w);
+                if m != 0 {
+                    i += (m.trailing_zeros() / 8) as usize;
                     break;
                 }
                 i += 8;
@@ -363,7 +367,23 @@ mod tests {
         );
         for b in 0..=255u8 {
             let w = u64::from_le_bytes([b'a', b'b', b, b'c', b'd', b'e', b'f', b'g']);
-            assert_eq!(has_control_or_high(w), !(0x20..0x80).contains(&b), "{b:#x}");
+            let m = control_or_high(w);
+            assert_eq!(m != 0, !(0x20..0x80).contains(&b), "{b:#x}");
+            if m != 0 {
+                assert_eq!(m.trailing_zeros() / 8, 2, "{b:#x}: the first flagged byte");
+            }
+            // Whatever follows it, the lowest flag is the first such byte.
+            for c in [0u8, 0x1f, 0x80, 0xff] {
+                let w = u64::from_le_bytes([b'a', b, c, b'c', 0x01, b'e', 0x90, b'g']);
+                let first = [b'a', b, c, b'c', 0x01]
+                    .iter()
+                    .position(|&x| !(0x20..0x80).contains(&x));
+                assert_eq!(
+                    Some((control_or_high(w).trailing_zeros() / 8) as usize),
+                    first,
+                    "{b:#x} {c:#x}"
+                );
+            }
         }
     }
 

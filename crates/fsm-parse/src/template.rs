@@ -84,13 +84,85 @@ pub struct Template {
     pub(crate) scratch: ScratchPool,
 }
 
+/// One of the template-language expressions, in two forms: compiled with
+/// Unicode off for ASCII text (where it matches exactly what the Unicode
+/// form matches: `\w`, `\s` and `.` agree on ASCII), and the Unicode
+/// form, compiled the first time a non-ASCII template line needs it. The
+/// Unicode classes make the automata many times larger: compiling the six
+/// expressions with Unicode was ~14 M instructions, most of a template's
+/// compile time.
+struct DualRe {
+    src: String,
+    ascii: regex::bytes::Regex,
+    uni: OnceLock<Regex>,
+}
+
+/// The groups of a [`DualRe`] match.
+struct DualCaps<'s> {
+    text: &'s str,
+    re: &'static DualRe,
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+impl<'s> DualCaps<'s> {
+    fn name(&self, n: &str) -> Option<&'s str> {
+        let gi = self.re.ascii.capture_names().position(|x| x == Some(n))?;
+        self.spans
+            .get(gi)
+            .copied()
+            .flatten()
+            .map(|(a, b)| &self.text[a..b])
+    }
+}
+
+impl DualRe {
+    fn new(src: &str) -> DualRe {
+        DualRe {
+            src: src.to_owned(),
+            ascii: regex::bytes::RegexBuilder::new(src)
+                .unicode(false)
+                .build()
+                .expect("static regex"),
+            uni: OnceLock::new(),
+        }
+    }
+
+    fn uni(&self) -> &Regex {
+        self.uni
+            .get_or_init(|| Regex::new(&self.src).expect("static regex"))
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        if s.is_ascii() {
+            self.ascii.is_match(s.as_bytes())
+        } else {
+            self.uni().is_match(s)
+        }
+    }
+
+    fn captures<'s>(&'static self, s: &'s str) -> Option<DualCaps<'s>> {
+        let spans = if s.is_ascii() {
+            let c = self.ascii.captures(s.as_bytes())?;
+            c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect()
+        } else {
+            let c = self.uni().captures(s)?;
+            c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect()
+        };
+        Some(DualCaps {
+            text: s,
+            re: self,
+            spans,
+        })
+    }
+}
+
 struct ActionRes {
-    main: Regex,
-    action: Regex,
-    action2: Regex,
-    action3: Regex,
-    state_name: Regex,
-    word_start: Regex,
+    main: DualRe,
+    action: DualRe,
+    action2: DualRe,
+    action3: DualRe,
+    state_name: DualRe,
+    word_start: DualRe,
 }
 
 fn action_res() -> &'static ActionRes {
@@ -101,7 +173,7 @@ fn action_res() -> &'static ActionRes {
         let rec_op = "(?P<rec_op>Clear|Clearall|Record|NoRecord)";
         let op = format!(r"({line_op}(\.{rec_op})?)");
         let new_state = r#"(?P<new_state>\w+|".*")"#;
-        let build = |p: &str| Regex::new(p).expect("static regex");
+        let build = DualRe::new;
         ActionRes {
             main: build(r"^(?P<match>.*)(\s->(?P<action>.*))"),
             action: build(&format!(r"^\s+{op}(\s+{new_state})?$")),
@@ -540,10 +612,7 @@ fn parse_rule(
     let res = action_res();
     let line = py_strip(line);
     let caps = res.main.captures(line);
-    let matched = caps
-        .as_ref()
-        .and_then(|c| c.name("match"))
-        .map_or(line, |m| m.as_str());
+    let matched = caps.as_ref().and_then(|c| c.name("match")).unwrap_or(line);
     let regex_src = if var_map.is_empty() {
         matched.to_owned()
     } else {
@@ -578,7 +647,7 @@ fn parse_rule(
     let Some(caps) = caps else {
         return Ok(RawRule { rule, target: None });
     };
-    let action = caps.name("action").map_or("", |m| m.as_str());
+    let action = caps.name("action").unwrap_or("");
     let a = res
         .action
         .captures(action)
@@ -588,14 +657,14 @@ fn parse_rule(
         return terr(num, format!("Badly formatted rule '{line}'. Line: {num}."));
     };
     if let Some(m) = a.name("ln_op") {
-        rule.line_op = match m.as_str() {
+        rule.line_op = match m {
             "Continue" => LineOp::Continue,
             "Error" => LineOp::Error,
             _ => LineOp::Next,
         };
     }
     if let Some(m) = a.name("rec_op") {
-        rule.record_op = match m.as_str() {
+        rule.record_op = match m {
             "Record" => RecordOp::Record,
             "Clear" => RecordOp::Clear,
             "Clearall" => RecordOp::Clearall,
@@ -604,12 +673,12 @@ fn parse_rule(
     }
     let new_state = a
         .name("new_state")
-        .map(|m| m.as_str().to_owned())
+        .map(str::to_owned)
         .filter(|s| !s.is_empty());
     if rule.line_op == LineOp::Continue
         && let Some(ns) = &new_state
     {
-        let op = a.name("ln_op").map_or("", |m| m.as_str());
+        let op = a.name("ln_op").unwrap_or("");
         return terr(
             num,
             format!("Action '{op}' with new state {ns} specified. Line: {num}."),

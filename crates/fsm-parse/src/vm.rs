@@ -156,8 +156,10 @@ pub(crate) struct Vm {
     lm: LookMatcher,
     /// Bytes a non-empty match can start with (superset).
     first: ByteSet,
-    /// The pattern may match the empty string (no first-byte test then).
+    /// The pattern may match the empty string.
     empty_ok: bool,
+    /// ... and not only at the end of the text (no first-byte test then).
+    empty_mid: bool,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -305,7 +307,7 @@ impl Vm {
             }
         }
         let start = nfa.start_anchored().as_u32();
-        let (first, empty_ok) = first_bytes(&insts, &seqs, start);
+        let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
         Vm {
             insts,
             start,
@@ -315,6 +317,7 @@ impl Vm {
             lm: nfa.look_matcher().clone(),
             first,
             empty_ok,
+            empty_mid,
         }
     }
 
@@ -322,7 +325,10 @@ impl Vm {
     /// the pattern cannot match the text at all).
     #[inline]
     pub(crate) fn may_match(&self, hay: &[u8]) -> bool {
-        self.empty_ok || hay.first().is_some_and(|&b| has(&self.first, b))
+        match hay.first() {
+            None => self.empty_ok,
+            Some(&b) => self.empty_mid || has(&self.first, b),
+        }
     }
 
     /// Whether a loop's exit may start at `at` (see [`Guard`]).
@@ -697,18 +703,23 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
 }
 
 /// The bytes a match can start with, following every empty-width step from
-/// `start` (look-arounds counted as passing: a superset), and whether a
-/// match can be empty.
-fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool) {
+/// `start` (look-arounds counted as passing: a superset), whether a match
+/// can be empty, and whether it can be empty other than at the end of the
+/// text (an empty path to `Match` that passes no end-of-text look: `^\s*$`
+/// matches the empty line only, so a non-empty line must start with one
+/// of its first bytes).
+fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool, bool) {
     let mut set = [0u64; 4];
     let mut empty_ok = false;
-    let mut seen = vec![false; insts.len()];
-    let mut todo = vec![start];
-    while let Some(pc) = todo.pop() {
+    let mut empty_mid = false;
+    // Per instruction: seen without / after an end-of-text look.
+    let mut seen = vec![[false; 2]; insts.len()];
+    let mut todo = vec![(start, false)];
+    while let Some((pc, at_end)) = todo.pop() {
         let Some(s) = seen.get_mut(pc as usize) else {
             continue;
         };
-        if std::mem::replace(s, true) {
+        if std::mem::replace(&mut s[usize::from(at_end)], true) {
             continue;
         }
         match &insts[pc as usize] {
@@ -727,22 +738,29 @@ fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool) 
                     add_range(&mut set, a, b);
                 }
             }
-            Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push(*next),
-            Inst::Split2 { a, b } => todo.extend([*a, *b]),
-            Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
+            Inst::Look {
+                look: Look::End,
+                next,
+            } => todo.push((*next, true)),
+            Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push((*next, at_end)),
+            Inst::Split2 { a, b } => todo.extend([(*a, at_end), (*b, at_end)]),
+            Inst::SplitN { alts } => todo.extend(alts.iter().map(|&a| (a, at_end))),
             Inst::Star { set: c, exit, .. }
             | Inst::Lazy { set: c, exit, .. }
             | Inst::Rep { set: c, exit, .. } => {
                 for (w, cw) in set.iter_mut().zip(c) {
                     *w |= cw;
                 }
-                todo.push(*exit);
+                todo.push((*exit, at_end));
             }
-            Inst::Match => empty_ok = true,
+            Inst::Match => {
+                empty_ok = true;
+                empty_mid |= !at_end;
+            }
             Inst::Fail => {}
         }
     }
-    (set, empty_ok)
+    (set, empty_ok, empty_mid)
 }
 
 #[cfg(test)]
@@ -868,6 +886,18 @@ mod tests {
         assert!(!vm.may_match(b""));
         let vm = Vm::new(&nfa(r"(\d*)"));
         assert!(vm.may_match(b"x"));
+        assert!(vm.may_match(b""));
+        // Empty only at the end of the text: a non-empty line needs a
+        // first byte of the pattern.
+        let vm = Vm::new(&nfa(r"\s*$"));
+        assert!(vm.may_match(b""));
+        assert!(vm.may_match(b"  "));
+        assert!(!vm.may_match(b"x"));
+        let vm = Vm::new(&nfa(r"(?:\s*$|\d*)"));
+        assert!(vm.may_match(b"x"), "the second branch is empty anywhere");
+        let vm = Vm::new(&nfa(r"(?:$|a)"));
+        assert!(!vm.may_match(b"b"));
+        assert!(vm.may_match(b"ab"));
         assert!(vm.may_match(b""));
     }
 

@@ -180,6 +180,7 @@ impl<W: Write> Writer<W> {
                 out,
                 first: true,
                 scratch: Vec::new(),
+                keys: Vec::new(),
             }),
         };
         Writer {
@@ -506,6 +507,10 @@ struct JsonSink<W> {
     out: W,
     first: bool,
     scratch: Vec<u8>,
+    /// Per column, what goes before its value: `\n    "name": ` (`,`
+    /// first after the first column), escaped once instead of on every
+    /// row (made by the first row: the columns never change).
+    keys: Vec<Vec<u8>>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -522,11 +527,22 @@ impl<W: Write> JsonSink<W> {
         if cols.is_empty() {
             buf.extend_from_slice(b"  {}");
         } else {
+            if self.keys.len() != cols.len() {
+                self.keys = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let mut k = Vec::new();
+                        k.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                        json_str(&mut k, c.name());
+                        k.extend_from_slice(b": ");
+                        k
+                    })
+                    .collect();
+            }
             buf.extend_from_slice(b"  {");
-            for (i, c) in cols.iter().enumerate() {
-                buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                json_str(buf, c.name());
-                buf.extend_from_slice(b": ");
+            for (i, k) in self.keys.iter().enumerate() {
+                buf.extend_from_slice(k);
                 json_value(buf, cell(values, i))?;
             }
             buf.extend_from_slice(b"\n  }");
@@ -548,6 +564,7 @@ impl<W: Write> JsonSink<W> {
 fn json_str(buf: &mut Vec<u8>, s: &str) {
     let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
     if s.bytes().all(plain) {
+        buf.reserve(s.len() + 2);
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
