@@ -463,23 +463,12 @@ struct JsonlSink<W> {
 impl<W: Write> JsonlSink<W> {
     fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
         if self.keys.len() != cols.len() {
-            self.keys = cols
-                .iter()
-                .map(|c| {
-                    let mut k = Vec::new();
-                    json_str(&mut k, c.name());
-                    k.push(b':');
-                    k
-                })
-                .collect();
+            self.keys = json_keys(cols, b"", b",", b":");
         }
         let buf = &mut self.scratch;
         buf.clear();
         buf.push(b'{');
         for (i, key) in self.keys.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
             buf.extend_from_slice(key);
             json_compact(buf, cell(values, i))?;
         }
@@ -528,17 +517,7 @@ impl<W: Write> JsonSink<W> {
             buf.extend_from_slice(b"  {}");
         } else {
             if self.keys.len() != cols.len() {
-                self.keys = cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        let mut k = Vec::new();
-                        k.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                        json_str(&mut k, c.name());
-                        k.extend_from_slice(b": ");
-                        k
-                    })
-                    .collect();
+                self.keys = json_keys(cols, b"\n    ", b",\n    ", b": ");
             }
             buf.extend_from_slice(b"  {");
             for (i, k) in self.keys.iter().enumerate() {
@@ -558,6 +537,22 @@ impl<W: Write> JsonSink<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// What goes before each column's value in a JSON object row: `first` (the
+/// first column) or `rest`, the escaped name, then `colon`. Made once per
+/// writer: the columns never change.
+fn json_keys(cols: &[Column], first: &[u8], rest: &[u8], colon: &[u8]) -> Vec<Vec<u8>> {
+    cols.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut k = Vec::new();
+            k.extend_from_slice(if i == 0 { first } else { rest });
+            json_str(&mut k, c.name());
+            k.extend_from_slice(colon);
+            k
+        })
+        .collect()
 }
 
 /// Writes `s` as a JSON string, escaped as `serde_json` escapes it.
