@@ -25,6 +25,21 @@ const CACHE_LINE: usize = 64;
 /// bytes of a VLAN-tagged IPv6 packet fit in 128.
 pub const SPARSE_BYTES: usize = 128;
 
+/// An ERF record header's timestamp (seconds in the high 32 bits, a binary
+/// fraction in the low 32) in nanoseconds, rounded to the nearest.
+#[inline(always)]
+fn erf_ts_ns(ts: u64) -> i64 {
+    let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;
+    ((ts >> 32) as i64) * 1_000_000_000 + frac as i64
+}
+
+/// An Enhanced or obsolete Packet Block's timestamp, in interface units,
+/// from its high and low halves at `high` and `low` in `body`.
+#[inline(always)]
+fn block_units(endian: Endian, body: &[u8], high: usize, low: usize) -> u64 {
+    (u64::from(endian.u32(body, high)) << 32) | u64::from(endian.u32(body, low))
+}
+
 /// Prefetches the cache lines holding bytes `from..to` of `data` (`to`
 /// clamped to its end).
 #[inline(always)]
@@ -775,8 +790,7 @@ impl<'a> Packets<'a> {
                             ng.ifaces.len()
                         )));
                     };
-                    let units = (u64::from(endian.u32(body, EPB_TS_HIGH)) << 32)
-                        | u64::from(endian.u32(body, EPB_TS_LOW));
+                    let units = block_units(endian, body, EPB_TS_HIGH, EPB_TS_LOW);
                     let origlen = endian.u32(body, EPB_ORIGLEN);
                     let opts = EPB_DATA + (caplen as usize).next_multiple_of(4);
                     if body.len() > opts {
@@ -853,8 +867,7 @@ impl<'a> Packets<'a> {
                     if drops != u16::MAX {
                         self.loss = self.loss.saturating_add(u64::from(drops));
                     }
-                    let units = (u64::from(endian.u32(body, PB_TS_HIGH)) << 32)
-                        | u64::from(endian.u32(body, PB_TS_LOW));
+                    let units = block_units(endian, body, PB_TS_HIGH, PB_TS_LOW);
                     let origlen = endian.u32(body, PB_ORIGLEN);
                     self.pos = pos + blen;
                     self.frame += 1;
@@ -993,13 +1006,11 @@ impl<'a> Packets<'a> {
             ) {
                 self.loss = self.loss.saturating_add(u64::from(lctr));
             }
-            let ts = Endian::Little.u64(h, TS);
-            let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;
             self.pos = pos + rlen;
             self.frame += 1;
             return Step::Packet(Packet {
                 frame: self.frame,
-                ts_ns: ((ts >> 32) as i64) * 1_000_000_000 + frac as i64,
+                ts_ns: erf_ts_ns(Endian::Little.u64(h, TS)),
                 caplen: caplen as u32,
                 origlen,
                 linktype,
@@ -1021,11 +1032,19 @@ impl<'a> Packets<'a> {
         if !self.sparse {
             return None;
         }
-        match &self.walker {
+        let p = match &self.walker {
             Walker::Pcap(_) => self.next_sparse_pcap(),
             Walker::Pcapng(_) => self.next_sparse_epb(),
             Walker::Erf => self.next_sparse_erf(),
-        }
+        }?;
+        // The next record's address is known now: start its misses while
+        // the caller works on this packet (with a pcapng block's trailer,
+        // checked at the next step).
+        let from = self.trailer_due.map_or(self.pos, |(at, len)| {
+            at + len - format::pcapng::field::BLOCK_TRAILER_LEN
+        });
+        prefetch_span(self.data, from, self.pos.saturating_add(SPARSE_BYTES - 1));
+        Some(p)
     }
 
     /// The ERF half of [`Packets::next_sparse`]: plain Ethernet records
@@ -1055,15 +1074,11 @@ impl<'a> Packets<'a> {
         self.loss = self
             .loss
             .saturating_add(u64::from(Endian::Big.u16(h, LCTR)));
-        let ts = Endian::Little.u64(h, TS);
-        let frac = ((ts & 0xffff_ffff) * 1_000_000_000 + 0x8000_0000) >> 32;
-        let end = pos + rlen;
-        self.pos = end;
+        self.pos = pos + rlen;
         self.frame += 1;
-        prefetch_span(data, end, end.saturating_add(SPARSE_BYTES - 1));
         Some(Packet {
             frame: self.frame,
-            ts_ns: ((ts >> 32) as i64) * 1_000_000_000 + frac as i64,
+            ts_ns: erf_ts_ns(Endian::Little.u64(h, TS)),
             caplen: caplen as u32,
             origlen: wlen,
             linktype: LinkType::ETHERNET,
@@ -1086,11 +1101,7 @@ impl<'a> Packets<'a> {
         }
         self.pos = r.end;
         self.frame += 1;
-        let p = w.packet(self.data, &r, self.frame);
-        // The next record's address is known now: start its misses while
-        // the caller works on this packet.
-        prefetch_span(self.data, r.end, r.end.saturating_add(SPARSE_BYTES - 1));
-        Some(p)
+        Some(w.packet(self.data, &r, self.frame))
     }
 
     /// The pcapng half of [`Packets::next_sparse`]. A block's trailing copy
@@ -1133,18 +1144,12 @@ impl<'a> Packets<'a> {
         if pos + blen > self.valid.load(Ordering::Acquire) || !self.check_trailer_due() {
             return None;
         }
-        let units = (u64::from(endian.u32(body, EPB_TS_HIGH)) << 32)
-            | u64::from(endian.u32(body, EPB_TS_LOW));
-        let end = pos + blen;
         self.trailer_due = Some((pos, blen));
-        self.pos = end;
+        self.pos = pos + blen;
         self.frame += 1;
-        // This block's trailer and the next block's header.
-        let trailer = end - field::BLOCK_TRAILER_LEN;
-        prefetch_span(data, trailer, end.saturating_add(SPARSE_BYTES - 1));
         Some(Packet {
             frame: self.frame,
-            ts_ns: iface.ts_ns(units),
+            ts_ns: iface.ts_ns(block_units(endian, body, EPB_TS_HIGH, EPB_TS_LOW)),
             caplen: caplen as u32,
             origlen: endian.u32(body, EPB_ORIGLEN),
             linktype: iface.linktype,
