@@ -58,6 +58,9 @@ PY_PACKAGES=("maturin>=1.9,<2" "pytest" "textfsm==2.1.0")
 [ -x "$PYENV/bin/python" ] || python3 -m venv "$PYENV"
 "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
 echo "test-all: building the Python module fsm_parse (maturin, release)" >&2
-"$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+# Without build isolation maturin's PEP 517 hook runs the `maturin` of
+# PATH: the virtualenv's, put first (a machine with none elsewhere fails
+# otherwise).
+PATH="$PWD/$PYENV/bin:$PATH" "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-build-isolation --force-reinstall --no-deps ./crates/fsm-parse-py
 "$PYENV/bin/python" -m pytest -q -p no:cacheprovider crates/fsm-parse-py/tests
