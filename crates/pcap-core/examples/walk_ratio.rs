@@ -12,7 +12,9 @@
 //! `sum` adds every u64 of the mapping (the sequential-read reference),
 //! `walk` iterates `packets()`, `decode` also decodes each packet to L4;
 //! `lanes` and `lanes-decode` do the same in one thread's interleaved
-//! headers-only lanes (`LANES=N`, default 16).
+//! headers-only lanes (`LANES=N`, default 16); `lanes-peek` peeks at each
+//! packet (ports, flags, payload length: what the scanners' drop tests
+//! read) instead of decoding it.
 //! The last argument is the number of passes (default 6).
 
 fn main() {
@@ -50,7 +52,7 @@ fn main() {
                     }
                 }
             }
-            "lanes" | "lanes-decode" => {
+            "lanes" | "lanes-decode" | "lanes-peek" => {
                 let lanes = std::env::var("LANES")
                     .ok()
                     .and_then(|l| l.parse().ok())
@@ -61,12 +63,19 @@ fn main() {
                     lanes,
                 };
                 let decode = mode == "lanes-decode";
+                let peek = mode == "lanes-peek";
                 let s = pcap_core::parallel::split_opts(
                     &cap,
                     opts,
                     || 0u64,
                     |a, p| {
-                        if !decode {
+                        if peek {
+                            if let Some(q) = p.peek() {
+                                *a += u64::from(q.src_port ^ q.dst_port)
+                                    + u64::from(q.flags)
+                                    + q.payload.len() as u64;
+                            }
+                        } else if !decode {
                             *a += u64::from(p.caplen);
                         } else if let Ok(d) = p.decode() {
                             *a += d.ports().map_or(0, |(s, _)| u64::from(s))
@@ -77,7 +86,9 @@ fn main() {
                 acc += s.chunks.iter().map(|c| c.state).sum::<u64>();
             }
             _ => {
-                eprintln!("unknown mode {mode}: sum, walk, decode, lanes or lanes-decode");
+                eprintln!(
+                    "unknown mode {mode}: sum, walk, decode, lanes, lanes-decode or lanes-peek"
+                );
                 std::process::exit(3);
             }
         }

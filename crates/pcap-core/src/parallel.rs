@@ -329,11 +329,44 @@ fn walk_lanes<'c, S>(
             live.push(Lane { index, start, walk });
         }
     }
+    // Every lane walks the same file: the format's own step is chosen
+    // once here, and the loop below is built once per format around it.
+    let pcap = live
+        .iter()
+        .find_map(|l| match l.walk.as_ref().map(|w| &w.0.walker) {
+            Some(Walker::Pcap(w)) => Some(*w),
+            _ => None,
+        });
+    match pcap {
+        // Little-endian files: what nearly every capture tool writes.
+        // Big-endian ones take the general step.
+        Some(w) if w.endian == Endian::Little => {
+            round_robin(live, f, done, |it| it.lane_step_pcap::<false>(&w))
+        }
+        _ => round_robin(live, f, done, |_| None),
+    }
+}
+
+/// Steps the live lanes one packet each in turn until every one has
+/// ended: `fast` first (a format's inlined step, `None` when it does not
+/// apply), else the lane's general walk.
+#[inline(always)]
+fn round_robin<'c, S>(
+    mut live: Vec<Lane<'c, S>>,
+    f: &(impl Fn(&mut S, &Packet<'_>) + Sync),
+    done: &mut impl FnMut(usize, Run<S>),
+    fast: impl Fn(&mut Packets<'c>) -> Option<Packet<'c>>,
+) {
     while !live.is_empty() {
         let mut i = 0;
         while i < live.len() {
             let lane = &mut live[i];
             let (it, st) = lane.walk.as_mut().expect("live lanes walk");
+            if let Some(p) = fast(it) {
+                f(st, &p);
+                i += 1;
+                continue;
+            }
             let ended = match it.next() {
                 Some(Ok(p)) => {
                     f(st, &p);

@@ -552,7 +552,9 @@ pub fn scan_capture_parallel(
             } else {
                 sc.packet(pkt, matcher, opts);
             }
-            found.append(&mut sc.out);
+            if !sc.out.is_empty() {
+                found.append(&mut sc.out);
+            }
             if sc.walked >= *reported + PROGRESS_STEP {
                 progress((sc.walked - *reported) as u64);
                 *reported = sc.walked;
