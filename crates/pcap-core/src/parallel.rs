@@ -331,25 +331,31 @@ fn walk_lanes<'c, S>(
     }
     // Every lane walks the same file: the format's own step is chosen
     // once here, and the loop below is built once per format around it.
-    let pcap = live
-        .iter()
-        .find_map(|l| match l.walk.as_ref().map(|w| &w.0.walker) {
-            Some(Walker::Pcap(w)) => Some(*w),
-            _ => None,
-        });
-    match pcap {
-        // Little-endian files: what nearly every capture tool writes.
-        // Big-endian ones take the general step.
-        Some(w) if w.endian == Endian::Little => {
+    let walker = live
+        .first()
+        .and_then(|l| l.walk.as_ref())
+        .map(|w| &w.0.walker);
+    match walker {
+        // Little-endian pcap: what nearly every capture tool writes.
+        // Big-endian files take the general step.
+        Some(&Walker::Pcap(w)) if w.endian == Endian::Little => {
             round_robin(live, f, done, |it| it.lane_step_pcap::<false>(&w))
         }
-        _ => round_robin(live, f, done, |_| None),
+        Some(Walker::Pcapng(NgWalk {
+            endian: Some(Endian::Big),
+            ..
+        })) => round_robin(live, f, done, |it| it.lane_step_epb::<true>()),
+        Some(Walker::Pcapng(_)) => round_robin(live, f, done, |it| it.lane_step_epb::<false>()),
+        Some(Walker::Erf) => round_robin(live, f, done, |it| it.lane_step_erf()),
+        _ => round_robin(live, f, done, |it| it.next_sparse()),
     }
 }
 
 /// Steps the live lanes one packet each in turn until every one has
 /// ended: `fast` first (a format's inlined step, `None` when it does not
-/// apply), else the lane's general walk.
+/// apply), else the lane's general walk (straight to it: after a fast
+/// step that declined, trying another would take a pcapng block whose
+/// trailer was just found bad again).
 #[inline(always)]
 fn round_robin<'c, S>(
     mut live: Vec<Lane<'c, S>>,
@@ -367,7 +373,7 @@ fn round_robin<'c, S>(
                 i += 1;
                 continue;
             }
-            let ended = match it.next() {
+            let ended = match it.next_general() {
                 Some(Ok(p)) => {
                     f(st, &p);
                     None

@@ -1028,23 +1028,50 @@ impl<'a> Packets<'a> {
     /// inline into their loop. `None` (nothing yielded) for everything else,
     /// which [`Packets::next_general`] handles.
     #[inline(always)]
-    fn next_sparse(&mut self) -> Option<Packet<'a>> {
+    pub(crate) fn next_sparse(&mut self) -> Option<Packet<'a>> {
         if !self.sparse {
             return None;
         }
-        let p = match &self.walker {
-            Walker::Pcap(_) => self.next_sparse_pcap(),
-            Walker::Pcapng(_) => self.next_sparse_epb(),
-            Walker::Erf => self.next_sparse_erf(),
-        }?;
-        // The next record's address is known now: start its misses while
-        // the caller works on this packet (with a pcapng block's trailer,
-        // checked at the next step).
+        match &self.walker {
+            Walker::Pcap(_) => self.next_sparse_pcap().map(|p| self.prefetched_next(p)),
+            Walker::Pcapng(NgWalk {
+                endian: Some(Endian::Big),
+                ..
+            }) => self.lane_step_epb::<true>(),
+            Walker::Pcapng(_) => self.lane_step_epb::<false>(),
+            Walker::Erf => self.lane_step_erf(),
+        }
+    }
+
+    /// The lanes' step over a pcapng Enhanced Packet Block (see
+    /// [`Packets::next_sparse_epb`]) in a headers-only walk of a pcapng
+    /// file, chosen once per walk.
+    #[inline(always)]
+    pub(crate) fn lane_step_epb<const BIG: bool>(&mut self) -> Option<Packet<'a>> {
+        let p = self.next_sparse_epb::<BIG>()?;
+        Some(self.prefetched_next(p))
+    }
+
+    /// The lanes' step over a plain ERF Ethernet record (see
+    /// [`Packets::next_sparse_erf`]) in a headers-only walk of an ERF
+    /// file, chosen once per walk.
+    #[inline(always)]
+    pub(crate) fn lane_step_erf(&mut self) -> Option<Packet<'a>> {
+        let p = self.next_sparse_erf()?;
+        Some(self.prefetched_next(p))
+    }
+
+    /// `p`, after asking for the next record's first [`SPARSE_BYTES`]:
+    /// its address is known now, so its misses start while the caller
+    /// works on this packet (with a pcapng block's trailer, checked at the
+    /// next step).
+    #[inline(always)]
+    fn prefetched_next(&self, p: Packet<'a>) -> Packet<'a> {
         let from = self.trailer_due.map_or(self.pos, |(at, len)| {
             at + len - format::pcapng::field::BLOCK_TRAILER_LEN
         });
         prefetch_span(self.data, from, self.pos.saturating_add(SPARSE_BYTES - 1));
-        Some(p)
+        p
     }
 
     /// The lanes' step over a classic pcap record, for a walk that is
@@ -1162,35 +1189,42 @@ impl<'a> Packets<'a> {
     /// walk gives, after that block's packet was yielded (the packet has
     /// the length its header claims, within the block).
     #[inline(always)]
-    fn next_sparse_epb(&mut self) -> Option<Packet<'a>> {
+    fn next_sparse_epb<const BIG: bool>(&mut self) -> Option<Packet<'a>> {
         use format::pcapng::*;
+        const FIXED: usize = BLOCK_BODY + EPB_DATA;
+        // The byte order is the caller's constant: no choice per field.
+        let endian = if BIG { Endian::Big } else { Endian::Little };
         let Walker::Pcapng(ng) = &self.walker else {
             return None;
         };
         let (data, pos) = (self.data, self.pos);
-        let endian = ng.endian?;
-        if self.done || pos >= self.end || data.len() - pos < BLOCK_BODY + EPB_DATA + 4 {
+        if ng.endian != Some(endian) || pos >= self.end {
             return None;
         }
-        if endian.u32(data, pos + BLOCK_TYPE) != EPB {
+        // The block header and the fixed EPB fields: one bounds check.
+        let h: &[u8; FIXED] = data.get(pos..pos + FIXED)?.try_into().ok()?;
+        if endian.u32(h, BLOCK_TYPE) != EPB {
             return None;
         }
-        let blen = endian.u32(data, pos + BLOCK_LEN);
-        if blen > MAX_BLOCK_LEN || !blen.is_multiple_of(4) {
+        let blen = endian.u32(h, BLOCK_LEN);
+        let caplen = endian.u32(h, BLOCK_BODY + EPB_CAPLEN);
+        // Exactly the packet and its padding, no options (drop counts are
+        // the general walk's); this also makes the length a multiple of 4
+        // and large enough.
+        if blen > MAX_BLOCK_LEN
+            || u64::from(blen)
+                != (FIXED + field::BLOCK_TRAILER_LEN) as u64 + u64::from(caplen).next_multiple_of(4)
+        {
             return None;
         }
-        let blen = blen as usize;
-        if blen > data.len() - pos || blen < BLOCK_BODY + EPB_DATA + field::BLOCK_TRAILER_LEN {
+        let (blen, caplen) = (blen as usize, caplen as usize);
+        if blen > data.len() - pos || pos + blen > self.valid.load(Ordering::Acquire) {
             return None;
         }
-        let body = &data[pos + BLOCK_BODY..pos + blen - field::BLOCK_TRAILER_LEN];
-        let caplen = endian.u32(body, EPB_CAPLEN) as usize;
-        // Options (drop counts) are the general walk's.
-        if caplen > body.len() - EPB_DATA || body.len() != EPB_DATA + caplen.next_multiple_of(4) {
-            return None;
-        }
-        let iface = *ng.ifaces.get(endian.u32(body, EPB_INTERFACE) as usize)?;
-        if pos + blen > self.valid.load(Ordering::Acquire) || !self.check_trailer_due() {
+        let iface = *ng
+            .ifaces
+            .get(endian.u32(h, BLOCK_BODY + EPB_INTERFACE) as usize)?;
+        if !self.check_trailer_due() {
             return None;
         }
         self.trailer_due = Some((pos, blen));
@@ -1198,11 +1232,16 @@ impl<'a> Packets<'a> {
         self.frame += 1;
         Some(Packet {
             frame: self.frame,
-            ts_ns: iface.ts_ns(block_units(endian, body, EPB_TS_HIGH, EPB_TS_LOW)),
+            ts_ns: iface.ts_ns(block_units(
+                endian,
+                h,
+                BLOCK_BODY + EPB_TS_HIGH,
+                BLOCK_BODY + EPB_TS_LOW,
+            )),
             caplen: caplen as u32,
-            origlen: endian.u32(body, EPB_ORIGLEN),
+            origlen: endian.u32(h, BLOCK_BODY + EPB_ORIGLEN),
             linktype: iface.linktype,
-            data: &body[EPB_DATA..EPB_DATA + caplen],
+            data: &data[pos + FIXED..pos + FIXED + caplen],
         })
     }
 
@@ -1234,7 +1273,7 @@ impl<'a> Packets<'a> {
     /// Every other step: pcapng, ERF, the prefetching walk, the end of the
     /// walk and damaged records.
     #[inline(never)]
-    fn next_general(&mut self) -> Option<Result<Packet<'a>, Error>> {
+    pub(crate) fn next_general(&mut self) -> Option<Result<Packet<'a>, Error>> {
         self.check_trailer_due();
         if self.done {
             return None;
