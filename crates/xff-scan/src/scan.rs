@@ -313,12 +313,20 @@ impl<'c> Scanner<'c> {
                 return;
             }
         }
+        self.headers_candidate(pkt, matcher, opts);
+    }
+
+    /// The rest of [`Scanner::packet_headers_first`] for the few packets
+    /// that may start a request: out of line, so that the per-packet test
+    /// above stays small enough to inline into the lanes' loop.
+    #[inline(never)]
+    fn headers_candidate(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         let candidate = self.finder.contains(pkt.data);
         self.process(pkt, candidate, matcher, opts);
     }
 
     /// Handles one packet; matches go to `self.out`.
-    #[inline]
+    #[inline(never)]
     fn packet(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         self.frames += 1;
         let base = self.bytes.as_ptr() as usize;
