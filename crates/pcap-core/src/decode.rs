@@ -330,8 +330,10 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
     let h: &[u8; ipv4::MIN_HEADER_LEN] =
         data.get(ip..ip + ipv4::MIN_HEADER_LEN)?.try_into().ok()?;
     let vihl = h[ipv4::VERSION_IHL];
+    // Version 4 without options (nearly every packet): the view above
+    // already holds the whole header.
     let ihl = usize::from(vihl & 0x0f) * 4;
-    if vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < ip + ihl {
+    if vihl != 0x45 && (vihl >> 4 != 4 || ihl < ipv4::MIN_HEADER_LEN || data.len() < ip + ihl) {
         return None;
     }
     if be16(h, ipv4::FLAGS_FRAG) & ipv4::FRAG_OFFSET_MASK != 0 {
