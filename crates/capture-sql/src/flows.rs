@@ -71,6 +71,37 @@ impl FlowTable {
         }
     }
 
+    /// Adds the flows of `later`, a table of the packets that follow
+    /// this table's in the file: the result is the table of all of them
+    /// (what [`FlowTable::packet`] gives on the packets in file order).
+    /// A flow seen in both keeps the earliest and latest times, sums its
+    /// counts, joins its flags, and is decided by this table's SYN if it
+    /// saw one, else by `later`'s, else by its first packet (here).
+    pub fn append(&mut self, later: FlowTable) {
+        for (key, b) in later.flows {
+            match self.index.get(&key) {
+                Some(&i) => {
+                    let a = &mut self.flows[i].1;
+                    a.first_seen_ns = a.first_seen_ns.min(b.first_seen_ns);
+                    a.last_seen_ns = a.last_seen_ns.max(b.last_seen_ns);
+                    for d in 0..2 {
+                        a.packets[d] += b.packets[d];
+                        a.bytes[d] += b.bytes[d];
+                    }
+                    a.flags |= b.flags;
+                    if !a.by_syn && b.by_syn {
+                        a.by_syn = true;
+                        a.client_is_lower = b.client_is_lower;
+                    }
+                }
+                None => {
+                    self.index.insert(key, self.flows.len());
+                    self.flows.push((key, b));
+                }
+            }
+        }
+    }
+
     /// The flows of `file`, in the order they started.
     pub fn finish(self, file: &Arc<str>) -> impl Iterator<Item = Flow> + '_ {
         self.flows.into_iter().map(move |(k, st)| {
@@ -97,7 +128,11 @@ impl FlowTable {
     }
 }
 
-/// Scans one whole file (flows aggregate over all of it).
+/// Scans one whole file (flows aggregate over all of it). When the
+/// scan has fewer partitions than the machine has cores, the file is cut
+/// at verified record boundaries and walked on the spare cores
+/// (`pcap_core::parallel::split_each`), the chunks' tables joined in file
+/// order ([`FlowTable::append`]): the rows are the sequential walk's.
 pub(crate) fn scan_unit(
     cap: &Capture,
     _unit: &ScanUnit,
@@ -106,22 +141,36 @@ pub(crate) fn scan_unit(
 ) -> Option<pcap_core::Error> {
     let filter = &spec.filter;
     let file: Arc<str> = cap.path().display().to_string().into();
+    let count = |t: &mut FlowTable, p: &pcap_core::Packet<'_>| {
+        if !filter.addresses.is_empty() {
+            match p.decode() {
+                Ok(d) if filter.addresses_match(d.src, d.dst) => {}
+                _ => return,
+            }
+        }
+        t.packet(p);
+    };
+    let threads = unit_threads(spec.partitions.len());
     let mut table = FlowTable::default();
     let mut error = None;
-    for pkt in cap.packets() {
-        match pkt {
-            Ok(p) => {
-                if !filter.addresses.is_empty() {
-                    match p.decode() {
-                        Ok(d) if filter.addresses_match(d.src, d.dst) => {}
-                        _ => continue,
-                    }
+    if threads > 1 {
+        let opts = pcap_core::parallel::SplitOptions {
+            threads,
+            chunk_size: 0,
+            lanes: 1,
+        };
+        let end = pcap_core::parallel::split_each(cap, opts, FlowTable::default, count, |c| {
+            table.append(c.state)
+        });
+        error = end.error;
+    } else {
+        for pkt in cap.packets() {
+            match pkt {
+                Ok(p) => count(&mut table, &p),
+                Err(e) => {
+                    error = Some(e);
+                    break;
                 }
-                table.packet(&p);
-            }
-            Err(e) => {
-                error = Some(e);
-                break;
             }
         }
     }
@@ -132,4 +181,12 @@ pub(crate) fn scan_unit(
         }
     }
     error
+}
+
+/// Threads for one file of a scan with `partitions` partitions: the
+/// cores the partitions leave over (a query over one big file uses every
+/// core), at least one.
+fn unit_threads(partitions: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / partitions.max(1)).max(1)
 }
