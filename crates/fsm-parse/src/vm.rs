@@ -78,6 +78,8 @@ enum Inst {
         exit: u32,
         /// `Vm::guards` index of `exit`'s guard ([`NO_GUARD`]: none).
         guard: u32,
+        /// `set` is `.` (see [`is_dot`]): the run ends at the first `\n`.
+        dot: bool,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -86,6 +88,8 @@ enum Inst {
         set: ByteSet,
         exit: u32,
         guard: u32,
+        /// `set` is `.` (see [`is_dot`]).
+        dot: bool,
     },
     /// A greedy bounded repetition of one byte class (`\d{0,2}`, the tail
     /// of `\d{1,3}`): up to `max` bytes, then give back one at a time.
@@ -137,6 +141,106 @@ const NO_GUARD: u32 = u32::MAX;
 struct Guard {
     set: ByteSet,
     end_ok: bool,
+    /// `set` when it holds one to three bytes (`.*System Description:`:
+    /// `S`): the positions are then found with `memchr`/`memrchr` instead
+    /// of a test per byte.
+    few: Option<Few>,
+}
+
+/// Spans shorter than this are walked byte by byte: `memchr` costs more
+/// to set up than it saves on them.
+const LONG_SPAN: usize = 32;
+
+/// Whether every byte of `run` is in its set (`run` and `sets` have the
+/// same length).
+#[inline(always)]
+fn seq_matches(run: &[u8], sets: &[ByteSet]) -> bool {
+    for (&b, set) in run.iter().zip(sets) {
+        if !has(set, b) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The first `\n` from `at`, or the end of `hay`: where a `.` run stops.
+#[inline(never)]
+fn line_end(hay: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &hay[at..]).map_or(hay.len(), |i| at + i)
+}
+
+/// Where a `.` lazy loop from `at` may first exit: the first byte of
+/// `few` before the first `\n`, else that `\n` (or the end of `hay`),
+/// where the caller's test decides.
+#[inline(never)]
+fn first_of_few(few: Few, hay: &[u8], at: usize) -> usize {
+    let limit = line_end(hay, at);
+    few.find(&hay[at..limit]).map_or(limit, |i| at + i)
+}
+
+/// [`Vm::last_passing`] for a guard of one to three bytes: the last
+/// position in `lo..=hi` holding one of them, or `hi` itself when it is
+/// the end of `hay` and the guard takes the end.
+#[inline(never)]
+fn last_of_few(few: Few, end_ok: bool, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+    let top = if hi >= hay.len() {
+        if end_ok {
+            return Some(hi);
+        }
+        if hi == lo {
+            return None;
+        }
+        hi - 1
+    } else {
+        hi
+    };
+    few.rfind(&hay[lo..=top]).map(|i| lo + i)
+}
+
+/// One to three bytes, searched with `memchr`.
+#[derive(Debug, Clone, Copy)]
+enum Few {
+    One(u8),
+    Two(u8, u8),
+    Three(u8, u8, u8),
+}
+
+impl Few {
+    fn of(set: &ByteSet) -> Option<Few> {
+        let mut bytes = (0..=255u8).filter(|&b| has(set, b));
+        let a = bytes.next()?;
+        let few = match (bytes.next(), bytes.next()) {
+            (None, _) => Few::One(a),
+            (Some(b), None) => Few::Two(a, b),
+            (Some(b), Some(c)) => Few::Three(a, b, c),
+        };
+        bytes.next().is_none().then_some(few)
+    }
+
+    #[inline(always)]
+    fn find(self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Few::One(a) => memchr::memchr(a, hay),
+            Few::Two(a, b) => memchr::memchr2(a, b, hay),
+            Few::Three(a, b, c) => memchr::memchr3(a, b, c, hay),
+        }
+    }
+
+    #[inline(always)]
+    fn rfind(self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Few::One(a) => memchr::memrchr(a, hay),
+            Few::Two(a, b) => memchr::memrchr2(a, b, hay),
+            Few::Three(a, b, c) => memchr::memrchr3(a, b, c, hay),
+        }
+    }
+}
+
+/// The byte class of `.`: every byte but `\n`.
+fn is_dot(set: &ByteSet) -> bool {
+    let mut all_but_nl = [u64::MAX; 4];
+    all_but_nl[0] &= !(1 << b'\n');
+    *set == all_but_nl
 }
 
 /// The search ran out of its step budget.
@@ -271,6 +375,7 @@ impl Vm {
                     set,
                     exit: b,
                     guard: NO_GUARD,
+                    dot: is_dot(&set),
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
                 && let Inst::Class { set, next } = insts[b as usize]
@@ -280,6 +385,7 @@ impl Vm {
                     set,
                     exit: a,
                     guard: NO_GUARD,
+                    dot: is_dot(&set),
                 };
             }
         }
@@ -346,6 +452,12 @@ impl Vm {
     /// The last position in `lo..=hi` where the exit may start.
     #[inline(always)]
     fn last_passing(&self, guard: u32, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+        if hi - lo >= LONG_SPAN
+            && let Some(g) = self.guards.get(guard as usize)
+            && let Some(few) = g.few
+        {
+            return last_of_few(few, g.end_ok, hay, lo, hi);
+        }
         let mut p = hi;
         loop {
             if self.passes(guard, hay, p) {
@@ -440,7 +552,7 @@ impl Vm {
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
-                        if !run.iter().zip(sets.iter()).all(|(&b, set)| has(set, b)) {
+                        if !seq_matches(run, sets) {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
@@ -482,8 +594,16 @@ impl Vm {
                         }
                         pc = *next;
                     }
-                    Inst::Star { set, exit, guard } => {
+                    Inst::Star {
+                        set,
+                        exit,
+                        guard,
+                        dot,
+                    } => {
                         let lo = at;
+                        if *dot && hay.len() - at >= LONG_SPAN {
+                            at = line_end(hay, at);
+                        }
                         while let Some(&b) = hay.get(at) {
                             if !has(set, b) {
                                 break;
@@ -505,10 +625,26 @@ impl Vm {
                         pc = *exit;
                         at = p;
                     }
-                    Inst::Lazy { set, exit, guard } => {
+                    Inst::Lazy {
+                        set,
+                        exit,
+                        guard,
+                        dot,
+                    } => {
                         // The first position from here, over bytes of the
                         // class, where the exit may start.
                         let lo = at;
+                        if *dot
+                            && hay.len() - at >= LONG_SPAN
+                            && !self.passes(*guard, hay, at)
+                            && let Some(g) = self.guards.get(*guard as usize)
+                            && let Some(few) = g.few
+                        {
+                            // Every byte up to the first `\n` is in the
+                            // class: the first guard byte before it, or
+                            // the `\n` (or the end) itself.
+                            at = first_of_few(few, hay, at);
+                        }
                         while !self.passes(*guard, hay, at) {
                             match hay.get(at) {
                                 Some(&b) if has(set, b) => at += 1,
@@ -661,6 +797,7 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
     let mut g = Guard {
         set: [0; 4],
         end_ok: false,
+        few: None,
     };
     let mut seen = vec![false; insts.len()];
     let mut todo = vec![exit];
@@ -699,6 +836,7 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
             Inst::Fail => {}
         }
     }
+    g.few = Few::of(&g.set);
     Some(g)
 }
 
@@ -964,6 +1102,62 @@ mod tests {
             if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
                 let (ours, theirs) = both(&p, hay.as_bytes());
                 prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+
+        /// Lines past `LONG_SPAN`, where `.` loops jump with `memchr` to
+        /// their exit's bytes (`\n` inside stops a `.` run).
+        #[test]
+        fn vm_agrees_with_pikevm_on_long_lines(
+            p in pattern(),
+            tail in prop_oneof![Just("a"), Just("b1"), Just(" ab"), Just(".$")],
+            hay in "[ab1 .\n]{30,90}",
+        ) {
+            let p = format!("{p}.*{tail}");
+            let n = nfa(&p);
+            let vm = Vm::new(&n);
+            let (mut slots, mut stack) = (Vec::new(), Vec::new());
+            if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
+                let (ours, theirs) = both(&p, hay.as_bytes());
+                prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+
+    #[test]
+    fn dot_loops_find_their_exit_bytes_on_long_lines() {
+        let long = "x".repeat(70);
+        let lines = [
+            format!("  - System Description: \"{long}\""),
+            format!("  - System Description: \"{long}"),
+            format!("{long} System Description: \"a\" and System Description: \"b\""),
+            format!("{long}\nSystem Description: \"a\""),
+            format!("System Description: \"{long}\n\""),
+            format!("{long} age 12 seconds {long}"),
+            format!("{long} age 12"),
+            format!("FPC 1     ROM   Juniper ROM Monitor Version 3.0b1 {long}"),
+            long.clone(),
+            String::new(),
+        ];
+        for p in [
+            r#".*System Description:\s+"(.+?)("|$)"#,
+            r#"(.*?)Description:\s+"(.+?)""#,
+            r".*age\s+(.+?)$",
+            r"(.+Version\s+|.+U-Boot\s.+|.+?)(\d+\.+.+?|\S+\s+\S+)(Copy\S+$|\s+.+$|$)",
+            r"(.*)(x|S)(.*)",
+            r"(.*?)(ab|y)",
+        ] {
+            let vm = Vm::new(&nfa(p));
+            assert!(
+                vm.insts.iter().any(|i| matches!(
+                    i,
+                    Inst::Star { dot: true, .. } | Inst::Lazy { dot: true, .. }
+                )),
+                "{p} has a dot loop"
+            );
+            for line in &lines {
+                let (ours, theirs) = both(p, line.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {line:?}");
             }
         }
     }
