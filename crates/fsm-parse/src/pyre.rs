@@ -208,6 +208,9 @@ impl AsciiRe {
         if !self.vm.may_match(hay) {
             return false;
         }
+        if self.vm.is_one_byte() {
+            return true;
+        }
         match self.dfa_match(hay, sc) {
             Some(m) => m,
             None => self.captures(hay, sc, &mut Vec::new()),

@@ -264,6 +264,9 @@ pub(crate) struct Vm {
     empty_ok: bool,
     /// ... and not only at the end of the text (no first-byte test then).
     empty_mid: bool,
+    /// The pattern is one byte of a class (`^.`, the catch-all rule of
+    /// many states): the first-byte test is the whole answer.
+    one_byte: bool,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -414,6 +417,7 @@ impl Vm {
         }
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
+        let one_byte = one_byte(&insts, start);
         Vm {
             insts,
             start,
@@ -424,7 +428,14 @@ impl Vm {
             first,
             empty_ok,
             empty_mid,
+            one_byte,
         }
+    }
+
+    /// Whether the pattern is one byte of a class: [`Vm::may_match`]
+    /// answers whether it matches.
+    pub(crate) fn is_one_byte(&self) -> bool {
+        self.one_byte
     }
 
     /// Whether a match can start with the text's first byte (false means
@@ -840,6 +851,29 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
     Some(g)
 }
 
+/// Whether the only path from `start` is: start-of-text looks and group
+/// saves, one byte of a class, group saves, `Match`.
+fn one_byte(insts: &[Inst], start: u32) -> bool {
+    let mut pc = start as usize;
+    let mut consumed = false;
+    for _ in 0..insts.len() {
+        match insts.get(pc) {
+            Some(Inst::Look {
+                look: Look::Start,
+                next,
+            }) if !consumed => pc = *next as usize,
+            Some(Inst::Save { next, .. }) => pc = *next as usize,
+            Some(Inst::Class { next, .. }) if !consumed => {
+                consumed = true;
+                pc = *next as usize;
+            }
+            Some(Inst::Match) => return consumed,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// The bytes a match can start with, following every empty-width step from
 /// `start` (look-arounds counted as passing: a superset), whether a match
 /// can be empty, and whether it can be empty other than at the end of the
@@ -1037,6 +1071,31 @@ mod tests {
         assert!(!vm.may_match(b"b"));
         assert!(vm.may_match(b"ab"));
         assert!(vm.may_match(b""));
+    }
+
+    #[test]
+    fn one_byte_patterns_are_their_first_byte_test() {
+        for (p, one) in [
+            (".", true),
+            ("^.", true),
+            (r"(\d)", true),
+            ("[ab]", true),
+            ("..", false),
+            (".$", false),
+            ("a|b", true),
+            ("a|bc", false),
+            ("a*", false),
+            (r"\s*$", false),
+        ] {
+            let vm = Vm::new(&nfa(p));
+            assert_eq!(vm.is_one_byte(), one, "{p}");
+            if one {
+                for h in ["", "a", "ab", "1", " x", "\n"] {
+                    let (ours, _) = both(p, h.as_bytes());
+                    assert_eq!(vm.may_match(h.as_bytes()), ours.is_some(), "{p} on {h:?}");
+                }
+            }
+        }
     }
 
     #[test]
