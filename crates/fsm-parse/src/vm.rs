@@ -42,6 +42,9 @@ enum Inst {
     Class {
         set: ByteSet,
         next: u32,
+        /// A group slot to save before the step ([`NO_SAVE`]: none): a
+        /// `Save` leading into this step, fused (see [`fuse_saves`]).
+        pre: u32,
     },
     /// Consume one byte of each set in turn (a run of `Class` steps, fused:
     /// no dispatch between the bytes of `\svia\s`), go to `next`.
@@ -50,6 +53,7 @@ enum Inst {
         start: u32,
         len: u32,
         next: u32,
+        pre: u32,
     },
     /// Consume one byte; each range has its own next state.
     Sparse {
@@ -80,6 +84,7 @@ enum Inst {
         guard: u32,
         /// `set` is `.` (see [`is_dot`]): the run ends at the first `\n`.
         dot: bool,
+        pre: u32,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -98,6 +103,7 @@ enum Inst {
         max: u32,
         exit: u32,
         guard: u32,
+        pre: u32,
     },
     Match,
     Fail,
@@ -132,6 +138,9 @@ pub(crate) enum Frame {
 
 /// No guard: every position may start the exit path.
 const NO_GUARD: u32 = u32::MAX;
+
+/// No slot to save before a step.
+const NO_SAVE: u32 = u32::MAX;
 
 /// Where the path after a loop can start: the byte there is in `set`, or
 /// the position is the end of the text and `end_ok` (a `$` comes first).
@@ -319,7 +328,11 @@ impl Vm {
             let i = match st {
                 State::ByteRange { .. } | State::Sparse(_) | State::Dense(_) => {
                     match class_of(st) {
-                        Some((set, next)) => Inst::Class { set, next },
+                        Some((set, next)) => Inst::Class {
+                            set,
+                            next,
+                            pre: NO_SAVE,
+                        },
                         None => match st {
                             State::Sparse(sp) => Inst::Sparse {
                                 trans: sp
@@ -371,7 +384,7 @@ impl Vm {
         }
         for u in 0..insts.len() {
             if let Inst::Split2 { a, b } = insts[u]
-                && let Inst::Class { set, next } = insts[a as usize]
+                && let Inst::Class { set, next, .. } = insts[a as usize]
                 && next as usize == u
             {
                 insts[u] = Inst::Star {
@@ -379,9 +392,10 @@ impl Vm {
                     exit: b,
                     guard: NO_GUARD,
                     dot: is_dot(&set),
+                    pre: NO_SAVE,
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
-                && let Inst::Class { set, next } = insts[b as usize]
+                && let Inst::Class { set, next, .. } = insts[b as usize]
                 && next as usize == u
             {
                 insts[u] = Inst::Lazy {
@@ -418,6 +432,7 @@ impl Vm {
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
         let one_byte = one_byte(&insts, start);
+        fuse_saves(&mut insts);
         Vm {
             insts,
             start,
@@ -513,6 +528,20 @@ impl Vm {
             pc: self.start,
             at: 0,
         });
+        // Python's group start or end: saved, with the old value to put
+        // back when the search backtracks past it.
+        macro_rules! save {
+            ($slot:expr, $at:expr) => {{
+                let s = $slot as usize;
+                if s < slots.len() {
+                    stack.push(Frame::Restore {
+                        slot: $slot,
+                        old: slots[s],
+                    });
+                    slots[s] = $at;
+                }
+            }};
+        }
         while let Some(f) = stack.pop() {
             let (mut pc, mut at) = match f {
                 Frame::Step { pc, at } => (pc, at),
@@ -551,14 +580,20 @@ impl Vm {
                     return Err(OverBudget);
                 }
                 match &self.insts[pc as usize] {
-                    Inst::Class { set, next } => match hay.get(at) {
+                    Inst::Class { set, next, pre } => match hay.get(at) {
                         Some(&b) if has(set, b) => {
+                            save!(*pre, at);
                             pc = *next;
                             at += 1;
                         }
                         _ => break,
                     },
-                    Inst::Seq { start, len, next } => {
+                    Inst::Seq {
+                        start,
+                        len,
+                        next,
+                        pre,
+                    } => {
                         let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
@@ -567,6 +602,7 @@ impl Vm {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
+                        save!(*pre, at);
                         pc = *next;
                         at += sets.len();
                     }
@@ -595,14 +631,7 @@ impl Vm {
                         pc = alts[0];
                     }
                     Inst::Save { slot, next } => {
-                        let s = *slot as usize;
-                        if s < slots.len() {
-                            stack.push(Frame::Restore {
-                                slot: *slot,
-                                old: slots[s],
-                            });
-                            slots[s] = at;
-                        }
+                        save!(*slot, at);
                         pc = *next;
                     }
                     Inst::Star {
@@ -610,7 +639,9 @@ impl Vm {
                         exit,
                         guard,
                         dot,
+                        pre,
                     } => {
+                        save!(*pre, at);
                         let lo = at;
                         if *dot && hay.len() - at >= LONG_SPAN {
                             at = line_end(hay, at);
@@ -674,7 +705,9 @@ impl Vm {
                         max,
                         exit,
                         guard,
+                        pre,
                     } => {
+                        save!(*pre, at);
                         let lo = at;
                         let end = hay.len().min(at + *max as usize);
                         while at < end && has(set, hay[at]) {
@@ -711,7 +744,7 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
     let Inst::Split2 { a, b: exit } = insts[u] else {
         return None;
     };
-    let &Inst::Class { set, next } = insts.get(a as usize)? else {
+    let &Inst::Class { set, next, .. } = insts.get(a as usize)? else {
         return None;
     };
     let mut next = next;
@@ -721,7 +754,9 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
             return None;
         };
         match insts.get(*a as usize)? {
-            Inst::Class { set: s2, next: n2 } if *b == exit && *s2 == set && max < 64 => {
+            Inst::Class {
+                set: s2, next: n2, ..
+            } if *b == exit && *s2 == set && max < 64 => {
                 max += 1;
                 next = *n2;
             }
@@ -733,6 +768,7 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
         max,
         exit,
         guard: NO_GUARD,
+        pre: NO_SAVE,
     })
 }
 
@@ -749,7 +785,7 @@ const MAX_SEQ: usize = 32;
 /// hundred thousand steps).
 fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
     let class = |i: &Inst| match i {
-        Inst::Class { set, next } => Some((*set, *next)),
+        Inst::Class { set, next, .. } => Some((*set, *next)),
         _ => None,
     };
     // Class states that another Class leads into: not the head of a run.
@@ -794,6 +830,7 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
                     start: (base + i) as u32,
                     len: len as u32,
                     next: run[i + len - 1].2,
+                    pre: NO_SAVE,
                 };
             }
         }
@@ -849,6 +886,31 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
     }
     g.few = Few::of(&g.set);
     Some(g)
+}
+
+/// Folds every `Save` that leads into a `Class`, `Seq`, `Star` or `Rep`
+/// into a copy of that step (its `pre` slot): one dispatch instead of two
+/// for each group boundary in front of a step. The step itself stays as
+/// it is for the other paths into it. Runs last: the analyses above read
+/// the unfused program.
+fn fuse_saves(insts: &mut [Inst]) {
+    for u in 0..insts.len() {
+        let Inst::Save { slot, next } = insts[u] else {
+            continue;
+        };
+        let Some(mut fused) = insts.get(next as usize).cloned() else {
+            continue;
+        };
+        if let Inst::Class { pre, .. }
+        | Inst::Seq { pre, .. }
+        | Inst::Star { pre, .. }
+        | Inst::Rep { pre, .. } = &mut fused
+            && *pre == NO_SAVE
+        {
+            *pre = slot;
+            insts[u] = fused;
+        }
+    }
 }
 
 /// Whether the only path from `start` is: start-of-text looks and group
