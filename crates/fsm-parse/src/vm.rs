@@ -154,6 +154,10 @@ struct Guard {
     /// `S`): the positions are then found with `memchr`/`memrchr` instead
     /// of a test per byte.
     few: Option<Few>,
+    /// No byte of the loop's own class is in `set` (`\S+` before `\s`,
+    /// `\d+` before `\.`): inside the loop's run the exit never passes,
+    /// so only the run's end can start it and no backtrack frame is kept.
+    disjoint: bool,
 }
 
 /// Spans shorter than this are walked byte by byte: `memchr` costs more
@@ -418,9 +422,14 @@ impl Vm {
                 Inst::Star { exit, .. } | Inst::Lazy { exit, .. } | Inst::Rep { exit, .. } => *exit,
                 _ => continue,
             };
-            let Some(g) = exit_guard(&insts, &seqs, exit) else {
+            let Some(mut g) = exit_guard(&insts, &seqs, exit) else {
                 continue;
             };
+            if let Inst::Star { set, .. } | Inst::Lazy { set, .. } | Inst::Rep { set, .. } =
+                &insts[u]
+            {
+                g.disjoint = set.iter().zip(&g.set).all(|(a, b)| a & b == 0);
+            }
             let gi = guards.len() as u32;
             guards.push(g);
             if let Inst::Star { guard, .. } | Inst::Lazy { guard, .. } | Inst::Rep { guard, .. } =
@@ -473,6 +482,13 @@ impl Vm {
                 None => g.end_ok,
             },
         }
+    }
+
+    /// Whether the loop with this guard never passes it inside its run
+    /// (see [`Guard::disjoint`]).
+    #[inline(always)]
+    fn disjoint(&self, guard: u32) -> bool {
+        self.guards.get(guard as usize).is_some_and(|g| g.disjoint)
     }
 
     /// The last position in `lo..=hi` where the exit may start.
@@ -653,6 +669,13 @@ impl Vm {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if self.disjoint(*guard) {
+                            if !self.passes(*guard, hay, at) {
+                                break;
+                            }
+                            pc = *exit;
+                            continue;
+                        }
                         let Some(p) = self.last_passing(*guard, hay, lo, at) else {
                             break;
                         };
@@ -697,7 +720,11 @@ impl Vm {
                         if !self.passes(*guard, hay, at) {
                             break;
                         }
-                        stack.push(Frame::Lazy { pc, at });
+                        // Resuming past a passing byte needs it in the
+                        // class: never, when the two are disjoint.
+                        if !self.disjoint(*guard) {
+                            stack.push(Frame::Lazy { pc, at });
+                        }
                         pc = *exit;
                     }
                     Inst::Rep {
@@ -714,6 +741,13 @@ impl Vm {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if self.disjoint(*guard) {
+                            if !self.passes(*guard, hay, at) {
+                                break;
+                            }
+                            pc = *exit;
+                            continue;
+                        }
                         let Some(p) = self.last_passing(*guard, hay, lo, at) else {
                             break;
                         };
@@ -846,6 +880,7 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
         set: [0; 4],
         end_ok: false,
         few: None,
+        disjoint: false,
     };
     let mut seen = vec![false; insts.len()];
     let mut todo = vec![exit];
