@@ -232,6 +232,10 @@ struct Cursor<'f, 'py> {
     next: usize,
     start: usize,
     strs: StrCache<'py>,
+    /// Per column, the last plain value's text span and object: a value
+    /// equal to the one above it in the same column (a status, a
+    /// Filldown value, an empty value) reuses it without hashing.
+    above: Vec<Option<(usize, usize, Bound<'py, PyString>)>>,
 }
 
 impl<'f, 'py> Cursor<'f, 'py> {
@@ -241,6 +245,7 @@ impl<'f, 'py> Cursor<'f, 'py> {
             next: 0,
             start: 0,
             strs: StrCache::new(),
+            above: vec![None; flat.width],
         }
     }
 
@@ -256,11 +261,25 @@ impl<'f, 'py> Cursor<'f, 'py> {
         self.strs.get(py, &self.flat.text, a, b).into_any()
     }
 
-    /// The next value: a string, or a list of its items.
-    fn value(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// The next value, of column `col`: a string, or a list of its items.
+    fn value(&mut self, py: Python<'py>, col: usize) -> PyResult<Bound<'py, PyAny>> {
         let c = self.take();
         if c & LIST == 0 {
-            return Ok(self.string(py, c));
+            let (a, b) = (self.start, c as usize);
+            let text = &self.flat.text;
+            if let Some(Some((x, y, obj))) = self.above.get(col)
+                && y - x == b - a
+                && text.as_bytes()[*x..*y] == text.as_bytes()[a..b]
+            {
+                self.start = b;
+                return Ok(obj.clone().into_any());
+            }
+            self.start = b;
+            let obj = self.strs.get(py, text, a, b);
+            if let Some(slot) = self.above.get_mut(col) {
+                *slot = Some((a, b, obj.clone()));
+            }
+            return Ok(obj.into_any());
         }
         let n = (c & !LIST) as usize;
         new_list(py, n, |_| {
@@ -493,7 +512,7 @@ impl NativeTemplate {
         let _gc = GcPause::new(py);
         let mut cur = Cursor::new(&flat);
         new_list(py, flat.rows, |_| {
-            new_list(py, flat.width, |_| cur.value(py)).map(Bound::into_any)
+            new_list(py, flat.width, |col| cur.value(py, col)).map(Bound::into_any)
         })
     }
 
@@ -514,8 +533,8 @@ impl NativeTemplate {
         let mut cur = Cursor::new(&flat);
         new_list(py, flat.rows, |_| {
             let d = PyDict::new(py);
-            for k in &keys {
-                d.set_item(k, cur.value(py)?)?;
+            for (col, k) in keys.iter().enumerate() {
+                d.set_item(k, cur.value(py, col)?)?;
             }
             Ok(d.into_any())
         })

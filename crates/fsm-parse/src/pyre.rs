@@ -40,9 +40,9 @@ pub(crate) struct PyRegex {
     /// lines without it are rejected by one `memmem` instead of running
     /// an automaton (`^.*System Description:`, `^\s+Chassis ID\s+:`).
     need: Option<Box<memchr::memmem::Finder<'static>>>,
-    /// The bytes of `need` (empty without one): a line missing one of them
-    /// is rejected without the `memmem` (see [`LineBytes`]).
-    need_bytes: [u64; 4],
+    /// The bytes of `need` as [`LineBytes`] folds them (none without
+    /// one): a line missing one of them is rejected without the `memmem`.
+    need_bytes: u64,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
     /// Scratch for [`PyRegex::is_match`] (callers without a run of their
@@ -207,6 +207,9 @@ impl AsciiRe {
     fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
         if !self.vm.may_match(hay) {
             return false;
+        }
+        if self.vm.is_one_byte() {
+            return true;
         }
         match self.dfa_match(hay, sc) {
             Some(m) => m,
@@ -383,10 +386,7 @@ impl PyRegex {
                         .is_some_and(|p| p.as_bytes().starts_with(lit))
             })
             .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
-        let mut need_bytes = [0u64; 4];
-        for &b in need.as_deref().map_or(&[][..], |f| f.needle()) {
-            need_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
+        let need_bytes = fold(need.as_deref().map_or(&[][..], |f| f.needle()));
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
@@ -449,7 +449,7 @@ impl PyRegex {
             None => true,
             Some(f) => {
                 lb.get_or_insert_with(|| LineBytes::of(text))
-                    .has_all(&self.need_bytes)
+                    .has_all(self.need_bytes)
                     && f.find(text.as_bytes()).is_some()
             }
         }
@@ -718,30 +718,47 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     walk(hir)
 }
 
-/// The set of bytes a line holds, made once per line and shared by every
-/// rule tried on it (see [`PyRegex::may_match_lazy`]).
+/// Which bytes a line holds, folded to their low six bits (`b & 63`: `a`
+/// and `!` share a bit), made once per line and shared by every rule tried
+/// on it (see [`PyRegex::may_match_lazy`]). A line lacking a bit of a
+/// rule's required literal cannot match it; folding only lets more lines
+/// through to the exact test. One register per chain: a set of 256 bits
+/// in memory made each byte wait for the store of the one before.
 #[derive(Debug, Clone)]
-pub(crate) struct LineBytes([u64; 4]);
+pub(crate) struct LineBytes(u64);
 
 impl LineBytes {
     /// Every byte: no test.
-    pub(crate) const ALL: LineBytes = LineBytes([u64::MAX; 4]);
+    pub(crate) const ALL: LineBytes = LineBytes(u64::MAX);
 
-    /// The bytes of `line`.
+    /// The bits of `line`.
     #[inline]
     pub(crate) fn of(line: &str) -> LineBytes {
-        let mut s = [0u64; 4];
-        for &b in line.as_bytes() {
-            s[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
-        LineBytes(s)
+        LineBytes(fold(line.as_bytes()))
     }
 
-    /// Whether every byte of `set` is in the line.
+    /// Whether every bit of `set` is in the line.
     #[inline(always)]
-    fn has_all(&self, set: &[u64; 4]) -> bool {
-        (0..4).all(|i| set[i] & !self.0[i] == 0)
+    fn has_all(&self, set: u64) -> bool {
+        set & !self.0 == 0
     }
+}
+
+/// The bits `b & 63` of the bytes of `bytes`, in four independent chains.
+#[inline]
+fn fold(bytes: &[u8]) -> u64 {
+    let (mut a, mut b, mut c, mut d) = (0u64, 0u64, 0u64, 0u64);
+    let mut quads = bytes.chunks_exact(4);
+    for q in &mut quads {
+        a |= 1 << (q[0] & 63);
+        b |= 1 << (q[1] & 63);
+        c |= 1 << (q[2] & 63);
+        d |= 1 << (q[3] & 63);
+    }
+    for &x in quads.remainder() {
+        a |= 1 << (x & 63);
+    }
+    a | b | c | d
 }
 
 /// Per-run scratch space of one pattern.
@@ -982,6 +999,29 @@ mod tests {
         assert!(m(r"^.*Name:\s+(\S+)", "  - System Name: x").is_some());
         assert!(m(r"^.*Name:\s+(\S+)", "  - System Nam: x").is_none());
         assert!(m(r"(?i)^.*name:\s+(\S+)", "  - System NAME: x").is_some());
+    }
+
+    #[test]
+    fn folded_line_bytes_pass_every_line_with_the_literal() {
+        let re = PyRegex::compile(r"^.*aA:\s+(\S+)").unwrap();
+        // `!` and `\x01` fold onto `a` and `A`: the byte test passes, the
+        // literal test still says no.
+        assert!(!re.may_match("!\x01: x"));
+        assert!(re.may_match("  aA: x"));
+        assert!(re.may_match("x!\x01 aA: x"));
+        for line in ["", "aA", "Aa", "aA:", " a A: ", "\u{e1}A: x", "aA\u{e1}: x"] {
+            let want = line.contains("aA:");
+            assert_eq!(re.may_match(line), want, "{line:?}");
+        }
+        // Every byte value, at every offset of the fold's chains.
+        for b in 0..=255u8 {
+            for at in 0..9 {
+                let mut line = vec![b' '; 9];
+                line[at] = b;
+                let set = fold(&line);
+                assert!(LineBytes(set).has_all(fold(&[b])), "byte {b} at {at}");
+            }
+        }
     }
 
     #[test]

@@ -42,6 +42,9 @@ enum Inst {
     Class {
         set: ByteSet,
         next: u32,
+        /// A group slot to save before the step ([`NO_SAVE`]: none): a
+        /// `Save` leading into this step, fused (see [`fuse_saves`]).
+        pre: u32,
     },
     /// Consume one byte of each set in turn (a run of `Class` steps, fused:
     /// no dispatch between the bytes of `\svia\s`), go to `next`.
@@ -50,6 +53,7 @@ enum Inst {
         start: u32,
         len: u32,
         next: u32,
+        pre: u32,
     },
     /// Consume one byte; each range has its own next state.
     Sparse {
@@ -78,6 +82,9 @@ enum Inst {
         exit: u32,
         /// `Vm::guards` index of `exit`'s guard ([`NO_GUARD`]: none).
         guard: u32,
+        /// `set` is `.` (see [`is_dot`]): the run ends at the first `\n`.
+        dot: bool,
+        pre: u32,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -86,6 +93,8 @@ enum Inst {
         set: ByteSet,
         exit: u32,
         guard: u32,
+        /// `set` is `.` (see [`is_dot`]).
+        dot: bool,
     },
     /// A greedy bounded repetition of one byte class (`\d{0,2}`, the tail
     /// of `\d{1,3}`): up to `max` bytes, then give back one at a time.
@@ -94,6 +103,7 @@ enum Inst {
         max: u32,
         exit: u32,
         guard: u32,
+        pre: u32,
     },
     Match,
     Fail,
@@ -129,6 +139,9 @@ pub(crate) enum Frame {
 /// No guard: every position may start the exit path.
 const NO_GUARD: u32 = u32::MAX;
 
+/// No slot to save before a step.
+const NO_SAVE: u32 = u32::MAX;
+
 /// Where the path after a loop can start: the byte there is in `set`, or
 /// the position is the end of the text and `end_ok` (a `$` comes first).
 /// Positions failing both cannot match, so a loop never tries its exit
@@ -137,6 +150,110 @@ const NO_GUARD: u32 = u32::MAX;
 struct Guard {
     set: ByteSet,
     end_ok: bool,
+    /// `set` when it holds one to three bytes (`.*System Description:`:
+    /// `S`): the positions are then found with `memchr`/`memrchr` instead
+    /// of a test per byte.
+    few: Option<Few>,
+    /// No byte of the loop's own class is in `set` (`\S+` before `\s`,
+    /// `\d+` before `\.`): inside the loop's run the exit never passes,
+    /// so only the run's end can start it and no backtrack frame is kept.
+    disjoint: bool,
+}
+
+/// Spans shorter than this are walked byte by byte: `memchr` costs more
+/// to set up than it saves on them.
+const LONG_SPAN: usize = 32;
+
+/// Whether every byte of `run` is in its set (`run` and `sets` have the
+/// same length).
+#[inline(always)]
+fn seq_matches(run: &[u8], sets: &[ByteSet]) -> bool {
+    for (&b, set) in run.iter().zip(sets) {
+        if !has(set, b) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The first `\n` from `at`, or the end of `hay`: where a `.` run stops.
+#[inline(never)]
+fn line_end(hay: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &hay[at..]).map_or(hay.len(), |i| at + i)
+}
+
+/// Where a `.` lazy loop from `at` may first exit: the first byte of
+/// `few` before the first `\n`, else that `\n` (or the end of `hay`),
+/// where the caller's test decides.
+#[inline(never)]
+fn first_of_few(few: Few, hay: &[u8], at: usize) -> usize {
+    let limit = line_end(hay, at);
+    few.find(&hay[at..limit]).map_or(limit, |i| at + i)
+}
+
+/// [`Vm::last_passing`] for a guard of one to three bytes: the last
+/// position in `lo..=hi` holding one of them, or `hi` itself when it is
+/// the end of `hay` and the guard takes the end.
+#[inline(never)]
+fn last_of_few(few: Few, end_ok: bool, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+    let top = if hi >= hay.len() {
+        if end_ok {
+            return Some(hi);
+        }
+        if hi == lo {
+            return None;
+        }
+        hi - 1
+    } else {
+        hi
+    };
+    few.rfind(&hay[lo..=top]).map(|i| lo + i)
+}
+
+/// One to three bytes, searched with `memchr`.
+#[derive(Debug, Clone, Copy)]
+enum Few {
+    One(u8),
+    Two(u8, u8),
+    Three(u8, u8, u8),
+}
+
+impl Few {
+    fn of(set: &ByteSet) -> Option<Few> {
+        let mut bytes = (0..=255u8).filter(|&b| has(set, b));
+        let a = bytes.next()?;
+        let few = match (bytes.next(), bytes.next()) {
+            (None, _) => Few::One(a),
+            (Some(b), None) => Few::Two(a, b),
+            (Some(b), Some(c)) => Few::Three(a, b, c),
+        };
+        bytes.next().is_none().then_some(few)
+    }
+
+    #[inline(always)]
+    fn find(self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Few::One(a) => memchr::memchr(a, hay),
+            Few::Two(a, b) => memchr::memchr2(a, b, hay),
+            Few::Three(a, b, c) => memchr::memchr3(a, b, c, hay),
+        }
+    }
+
+    #[inline(always)]
+    fn rfind(self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Few::One(a) => memchr::memrchr(a, hay),
+            Few::Two(a, b) => memchr::memrchr2(a, b, hay),
+            Few::Three(a, b, c) => memchr::memrchr3(a, b, c, hay),
+        }
+    }
+}
+
+/// The byte class of `.`: every byte but `\n`.
+fn is_dot(set: &ByteSet) -> bool {
+    let mut all_but_nl = [u64::MAX; 4];
+    all_but_nl[0] &= !(1 << b'\n');
+    *set == all_but_nl
 }
 
 /// The search ran out of its step budget.
@@ -160,6 +277,9 @@ pub(crate) struct Vm {
     empty_ok: bool,
     /// ... and not only at the end of the text (no first-byte test then).
     empty_mid: bool,
+    /// The pattern is one byte of a class (`^.`, the catch-all rule of
+    /// many states): the first-byte test is the whole answer.
+    one_byte: bool,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -212,7 +332,11 @@ impl Vm {
             let i = match st {
                 State::ByteRange { .. } | State::Sparse(_) | State::Dense(_) => {
                     match class_of(st) {
-                        Some((set, next)) => Inst::Class { set, next },
+                        Some((set, next)) => Inst::Class {
+                            set,
+                            next,
+                            pre: NO_SAVE,
+                        },
                         None => match st {
                             State::Sparse(sp) => Inst::Sparse {
                                 trans: sp
@@ -264,22 +388,25 @@ impl Vm {
         }
         for u in 0..insts.len() {
             if let Inst::Split2 { a, b } = insts[u]
-                && let Inst::Class { set, next } = insts[a as usize]
+                && let Inst::Class { set, next, .. } = insts[a as usize]
                 && next as usize == u
             {
                 insts[u] = Inst::Star {
                     set,
                     exit: b,
                     guard: NO_GUARD,
+                    dot: is_dot(&set),
+                    pre: NO_SAVE,
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
-                && let Inst::Class { set, next } = insts[b as usize]
+                && let Inst::Class { set, next, .. } = insts[b as usize]
                 && next as usize == u
             {
                 insts[u] = Inst::Lazy {
                     set,
                     exit: a,
                     guard: NO_GUARD,
+                    dot: is_dot(&set),
                 };
             }
         }
@@ -295,9 +422,14 @@ impl Vm {
                 Inst::Star { exit, .. } | Inst::Lazy { exit, .. } | Inst::Rep { exit, .. } => *exit,
                 _ => continue,
             };
-            let Some(g) = exit_guard(&insts, &seqs, exit) else {
+            let Some(mut g) = exit_guard(&insts, &seqs, exit) else {
                 continue;
             };
+            if let Inst::Star { set, .. } | Inst::Lazy { set, .. } | Inst::Rep { set, .. } =
+                &insts[u]
+            {
+                g.disjoint = set.iter().zip(&g.set).all(|(a, b)| a & b == 0);
+            }
             let gi = guards.len() as u32;
             guards.push(g);
             if let Inst::Star { guard, .. } | Inst::Lazy { guard, .. } | Inst::Rep { guard, .. } =
@@ -308,6 +440,8 @@ impl Vm {
         }
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
+        let one_byte = one_byte(&insts, start);
+        fuse_saves(&mut insts);
         Vm {
             insts,
             start,
@@ -318,7 +452,14 @@ impl Vm {
             first,
             empty_ok,
             empty_mid,
+            one_byte,
         }
+    }
+
+    /// Whether the pattern is one byte of a class: [`Vm::may_match`]
+    /// answers whether it matches.
+    pub(crate) fn is_one_byte(&self) -> bool {
+        self.one_byte
     }
 
     /// Whether a match can start with the text's first byte (false means
@@ -343,9 +484,22 @@ impl Vm {
         }
     }
 
+    /// Whether the loop with this guard never passes it inside its run
+    /// (see [`Guard::disjoint`]).
+    #[inline(always)]
+    fn disjoint(&self, guard: u32) -> bool {
+        self.guards.get(guard as usize).is_some_and(|g| g.disjoint)
+    }
+
     /// The last position in `lo..=hi` where the exit may start.
     #[inline(always)]
     fn last_passing(&self, guard: u32, hay: &[u8], lo: usize, hi: usize) -> Option<usize> {
+        if hi - lo >= LONG_SPAN
+            && let Some(g) = self.guards.get(guard as usize)
+            && let Some(few) = g.few
+        {
+            return last_of_few(few, g.end_ok, hay, lo, hi);
+        }
         let mut p = hi;
         loop {
             if self.passes(guard, hay, p) {
@@ -390,6 +544,20 @@ impl Vm {
             pc: self.start,
             at: 0,
         });
+        // Python's group start or end: saved, with the old value to put
+        // back when the search backtracks past it.
+        macro_rules! save {
+            ($slot:expr, $at:expr) => {{
+                let s = $slot as usize;
+                if s < slots.len() {
+                    stack.push(Frame::Restore {
+                        slot: $slot,
+                        old: slots[s],
+                    });
+                    slots[s] = $at;
+                }
+            }};
+        }
         while let Some(f) = stack.pop() {
             let (mut pc, mut at) = match f {
                 Frame::Step { pc, at } => (pc, at),
@@ -428,22 +596,29 @@ impl Vm {
                     return Err(OverBudget);
                 }
                 match &self.insts[pc as usize] {
-                    Inst::Class { set, next } => match hay.get(at) {
+                    Inst::Class { set, next, pre } => match hay.get(at) {
                         Some(&b) if has(set, b) => {
+                            save!(*pre, at);
                             pc = *next;
                             at += 1;
                         }
                         _ => break,
                     },
-                    Inst::Seq { start, len, next } => {
+                    Inst::Seq {
+                        start,
+                        len,
+                        next,
+                        pre,
+                    } => {
                         let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
-                        if !run.iter().zip(sets.iter()).all(|(&b, set)| has(set, b)) {
+                        if !seq_matches(run, sets) {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
+                        save!(*pre, at);
                         pc = *next;
                         at += sets.len();
                     }
@@ -472,18 +647,21 @@ impl Vm {
                         pc = alts[0];
                     }
                     Inst::Save { slot, next } => {
-                        let s = *slot as usize;
-                        if s < slots.len() {
-                            stack.push(Frame::Restore {
-                                slot: *slot,
-                                old: slots[s],
-                            });
-                            slots[s] = at;
-                        }
+                        save!(*slot, at);
                         pc = *next;
                     }
-                    Inst::Star { set, exit, guard } => {
+                    Inst::Star {
+                        set,
+                        exit,
+                        guard,
+                        dot,
+                        pre,
+                    } => {
+                        save!(*pre, at);
                         let lo = at;
+                        if *dot && hay.len() - at >= LONG_SPAN {
+                            at = line_end(hay, at);
+                        }
                         while let Some(&b) = hay.get(at) {
                             if !has(set, b) {
                                 break;
@@ -491,6 +669,13 @@ impl Vm {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if self.disjoint(*guard) {
+                            if !self.passes(*guard, hay, at) {
+                                break;
+                            }
+                            pc = *exit;
+                            continue;
+                        }
                         let Some(p) = self.last_passing(*guard, hay, lo, at) else {
                             break;
                         };
@@ -505,10 +690,26 @@ impl Vm {
                         pc = *exit;
                         at = p;
                     }
-                    Inst::Lazy { set, exit, guard } => {
+                    Inst::Lazy {
+                        set,
+                        exit,
+                        guard,
+                        dot,
+                    } => {
                         // The first position from here, over bytes of the
                         // class, where the exit may start.
                         let lo = at;
+                        if *dot
+                            && hay.len() - at >= LONG_SPAN
+                            && !self.passes(*guard, hay, at)
+                            && let Some(g) = self.guards.get(*guard as usize)
+                            && let Some(few) = g.few
+                        {
+                            // Every byte up to the first `\n` is in the
+                            // class: the first guard byte before it, or
+                            // the `\n` (or the end) itself.
+                            at = first_of_few(few, hay, at);
+                        }
                         while !self.passes(*guard, hay, at) {
                             match hay.get(at) {
                                 Some(&b) if has(set, b) => at += 1,
@@ -519,7 +720,11 @@ impl Vm {
                         if !self.passes(*guard, hay, at) {
                             break;
                         }
-                        stack.push(Frame::Lazy { pc, at });
+                        // Resuming past a passing byte needs it in the
+                        // class: never, when the two are disjoint.
+                        if !self.disjoint(*guard) {
+                            stack.push(Frame::Lazy { pc, at });
+                        }
                         pc = *exit;
                     }
                     Inst::Rep {
@@ -527,13 +732,22 @@ impl Vm {
                         max,
                         exit,
                         guard,
+                        pre,
                     } => {
+                        save!(*pre, at);
                         let lo = at;
                         let end = hay.len().min(at + *max as usize);
                         while at < end && has(set, hay[at]) {
                             at += 1;
                         }
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
+                        if self.disjoint(*guard) {
+                            if !self.passes(*guard, hay, at) {
+                                break;
+                            }
+                            pc = *exit;
+                            continue;
+                        }
                         let Some(p) = self.last_passing(*guard, hay, lo, at) else {
                             break;
                         };
@@ -564,7 +778,7 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
     let Inst::Split2 { a, b: exit } = insts[u] else {
         return None;
     };
-    let &Inst::Class { set, next } = insts.get(a as usize)? else {
+    let &Inst::Class { set, next, .. } = insts.get(a as usize)? else {
         return None;
     };
     let mut next = next;
@@ -574,7 +788,9 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
             return None;
         };
         match insts.get(*a as usize)? {
-            Inst::Class { set: s2, next: n2 } if *b == exit && *s2 == set && max < 64 => {
+            Inst::Class {
+                set: s2, next: n2, ..
+            } if *b == exit && *s2 == set && max < 64 => {
                 max += 1;
                 next = *n2;
             }
@@ -586,6 +802,7 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
         max,
         exit,
         guard: NO_GUARD,
+        pre: NO_SAVE,
     })
 }
 
@@ -602,7 +819,7 @@ const MAX_SEQ: usize = 32;
 /// hundred thousand steps).
 fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
     let class = |i: &Inst| match i {
-        Inst::Class { set, next } => Some((*set, *next)),
+        Inst::Class { set, next, .. } => Some((*set, *next)),
         _ => None,
     };
     // Class states that another Class leads into: not the head of a run.
@@ -647,6 +864,7 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
                     start: (base + i) as u32,
                     len: len as u32,
                     next: run[i + len - 1].2,
+                    pre: NO_SAVE,
                 };
             }
         }
@@ -661,6 +879,8 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
     let mut g = Guard {
         set: [0; 4],
         end_ok: false,
+        few: None,
+        disjoint: false,
     };
     let mut seen = vec![false; insts.len()];
     let mut todo = vec![exit];
@@ -699,7 +919,56 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
             Inst::Fail => {}
         }
     }
+    g.few = Few::of(&g.set);
     Some(g)
+}
+
+/// Folds every `Save` that leads into a `Class`, `Seq`, `Star` or `Rep`
+/// into a copy of that step (its `pre` slot): one dispatch instead of two
+/// for each group boundary in front of a step. The step itself stays as
+/// it is for the other paths into it. Runs last: the analyses above read
+/// the unfused program.
+fn fuse_saves(insts: &mut [Inst]) {
+    for u in 0..insts.len() {
+        let Inst::Save { slot, next } = insts[u] else {
+            continue;
+        };
+        let Some(mut fused) = insts.get(next as usize).cloned() else {
+            continue;
+        };
+        if let Inst::Class { pre, .. }
+        | Inst::Seq { pre, .. }
+        | Inst::Star { pre, .. }
+        | Inst::Rep { pre, .. } = &mut fused
+            && *pre == NO_SAVE
+        {
+            *pre = slot;
+            insts[u] = fused;
+        }
+    }
+}
+
+/// Whether the only path from `start` is: start-of-text looks and group
+/// saves, one byte of a class, group saves, `Match`.
+fn one_byte(insts: &[Inst], start: u32) -> bool {
+    let mut pc = start as usize;
+    let mut consumed = false;
+    for _ in 0..insts.len() {
+        match insts.get(pc) {
+            Some(Inst::Look {
+                look: Look::Start,
+                next,
+            }) if !consumed => pc = *next as usize,
+            Some(Inst::Save { next, .. }) => pc = *next as usize,
+            Some(Inst::Class { next, .. }) if !consumed => {
+                consumed = true;
+                pc = *next as usize;
+            }
+            Some(Inst::Match) => return consumed,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The bytes a match can start with, following every empty-width step from
@@ -902,6 +1171,31 @@ mod tests {
     }
 
     #[test]
+    fn one_byte_patterns_are_their_first_byte_test() {
+        for (p, one) in [
+            (".", true),
+            ("^.", true),
+            (r"(\d)", true),
+            ("[ab]", true),
+            ("..", false),
+            (".$", false),
+            ("a|b", true),
+            ("a|bc", false),
+            ("a*", false),
+            (r"\s*$", false),
+        ] {
+            let vm = Vm::new(&nfa(p));
+            assert_eq!(vm.is_one_byte(), one, "{p}");
+            if one {
+                for h in ["", "a", "ab", "1", " x", "\n"] {
+                    let (ours, _) = both(p, h.as_bytes());
+                    assert_eq!(vm.may_match(h.as_bytes()), ours.is_some(), "{p} on {h:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn exponential_patterns_report_over_budget() {
         let n = nfa(r"(a*)*b");
         let vm = Vm::new(&n);
@@ -964,6 +1258,62 @@ mod tests {
             if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
                 let (ours, theirs) = both(&p, hay.as_bytes());
                 prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+
+        /// Lines past `LONG_SPAN`, where `.` loops jump with `memchr` to
+        /// their exit's bytes (`\n` inside stops a `.` run).
+        #[test]
+        fn vm_agrees_with_pikevm_on_long_lines(
+            p in pattern(),
+            tail in prop_oneof![Just("a"), Just("b1"), Just(" ab"), Just(".$")],
+            hay in "[ab1 .\n]{30,90}",
+        ) {
+            let p = format!("{p}.*{tail}");
+            let n = nfa(&p);
+            let vm = Vm::new(&n);
+            let (mut slots, mut stack) = (Vec::new(), Vec::new());
+            if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
+                let (ours, theirs) = both(&p, hay.as_bytes());
+                prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+
+    #[test]
+    fn dot_loops_find_their_exit_bytes_on_long_lines() {
+        let long = "x".repeat(70);
+        let lines = [
+            format!("  - System Description: \"{long}\""),
+            format!("  - System Description: \"{long}"),
+            format!("{long} System Description: \"a\" and System Description: \"b\""),
+            format!("{long}\nSystem Description: \"a\""),
+            format!("System Description: \"{long}\n\""),
+            format!("{long} age 12 seconds {long}"),
+            format!("{long} age 12"),
+            format!("FPC 1     ROM   Juniper ROM Monitor Version 3.0b1 {long}"),
+            long.clone(),
+            String::new(),
+        ];
+        for p in [
+            r#".*System Description:\s+"(.+?)("|$)"#,
+            r#"(.*?)Description:\s+"(.+?)""#,
+            r".*age\s+(.+?)$",
+            r"(.+Version\s+|.+U-Boot\s.+|.+?)(\d+\.+.+?|\S+\s+\S+)(Copy\S+$|\s+.+$|$)",
+            r"(.*)(x|S)(.*)",
+            r"(.*?)(ab|y)",
+        ] {
+            let vm = Vm::new(&nfa(p));
+            assert!(
+                vm.insts.iter().any(|i| matches!(
+                    i,
+                    Inst::Star { dot: true, .. } | Inst::Lazy { dot: true, .. }
+                )),
+                "{p} has a dot loop"
+            );
+            for line in &lines {
+                let (ours, theirs) = both(p, line.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {line:?}");
             }
         }
     }

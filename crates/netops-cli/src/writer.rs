@@ -578,6 +578,26 @@ fn json_value(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
         Value::I64(n) => buf.extend_from_slice(n.to_string().as_bytes()),
         Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::WithText { data, .. } => return json_value(buf, data),
+        // A list of strings (what fsm-parse's `List` values are), as the
+        // pretty printer writes it at depth 2.
+        Value::List(items)
+            if items
+                .iter()
+                .all(|v| matches!(v, Value::Str(_) | Value::Null)) =>
+        {
+            if items.is_empty() {
+                buf.extend_from_slice(b"[]");
+                return Ok(());
+            }
+            for (i, it) in items.iter().enumerate() {
+                buf.extend_from_slice(if i == 0 { b"[\n      " } else { b",\n      " });
+                match it {
+                    Value::Str(s) => json_str(buf, s),
+                    _ => buf.extend_from_slice(b"null"),
+                }
+            }
+            buf.extend_from_slice(b"\n    ]");
+        }
         other => {
             let start = buf.len();
             serde_json::to_writer_pretty(&mut *buf, other)?;
@@ -737,6 +757,12 @@ mod tests {
                     data: Box::new(Value::List(vec!["x".into()])),
                 },
                 Value::Map(vec![]),
+            ],
+            vec![
+                Value::List(vec!["a\n\"".into(), Value::Null, "".into()]),
+                Value::List(vec![]),
+                Value::List(vec!["x".into(), Value::U64(1)]),
+                Value::List(vec![Value::Null]),
             ],
             vec![],
         ];
