@@ -280,8 +280,43 @@ impl From<bool> for Value<'_> {
 
 impl From<std::net::IpAddr> for Value<'_> {
     fn from(ip: std::net::IpAddr) -> Self {
-        Value::display(ip)
+        match ip {
+            // Every row of the capture tools carries two addresses: the
+            // dotted quad is written directly, without the formatter.
+            std::net::IpAddr::V4(v4) => {
+                let mut s = String::with_capacity(15);
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        s.push('.');
+                    }
+                    push_decimal(&mut s, u64::from(octet));
+                }
+                Value::Str(Cow::Owned(s))
+            }
+            std::net::IpAddr::V6(_) => Value::display(ip),
+        }
     }
+}
+
+/// Appends `n` in decimal, as `Display` writes it, without the formatter.
+pub(crate) fn push_decimal(s: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let text = decimal(&mut digits, n);
+    s.push_str(text);
+}
+
+/// `n` in decimal in `buf`, as `Display` writes it (no formatter).
+pub(crate) fn decimal(buf: &mut [u8; 20], mut n: u64) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
 }
 
 impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
@@ -305,6 +340,38 @@ impl<'a> From<&'a Vec<String>> for Value<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The direct dotted quad and decimal text equal `Display`'s.
+        #[test]
+        fn addresses_and_numbers_read_as_display_writes_them(
+            octets in proptest::array::uniform4(0u8..=255),
+            n in proptest::prelude::any::<u64>(),
+        ) {
+            let ip = std::net::IpAddr::from(octets);
+            proptest::prop_assert_eq!(Value::from(ip), Value::Str(ip.to_string().into()));
+            let mut digits = [0u8; 20];
+            proptest::prop_assert_eq!(decimal(&mut digits, n), n.to_string());
+        }
+    }
+
+    #[test]
+    fn edge_numbers_and_addresses() {
+        for n in [0, 9, 10, 99, 100, u64::MAX] {
+            let mut digits = [0u8; 20];
+            assert_eq!(decimal(&mut digits, n), n.to_string());
+        }
+        for ip in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.0.1",
+            "::1",
+            "2001:db8::1",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(Value::from(ip), Value::Str(ip.to_string().into()));
+        }
+    }
 
     #[test]
     fn text_of_each_kind() {

@@ -477,14 +477,29 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
+/// Appends `n` in decimal (what `write!(buf, "{n}")` gives, without the
+/// formatter: every row has a few integers).
+fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    buf.extend_from_slice(crate::value::decimal(&mut digits, n).as_bytes());
+}
+
+/// [`push_u64`] for a signed number.
+fn push_i64(buf: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        buf.push(b'-');
+    }
+    push_u64(buf, n.unsigned_abs());
+}
+
 /// Writes one value as `serde_json::to_writer` does: strings and integers
 /// directly, everything else through serde_json.
 fn json_compact(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
     match v {
         Value::Null => buf.extend_from_slice(b"null"),
         Value::Str(s) => json_str(buf, s),
-        Value::U64(n) => write!(buf, "{n}")?,
-        Value::I64(n) => write!(buf, "{n}")?,
+        Value::U64(n) => push_u64(buf, *n),
+        Value::I64(n) => push_i64(buf, *n),
         Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::WithText { data, .. } => return json_compact(buf, data),
         other => serde_json::to_writer(&mut *buf, other)?,
@@ -574,8 +589,8 @@ fn json_value(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
     match v {
         Value::Null => buf.extend_from_slice(b"null"),
         Value::Str(s) => json_str(buf, s),
-        Value::U64(n) => buf.extend_from_slice(n.to_string().as_bytes()),
-        Value::I64(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        Value::U64(n) => push_u64(buf, *n),
+        Value::I64(n) => push_i64(buf, *n),
         Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::WithText { data, .. } => return json_value(buf, data),
         // A list of strings (what fsm-parse's `List` values are), as the
