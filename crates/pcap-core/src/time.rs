@@ -41,8 +41,63 @@ impl Rfc3339 {
     }
 }
 
+impl Rfc3339 {
+    /// The text in `buf` (`YYYY-MM-DDTHH:MM:SS[.f...]Z`, at most 30 bytes),
+    /// its length; `None` for a year outside 0..=9999 (not in the range of
+    /// i64 nanoseconds anyway). Written digit by digit: every row of the
+    /// capture tools has a timestamp, and the formatter's padding costs
+    /// several times more.
+    fn text(&self, buf: &mut [u8; 30]) -> Option<usize> {
+        fn put(buf: &mut [u8], mut n: u64) {
+            for b in buf.iter_mut().rev() {
+                *b = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+        let secs = self.ts_ns.div_euclid(1_000_000_000);
+        let nanos = self.ts_ns.rem_euclid(1_000_000_000);
+        let sod = secs.rem_euclid(86_400) as u64;
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        put(&mut buf[0..4], y as u64);
+        buf[4] = b'-';
+        put(&mut buf[5..7], m as u64);
+        buf[7] = b'-';
+        put(&mut buf[8..10], d as u64);
+        buf[10] = b'T';
+        put(&mut buf[11..13], sod / 3600);
+        buf[13] = b':';
+        put(&mut buf[14..16], sod % 3600 / 60);
+        buf[16] = b':';
+        put(&mut buf[17..19], sod % 60);
+        let mut n = 19;
+        if self.digits > 0 {
+            let w = usize::from(self.digits);
+            let frac = nanos / 10i64.pow(9 - u32::from(self.digits));
+            buf[19] = b'.';
+            put(&mut buf[20..20 + w], frac as u64);
+            n = 20 + w;
+        }
+        buf[n] = b'Z';
+        Some(n + 1)
+    }
+}
+
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 30];
+        match self.text(&mut buf) {
+            Some(n) => f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?),
+            None => self.fmt_padded(f),
+        }
+    }
+}
+
+impl Rfc3339 {
+    /// The same text through the formatter's padding (any year).
+    fn fmt_padded(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.ts_ns.div_euclid(1_000_000_000);
         let nanos = self.ts_ns.rem_euclid(1_000_000_000);
         let sod = secs.rem_euclid(86_400);
@@ -66,7 +121,12 @@ impl fmt::Display for Rfc3339 {
 /// [`Rfc3339`] as a `String`: `ts_ns` nanoseconds since the epoch in UTC
 /// with `digits` (0 to 9) fractional digits, truncated.
 pub fn format_rfc3339(ts_ns: i64, digits: u8) -> String {
-    Rfc3339::new(ts_ns, digits).to_string()
+    let r = Rfc3339::new(ts_ns, digits);
+    let mut buf = [0u8; 30];
+    match r.text(&mut buf) {
+        Some(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+        None => r.to_string(),
+    }
 }
 
 /// Parses a time into nanoseconds since the epoch, the inverse of
@@ -203,6 +263,33 @@ mod tests {
     use super::*;
 
     const NS: i64 = 1_000_000_000;
+
+    /// The digit-by-digit text equals the formatter's padded one.
+    #[test]
+    fn direct_text_equals_the_padded_format() {
+        struct Padded(Rfc3339);
+        impl fmt::Display for Padded {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_padded(f)
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut cases: Vec<i64> = vec![0, -1, 1, i64::MIN, i64::MAX, 1_700_000_000_123_456_789];
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x as i64);
+        }
+        for ts in cases {
+            for digits in 0..=9u8 {
+                let r = Rfc3339::new(ts, digits);
+                let want = Padded(r).to_string();
+                assert_eq!(format_rfc3339(ts, digits), want, "{ts} {digits}");
+                assert_eq!(r.to_string(), want, "{ts} {digits}");
+            }
+        }
+    }
 
     #[test]
     fn known_dates() {
