@@ -1058,7 +1058,12 @@ impl<'a> Packets<'a> {
     #[inline(always)]
     pub(crate) fn lane_step_erf(&mut self) -> Option<Packet<'a>> {
         let p = self.next_sparse_erf()?;
-        Some(self.prefetched_next(p))
+        // The next record's first 128 bytes: two or three lines, no
+        // pcapng trailer to think of.
+        prefetch(self.data, self.pos);
+        prefetch(self.data, self.pos + CACHE_LINE);
+        prefetch(self.data, self.pos + SPARSE_BYTES - 1);
+        Some(p)
     }
 
     /// `p`, after asking for the next record's first [`SPARSE_BYTES`]:
@@ -1130,10 +1135,11 @@ impl<'a> Packets<'a> {
     fn next_sparse_erf(&mut self) -> Option<Packet<'a>> {
         use format::erf::*;
         let (data, pos) = (self.data, self.pos);
-        if self.done || pos >= self.end || data.len() - pos < HEADER_LEN {
+        if self.done || pos >= self.end {
             return None;
         }
-        let h = &data[pos..pos + HEADER_LEN];
+        // The whole record header through one bounds check.
+        let h: &[u8; HEADER_LEN] = data.get(pos..pos + HEADER_LEN)?.try_into().ok()?;
         if h[TYPE] != TYPE_ETH {
             return None;
         }
