@@ -52,6 +52,17 @@ fn prefetch_span(data: &[u8], from: usize, to: usize) {
     }
 }
 
+/// Prefetches the first [`SPARSE_BYTES`] of the record at `at` (two or
+/// three lines) without a loop: the headers-only steps of formats with
+/// nothing else to fetch (no pcapng trailer).
+#[inline(always)]
+fn prefetch_record_start(data: &[u8], at: usize) {
+    const { assert!(SPARSE_BYTES == 2 * CACHE_LINE) };
+    prefetch(data, at);
+    prefetch(data, at + CACHE_LINE);
+    prefetch(data, at + SPARSE_BYTES - 1);
+}
+
 /// Asks the CPU to bring the cache line at `p` closer. Never faults.
 #[inline(always)]
 fn prefetch(data: &[u8], i: usize) {
@@ -1033,7 +1044,8 @@ impl<'a> Packets<'a> {
             return None;
         }
         match &self.walker {
-            Walker::Pcap(_) => self.next_sparse_pcap().map(|p| self.prefetched_next(p)),
+            &Walker::Pcap(w) if w.endian == Endian::Little => self.lane_step_pcap::<false>(&w),
+            &Walker::Pcap(w) => self.lane_step_pcap::<true>(&w),
             Walker::Pcapng(NgWalk {
                 endian: Some(Endian::Big),
                 ..
@@ -1049,7 +1061,14 @@ impl<'a> Packets<'a> {
     #[inline(always)]
     pub(crate) fn lane_step_epb<const BIG: bool>(&mut self) -> Option<Packet<'a>> {
         let p = self.next_sparse_epb::<BIG>()?;
-        Some(self.prefetched_next(p))
+        // The next block's first bytes and, right before them, this
+        // block's trailing length copy (checked at the next step).
+        prefetch_span(
+            self.data,
+            self.pos - format::pcapng::field::BLOCK_TRAILER_LEN,
+            self.pos.saturating_add(SPARSE_BYTES - 1),
+        );
+        Some(p)
     }
 
     /// The lanes' step over a plain ERF Ethernet record (see
@@ -1058,74 +1077,37 @@ impl<'a> Packets<'a> {
     #[inline(always)]
     pub(crate) fn lane_step_erf(&mut self) -> Option<Packet<'a>> {
         let p = self.next_sparse_erf()?;
-        // The next record's first 128 bytes: two or three lines, no
-        // pcapng trailer to think of.
-        prefetch(self.data, self.pos);
-        prefetch(self.data, self.pos + CACHE_LINE);
-        prefetch(self.data, self.pos + SPARSE_BYTES - 1);
+        prefetch_record_start(self.data, self.pos);
         Some(p)
-    }
-
-    /// `p`, after asking for the next record's first [`SPARSE_BYTES`]:
-    /// its address is known now, so its misses start while the caller
-    /// works on this packet (with a pcapng block's trailer, checked at the
-    /// next step).
-    #[inline(always)]
-    fn prefetched_next(&self, p: Packet<'a>) -> Packet<'a> {
-        let from = self.trailer_due.map_or(self.pos, |(at, len)| {
-            at + len - format::pcapng::field::BLOCK_TRAILER_LEN
-        });
-        prefetch_span(self.data, from, self.pos.saturating_add(SPARSE_BYTES - 1));
-        p
     }
 
     /// The lanes' step over a classic pcap record, for a walk that is
     /// headers-only ([`Packets::sparse`]) over a file of layout `w` and
-    /// byte order `BIG` (the caller checked it): what
-    /// [`Packets::next_sparse`] does for such a record, with the format
-    /// known up front (no dispatch, no pcapng trailer), the record
-    /// header read whole (one bounds check) and the next record's first
-    /// [`SPARSE_BYTES`] prefetched without a loop. `None` for anything
-    /// else (the end of the chunk, a record that is not whole or not in
-    /// the guarded part of the mapping), which [`Packets::next`] then
-    /// handles exactly as before.
+    /// byte order `BIG` (the caller checked it): the record read and
+    /// checked by [`PcapLayout::record`] (the rule every pcap walk
+    /// shares), with the byte order a constant the inlined reads fold, and
+    /// the next record's first [`SPARSE_BYTES`] prefetched. `None` for
+    /// anything else (the end of the chunk, a record that is not whole or
+    /// not in the guarded part of the mapping), which
+    /// [`Packets::next_general`] then handles.
     #[inline(always)]
     pub(crate) fn lane_step_pcap<const BIG: bool>(&mut self, w: &PcapLayout) -> Option<Packet<'a>> {
-        use format::pcap::{REC_CAPLEN, REC_HEADER_LEN, REC_ORIGLEN, REC_TS_FRAC, REC_TS_SEC};
-        const { assert!(SPARSE_BYTES == 2 * CACHE_LINE) };
-        // The byte order is the caller's constant: no choice per field.
-        let endian = if BIG { Endian::Big } else { Endian::Little };
-        let (data, pos) = (self.data, self.pos);
-        if w.modified || pos >= self.end {
+        let w = PcapLayout {
+            endian: if BIG { Endian::Big } else { Endian::Little },
+            ..*w
+        };
+        let pos = self.pos;
+        if self.done || pos >= self.end {
             return None;
         }
-        let h: &[u8; REC_HEADER_LEN] = data.get(pos..pos + REC_HEADER_LEN)?.try_into().ok()?;
-        let caplen = endian.u32(h, REC_CAPLEN);
-        if caplen > w.max_caplen {
+        let r = w.record(self.data, pos).ok()?;
+        if r.end > self.valid.load(Ordering::Acquire) {
             return None;
         }
-        let start = pos + REC_HEADER_LEN;
-        let end = start + caplen as usize;
-        if end > data.len() || end > self.valid.load(Ordering::Acquire) {
-            return None;
-        }
-        // The next record's first 128 bytes span two or three lines.
-        prefetch(data, end);
-        prefetch(data, end + CACHE_LINE);
-        prefetch(data, end + SPARSE_BYTES - 1);
-        let sec = endian.u32(h, REC_TS_SEC);
-        let frac = i64::from(endian.u32(h, REC_TS_FRAC));
-        let frac_ns = if w.nanos { frac } else { frac * 1000 };
-        self.pos = end;
+        prefetch_record_start(self.data, r.end);
+        self.pos = r.end;
         self.frame += 1;
-        Some(Packet {
-            frame: self.frame,
-            ts_ns: i64::from(sec) * 1_000_000_000 + frac_ns,
-            caplen,
-            origlen: endian.u32(h, REC_ORIGLEN),
-            linktype: w.linktype,
-            data: &data[start..end],
-        })
+        Some(w.packet(self.data, &r, self.frame))
     }
 
     /// The ERF half of [`Packets::next_sparse`]: plain Ethernet records
@@ -1168,24 +1150,6 @@ impl<'a> Packets<'a> {
         })
     }
 
-    #[inline(always)]
-    fn next_sparse_pcap(&mut self) -> Option<Packet<'a>> {
-        let Walker::Pcap(w) = &self.walker else {
-            return None;
-        };
-        let pos = self.pos;
-        if self.done || pos >= self.end {
-            return None;
-        }
-        let r = w.record(self.data, pos).ok()?;
-        if r.end > self.valid.load(Ordering::Acquire) {
-            return None;
-        }
-        self.pos = r.end;
-        self.frame += 1;
-        Some(w.packet(self.data, &r, self.frame))
-    }
-
     /// The pcapng half of [`Packets::next_sparse`]. A block's trailing copy
     /// of its length lies at its end, a cache line the headers-only walk
     /// would otherwise wait for at every block; it is prefetched with the
@@ -1204,7 +1168,7 @@ impl<'a> Packets<'a> {
             return None;
         };
         let (data, pos) = (self.data, self.pos);
-        if ng.endian != Some(endian) || pos >= self.end {
+        if self.done || ng.endian != Some(endian) || pos >= self.end {
             return None;
         }
         // The block header and the fixed EPB fields: one bounds check.
