@@ -42,12 +42,12 @@ impl Rfc3339 {
 }
 
 impl Rfc3339 {
-    /// The text in `buf` (`YYYY-MM-DDTHH:MM:SS[.f...]Z`, at most 30 bytes),
-    /// its length; `None` for a year outside 0..=9999 (not in the range of
-    /// i64 nanoseconds anyway). Written digit by digit: every row of the
+    /// The text in `buf` (`YYYY-MM-DDTHH:MM:SS[.f...]Z`, at most 30
+    /// bytes), its length. Written digit by digit: every row of the
     /// capture tools has a timestamp, and the formatter's padding costs
-    /// several times more.
-    fn text(&self, buf: &mut [u8; 30]) -> Option<usize> {
+    /// several times more. i64 nanoseconds span the years 1677 to 2262, so
+    /// the year always has four digits.
+    fn text(&self, buf: &mut [u8; 30]) -> usize {
         fn put(buf: &mut [u8], mut n: u64) {
             for b in buf.iter_mut().rev() {
                 *b = b'0' + (n % 10) as u8;
@@ -58,9 +58,6 @@ impl Rfc3339 {
         let nanos = self.ts_ns.rem_euclid(1_000_000_000);
         let sod = secs.rem_euclid(86_400) as u64;
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        if !(0..=9999).contains(&y) {
-            return None;
-        }
         put(&mut buf[0..4], y as u64);
         buf[4] = b'-';
         put(&mut buf[5..7], m as u64);
@@ -81,52 +78,22 @@ impl Rfc3339 {
             n = 20 + w;
         }
         buf[n] = b'Z';
-        Some(n + 1)
+        n + 1
     }
 }
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0u8; 30];
-        match self.text(&mut buf) {
-            Some(n) => f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?),
-            None => self.fmt_padded(f),
-        }
-    }
-}
-
-impl Rfc3339 {
-    /// The same text through the formatter's padding (any year).
-    fn fmt_padded(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.ts_ns.div_euclid(1_000_000_000);
-        let nanos = self.ts_ns.rem_euclid(1_000_000_000);
-        let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60
-        )?;
-        if self.digits > 0 {
-            let w = usize::from(self.digits);
-            let frac = nanos / 10i64.pow(9 - u32::from(self.digits));
-            write!(f, ".{frac:0w$}")?;
-        }
-        f.write_str("Z")
+        let n = self.text(&mut buf);
+        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
     }
 }
 
 /// [`Rfc3339`] as a `String`: `ts_ns` nanoseconds since the epoch in UTC
 /// with `digits` (0 to 9) fractional digits, truncated.
 pub fn format_rfc3339(ts_ns: i64, digits: u8) -> String {
-    let r = Rfc3339::new(ts_ns, digits);
-    let mut buf = [0u8; 30];
-    match r.text(&mut buf) {
-        Some(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
-        None => r.to_string(),
-    }
+    Rfc3339::new(ts_ns, digits).to_string()
 }
 
 /// Parses a time into nanoseconds since the epoch, the inverse of
@@ -267,10 +234,27 @@ mod tests {
     /// The digit-by-digit text equals the formatter's padded one.
     #[test]
     fn direct_text_equals_the_padded_format() {
+        /// The formatter's padded text (what `Rfc3339` wrote before).
         struct Padded(Rfc3339);
         impl fmt::Display for Padded {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt_padded(f)
+                let secs = self.0.ts_ns.div_euclid(1_000_000_000);
+                let nanos = self.0.ts_ns.rem_euclid(1_000_000_000);
+                let sod = secs.rem_euclid(86_400);
+                let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+                write!(
+                    f,
+                    "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+                    sod / 3600,
+                    sod % 3600 / 60,
+                    sod % 60
+                )?;
+                if self.0.digits > 0 {
+                    let w = usize::from(self.0.digits);
+                    let frac = nanos / 10i64.pow(9 - u32::from(self.0.digits));
+                    write!(f, ".{frac:0w$}")?;
+                }
+                f.write_str("Z")
             }
         }
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
