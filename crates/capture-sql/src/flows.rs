@@ -150,43 +150,23 @@ pub(crate) fn scan_unit(
         }
         t.packet(p);
     };
-    let threads = unit_threads(spec.partitions.len());
+    // The cores the scan's other partitions leave over (a query over one
+    // big file uses every core); with one thread the walk runs here.
+    let threads = (pcap_core::parallel::threads() / spec.partitions.len().max(1)).max(1);
+    let opts = pcap_core::parallel::SplitOptions {
+        threads,
+        chunk_size: 0,
+        lanes: 1,
+    };
     let mut table = FlowTable::default();
-    let mut error = None;
-    if threads > 1 {
-        let opts = pcap_core::parallel::SplitOptions {
-            threads,
-            chunk_size: 0,
-            lanes: 1,
-        };
-        let end = pcap_core::parallel::split_each(cap, opts, FlowTable::default, count, |c| {
-            table.append(c.state)
-        });
-        error = end.error;
-    } else {
-        for pkt in cap.packets() {
-            match pkt {
-                Ok(p) => count(&mut table, &p),
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-    }
+    let end = pcap_core::parallel::split_each(cap, opts, FlowTable::default, count, |c| {
+        table.append(c.state)
+    });
     for f in table.finish(&file) {
         out.push(f);
         if out.stopped() {
             break;
         }
     }
-    error
-}
-
-/// Threads for one file of a scan with `partitions` partitions: the
-/// cores the partitions leave over (a query over one big file uses every
-/// core), at least one.
-fn unit_threads(partitions: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores / partitions.max(1)).max(1)
+    end.error
 }
