@@ -317,8 +317,8 @@ impl<'c> Scanner<'c> {
     }
 
     /// The rest of [`Scanner::packet_headers_first`] for the few packets
-    /// that may start a request: out of line, so that the per-packet test
-    /// above stays small enough to inline into the lanes' loop.
+    /// that may start a request: out of line, so that the per-packet code
+    /// the lanes run for every record stays small.
     #[inline(never)]
     fn headers_candidate(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         let candidate = self.finder.contains(pkt.data);
@@ -326,7 +326,7 @@ impl<'c> Scanner<'c> {
     }
 
     /// Handles one packet; matches go to `self.out`.
-    #[inline(never)]
+    #[inline]
     fn packet(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         self.frames += 1;
         let base = self.bytes.as_ptr() as usize;
