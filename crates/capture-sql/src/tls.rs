@@ -38,14 +38,17 @@ pub(crate) fn scan_unit(
 ) -> Option<pcap_core::Error> {
     let filter = &spec.filter;
     if unit.is_whole() && filter.is_empty() && !out.limited() {
-        // Exactly tls-audit's scan of a file on one core: interleaved
-        // headers-only lanes, joined in file order.
+        // Exactly tls-audit's scan of a file: interleaved headers-only
+        // lanes, joined in file order, on the cores the scan's other
+        // partitions leave over (one, unless a file was left whole for
+        // that: `TableOptions::whole_files_on_threads`).
+        let threads = (pcap_core::parallel::threads() / spec.partitions.len().max(1)).max(1);
         let opts = AuditOptions {
-            threads: 1,
+            threads,
             ..AuditOptions::default()
         };
         let mut col = Collector::new(&opts, |c| out.push(c));
-        let s = scan::scan_parallel(cap, &opts, 1, &|_| {}, &mut col);
+        let s = scan::scan_parallel(cap, &opts, threads, &|_| {}, &mut col);
         return s.error;
     }
     let frames = spec

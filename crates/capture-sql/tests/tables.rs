@@ -73,6 +73,54 @@ fn tls_regions_of_one_file_give_tls_audit_rows() {
     }
 }
 
+/// With `whole_files_on_threads` (the command's local setting) a `tls`
+/// scan with no filter and no limit takes the file whole, on threads,
+/// whatever its size; a filter or a LIMIT still cuts it into regions. The
+/// rows are tls-audit's either way.
+#[test]
+fn tls_whole_files_on_threads_unless_filtered_or_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = generated_tls(dir.path(), 2000);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let (expected, _) = audit_rows(std::slice::from_ref(&path));
+    let opts = TableOptions {
+        split_bytes: len / 4,
+        overlap_bytes: 256 << 10,
+        whole_files_on_threads: true,
+        ..TableOptions::default()
+    };
+    let (ctx, _) = context(std::slice::from_ref(&path), 4, opts);
+    let units = |sql: &str| {
+        let plan = rows(&collect(&ctx, &format!("EXPLAIN {sql}")));
+        let line = plan
+            .iter()
+            .map(|r| r[1].clone())
+            .find(|l| l.contains("units="))
+            .unwrap_or_else(|| panic!("no scan in {plan:?}"));
+        let n = line.split("units=").nth(1).unwrap();
+        n[..n.find(|c: char| !c.is_ascii_digit()).unwrap_or(n.len())]
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(units("SELECT * FROM tls"), 1);
+    assert_eq!(units("SELECT count(*) FROM tls"), 1);
+    assert_eq!(
+        units("SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos(0)"),
+        4
+    );
+    assert_eq!(units("SELECT * FROM tls LIMIT 5"), 4);
+    let got = rows(&collect(&ctx, "SELECT * FROM tls"));
+    assert_eq!(
+        got, expected,
+        "whole file on threads: tls-audit's rows, in order"
+    );
+    let filtered = rows(&collect(
+        &ctx,
+        "SELECT * FROM tls WHERE first_seen >= to_timestamp_nanos(0)",
+    ));
+    assert_eq!(sorted(filtered), sorted(expected));
+}
+
 /// QUIC, wrapped and certificate-carrying connections come out of the
 /// region scan (a file cut into regions, or a filtered scan) as they do
 /// out of the whole-file scan.
