@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # capture-sql on a Ballista cluster on this machine: one executor against
-# two, same scheduler, same 1 GiB generated capture, same queries.
+# two (two clusters up at once), same 1 GiB generated capture, same queries.
 # Each executor runs one task at a time (--concurrency 1) and is pinned to
 # a core of its own (taskset), so "two executors" is "twice the workers";
 # the client and the scheduler are not pinned.
 #
-# Prints, per query and cluster size, the median wall time of RUNS client
-# runs (after one warm-up run) and the speed-up, then each executor's peak
-# resident memory (VmHWM) over all its queries.
+# Prints, per query, the median wall time of RUNS client runs on each
+# cluster (after one warm-up run each; the two clusters alternate), the
+# speed-up, then each executor's peak resident memory (VmHWM) over all its
+# queries. The single runs go to stderr.
 #
 # Usage: scripts/bench-capture-sql-cluster.sh [RUNS] [MIB]
 # SPLIT_MIB=N sets the client's region size (default: capture-sql's).
@@ -56,26 +57,33 @@ trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-sport=$(port)
-"$sql" scheduler --bind 127.0.0.1:"$sport" >"$dir/scheduler.out" 2>"$dir/scheduler.log" &
-pids+=($!)
-url=df://127.0.0.1:$sport
+# Two clusters up at the same time: A with one executor (core 0), B with
+# two (cores 0 and 1). Queries alternate between them, so drift in the
+# machine's speed (this VM's is large and lasts minutes) falls on both
+# alike; the idle cluster only sends heartbeats.
+start_scheduler() { # name
+    local p
+    p=$(port)
+    "$sql" scheduler --bind 127.0.0.1:"$p" >"$dir/scheduler-$1.out" 2>"$dir/scheduler-$1.log" &
+    pids+=($!)
+    sport=$p
+}
 
 # Sets $started to the executor's pid. Not run as `$(...)`: a subshell
 # would keep the pid out of `pids`, and the executor would outlive the
 # script (an earlier version leaked them: a leaked executor that stops
 # later deletes the shuffle files of the next run's executor in the same
 # work directory, which capture-sql now refuses).
-start_executor() { # core
-    taskset -c "$1" "$sql" executor --scheduler 127.0.0.1:"$sport" --bind 127.0.0.1:0 \
-        --concurrency 1 --work-dir "$dir/work$1" >"$dir/executor$1.out" 2>"$dir/executor$1.log" &
+start_executor() { # scheduler-port core name
+    taskset -c "$2" "$sql" executor --scheduler 127.0.0.1:"$1" --bind 127.0.0.1:0 \
+        --concurrency 1 --work-dir "$dir/work-$3" >"$dir/executor-$3.out" 2>"$dir/executor-$3.log" &
     started=$!
     pids+=("$started")
 }
 
-wait_ready() { # executors
+wait_ready() { # scheduler-port executors
     for _ in $(seq 1 300); do
-        if curl -s "http://127.0.0.1:$sport/readyz" 2>/dev/null | grep -q "ready: $1 executors"; then
+        if curl -s "http://127.0.0.1:$1/readyz" 2>/dev/null | grep -q "ready: $2 executors"; then
             return 0
         fi
         sleep 0.1
@@ -97,41 +105,51 @@ esac
 
 median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.3f}")' "$@"; }
 
-declare -A result
-measure() { # label
-    for q in "${queries[@]}"; do
-        "$sql" --format csv "${split[@]}" --cluster "$url" "$q" "$cap" >/dev/null # warm-up, page cache
-        times=()
-        for _ in $(seq 1 "$runs"); do
-            t0=$(date +%s.%N)
-            "$sql" --format csv "${split[@]}" --cluster "$url" "$q" "$cap" >/dev/null
-            t1=$(date +%s.%N)
-            times+=("$(python3 -c "print($t1-$t0)")")
-        done
-        result["$1|$q"]=$(median "${times[@]}")
-        echo "$1 | $q | median $(median "${times[@]}") s of ${times[*]}"
-    done
+start_scheduler one
+port_one=$sport
+start_executor "$port_one" 0 one
+e_one=$started
+start_scheduler two
+port_two=$sport
+start_executor "$port_two" 0 two-0
+e_two0=$started
+start_executor "$port_two" 1 two-1
+e_two1=$started
+wait_ready "$port_one" 1
+wait_ready "$port_two" 2
+
+once() { # port query -> seconds
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$sql" --format csv "${split[@]}" --cluster "df://127.0.0.1:$1" "$2" "$cap" >/dev/null
+    t1=$(date +%s.%N)
+    python3 -c "print(f'{$t1-$t0:.4f}')"
 }
 
 echo "capture: $cap ($(stat -c %s "$cap") bytes), runs $runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-start_executor 0
-e0=$started
-wait_ready 1
-measure one
-start_executor 1
-e1=$started
-wait_ready 2
-measure two
 echo
-echo "| query | one executor | two executors | speed-up |"
-echo "|---|---:|---:|---:|"
+echo "| query | one executor (median) | two executors (median) | speed-up of the medians | median of the per-round speed-ups |"
+echo "|---|---:|---:|---:|---:|"
 for q in "${queries[@]}"; do
-    a=${result["one|$q"]}
-    b=${result["two|$q"]}
-    echo "| \`$q\` | $a s | $b s | $(python3 -c "print(f'{$a/$b:.2f}x')") |"
+    once "$port_one" "$q" >/dev/null # warm-up: page cache, connections
+    once "$port_two" "$q" >/dev/null
+    ones=(); twos=(); ratios=()
+    for r in $(seq 1 "$runs"); do
+        # alternate which cluster goes first
+        if [ $((r % 2)) = 1 ]; then
+            a=$(once "$port_one" "$q"); b=$(once "$port_two" "$q")
+        else
+            b=$(once "$port_two" "$q"); a=$(once "$port_one" "$q")
+        fi
+        ones+=("$a"); twos+=("$b"); ratios+=("$(python3 -c "print($a/$b)")")
+    done
+    ma=$(median "${ones[@]}"); mb=$(median "${twos[@]}")
+    echo "| \`$q\` | $ma s | $mb s | $(python3 -c "print(f'{$ma/$mb:.2f}x')") | $(median "${ratios[@]}")x |"
+    echo "  one: ${ones[*]}" >&2
+    echo "  two: ${twos[*]}" >&2
 done
 echo
-for p in "$e0" "$e1"; do
+for p in "$e_one" "$e_two0" "$e_two1"; do
     echo "executor pid $p: peak RSS $(grep VmHWM /proc/"$p"/status | awk '{print $2, $3}')"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
