@@ -909,7 +909,13 @@ fn pcap_chain_ok(b: &[u8], mut p: usize, w: &PcapLayout, first_sec: Option<u32>)
         let origlen = w.endian.u32(b, p + REC_ORIGLEN);
         let frac = w.endian.u32(b, p + REC_TS_FRAC);
         let sec = w.endian.u32(b, p + REC_TS_SEC);
-        if caplen > w.max_caplen
+        // An empty frame (original length 0) is no record a capture
+        // holds, while a run of zero bytes (a mostly-zero payload) reads
+        // as a chain of them: without this test a cut point landed inside
+        // such a payload, the chunk before it had to walk on to the real
+        // boundary, and a mostly-zero pcap lost its lanes and its threads.
+        if origlen == 0
+            || caplen > w.max_caplen
             || caplen > origlen
             || origlen > MAX_SNAPLEN_LIMIT
             || frac >= frac_max

@@ -309,6 +309,34 @@ fn damaged_gzip_gives_the_same_packets_and_error_in_parallel() {
     }
 }
 
+/// Mostly-zero payloads (a run of zero bytes reads like a chain of empty
+/// records) must not fool the scan for chunk starts: every cut finds the
+/// real record boundary, so no chunk is walked twice.
+#[test]
+fn zero_payloads_do_not_fool_the_chunk_start_scan() {
+    let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).unwrap();
+    let mut rng = synth::Rng::new(11);
+    for i in 0..300u32 {
+        let mut spec = synth::random_frame(&mut rng, synth::Link::ethernet(), 40);
+        spec.payload = vec![0u8; 600 + (i as usize % 7) * 100];
+        let b = spec.build();
+        w.write_packet(
+            1_700_000_000_000_000_000 + i64::from(i) * 1_000_000,
+            b.len() as u32,
+            &b,
+        )
+        .unwrap();
+    }
+    let cap = Capture::from_vec("zeros.pcap", w.into_inner().unwrap()).unwrap();
+    for chunk in [1000, 2048, 5000, 12_345] {
+        assert_eq!(
+            check(&cap, 2, chunk),
+            0,
+            "chunk {chunk}: a cut inside a zero payload was taken for a record"
+        );
+    }
+}
+
 #[test]
 fn split_each_streams_chunks_in_order_with_bounded_lookahead() {
     use std::sync::atomic::{AtomicUsize, Ordering};
