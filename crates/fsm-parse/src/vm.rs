@@ -256,6 +256,29 @@ fn is_dot(set: &ByteSet) -> bool {
     *set == all_but_nl
 }
 
+/// [`Vm::may_match`] copied out of the VM, so that a run tests a rule's
+/// first byte before it reaches the rule's engine and scratch space.
+#[derive(Debug, Clone)]
+pub(crate) struct FirstByte {
+    set: ByteSet,
+    empty_ok: bool,
+    one_byte: bool,
+}
+
+impl FirstByte {
+    /// `Some(false)`: the pattern cannot match `hay`; `Some(true)`: it
+    /// matches (a one-byte pattern whose byte passed: the test is the
+    /// whole answer); `None`: the engine decides.
+    #[inline(always)]
+    pub(crate) fn answer(&self, hay: &[u8]) -> Option<bool> {
+        match hay.first() {
+            None => (!self.empty_ok).then_some(false),
+            Some(&b) if !has(&self.set, b) => Some(false),
+            Some(_) => self.one_byte.then_some(true),
+        }
+    }
+}
+
 /// The search ran out of its step budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OverBudget;
@@ -454,6 +477,16 @@ impl Vm {
             empty_mid,
             one_byte,
         }
+    }
+
+    /// The first-byte test on its own (see [`FirstByte`]); `None` when it
+    /// never rules a text out (the pattern may match empty mid-text).
+    pub(crate) fn first_byte(&self) -> Option<FirstByte> {
+        (!self.empty_mid).then(|| FirstByte {
+            set: self.first,
+            empty_ok: self.empty_ok,
+            one_byte: self.one_byte,
+        })
     }
 
     /// Whether the pattern is one byte of a class: [`Vm::may_match`]
