@@ -323,7 +323,9 @@ fn write_rows(args: &Args) -> Result<ExitCode, Failure> {
     };
     let mut w = Writer::new(format, cols, out).table_style(TableStyle::new().rule(true));
     let seen = src.each(args, &name, input, &mut |row| {
-        w.row_with(row.len(), |i| row.value(i).map_or(Value::Null, |v| cell(v, json)));
+        w.row_with(row.len(), |i| {
+            row.value(i).map_or(Value::Null, |v| cell(v, json))
+        });
     });
     let seen = match seen {
         Ok(seen) => seen,

@@ -281,10 +281,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
             return false;
         }
     }
-    x.remainder()
-        .iter()
-        .zip(y.remainder())
-        .all(|(p, q)| p == q)
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// Walks a [`Flat`]'s values in order, making the Python objects.

@@ -1219,6 +1219,22 @@ mod tests {
         ] {
             let vm = Vm::new(&nfa(p));
             assert_eq!(vm.is_one_byte(), one, "{p}");
+            // The test copied out of the VM says what the VM says: a
+            // rejection where may_match rejects, the whole answer for a
+            // one-byte pattern, nothing more otherwise.
+            if let Some(fb) = vm.first_byte() {
+                for h in ["", "a", "ab", "1", " x", "\n", "\u{e9}"] {
+                    let h = h.as_bytes();
+                    match fb.answer(h) {
+                        Some(false) => assert!(!vm.may_match(h), "{p} on {h:?}"),
+                        Some(true) => {
+                            assert!(one, "{p}");
+                            assert!(both(p, h).0.is_some(), "{p} on {h:?}");
+                        }
+                        None => assert!(vm.may_match(h) && !(one && !h.is_empty()), "{p} on {h:?}"),
+                    }
+                }
+            }
             if one {
                 for h in ["", "a", "ab", "1", " x", "\n"] {
                     let (ours, _) = both(p, h.as_bytes());

@@ -701,6 +701,34 @@ mod tests {
         String::from_utf8(w.into_inner().unwrap()).unwrap()
     }
 
+    #[test]
+    fn row_with_writes_what_row_writes() {
+        let cols = || {
+            vec![
+                Column::new("name"),
+                Column::new("port").right(),
+                Column::new("tags"),
+            ]
+        };
+        for format in [Format::Json, Format::Jsonl, Format::Csv, Format::Table] {
+            let rows = sample();
+            let mut by_row = Writer::new(format, cols(), Vec::new());
+            let mut by_value = Writer::new(format, cols(), Vec::new());
+            for r in &rows {
+                by_row.row(r);
+                by_value.row_with(r.len(), |i| r[i].clone());
+            }
+            // Fewer values than columns: the rest are null.
+            by_row.row(&["short".into()]);
+            by_value.row_with(1, |_| "short".into());
+            assert_eq!(by_value.rows(), 3);
+            let want = String::from_utf8(by_row.into_inner().unwrap()).unwrap();
+            let got = String::from_utf8(by_value.into_inner().unwrap()).unwrap();
+            assert!(want.contains("short"), "{format:?}");
+            assert_eq!(got, want, "{format:?}");
+        }
+    }
+
     fn sample() -> Vec<Vec<Value<'static>>> {
         vec![
             vec![
