@@ -260,6 +260,7 @@ impl Source {
 /// value prints as Python prints a list in table and CSV (`json` false),
 /// and is an array (items `null` or objects in pattern order, as
 /// `fsm_parse` serialises them) in JSON.
+#[inline]
 fn cell(v: ValueRef<'_>, json: bool) -> Value<'_> {
     match v {
         ValueRef::Str(s) => Value::Str(s.into()),
