@@ -721,7 +721,9 @@ mod tests {
 
     #[test]
     fn find_pair_is_the_first_doubled_byte() {
-        for s in ["", "[", "[x[", "[[", "a[b[[c", "]]]", "x]y]]", "[[[", "é[[", "[é[["] {
+        for s in [
+            "", "[", "[x[", "[[", "a[b[[c", "]]]", "x]y]]", "[[[", "é[[", "[é[[",
+        ] {
             assert_eq!(find_pair(s, b'['), s.find("[["), "{s:?}");
             assert_eq!(find_pair(s, b']'), s.find("]]"), "{s:?}");
         }
