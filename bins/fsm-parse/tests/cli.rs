@@ -172,6 +172,41 @@ fn a_failing_run_prints_no_rows() {
     }
 }
 
+/// A large input file (its held output goes to a buffer sized from the
+/// file, on huge pages) gives the same bytes as the same text on standard
+/// input (a buffer grown as it goes), and an Error on its last line still
+/// leaves standard output empty.
+#[test]
+fn a_large_file_held_output_is_the_same_and_still_empty_on_error() {
+    let d = tempfile::tempdir().unwrap();
+    let (t, _) = files(d.path());
+    let big = INPUT.repeat(3 << 20 >> 6);
+    let i = d.path().join("big.txt");
+    std::fs::write(&i, &big).unwrap();
+    for format in ["json", "jsonl", "csv"] {
+        let from_file = bin()
+            .args([&t, i.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        assert!(from_file.status.success(), "{format}");
+        let from_stdin = bin()
+            .args([&t, "--format", format])
+            .write_stdin(big.clone())
+            .output()
+            .unwrap();
+        assert!(from_stdin.status.success(), "{format}");
+        assert!(from_file.stdout.len() > big.len() / 2, "{format}");
+        assert_eq!(from_file.stdout, from_stdin.stdout, "{format}");
+    }
+    std::fs::write(&i, format!("{big}bad\n")).unwrap();
+    let out = bin()
+        .args([&t, i.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
 /// CSV and JSON written from the streamed rows are the records of
 /// `Template::run`, serialised independently here: csv with the `csv`
 /// crate's own writer from `Value`'s Display, JSON as objects compared

@@ -174,43 +174,72 @@ fn row_list<'py>(py: Python<'py>, row: &[Value]) -> PyResult<Bound<'py, PyList>>
 }
 
 /// The rows of one run, flat: every string (plain values and `List`
-/// items) in one buffer, one `u64` per value or item; nothing allocated per
-/// value while the engine runs.
+/// items) in one buffer, one `u32` cell per value or item; nothing
+/// allocated per value while the engine runs. A plain value equal to the
+/// one above it in its column (a Filldown value, a status, an empty value:
+/// most values of most tables) is one [`SAME`] cell and no text, so the
+/// buffers stay small (fewer fresh pages to fault in) and the conversion
+/// reuses the Python string above it without comparing.
 #[derive(Default)]
 struct Flat {
     width: usize,
     rows: usize,
     text: String,
-    /// In row order, per plain value: the end of its text in `text` (it
-    /// starts where the previous string ended); per `List` value: [`LIST`]
-    /// | its item count, then per item the end of its text, [`NONE`], or
-    /// [`MAP`] | its index in `maps`.
-    cells: Vec<u64>,
+    /// In row order, per plain value: [`SAME`], or the length of its text
+    /// in `text` (it starts where the previous string ended); per `List`
+    /// value: [`LIST`] | its item count, then per item the length of its
+    /// text, [`NONE`], or [`MAP`] | its index in `maps`. A number too
+    /// large for the low 29 bits is [`BIG`] there and the two cells after
+    /// hold it (low half first).
+    cells: Vec<u32>,
+    /// Per column, where the last plain value's text is in `text`.
+    above: Vec<Option<(usize, usize)>>,
     /// `List` items with named groups (rare): kept as they are.
     maps: Vec<ListItem>,
 }
 
-/// A cell that starts a `List` value.
-const LIST: u64 = 1 << 63;
+/// The kind of a cell: its top three bits.
+const KIND: u32 = 0b111 << 29;
+/// A plain value's text (the low bits: its length).
+const STR: u32 = 0;
+/// A plain value equal to the one above it in its column.
+const SAME: u32 = 1 << 29;
+/// A cell that starts a `List` value (the low bits: its item count).
+const LIST: u32 = 2 << 29;
 /// A `List` item whose group did not take part (`None`).
-const NONE: u64 = 1 << 62;
-/// A `List` item with named groups (a dict).
-const MAP: u64 = 1 << 61;
+const NONE: u32 = 3 << 29;
+/// A `List` item with named groups (a dict; the low bits: its index in
+/// `Flat::maps`).
+const MAP: u32 = 4 << 29;
+/// The low bits of a cell whose number is in the two cells after it.
+const BIG: u32 = !KIND;
 
 impl Flat {
     fn push(&mut self, row: fsm_parse::RowRef<'_>) {
         self.rows += 1;
-        for v in row.values() {
+        for (col, v) in row.values().enumerate() {
             match v {
-                ValueRef::Str(s) => self.push_str(s),
+                ValueRef::Str(s) => {
+                    if let Some(Some((a, b))) = self.above.get(col)
+                        && same_bytes(&self.text.as_bytes()[*a..*b], s.as_bytes())
+                    {
+                        self.cells.push(SAME);
+                        continue;
+                    }
+                    let a = self.text.len();
+                    self.push_str(s);
+                    if let Some(slot) = self.above.get_mut(col) {
+                        *slot = Some((a, self.text.len()));
+                    }
+                }
                 ValueRef::List(items) => {
-                    self.cells.push(LIST | items.len() as u64);
+                    self.push_num(LIST, items.len());
                     for it in items {
                         match it {
                             ListItem::Str(s) => self.push_str(s),
                             ListItem::None => self.cells.push(NONE),
                             ListItem::Map(_) => {
-                                self.cells.push(MAP | self.maps.len() as u64);
+                                self.push_num(MAP, self.maps.len());
                                 self.maps.push(it.clone());
                             }
                         }
@@ -222,8 +251,63 @@ impl Flat {
 
     fn push_str(&mut self, s: &str) {
         self.text.push_str(s);
-        self.cells.push(self.text.len() as u64);
+        self.push_num(STR, s.len());
     }
+
+    /// A cell of `kind` holding `n`.
+    #[inline]
+    fn push_num(&mut self, kind: u32, n: usize) {
+        match u32::try_from(n) {
+            Ok(n) if n < BIG => self.cells.push(kind | n),
+            _ => {
+                let n = n as u64;
+                self.cells
+                    .extend_from_slice(&[kind | BIG, n as u32, (n >> 32) as u32]);
+            }
+        }
+    }
+}
+
+/// `a == b` without a call to `memcmp` (most values are a few bytes, and
+/// a call per value of every row cost more than the compare itself).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if p != q {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+}
+
+/// Transparent huge pages: 2 MiB.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks for transparent huge pages on the whole 2 MiB pages inside the
+/// `len` bytes at `p`: the row buffers of a large input are written once,
+/// and megabytes of fresh 4 KiB pages cost a trap into the kernel each
+/// (fortinet's 20 MB input: about 1,500 of them).
+fn advise_huge(p: *const u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        let start = (p as usize).next_multiple_of(HUGE_PAGE);
+        let end = (p as usize).saturating_add(len) / HUGE_PAGE * HUGE_PAGE;
+        if end > start {
+            // SAFETY: [start, end) lies inside an allocation of this
+            // process (the `len` bytes at `p`); MADV_HUGEPAGE changes only
+            // how its pages are backed, never their contents, and a
+            // failure (no THP on this kernel) leaves everything as it was.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (p, len, HUGE_PAGE);
 }
 
 /// Walks a [`Flat`]'s values in order, making the Python objects.
@@ -232,10 +316,9 @@ struct Cursor<'f, 'py> {
     next: usize,
     start: usize,
     strs: StrCache<'py>,
-    /// Per column, the last plain value's text span and object: a value
-    /// equal to the one above it in the same column (a status, a
-    /// Filldown value, an empty value) reuses it without hashing.
-    above: Vec<Option<(usize, usize, Bound<'py, PyString>)>>,
+    /// Per column, the last plain value's object: what a [`SAME`] cell
+    /// stands for.
+    above: Vec<Option<Bound<'py, PyString>>>,
 }
 
 impl<'f, 'py> Cursor<'f, 'py> {
@@ -249,50 +332,110 @@ impl<'f, 'py> Cursor<'f, 'py> {
         }
     }
 
-    fn take(&mut self) -> u64 {
+    /// The next cell: its kind and number.
+    #[inline]
+    fn take(&mut self) -> (u32, usize) {
         let c = self.flat.cells[self.next];
         self.next += 1;
-        c
+        let n = c & !KIND;
+        if n != BIG {
+            return (c & KIND, n as usize);
+        }
+        let (lo, hi) = (self.flat.cells[self.next], self.flat.cells[self.next + 1]);
+        self.next += 2;
+        (c & KIND, (u64::from(hi) << 32 | u64::from(lo)) as usize)
     }
 
-    fn string(&mut self, py: Python<'py>, end: u64) -> Bound<'py, PyAny> {
-        let (a, b) = (self.start, end as usize);
-        self.start = b;
-        self.strs.get(py, &self.flat.text, a, b).into_any()
+    /// Whether the next cell is a [`SAME`] one; if so, it is consumed.
+    #[inline]
+    fn skip_same(&mut self) -> bool {
+        let same = self.flat.cells.get(self.next).is_some_and(|&c| c == SAME);
+        if same {
+            self.next += 1;
+        }
+        same
+    }
+
+    /// The next row as a list. After the first row, a copy of the row
+    /// above (`PyList_GetSlice`: one call that copies the items) with
+    /// only the values that differ set again: most values of most tables
+    /// are the ones above them, and one `PyList_SetItem` call per value
+    /// was most of the cost of a row.
+    fn row(
+        &mut self,
+        py: Python<'py>,
+        above: Option<&Bound<'py, PyList>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let width = self.flat.width;
+        let Some(above) = above else {
+            return new_list(py, width, |col| self.value(py, col));
+        };
+        // SAFETY: the GIL is held (`py`) and `above` is a list of `width`
+        // items; PyList_GetSlice returns a new reference or NULL with an
+        // exception set.
+        let list = unsafe {
+            Bound::from_owned_ptr_or_err(
+                py,
+                pyo3::ffi::PyList_GetSlice(above.as_ptr(), 0, width as pyo3::ffi::Py_ssize_t),
+            )?
+        };
+        for col in 0..width {
+            if self.skip_same() {
+                continue;
+            }
+            let v = self.value(py, col)?;
+            // SAFETY: `list` is a new list of `width` items and
+            // `col < width`; PyList_SetItem steals the reference
+            // `into_ptr` hands over and releases the item it replaces.
+            let rc = unsafe {
+                pyo3::ffi::PyList_SetItem(list.as_ptr(), col as pyo3::ffi::Py_ssize_t, v.into_ptr())
+            };
+            if rc != 0 {
+                return Err(PyErr::fetch(py));
+            }
+        }
+        // SAFETY: PyList_GetSlice of a list makes a list.
+        Ok(unsafe { list.cast_into_unchecked() })
+    }
+
+    /// The next `len` bytes of text as a Python string.
+    fn string(&mut self, py: Python<'py>, len: usize) -> Bound<'py, PyString> {
+        let a = self.start;
+        self.start += len;
+        self.strs.get(py, &self.flat.text, a, a + len)
     }
 
     /// The next value, of column `col`: a string, or a list of its items.
     fn value(&mut self, py: Python<'py>, col: usize) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.take();
-        if c & LIST == 0 {
-            let (a, b) = (self.start, c as usize);
-            let text = &self.flat.text;
-            if let Some(Some((x, y, obj))) = self.above.get(col)
-                && y - x == b - a
-                && text.as_bytes()[*x..*y] == text.as_bytes()[a..b]
-            {
-                self.start = b;
-                return Ok(obj.clone().into_any());
+        let (kind, n) = self.take();
+        match kind {
+            SAME => {
+                if let Some(Some(obj)) = self.above.get(col) {
+                    return Ok(obj.clone().into_any());
+                }
+                // Flat::push writes SAME only after a plain value of the
+                // same column, which set `above` here.
+                Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "fsm_parse: row buffer out of order",
+                ))
             }
-            self.start = b;
-            let obj = self.strs.get(py, text, a, b);
-            if let Some(slot) = self.above.get_mut(col) {
-                *slot = Some((a, b, obj.clone()));
+            STR => {
+                let obj = self.string(py, n);
+                if let Some(slot) = self.above.get_mut(col) {
+                    *slot = Some(obj.clone());
+                }
+                Ok(obj.into_any())
             }
-            return Ok(obj.into_any());
+            _ => new_list(py, n, |_| {
+                let (kind, n) = self.take();
+                match kind {
+                    NONE => Ok(py.None().into_bound(py)),
+                    MAP => list_item(py, &self.flat.maps[n]),
+                    _ => Ok(self.string(py, n).into_any()),
+                }
+            })
+            .map(Bound::into_any),
         }
-        let n = (c & !LIST) as usize;
-        new_list(py, n, |_| {
-            let c = self.take();
-            if c == NONE {
-                Ok(py.None().into_bound(py))
-            } else if c & MAP != 0 {
-                list_item(py, &self.flat.maps[(c & !MAP) as usize])
-            } else {
-                Ok(self.string(py, c))
-            }
-        })
-        .map(Bound::into_any)
     }
 }
 
@@ -414,8 +557,11 @@ impl NativeTemplate {
                 rows: 0,
                 text: String::with_capacity(s.len()),
                 cells: Vec::with_capacity(s.len() / 8),
+                above: vec![None; t.value_names().len()],
                 maps: Vec::new(),
             };
+            advise_huge(flat.text.as_ptr(), flat.text.capacity());
+            advise_huge(flat.cells.as_ptr().cast(), flat.cells.capacity() * 4);
             t.run_each(s, |row| flat.push(row)).map(|()| flat)
         })
         .map_err(|e| run_error(py, &e))
@@ -511,8 +657,11 @@ impl NativeTemplate {
         let flat = self.run(py, text)?;
         let _gc = GcPause::new(py);
         let mut cur = Cursor::new(&flat);
+        let mut above: Option<Bound<'py, PyList>> = None;
         new_list(py, flat.rows, |_| {
-            new_list(py, flat.width, |col| cur.value(py, col)).map(Bound::into_any)
+            let row = cur.row(py, above.as_ref())?;
+            above = Some(row.clone());
+            Ok(row.into_any())
         })
     }
 

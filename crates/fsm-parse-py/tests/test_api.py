@@ -64,6 +64,35 @@ def test_parse_text_rows():
     assert fsm().ParseText(TEXT) == ROWS
 
 
+def test_rows_are_separate_lists():
+    # A row is built as a copy of the row above with the values that
+    # differ set again: changing one row (or one of its List values) must
+    # leave every other row as it was, as with textfsm's own lists.
+    want = ROWS[:3] * 3 + [ROWS[3]]
+    rows = fsm().ParseText(TEXT * 3)
+    assert rows == want
+    assert len({id(r) for r in rows}) == len(rows)
+    assert len({id(r[2]) for r in rows}) == len(rows)
+    rows[1][0] = "changed"
+    rows[1][2].append("99")
+    rows[0].append("extra")
+    assert rows[2:] == want[2:]
+    assert rows[0][:4] == want[0]
+
+
+def test_repeated_and_changing_values_in_long_runs():
+    # Values equal to the one above them (Filldown, repeated text, empty)
+    # and values that change, over many rows: the same rows as textfsm.
+    text = "".join(
+        "interface eth%d\n mtu %d\n ip 10.0.%d.%d\n ip 10.0.%d.%d\n"
+        % (i // 3, 1500 + i % 2, i % 5, i % 7, i % 5, (i + 1) % 7)
+        for i in range(300)
+    )
+    rows = fsm().ParseText(text)
+    tf = textfsm_or_skip()
+    assert rows == fsm(module=tf).ParseText(text)
+
+
 def test_parse_text_to_dicts():
     dicts = fsm().ParseTextToDicts(TEXT)
     assert dicts == [dict(zip(["IF", "IP", "VLANS", "MTU"], r)) for r in ROWS]

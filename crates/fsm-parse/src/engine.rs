@@ -587,8 +587,12 @@ fn run_with<L: LineSource, S: Sink>(
             if seen[state] <= SET_AFTER_LINES {
                 tries[state] += 1;
             }
+            let first = rule.regex.first_byte(line, ascii);
+            if first == Some(false) {
+                continue;
+            }
             // A rule that sets no value only needs a yes/no answer.
-            let matched = if rule.assigns.is_empty() && known {
+            let matched = if rule.assigns.is_empty() && (known || first == Some(true)) {
                 Ok(true)
             } else {
                 let sc = scratch[state][ri].get_or_insert_with(|| rule.regex.scratch());

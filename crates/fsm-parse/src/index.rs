@@ -88,7 +88,8 @@ pub struct IndexRow {
     pub fields: Vec<(String, String)>,
     /// Column patterns (all but `Template`), after the `[[..]]` expansion
     /// of `Command`.
-    compiled: Vec<(String, Field)>,
+    /// Per column but `Template`: its index in the header, and its field.
+    compiled: Vec<(usize, Field)>,
 }
 
 /// One index field as a matcher. Python compiles all of them when it loads
@@ -127,6 +128,22 @@ const PATTERN_SYNTAX: [char; 14] = [
     '\\', '.', '^', '$', '*', '+', '?', '{', '}', '[', ']', '|', '(', ')',
 ];
 
+/// Where `s` first has the byte `b` twice in a row (`[[`, `]]`): a
+/// `memchr` per candidate instead of a substring searcher set up per call
+/// (the index has a thousand rows of these).
+fn find_pair(s: &str, b: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b, &bytes[from..]) {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// `raw` as [`Part`]s when it is plain text and `[[...]]` completions of
 /// non-empty plain text; `None` for anything else (which goes through
 /// [`expand_completion`] and the regex engine).
@@ -135,7 +152,7 @@ fn completion_parts(raw: &str) -> Option<Vec<Part>> {
     let mut rest = raw;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix("[[") {
-            let j = after.find("]]")?;
+            let j = find_pair(after, b']')?;
             let word = &after[..j];
             if word.is_empty() || word.contains(PATTERN_SYNTAX) {
                 return None;
@@ -143,7 +160,7 @@ fn completion_parts(raw: &str) -> Option<Vec<Part>> {
             parts.push(Part::Prefix(word.to_owned()));
             rest = &after[j + 2..];
         } else {
-            let j = rest.find("[[").unwrap_or(rest.len());
+            let j = find_pair(rest, b'[').unwrap_or(rest.len());
             let text = &rest[..j];
             if text.contains(PATTERN_SYNTAX) {
                 return None;
@@ -238,7 +255,7 @@ type FoundCache = HashMap<String, HashMap<String, Option<usize>>>;
 pub fn expand_completion(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 2);
     let mut rest = value;
-    while let Some(i) = rest.find("[[") {
+    while let Some(i) = find_pair(rest, b'[') {
         // `.+?` needs at least one char, then "]]".
         let after = &rest[i + 2..];
         let mut found = None;
@@ -336,7 +353,7 @@ impl Index {
             let mut compiled = Vec::new();
             let mut named = Vec::new();
             let mut templates = String::new();
-            for (h, raw) in header.iter().zip(&fields) {
+            for (col, (h, raw)) in header.iter().zip(&fields).enumerate() {
                 let f = if h == "Command" {
                     expand_completion(raw)
                 } else {
@@ -351,7 +368,7 @@ impl Index {
                             line: n + 1,
                             message: format!("column {h}: {e}"),
                         })?;
-                    compiled.push((h.clone(), field));
+                    compiled.push((col, field));
                 }
                 named.push((h.clone(), f));
             }
@@ -386,7 +403,9 @@ impl Index {
     /// (`re.match` semantics: anchored at the start only; an empty field or
     /// a column the index lacks matches anything).
     pub fn find_row(&self, attributes: &[(&str, &str)]) -> Option<&IndexRow> {
-        self.rows.iter().find(|row| row_matches(row, attributes))
+        self.rows
+            .iter()
+            .find(|row| row_matches(&self.header, row, attributes))
     }
 
     /// The row for a platform and a command (ntc-templates order of
@@ -402,7 +421,10 @@ impl Index {
             return pos.map(|i| &self.rows[i]);
         }
         let attributes = [("Command", command), ("Platform", platform)];
-        let pos = self.rows.iter().position(|r| row_matches(r, &attributes));
+        let pos = self
+            .rows
+            .iter()
+            .position(|r| row_matches(&self.header, r, &attributes));
         self.found
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -645,8 +667,11 @@ impl Index {
 /// Every attribute matches its column; the cheap fields (empty, literal)
 /// are tested first (matching has no side effects, so the order of the
 /// tests does not change the answer).
-fn row_matches(row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
-    let field = |k: &str| row.compiled.iter().find(|(h, _)| h == k).map(|(_, f)| f);
+fn row_matches(header: &[String], row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
+    let field = |k: &str| {
+        let col = header.iter().position(|h| h == k)?;
+        row.compiled.iter().find(|(c, _)| *c == col).map(|(_, f)| f)
+    };
     attributes.iter().all(|(k, v)| match field(k) {
         Some(f @ (Field::Any | Field::Literal(_))) => f.matches(v),
         _ => true,
@@ -693,6 +718,16 @@ fn stringify_row(row: Vec<Value>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_pair_is_the_first_doubled_byte() {
+        for s in [
+            "", "[", "[x[", "[[", "a[b[[c", "]]]", "x]y]]", "[[[", "é[[", "[é[[",
+        ] {
+            assert_eq!(find_pair(s, b'['), s.find("[["), "{s:?}");
+            assert_eq!(find_pair(s, b']'), s.find("]]"), "{s:?}");
+        }
+    }
 
     #[test]
     fn completion_expands_like_clitable() {

@@ -16,7 +16,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 
 use crate::translate::{TranslateError, translate, translate_relaxed};
-use crate::vm::{Frame, NO_POS, OverBudget, Vm};
+use crate::vm::{FirstByte, Frame, NO_POS, OverBudget, Vm};
 
 /// The memory one pattern may compile to (its Thompson NFA, and for
 /// `regex`/`fancy-regex` forms their compiled program): 8 MiB. The largest
@@ -43,6 +43,8 @@ pub(crate) struct PyRegex {
     /// The bytes of `need` as [`LineBytes`] folds them (none without
     /// one): a line missing one of them is rejected without the `memmem`.
     need_bytes: u64,
+    /// The ASCII form's first-byte test (see [`PyRegex::first_byte`]).
+    first: Option<FirstByte>,
     /// Name of every capture group, by group index (index 0 = whole match).
     names: Vec<Option<String>>,
     /// Scratch for [`PyRegex::is_match`] (callers without a run of their
@@ -412,17 +414,20 @@ impl PyRegex {
                 prefix,
                 need,
                 need_bytes,
+                first: None,
                 names,
                 spare: SpareScratch::default(),
             })
         } else {
             let std = StdRe::compile(&anchored, hir.as_ref())?;
             let names = std.names();
+            let first = std.ascii.as_ref().and_then(|a| a.vm.first_byte());
             Ok(PyRegex {
                 engine: Engine::Std(std),
                 prefix,
                 need,
                 need_bytes,
+                first,
                 names,
                 spare: SpareScratch::default(),
             })
@@ -453,6 +458,20 @@ impl PyRegex {
                     && f.find(text.as_bytes()).is_some()
             }
         }
+    }
+
+    /// What the first byte of an ASCII line says (`Some(false)`: no
+    /// match; `Some(true)`: a match of a one-byte pattern; `None`: the
+    /// engine must run), tested here, before the run looks up the rule's
+    /// scratch space and goes through the engine's layers: lines that
+    /// reach a rule like `^\s*$$` or `^\*+` without it are mostly
+    /// rejected by this one test, and `^.` is answered by it.
+    #[inline]
+    pub(crate) fn first_byte(&self, text: &str, ascii: bool) -> Option<bool> {
+        if !ascii {
+            return None;
+        }
+        self.first.as_ref()?.answer(text.as_bytes())
     }
 
     /// Group names by index (0 is the whole match).

@@ -256,6 +256,29 @@ fn is_dot(set: &ByteSet) -> bool {
     *set == all_but_nl
 }
 
+/// [`Vm::may_match`] copied out of the VM, so that a run tests a rule's
+/// first byte before it reaches the rule's engine and scratch space.
+#[derive(Debug, Clone)]
+pub(crate) struct FirstByte {
+    set: ByteSet,
+    empty_ok: bool,
+    one_byte: bool,
+}
+
+impl FirstByte {
+    /// `Some(false)`: the pattern cannot match `hay`; `Some(true)`: it
+    /// matches (a one-byte pattern whose byte passed: the test is the
+    /// whole answer); `None`: the engine decides.
+    #[inline(always)]
+    pub(crate) fn answer(&self, hay: &[u8]) -> Option<bool> {
+        match hay.first() {
+            None => (!self.empty_ok).then_some(false),
+            Some(&b) if !has(&self.set, b) => Some(false),
+            Some(_) => self.one_byte.then_some(true),
+        }
+    }
+}
+
 /// The search ran out of its step budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OverBudget;
@@ -454,6 +477,16 @@ impl Vm {
             empty_mid,
             one_byte,
         }
+    }
+
+    /// The first-byte test on its own (see [`FirstByte`]); `None` when it
+    /// never rules a text out (the pattern may match empty mid-text).
+    pub(crate) fn first_byte(&self) -> Option<FirstByte> {
+        (!self.empty_mid).then_some(FirstByte {
+            set: self.first,
+            empty_ok: self.empty_ok,
+            one_byte: self.one_byte,
+        })
     }
 
     /// Whether the pattern is one byte of a class: [`Vm::may_match`]
@@ -1186,6 +1219,22 @@ mod tests {
         ] {
             let vm = Vm::new(&nfa(p));
             assert_eq!(vm.is_one_byte(), one, "{p}");
+            // The test copied out of the VM says what the VM says: a
+            // rejection where may_match rejects, the whole answer for a
+            // one-byte pattern, nothing more otherwise.
+            if let Some(fb) = vm.first_byte() {
+                for h in ["", "a", "ab", "1", " x", "\n", "\u{e9}"] {
+                    let h = h.as_bytes();
+                    match fb.answer(h) {
+                        Some(false) => assert!(!vm.may_match(h), "{p} on {h:?}"),
+                        Some(true) => {
+                            assert!(one, "{p}");
+                            assert!(both(p, h).0.is_some(), "{p} on {h:?}");
+                        }
+                        None => assert!(vm.may_match(h) && (!one || h.is_empty()), "{p} on {h:?}"),
+                    }
+                }
+            }
             if one {
                 for h in ["", "a", "ab", "1", " x", "\n"] {
                     let (ours, _) = both(p, h.as_bytes());

@@ -242,6 +242,40 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// Like [`Writer::row`], with the row's `n` values made one at a time
+    /// by `value(i)` (values past `n` are `Null`): the JSON formats write
+    /// each value as it is made, without collecting the row first (a
+    /// program that streams many rows of borrowed text saves a vector per
+    /// row and a second walk over it); the other formats collect it.
+    pub fn row_with<'v>(&mut self, n: usize, mut value: impl FnMut(usize) -> Value<'v>) {
+        let cols = &self.columns;
+        let r = match self.sink.as_mut() {
+            Some(Sink::Json(j)) if self.error.is_none() => j.row_by(cols, |buf, i| {
+                if i < n {
+                    json_value(buf, &value(i))
+                } else {
+                    json_value(buf, &NULL)
+                }
+            }),
+            Some(Sink::Jsonl(j)) if self.error.is_none() => j.row_by(cols, |buf, i| {
+                if i < n {
+                    json_compact(buf, &value(i))
+                } else {
+                    json_compact(buf, &NULL)
+                }
+            }),
+            _ => {
+                let values: Vec<Value<'v>> = (0..n).map(value).collect();
+                self.row(&values);
+                return;
+            }
+        };
+        self.rows += 1;
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
     /// Rows handed to [`Writer::row`] so far (written or dropped).
     pub fn rows(&self) -> u64 {
         self.rows
@@ -462,6 +496,15 @@ struct JsonlSink<W> {
 
 impl<W: Write> JsonlSink<W> {
     fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        self.row_by(cols, |buf, i| json_compact(buf, cell(values, i)))
+    }
+
+    /// [`JsonlSink::row`] with value `i` written by `put(buf, i)`.
+    fn row_by(
+        &mut self,
+        cols: &[Column],
+        mut put: impl FnMut(&mut Vec<u8>, usize) -> io::Result<()>,
+    ) -> io::Result<()> {
         if self.keys.len() != cols.len() {
             self.keys = json_keys(cols, b"", b",", b":");
         }
@@ -470,7 +513,7 @@ impl<W: Write> JsonlSink<W> {
         buf.push(b'{');
         for (i, key) in self.keys.iter().enumerate() {
             buf.extend_from_slice(key);
-            json_compact(buf, cell(values, i))?;
+            put(buf, i)?;
         }
         buf.extend_from_slice(b"}\n");
         self.out.write_all(buf)
@@ -524,6 +567,15 @@ impl<W: Write> JsonSink<W> {
     /// the pretty printer costs several times more per key), other values
     /// go through the pretty printer and are indented to their depth.
     fn row(&mut self, cols: &[Column], values: &[Value<'_>]) -> io::Result<()> {
+        self.row_by(cols, |buf, i| json_value(buf, cell(values, i)))
+    }
+
+    /// [`JsonSink::row`] with value `i` written by `put(buf, i)`.
+    fn row_by(
+        &mut self,
+        cols: &[Column],
+        mut put: impl FnMut(&mut Vec<u8>, usize) -> io::Result<()>,
+    ) -> io::Result<()> {
         let buf = &mut self.scratch;
         buf.clear();
         buf.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
@@ -537,7 +589,7 @@ impl<W: Write> JsonSink<W> {
             buf.extend_from_slice(b"  {");
             for (i, k) in self.keys.iter().enumerate() {
                 buf.extend_from_slice(k);
-                json_value(buf, cell(values, i))?;
+                put(buf, i)?;
             }
             buf.extend_from_slice(b"\n  }");
         }
@@ -647,6 +699,34 @@ mod tests {
             w.row(r);
         }
         String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn row_with_writes_what_row_writes() {
+        let cols = || {
+            vec![
+                Column::new("name"),
+                Column::new("port").right(),
+                Column::new("tags"),
+            ]
+        };
+        for format in [Format::Json, Format::Jsonl, Format::Csv, Format::Table] {
+            let rows = sample();
+            let mut by_row = Writer::new(format, cols(), Vec::new());
+            let mut by_value = Writer::new(format, cols(), Vec::new());
+            for r in &rows {
+                by_row.row(r);
+                by_value.row_with(r.len(), |i| r[i].clone());
+            }
+            // Fewer values than columns: the rest are null.
+            by_row.row(&["short".into()]);
+            by_value.row_with(1, |_| "short".into());
+            assert_eq!(by_value.rows(), 3);
+            let want = String::from_utf8(by_row.into_inner().unwrap()).unwrap();
+            let got = String::from_utf8(by_value.into_inner().unwrap()).unwrap();
+            assert!(want.contains("short"), "{format:?}");
+            assert_eq!(got, want, "{format:?}");
+        }
     }
 
     fn sample() -> Vec<Vec<Value<'static>>> {
