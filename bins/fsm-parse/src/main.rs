@@ -141,9 +141,6 @@ fn open_input(path: Option<&Path>) -> Result<Input, Failure> {
     }
 }
 
-/// Transparent huge pages: 2 MiB.
-const HUGE_PAGE: usize = 2 << 20;
-
 /// The buffer for output held until the run succeeded. For a large
 /// regular file it has room for twice the input (JSON of a table is
 /// about that; room not written is only address space), and its pages
@@ -154,29 +151,13 @@ fn held_buffer(input_len: Option<u64>) -> Vec<u8> {
     let Some(cap) = input_len
         .and_then(|n| usize::try_from(n).ok())
         .map(|n| n.saturating_mul(2))
-        .filter(|&n| n >= 2 * HUGE_PAGE)
+        .filter(|&n| n >= 2 * fsm_parse::HUGE_PAGE)
     else {
         return Vec::new();
     };
     let v = Vec::with_capacity(cap);
-    advise_huge(v.as_ptr(), v.capacity());
+    fsm_parse::advise_huge_pages(v.as_ptr(), v.capacity());
     v
-}
-
-/// Asks for transparent huge pages on the whole 2 MiB pages inside the
-/// `len` bytes at `p` (no effect where the kernel does not offer them).
-fn advise_huge(p: *const u8, len: usize) {
-    let start = (p as usize).next_multiple_of(HUGE_PAGE);
-    let end = (p as usize).saturating_add(len) / HUGE_PAGE * HUGE_PAGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside an allocation of this process
-        // (the `len` bytes at `p`); MADV_HUGEPAGE changes only how its
-        // pages are backed, never their contents, and a failure (no THP
-        // on this kernel) leaves everything as it was.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
 }
 
 /// What to run: one template file, or an index row's templates.

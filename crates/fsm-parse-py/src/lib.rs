@@ -284,32 +284,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
-/// Transparent huge pages: 2 MiB.
-const HUGE_PAGE: usize = 2 << 20;
-
-/// Asks for transparent huge pages on the whole 2 MiB pages inside the
-/// `len` bytes at `p`: the row buffers of a large input are written once,
-/// and megabytes of fresh 4 KiB pages cost a trap into the kernel each
-/// (fortinet's 20 MB input: about 1,500 of them).
-fn advise_huge(p: *const u8, len: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        let start = (p as usize).next_multiple_of(HUGE_PAGE);
-        let end = (p as usize).saturating_add(len) / HUGE_PAGE * HUGE_PAGE;
-        if end > start {
-            // SAFETY: [start, end) lies inside an allocation of this
-            // process (the `len` bytes at `p`); MADV_HUGEPAGE changes only
-            // how its pages are backed, never their contents, and a
-            // failure (no THP on this kernel) leaves everything as it was.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (p, len, HUGE_PAGE);
-}
-
 /// Walks a [`Flat`]'s values in order, making the Python objects.
 struct Cursor<'f, 'py> {
     flat: &'f Flat,
@@ -560,8 +534,10 @@ impl NativeTemplate {
                 above: vec![None; t.value_names().len()],
                 maps: Vec::new(),
             };
-            advise_huge(flat.text.as_ptr(), flat.text.capacity());
-            advise_huge(flat.cells.as_ptr().cast(), flat.cells.capacity() * 4);
+            // The row buffers of a large input are written once: huge
+            // pages spare most of their page faults.
+            fsm_parse::advise_huge_pages(flat.text.as_ptr(), flat.text.capacity());
+            fsm_parse::advise_huge_pages(flat.cells.as_ptr().cast(), flat.cells.capacity() * 4);
             t.run_each(s, |row| flat.push(row)).map(|()| flat)
         })
         .map_err(|e| run_error(py, &e))

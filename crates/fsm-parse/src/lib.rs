@@ -31,6 +31,7 @@
 
 mod engine;
 mod index;
+mod mem;
 mod program;
 mod pyre;
 mod read;
@@ -44,6 +45,7 @@ mod vm;
 
 pub use engine::RunError;
 pub use index::{Index, IndexError};
+pub use mem::{HUGE_PAGE, advise_huge_pages};
 pub use read::{DEFAULT_MAX_INPUT, DEFAULT_MAX_LINE, ReadError, ReadSummary};
 pub use row::{RowRef, RowValues, ValueRef};
 pub use split::{SplitLines, splitlines};
