@@ -150,11 +150,9 @@ pub(crate) fn scan_unit(
         }
         t.packet(p);
     };
-    // The cores the scan's other partitions leave over (a query over one
-    // big file uses every core); with one thread the walk runs here.
-    let threads = (pcap_core::parallel::threads() / spec.partitions.len().max(1)).max(1);
+    // With one thread the walk runs here.
     let opts = pcap_core::parallel::SplitOptions {
-        threads,
+        threads: spec.spare_threads(),
         chunk_size: 0,
         lanes: 1,
     };

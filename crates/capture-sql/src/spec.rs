@@ -146,6 +146,13 @@ fn default_overlap() -> u64 {
 }
 
 impl ScanSpec {
+    /// Threads for walking one whole file: the cores of this machine the
+    /// scan's other partitions leave over (at least one), so that a query
+    /// over one big file uses every core.
+    pub fn spare_threads(&self) -> usize {
+        (pcap_core::parallel::threads() / self.partitions.len().max(1)).max(1)
+    }
+
     /// The spec as JSON (what a codec ships to an executor).
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()

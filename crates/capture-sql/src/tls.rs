@@ -42,7 +42,7 @@ pub(crate) fn scan_unit(
         // lanes, joined in file order, on the cores the scan's other
         // partitions leave over (one, unless a file was left whole for
         // that: `TableOptions::whole_files_on_threads`).
-        let threads = (pcap_core::parallel::threads() / spec.partitions.len().max(1)).max(1);
+        let threads = spec.spare_threads();
         let opts = AuditOptions {
             threads,
             ..AuditOptions::default()
