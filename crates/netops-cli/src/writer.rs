@@ -251,18 +251,10 @@ impl<W: Write> Writer<W> {
         let cols = &self.columns;
         let r = match self.sink.as_mut() {
             Some(Sink::Json(j)) if self.error.is_none() => j.row_by(cols, |buf, i| {
-                if i < n {
-                    json_value(buf, &value(i))
-                } else {
-                    json_value(buf, &NULL)
-                }
+                value_or_null(buf, i, n, &mut value, json_value)
             }),
             Some(Sink::Jsonl(j)) if self.error.is_none() => j.row_by(cols, |buf, i| {
-                if i < n {
-                    json_compact(buf, &value(i))
-                } else {
-                    json_compact(buf, &NULL)
-                }
+                value_or_null(buf, i, n, &mut value, json_compact)
             }),
             _ => {
                 let values: Vec<Value<'v>> = (0..n).map(value).collect();
@@ -517,6 +509,23 @@ impl<W: Write> JsonlSink<W> {
         }
         buf.extend_from_slice(b"}\n");
         self.out.write_all(buf)
+    }
+}
+
+/// [`Writer::row_with`]'s value `i` of `n` (`Null` past them), written by
+/// the sink's own JSON writer `write`.
+#[inline(always)]
+fn value_or_null<'v>(
+    buf: &mut Vec<u8>,
+    i: usize,
+    n: usize,
+    value: &mut impl FnMut(usize) -> Value<'v>,
+    write: impl Fn(&mut Vec<u8>, &Value<'_>) -> io::Result<()>,
+) -> io::Result<()> {
+    if i < n {
+        write(buf, &value(i))
+    } else {
+        write(buf, &NULL)
     }
 }
 

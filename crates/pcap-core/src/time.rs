@@ -39,9 +39,7 @@ impl Rfc3339 {
             digits: if digits > 9 { 9 } else { digits },
         }
     }
-}
 
-impl Rfc3339 {
     /// The text in `buf` (`YYYY-MM-DDTHH:MM:SS[.f...]Z`, at most 30
     /// bytes), its length. Written digit by digit: every row of the
     /// capture tools has a timestamp, and the formatter's padding costs
