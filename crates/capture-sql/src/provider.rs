@@ -248,7 +248,7 @@ impl TableProvider for CaptureTable {
         // make the region scan cheaper: no filter to skip frames by, no
         // limit to stop early at.
         let cut = !(self.opts.whole_files_on_threads
-            && self.kind == TableKind::Tls
+            && self.kind.scans_whole_files_on_threads()
             && filter.is_empty()
             && limit.is_none());
         let spec = ScanSpec {

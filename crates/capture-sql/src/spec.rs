@@ -53,6 +53,14 @@ impl TableKind {
     pub fn splits_files(self) -> bool {
         matches!(self, TableKind::Tls | TableKind::Http)
     }
+
+    /// Whether an unfiltered, unlimited scan of one whole file of this
+    /// table can run on several threads (tls-audit's parallel scan): what
+    /// [`crate::TableOptions::whole_files_on_threads`] chooses over
+    /// regions. `http` has no such scan; `flows` never cuts a file.
+    pub fn scans_whole_files_on_threads(self) -> bool {
+        matches!(self, TableKind::Tls)
+    }
 }
 
 /// A stretch of one capture file a partition scans.
