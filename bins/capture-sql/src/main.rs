@@ -89,6 +89,12 @@ struct Cli {
     /// executor.
     #[arg(long, value_name = "URL")]
     cluster: Option<String>,
+    /// Set a DataFusion session option before the query, like `SET` in
+    /// datafusion-cli (repeatable), e.g. `--set
+    /// datafusion.execution.batch_size=4096`; with --cluster the
+    /// scheduler plans with them too.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = key_value)]
+    set: Vec<(String, String)>,
     /// The SQL query.
     sql: String,
     /// Capture files, directories or globs.
@@ -159,6 +165,9 @@ fn main() -> ExitCode {
         if let Some(e) = query::scan_errors(&ctx) {
             scan_errors = e;
         }
+        for (key, value) in &cli.set {
+            query::set_option(&ctx, key, value)?;
+        }
         query::register_tables(&ctx, Arc::new(files), &opts)?;
         query::run(
             &ctx,
@@ -188,6 +197,14 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// `--set KEY=VALUE`.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
 }
 
 /// Standard output that remembers whether the reader went away, so a

@@ -199,3 +199,49 @@ fn help_has_examples() {
         "{text}"
     );
 }
+
+#[test]
+fn set_changes_the_plan_and_names_a_bad_key() {
+    let plan = |set: &[&str]| {
+        let mut args: Vec<&str> = set.iter().flat_map(|s| ["--set", s]).collect();
+        args.extend([
+            "--partitions",
+            "2",
+            "--explain",
+            README_QUERY,
+            "testdata/tls",
+        ]);
+        let out = cmd().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // By default the final aggregate runs in hash partitions; the option
+    // makes it one partition fed by a coalesce.
+    assert!(plan(&[]).contains("RepartitionExec: partitioning=Hash"));
+    let single = plan(&["datafusion.optimizer.repartition_aggregations=false"]);
+    assert!(
+        !single.contains("RepartitionExec: partitioning=Hash"),
+        "{single}"
+    );
+
+    let out = cmd()
+        .args([
+            "--set",
+            "datafusion.no_such_option=1",
+            README_QUERY,
+            "testdata/tls",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    one_error_line(&out, "datafusion.no_such_option");
+    let out = cmd()
+        .args(["--set", "no-equals-sign", README_QUERY, "testdata/tls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}

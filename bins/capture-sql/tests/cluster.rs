@@ -282,6 +282,48 @@ fn cluster_answers_like_the_local_engine() {
         assert_eq!(local, remote, "{sql}");
     }
 
+    // `--set` travels with the query: the scheduler plans the final
+    // aggregate in one partition, one stage fewer, same answer.
+    let sql = "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC, version";
+    let single = "datafusion.optimizer.repartition_aggregations=false";
+    let stages = |set: &[&str]| {
+        let mut args = vec!["--cluster", &cluster.url, "--format", "csv", "--explain"];
+        args.extend(set.iter().flat_map(|s| ["--set", *s]));
+        args.push(sql);
+        args.extend(paths.iter().map(String::as_str));
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .matches("Stage[stage_id=")
+            .count()
+    };
+    assert_eq!(stages(&[]), 3);
+    assert_eq!(stages(&[single]), 2);
+    let mut args = vec![
+        "--cluster",
+        &cluster.url,
+        "--format",
+        "csv",
+        "--set",
+        single,
+        sql,
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        query(None, sql, &paths).expect("local")
+    );
+
     // COPY TO parquet: written by an executor on the cluster
     let copy = |to: &Path| {
         format!(

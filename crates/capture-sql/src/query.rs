@@ -61,6 +61,27 @@ pub fn local_context(partitions: usize) -> (SessionContext, Arc<ScanErrors>) {
     (SessionContext::new_with_config(config), errors)
 }
 
+/// Sets one session option by its DataFusion key, as `SET key = value`
+/// does in `datafusion-cli` (for example
+/// `datafusion.execution.batch_size`, or `ballista.*` on a cluster
+/// session). On a cluster the options travel with the query to the
+/// scheduler, which plans the stages with them. An unknown key or a value
+/// of the wrong type is an error naming the key.
+pub fn set_option(ctx: &SessionContext, key: &str, value: &str) -> Result<(), QueryError> {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    state
+        .config_mut()
+        .options_mut()
+        .set(key, value)
+        .map_err(|e| {
+            QueryError::Engine(DataFusionError::Configuration(format!(
+                "option {key}: {}",
+                one_line(&e)
+            )))
+        })
+}
+
 /// The [`ScanErrors`] of a session ([`local_context`] and
 /// [`crate::cluster::remote_context`] put one in), where [`run`] and the
 /// scans report the captures they could not read to the end.
