@@ -621,3 +621,32 @@ proptest! {
         }
     }
 }
+
+/// `header_lanes` takes fewer lanes for captures of small records, measured
+/// over the first records (`mean_record_len`, record header included).
+#[test]
+fn lanes_follow_the_record_size() {
+    let cap_of = |len: usize, n: usize| {
+        let mut w = PcapWriter::new(Vec::new(), PcapOptions::new(LinkType::ETHERNET)).unwrap();
+        for i in 0..n {
+            w.write_packet(
+                1_700_000_000_000_000_000 + i as i64,
+                len as u32,
+                &vec![0x5a; len],
+            )
+            .unwrap();
+        }
+        Capture::from_vec(format!("len{len}.pcap"), w.into_inner().unwrap()).unwrap()
+    };
+    let small = cap_of(100, 2000);
+    assert_eq!(parallel::mean_record_len(&small), Some(116));
+    assert_eq!(parallel::header_lanes(&small), parallel::SMALL_RECORD_LANES);
+    let edge = cap_of(parallel::SMALL_RECORD - 16, 10);
+    assert_eq!(parallel::header_lanes(&edge), parallel::SMALL_RECORD_LANES);
+    let large = cap_of(1000, 600);
+    assert_eq!(parallel::mean_record_len(&large), Some(1016));
+    assert_eq!(parallel::header_lanes(&large), parallel::LANES);
+    let empty = cap_of(100, 0);
+    assert_eq!(parallel::mean_record_len(&empty), None);
+    assert_eq!(parallel::header_lanes(&empty), parallel::LANES);
+}
