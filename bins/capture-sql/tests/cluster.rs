@@ -286,8 +286,12 @@ fn cluster_answers_like_the_local_engine() {
     // aggregate in one partition, one stage fewer, same answer.
     let sql = "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC, version";
     let single = "datafusion.optimizer.repartition_aggregations=false";
-    let stages = |set: &[&str]| {
-        let mut args = vec!["--cluster", &cluster.url, "--format", "csv", "--explain"];
+    // stdout of `--cluster URL --format csv [--explain] [--set S] SQL PATHS`
+    let on_cluster = |explain: bool, set: &[&str]| {
+        let mut args = vec!["--cluster", &cluster.url, "--format", "csv"];
+        if explain {
+            args.push("--explain");
+        }
         args.extend(set.iter().flat_map(|s| ["--set", *s]));
         args.push(sql);
         args.extend(paths.iter().map(String::as_str));
@@ -297,30 +301,13 @@ fn cluster_answers_like_the_local_engine() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8_lossy(&out.stdout)
-            .matches("Stage[stage_id=")
-            .count()
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
+    let stages = |set: &[&str]| on_cluster(true, set).matches("Stage[stage_id=").count();
     assert_eq!(stages(&[]), 3);
     assert_eq!(stages(&[single]), 2);
-    let mut args = vec![
-        "--cluster",
-        &cluster.url,
-        "--format",
-        "csv",
-        "--set",
-        single,
-        sql,
-    ];
-    args.extend(paths.iter().map(String::as_str));
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        on_cluster(false, &[single]),
         query(None, sql, &paths).expect("local")
     );
 
