@@ -483,7 +483,7 @@ pub fn header_lanes(cap: &Capture) -> usize {
 }
 
 /// The mean length in bytes, record header included, of the first
-/// [`SAMPLE_RECORDS`] records of `cap` (fewer if it has fewer, stopping at
+/// 512 records of `cap` (fewer if it has fewer, stopping at
 /// the first error); `None` when it has none.
 pub fn mean_record_len(cap: &Capture) -> Option<usize> {
     let start = cap.data_start().min(cap.bytes().len());
