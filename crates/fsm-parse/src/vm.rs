@@ -54,6 +54,8 @@ enum Inst {
         len: u32,
         next: u32,
         pre: u32,
+        /// `Vm::lits` index: the run as whole words (see [`SeqWords`]).
+        words: u32,
     },
     /// Consume one byte; each range has its own next state.
     Sparse {
@@ -85,6 +87,10 @@ enum Inst {
         /// `set` is `.` (see [`is_dot`]): the run ends at the first `\n`.
         dot: bool,
         pre: u32,
+        /// The run takes at least one byte: a `Class` of the same set
+        /// that leads into the loop, fused (`\s+` is one step, see
+        /// [`fuse_plus`]).
+        plus: bool,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -249,6 +255,15 @@ impl Few {
     }
 }
 
+/// The byte of a set that holds exactly one.
+fn one_of(set: &ByteSet) -> Option<u8> {
+    if set.iter().map(|w| w.count_ones()).sum::<u32>() != 1 {
+        return None;
+    }
+    let (k, w) = set.iter().enumerate().find(|(_, w)| **w != 0)?;
+    Some((k * 64) as u8 + w.trailing_zeros() as u8)
+}
+
 /// The byte class of `.`: every byte but `\n`.
 fn is_dot(set: &ByteSet) -> bool {
     let mut all_but_nl = [u64::MAX; 4];
@@ -291,6 +306,8 @@ pub(crate) struct Vm {
     nslots: usize,
     /// The byte sets of every fused run (see [`fuse_class_runs`]).
     seqs: Vec<ByteSet>,
+    /// Per `Seq`, its literal bytes as words (see [`SeqWords`]).
+    words: Vec<SeqWords>,
     /// Guards of loop exits (see [`Guard`]).
     guards: Vec<Guard>,
     lm: LookMatcher,
@@ -420,6 +437,7 @@ impl Vm {
                     guard: NO_GUARD,
                     dot: is_dot(&set),
                     pre: NO_SAVE,
+                    plus: false,
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
                 && let Inst::Class { set, next, .. } = insts[b as usize]
@@ -438,7 +456,7 @@ impl Vm {
                 insts[u] = rep;
             }
         }
-        let seqs = fuse_class_runs(&mut insts);
+        let (seqs, words) = fuse_class_runs(&mut insts);
         let mut guards = Vec::new();
         for u in 0..insts.len() {
             let exit = match &insts[u] {
@@ -465,11 +483,13 @@ impl Vm {
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
         let one_byte = one_byte(&insts, start);
         fuse_saves(&mut insts);
+        fuse_plus(&mut insts);
         Vm {
             insts,
             start,
             nslots: nfa.group_info().slot_len(),
             seqs,
+            words,
             guards,
             lm: nfa.look_matcher().clone(),
             first,
@@ -642,12 +662,17 @@ impl Vm {
                         len,
                         next,
                         pre,
+                        words,
                     } => {
                         let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
-                        if !seq_matches(run, sets) {
+                        let ok = match hay.get(at..at + 8) {
+                            Some(_) => self.words[*words as usize].matches(&hay[at..], run, sets),
+                            None => seq_matches(run, sets),
+                        };
+                        if !ok {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
@@ -689,8 +714,19 @@ impl Vm {
                         guard,
                         dot,
                         pre,
+                        plus,
                     } => {
-                        save!(*pre, at);
+                        if *plus {
+                            match hay.get(at) {
+                                Some(&b) if has(set, b) => {}
+                                _ => break,
+                            }
+                            save!(*pre, at);
+                            at += 1;
+                        } else {
+                            save!(*pre, at);
+                        }
+                        // The positions the exit may be tried at start here.
                         let lo = at;
                         if *dot && hay.len() - at >= LONG_SPAN {
                             at = line_end(hay, at);
@@ -850,7 +886,10 @@ const MAX_SEQ: usize = 32;
 /// is a window on it: memory grows with the number of states, not with
 /// states times [`MAX_SEQ`] (a pattern like `a{100000}` is one run of a
 /// hundred thousand steps).
-fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
+///
+/// Each `Seq` also gets its [`SeqWords`] (the second table, indexed by the
+/// `Seq`'s `words`), a fixed size per `Seq`.
+fn fuse_class_runs(insts: &mut [Inst]) -> (Vec<ByteSet>, Vec<SeqWords>) {
     let class = |i: &Inst| match i {
         Inst::Class { set, next, .. } => Some((*set, *next)),
         _ => None,
@@ -865,6 +904,7 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
         }
     }
     let mut seqs: Vec<ByteSet> = Vec::new();
+    let mut words: Vec<SeqWords> = Vec::new();
     let mut done = vec![false; insts.len()];
     let mut run: Vec<(u32, ByteSet, u32)> = Vec::new();
     // Heads first, then whatever is left (runs entered only mid-way from a
@@ -890,19 +930,94 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
         }
         let base = seqs.len();
         seqs.extend(run.iter().map(|&(_, set, _)| set));
+        let lits: Vec<Option<u8>> = run.iter().map(|(_, set, _)| one_of(set)).collect();
         for (i, &(pc, _, _)) in run.iter().enumerate() {
             let len = (run.len() - i).min(MAX_SEQ);
             if len > 1 {
+                let start = base + i;
                 insts[pc as usize] = Inst::Seq {
-                    start: (base + i) as u32,
+                    start: start as u32,
                     len: len as u32,
                     next: run[i + len - 1].2,
                     pre: NO_SAVE,
+                    words: words.len() as u32,
                 };
+                words.push(SeqWords::of(&lits[i..i + len]));
             }
         }
     }
-    seqs
+    (seqs, words)
+}
+
+/// The bytes of a `Seq` that are one literal byte each (`netflow-sampler:`
+/// in `\s+netflow-sampler:\s+`), compared eight at a time: the run is
+/// covered by up to four 8-byte words (the last one overlapping the one
+/// before it when the length is not a multiple of eight; one word, its
+/// tail masked off, for a run shorter than eight), each compared under a
+/// mask of its literal bytes; the other positions (classes such as `\s`)
+/// are tested one by one. Used when the text has eight bytes from the
+/// `Seq`'s start (the word loads stay inside it).
+#[derive(Debug, Clone)]
+struct SeqWords {
+    /// Per word: its offset in the run, the expected bytes and the mask
+    /// of the literal ones (little-endian, as loaded).
+    words: [(usize, u64, u64); MAX_SEQ / 8],
+    n: usize,
+    /// Bit `i`: position `i` of the run is a class of more than one byte.
+    classes: u32,
+}
+
+impl SeqWords {
+    /// `lits`: per position of the run, its byte when the set holds one
+    /// byte only.
+    fn of(lits: &[Option<u8>]) -> SeqWords {
+        let len = lits.len();
+        let mut classes = 0u32;
+        for (i, l) in lits.iter().enumerate() {
+            if l.is_none() {
+                classes |= 1 << i;
+            }
+        }
+        let mut words = [(0, 0, 0); MAX_SEQ / 8];
+        let n = len.div_ceil(8);
+        for (k, w) in words.iter_mut().enumerate().take(n) {
+            let off = if len >= 8 { (8 * k).min(len - 8) } else { 0 };
+            let (mut val, mut mask) = (0u64, 0u64);
+            for (j, l) in lits[off..].iter().take(8).enumerate() {
+                if let Some(b) = l {
+                    val |= u64::from(*b) << (8 * j);
+                    mask |= 0xff << (8 * j);
+                }
+            }
+            *w = (off, val, mask);
+        }
+        SeqWords { words, n, classes }
+    }
+
+    /// Whether `run` (the first `sets.len()` bytes of `text`, which has at
+    /// least eight) matches `sets`.
+    #[inline(always)]
+    fn matches(&self, text: &[u8], run: &[u8], sets: &[ByteSet]) -> bool {
+        for &(off, val, mask) in &self.words[..self.n] {
+            let Some(w) = text.get(off..off + 8) else {
+                return seq_matches(run, sets);
+            };
+            let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+            if (w ^ val) & mask != 0 {
+                return false;
+            }
+        }
+        let mut c = self.classes;
+        while c != 0 {
+            let i = c.trailing_zeros() as usize;
+            match (run.get(i), sets.get(i)) {
+                (Some(&b), Some(set)) if has(set, b) => {}
+                _ => return false,
+            }
+            c &= c - 1;
+        }
+        true
+    }
 }
 
 /// The [`Guard`] of the path from `exit`: the first bytes it can consume,
@@ -977,6 +1092,39 @@ fn fuse_saves(insts: &mut [Inst]) {
         {
             *pre = slot;
             insts[u] = fused;
+        }
+    }
+}
+
+/// Fuses every `Class` that leads into a `Star` of the same set (what
+/// `\s+` compiles to: one byte, then the loop) into a copy of that `Star`
+/// taking at least one byte: one dispatch instead of two for each `+`
+/// loop. The paths are the same: the one byte, then the longest run
+/// first, giving back down to none. Runs after [`fuse_saves`], so a
+/// group start fused into the `Class` stays with it.
+fn fuse_plus(insts: &mut [Inst]) {
+    for u in 0..insts.len() {
+        let Inst::Class { set, next, pre } = insts[u] else {
+            continue;
+        };
+        if let Some(Inst::Star {
+            set: s2,
+            exit,
+            guard,
+            dot,
+            pre: NO_SAVE,
+            plus: false,
+        }) = insts.get(next as usize)
+            && *s2 == set
+        {
+            insts[u] = Inst::Star {
+                set,
+                exit: *exit,
+                guard: *guard,
+                dot: *dot,
+                pre,
+                plus: true,
+            };
         }
     }
 }
@@ -1310,6 +1458,32 @@ mod tests {
             }
         }
 
+        /// Template-like patterns (literal words, `\s+`, `(\S+)`, optional
+        /// groups) on texts made of the same words and near misses: long
+        /// literal runs compared as words, `+` loops fused with their
+        /// first byte.
+        #[test]
+        fn vm_agrees_with_pikevm_on_field_lines(
+            p in proptest::collection::vec(prop_oneof![
+                Just("name:"), Just(r"\s+"), Just(r"(\S+)"), Just(r"\s"),
+                Just("netflow-sampler:"), Just(r"(\d+)"), Just(r"(x:\s+\S+\s+)?"),
+                Just(r"\s*"), Just("$"), Just(r"(\w+)"), Just("ab"),
+            ], 1..10).prop_map(|v| v.concat()),
+            hay in proptest::collection::vec(prop_oneof![
+                Just("name:"), Just(" "), Just("   "), Just("\t"), Just("netflow-sampler:"),
+                Just("netflow-sampler;"), Just("netflow_sampler:"), Just("12"), Just("x: y "),
+                Just("ab"), Just("a"), Just("nam:"),
+            ], 0..14).prop_map(|v| v.concat()),
+        ) {
+            let n = nfa(&p);
+            let vm = Vm::new(&n);
+            let (mut slots, mut stack) = (Vec::new(), Vec::new());
+            if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
+                let (ours, theirs) = both(&p, hay.as_bytes());
+                prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+
         /// Lines past `LONG_SPAN`, where `.` loops jump with `memchr` to
         /// their exit's bytes (`\n` inside stops a `.` run).
         #[test]
@@ -1325,6 +1499,61 @@ mod tests {
             if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
                 let (ours, theirs) = both(&p, hay.as_bytes());
                 prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+
+    #[test]
+    fn plus_loops_are_one_step_with_the_same_groups() {
+        let p = r"name:\s+(\S+)\s+(mode:\s+(\S+)\s+)?ip:\s*(\d+)";
+        let vm = Vm::new(&nfa(p));
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Star { plus: true, pre, .. } if *pre != NO_SAVE)),
+            "(\\S+) is one step that saves its group start: {:?}",
+            vm.insts
+        );
+        for h in [
+            "name: wan   mode: static    ip: 10",
+            "name: wan   ip: 10",
+            "name: wan   mode:  ip: 10",
+            "name: wan   mode: x ip:",
+            "name:wan ip: 1",
+            "name: ",
+            "name: a",
+            "name: a ",
+            "name: a\tip:7",
+        ] {
+            let (ours, theirs) = both(p, h.as_bytes());
+            assert_eq!(ours, theirs, "{h}");
+        }
+    }
+
+    #[test]
+    fn literal_runs_compare_as_words() {
+        // Runs of 2 to 32 steps, literal bytes and classes mixed, on texts
+        // that differ from them at every position.
+        let p = r"(\s+netflow-sampler:\s+)(\S+)(\s+abcdefghijklmnopqrstuvwxyz012345)?(ab\sc)";
+        let vm = Vm::new(&nfa(p));
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Seq { len: 32, .. })),
+            "a run of 32 steps: {:?}",
+            vm.insts
+        );
+        let good = " netflow-sampler:  on abcdefghijklmnopqrstuvwxyz012345ab c";
+        assert!(both(p, good.as_bytes()).0.is_some());
+        for at in 0..good.len() {
+            for b in [b'x', b' ', b'\t', b'a'] {
+                let mut h = good.as_bytes().to_vec();
+                h[at] = b;
+                for cut in [h.len(), h.len() - 1, at + 1, at + 7] {
+                    let h = &h[..cut.min(h.len())];
+                    let (ours, theirs) = both(p, h);
+                    assert_eq!(ours, theirs, "{:?}", String::from_utf8_lossy(h));
+                }
             }
         }
     }
