@@ -105,6 +105,9 @@ struct StdRe {
 struct AsciiRe {
     /// `None`: the lazy DFA could not be built (the VM decides alone).
     dfa: Option<LazyDfa>,
+    /// The start configuration of every walk: anchored, at the start of
+    /// the text.
+    dfa_start: regex_automata::util::start::Config,
     vm: Vm,
     pike: PikeVM,
 }
@@ -167,6 +170,7 @@ impl AsciiRe {
             PikeVM::new_from_nfa(nfa.clone()).map_err(|e| RegexError::Invalid(e.to_string()))?;
         Ok(AsciiRe {
             dfa,
+            dfa_start: regex_automata::util::start::Config::new().anchored(Anchored::Yes),
             vm: Vm::new(&nfa),
             pike,
         })
@@ -194,16 +198,30 @@ impl AsciiRe {
 
     /// The lazy DFA's answer: `None` when it has none (not built, or it
     /// gave up on this line).
-    /// Only whether a match exists is asked: the search stops at the first
-    /// match state (`earliest`), not at the end of the longest match.
+    /// Only whether a match exists is asked: the walk stops at the first
+    /// match state (what an `earliest` search does), or where the DFA
+    /// dies, which on most lines a rule is tried on and fails is within a
+    /// few bytes: so the walk is done here, state by state from the
+    /// anchored start state, without a search routine's set-up per call
+    /// (`try_search_fwd` cost more in set-up than in steps on such lines).
     fn dfa_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> Option<bool> {
         let (dfa, cache) = (self.dfa.as_ref()?, sc.dfa.as_mut()?);
-        dfa.try_search_fwd(
-            cache,
-            &Input::new(hay).anchored(Anchored::Yes).earliest(true),
-        )
-        .ok()
-        .map(|m| m.is_some())
+        let start = dfa.start_state(cache, &self.dfa_start).ok()?;
+        if start.is_tagged() {
+            // A dead start state (a pattern that cannot match), or one
+            // this walk does not handle: the search routine decides.
+            return dfa
+                .try_search_fwd(
+                    cache,
+                    &Input::new(hay).anchored(Anchored::Yes).earliest(true),
+                )
+                .ok()
+                .map(|m| m.is_some());
+        }
+        cache.search_start(0);
+        let answer = dfa_walk(dfa, cache, start, hay);
+        cache.search_finish(answer.1);
+        answer.0
     }
 
     fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
@@ -263,6 +281,53 @@ impl AsciiRe {
                 true
             }
         }
+    }
+}
+
+/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid`: the
+/// answer and how far it read. Match states are delayed by a byte in
+/// `regex-automata`'s DFAs: a match state reached on a byte means a match
+/// ended before it, and the end of the text has its own transition.
+#[inline]
+fn dfa_walk(
+    dfa: &LazyDfa,
+    cache: &mut LazyCache,
+    mut sid: regex_automata::hybrid::LazyStateID,
+    hay: &[u8],
+) -> (Option<bool>, usize) {
+    let mut at = 0;
+    loop {
+        // Known transitions between ordinary states: one table load each.
+        while let Some(&b) = hay.get(at) {
+            let next = dfa.next_state_untagged(cache, sid, b);
+            if next.is_tagged() {
+                break;
+            }
+            sid = next;
+            at += 1;
+        }
+        let Some(&b) = hay.get(at) else {
+            return match dfa.next_eoi_state(cache, sid) {
+                Ok(end) => (Some(end.is_match()), at),
+                Err(_) => (None, at),
+            };
+        };
+        // A transition not computed yet, or a special state.
+        let Ok(next) = dfa.next_state(cache, sid, b) else {
+            return (None, at);
+        };
+        if next.is_match() {
+            return (Some(true), at);
+        }
+        if next.is_dead() {
+            return (Some(false), at);
+        }
+        if next.is_tagged() {
+            // Quit (not configured here) or a specialised start state.
+            return (None, at);
+        }
+        sid = next;
+        at += 1;
     }
 }
 
@@ -840,6 +905,65 @@ mod tests {
                 Err(OverBudget),
                 "{py} is past the VM's budget"
             );
+        }
+    }
+
+    /// The lazy DFA walk's answer against `regex`'s on the same anchored
+    /// pattern: matches ending mid-line, at the end (`$`, the end-of-text
+    /// transition), word boundaries (look-behind in the DFA's states),
+    /// lines that die at once and lines that never die.
+    fn dfa_agrees(py: &str, text: &str) {
+        let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
+        let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+            panic!("{py} runs on the ASCII form");
+        };
+        let t = translate(py).expect("translates");
+        let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+        let mut sc = a.scratch();
+        // Twice: the second walk goes over transitions the first computed.
+        for _ in 0..2 {
+            assert_eq!(
+                a.dfa_match(text.as_bytes(), &mut sc),
+                Some(reference.is_match(text)),
+                "{py} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_dfa_walk_answers_like_regex() {
+        let patterns = [
+            r"^\s+Chassis ID\s+:\s+(\S+)$$",
+            r#"^.*System Description:\s+"(.+?)("|$$)"#,
+            r"^\s+(Up|Down)\s+(.*)",
+            r"^\s*$$",
+            r"^(\w+)\b\s*\d+",
+            r"^\S+\s+is\s+\S+(\s+\S+)?,",
+            r"^a*$$",
+            r"^x?",
+        ];
+        let texts = [
+            "",
+            " ",
+            "  Chassis ID     : 001c.7300.1234",
+            "  Chassis ID     : 001c.7300.1234 x",
+            "  - System Description: \"Arista\"",
+            "  - System Description: \"Arista",
+            "  Up 2 days",
+            "  Down",
+            "  Upx 1",
+            "Ethernet1 is up, line protocol",
+            "word 12",
+            "word12",
+            "aaaa",
+            "aaab",
+            "x",
+            "y",
+        ];
+        for p in patterns {
+            for t in texts {
+                dfa_agrees(p, t);
+            }
         }
     }
 
