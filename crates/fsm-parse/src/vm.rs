@@ -54,8 +54,11 @@ enum Inst {
         len: u32,
         next: u32,
         pre: u32,
-        /// `Vm::lits` index: the run as whole words (see [`SeqWords`]).
+        /// `Vm::words` index: the run as whole words (see [`SeqWords`]).
         words: u32,
+        /// `next` is a `Star`, run as part of this step (`name:\s+`: the
+        /// literal and its first `\s`, then the rest of the spaces).
+        star: bool,
     },
     /// Consume one byte; each range has its own next state.
     Sparse {
@@ -484,6 +487,14 @@ impl Vm {
         let one_byte = one_byte(&insts, start);
         fuse_saves(&mut insts);
         fuse_plus(&mut insts);
+        for u in 0..insts.len() {
+            if let Inst::Seq { next, .. } = insts[u]
+                && let Some(Inst::Star { .. }) = insts.get(next as usize)
+                && let Inst::Seq { star, .. } = &mut insts[u]
+            {
+                *star = true;
+            }
+        }
         Vm {
             insts,
             start,
@@ -611,6 +622,55 @@ impl Vm {
                 }
             }};
         }
+        // A greedy loop over one class (`Inst::Star`), run in place: in
+        // its own step, and at the end of a `Seq` that leads into it.
+        // `break` fails the path, `continue` goes on at `pc`.
+        macro_rules! star {
+            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr) => {{
+                if $plus {
+                    match hay.get($at) {
+                        Some(&b) if has($set, b) => {}
+                        _ => break,
+                    }
+                    save!($pre, $at);
+                    $at += 1;
+                } else {
+                    save!($pre, $at);
+                }
+                // The positions the exit may be tried at start here.
+                let lo = $at;
+                if $dot && hay.len() - $at >= LONG_SPAN {
+                    $at = line_end(hay, $at);
+                }
+                while let Some(&b) = hay.get($at) {
+                    if !has($set, b) {
+                        break;
+                    }
+                    $at += 1;
+                }
+                budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
+                if self.disjoint($guard) {
+                    if !self.passes($guard, hay, $at) {
+                        break;
+                    }
+                    $pc = $exit;
+                    continue;
+                }
+                let Some(p) = self.last_passing($guard, hay, lo, $at) else {
+                    break;
+                };
+                if p > lo {
+                    stack.push(Frame::Star {
+                        exit: $exit,
+                        guard: $guard,
+                        lo,
+                        cur: p - 1,
+                    });
+                }
+                $pc = $exit;
+                $at = p;
+            }};
+        }
         while let Some(f) = stack.pop() {
             let (mut pc, mut at) = match f {
                 Frame::Step { pc, at } => (pc, at),
@@ -663,6 +723,7 @@ impl Vm {
                         next,
                         pre,
                         words,
+                        star,
                     } => {
                         let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
@@ -679,6 +740,18 @@ impl Vm {
                         save!(*pre, at);
                         pc = *next;
                         at += sets.len();
+                        if *star
+                            && let Inst::Star {
+                                set,
+                                exit,
+                                guard,
+                                dot,
+                                pre,
+                                plus,
+                            } = &self.insts[pc as usize]
+                        {
+                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus);
+                        }
                     }
                     Inst::Sparse { trans } => {
                         let Some(&b) = hay.get(at) else { break };
@@ -715,50 +788,7 @@ impl Vm {
                         dot,
                         pre,
                         plus,
-                    } => {
-                        if *plus {
-                            match hay.get(at) {
-                                Some(&b) if has(set, b) => {}
-                                _ => break,
-                            }
-                            save!(*pre, at);
-                            at += 1;
-                        } else {
-                            save!(*pre, at);
-                        }
-                        // The positions the exit may be tried at start here.
-                        let lo = at;
-                        if *dot && hay.len() - at >= LONG_SPAN {
-                            at = line_end(hay, at);
-                        }
-                        while let Some(&b) = hay.get(at) {
-                            if !has(set, b) {
-                                break;
-                            }
-                            at += 1;
-                        }
-                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if self.disjoint(*guard) {
-                            if !self.passes(*guard, hay, at) {
-                                break;
-                            }
-                            pc = *exit;
-                            continue;
-                        }
-                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
-                            break;
-                        };
-                        if p > lo {
-                            stack.push(Frame::Star {
-                                exit: *exit,
-                                guard: *guard,
-                                lo,
-                                cur: p - 1,
-                            });
-                        }
-                        pc = *exit;
-                        at = p;
-                    }
+                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus),
                     Inst::Lazy {
                         set,
                         exit,
@@ -941,6 +971,7 @@ fn fuse_class_runs(insts: &mut [Inst]) -> (Vec<ByteSet>, Vec<SeqWords>) {
                     next: run[i + len - 1].2,
                     pre: NO_SAVE,
                     words: words.len() as u32,
+                    star: false,
                 };
                 words.push(SeqWords::of(&lits[i..i + len]));
             }
@@ -1514,6 +1545,13 @@ mod tests {
             "(\\S+) is one step that saves its group start: {:?}",
             vm.insts
         );
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Seq { star: true, .. })),
+            "`mode:\\s+` is one step: {:?}",
+            vm.insts
+        );
         for h in [
             "name: wan   mode: static    ip: 10",
             "name: wan   ip: 10",
@@ -1526,6 +1564,12 @@ mod tests {
             "name: a\tip:7",
         ] {
             let (ours, theirs) = both(p, h.as_bytes());
+            assert_eq!(ours, theirs, "{h}");
+        }
+        // A literal run that leads into a `+` loop: the loop still takes
+        // a byte.
+        for h in ["abx", "abyx", "ab x", "abyyx", "ab"] {
+            let (ours, theirs) = both(r"ab(\S+)x", h.as_bytes());
             assert_eq!(ours, theirs, "{h}");
         }
     }
