@@ -809,22 +809,46 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
 /// through to the exact test. One register per chain: a set of 256 bits
 /// in memory made each byte wait for the store of the one before.
 #[derive(Debug, Clone)]
-pub(crate) struct LineBytes(u64);
+pub(crate) struct LineBytes {
+    bits: u64,
+    /// How many rules this test rejected (the run uses it to tell whether
+    /// folding its long lines is worth it).
+    rejected: u32,
+}
 
 impl LineBytes {
     /// Every byte: no test.
-    pub(crate) const ALL: LineBytes = LineBytes(u64::MAX);
+    pub(crate) const ALL: LineBytes = LineBytes {
+        bits: u64::MAX,
+        rejected: 0,
+    };
 
     /// The bits of `line`.
     #[inline]
     pub(crate) fn of(line: &str) -> LineBytes {
-        LineBytes(fold(line.as_bytes()))
+        LineBytes {
+            bits: fold(line.as_bytes()),
+            rejected: 0,
+        }
     }
 
     /// Whether every bit of `set` is in the line.
     #[inline(always)]
-    fn has_all(&self, set: u64) -> bool {
-        set & !self.0 == 0
+    fn has_all(&mut self, set: u64) -> bool {
+        let all = set & !self.bits == 0;
+        // Written as a branch: `self.rejected += u32::from(!all)` here,
+        // inlined into `may_match_lazy`, lost the increment in release
+        // builds with rustc 1.95.0 (the count stayed 0; debug builds
+        // counted). The test below checks the count.
+        if !all {
+            self.rejected += 1;
+        }
+        all
+    }
+
+    /// How many rules of this line [`LineBytes::has_all`] said no to.
+    pub(crate) fn rejected(&self) -> u32 {
+        self.rejected
     }
 }
 
@@ -1162,9 +1186,38 @@ mod tests {
                 let mut line = vec![b' '; 9];
                 line[at] = b;
                 let set = fold(&line);
-                assert!(LineBytes(set).has_all(fold(&[b])), "byte {b} at {at}");
+                let mut lb = LineBytes {
+                    bits: set,
+                    rejected: 0,
+                };
+                assert!(lb.has_all(fold(&[b])), "byte {b} at {at}");
+                assert_eq!(lb.rejected(), 0);
             }
         }
+    }
+
+    #[test]
+    fn a_line_counts_the_rules_its_fold_rejects() {
+        let total = PyRegex::compile(r"^\s+Mem.*:\s+(\d+)\s+total").unwrap();
+        let pid = PyRegex::compile(r"^\s*(\d+)\s+root").unwrap();
+        let line = " 2858 xyz";
+        let mut lb = None;
+        // `total`'s bytes are not in the line: rejected by the fold.
+        assert!(!total.may_match_lazy(line, &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        // `root`'s are not either; the count is per line, over rules.
+        assert!(!pid.may_match_lazy(line, &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(2));
+        // A line with the bytes but not the literal: rejected by `memmem`,
+        // not counted.
+        let mut lb = None;
+        assert!(!total.may_match_lazy(" 2858 root at tl", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
+        // No fold (a long line whose folds do not pay): `memmem` decides.
+        let mut lb = Some(LineBytes::ALL);
+        assert!(!total.may_match_lazy(line, &mut lb));
+        assert!(total.may_match_lazy("  Mem: 12 total", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
     }
 
     #[test]
