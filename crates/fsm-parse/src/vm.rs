@@ -281,6 +281,24 @@ pub(crate) struct FirstByte {
     set: ByteSet,
     empty_ok: bool,
     one_byte: bool,
+    /// The pattern's leading loop, when it has one (see [`Lead`]).
+    lead: Option<Lead>,
+}
+
+/// A pattern that starts with a loop over one class whose exit cannot
+/// start with a byte of that class (`^\s+Chassis`, `^\s*Port\s+ID`): a
+/// match runs the loop to the end of the line's leading run of those
+/// bytes, and the byte after the run must be one the exit starts with
+/// (or the run reaches the end of the line and the exit takes the end).
+/// Most lines a run tries such a rule on fail right there, after the
+/// leading spaces: this test says so without the lazy DFA.
+#[derive(Debug, Clone)]
+struct Lead {
+    run: ByteSet,
+    /// The loop takes at least one byte (`\s+`).
+    plus: bool,
+    next: ByteSet,
+    end_ok: bool,
 }
 
 impl FirstByte {
@@ -292,8 +310,27 @@ impl FirstByte {
         match hay.first() {
             None => (!self.empty_ok).then_some(false),
             Some(&b) if !has(&self.set, b) => Some(false),
-            Some(_) => self.one_byte.then_some(true),
+            Some(_) if self.one_byte => Some(true),
+            Some(_) => self.lead.as_ref().and_then(|l| l.answer(hay)),
         }
+    }
+}
+
+impl Lead {
+    /// `Some(false)` when `hay` cannot match past its leading run.
+    /// Out of line: most rules have no leading loop, and the test inlined
+    /// in every rule's first-byte test slowed the others.
+    #[inline(never)]
+    fn answer(&self, hay: &[u8]) -> Option<bool> {
+        let k = hay
+            .iter()
+            .position(|&b| !has(&self.run, b))
+            .unwrap_or(hay.len());
+        let after = match hay.get(k) {
+            Some(&b) => has(&self.next, b),
+            None => self.end_ok,
+        };
+        (!after || (self.plus && k == 0)).then_some(false)
     }
 }
 
@@ -323,6 +360,8 @@ pub(crate) struct Vm {
     /// The pattern is one byte of a class (`^.`, the catch-all rule of
     /// many states): the first-byte test is the whole answer.
     one_byte: bool,
+    /// The pattern's leading loop (see [`Lead`]).
+    lead: Option<Lead>,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -485,6 +524,7 @@ impl Vm {
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
         let one_byte = one_byte(&insts, start);
+        let lead = lead(&insts, &guards, start);
         fuse_saves(&mut insts);
         fuse_plus(&mut insts);
         for u in 0..insts.len() {
@@ -507,6 +547,7 @@ impl Vm {
             empty_ok,
             empty_mid,
             one_byte,
+            lead,
         }
     }
 
@@ -517,6 +558,7 @@ impl Vm {
             set: self.first,
             empty_ok: self.empty_ok,
             one_byte: self.one_byte,
+            lead: self.lead.clone(),
         })
     }
 
@@ -1160,6 +1202,43 @@ fn fuse_plus(insts: &mut [Inst]) {
     }
 }
 
+/// The [`Lead`] of the program from `start`: past start-of-text looks and
+/// group saves, a `Star` (or a `Class` leading into a `Star` of the same
+/// set: `\s+`) whose guard is disjoint from its class and does not, with
+/// the class, take every byte (else the test could never say no). Runs
+/// before the fusions: it reads the plain steps.
+fn lead(insts: &[Inst], guards: &[Guard], start: u32) -> Option<Lead> {
+    let of = |set: &ByteSet, guard: u32, plus: bool| -> Option<Lead> {
+        let g = guards.get(guard as usize)?;
+        let every = set.iter().zip(&g.set).all(|(a, b)| a | b == u64::MAX);
+        (g.disjoint && !every).then(|| Lead {
+            run: *set,
+            plus,
+            next: g.set,
+            end_ok: g.end_ok,
+        })
+    };
+    let mut pc = start as usize;
+    for _ in 0..insts.len() {
+        match insts.get(pc)? {
+            Inst::Look {
+                look: Look::Start,
+                next,
+            }
+            | Inst::Save { next, .. } => pc = *next as usize,
+            Inst::Star { set, guard, .. } => return of(set, *guard, false),
+            Inst::Class { set, next, .. } => {
+                return match insts.get(*next as usize)? {
+                    Inst::Star { set: s2, guard, .. } if s2 == set => of(set, *guard, true),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Whether the only path from `start` is: start-of-text looks and group
 /// saves, one byte of a class, group saves, `Match`.
 fn one_byte(insts: &[Inst], start: u32) -> bool {
@@ -1383,6 +1462,63 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_loop_is_tested_past_the_leading_run() {
+        // Patterns that start with a loop over a class their next step
+        // cannot start with get the test; a `no` from it is a line the VM
+        // does not match, and it says no to lines that fail right after
+        // their leading spaces.
+        for (p, lead) in [
+            (r"\s+Chassis ID\s+:\s+(\S+)", true),
+            (r"\s*Port\s+ID:\s+(\S+)\s*$", true),
+            (r"\s*$", true),
+            (r"\s+(Up|Down)\s+(.*)", true),
+            (r"(\s+)-\s+(\S+)", true),
+            (r"\S+\s+is", false),
+            (r"\s*\S+", false),
+            (r"\s+\s*x", false),
+            (r".*age\s+(\S+)", false),
+            (r"x\s+y", false),
+        ] {
+            let vm = Vm::new(&nfa(p));
+            let fb = vm.first_byte().expect("a first-byte test");
+            assert_eq!(fb.lead.is_some(), lead, "{p}");
+            for h in [
+                "",
+                " ",
+                "   ",
+                "  Chassis ID : 1",
+                "  Chassis",
+                "Chassis ID : 1",
+                "  Port ID: e1",
+                "Port ID: e1",
+                "  Up 2",
+                "  Down 2",
+                "  5 minutes",
+                "  - x",
+                "-",
+                " \t - y",
+                "x y",
+            ] {
+                let (ours, theirs) = both(p, h.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {h:?}");
+                if fb.answer(h.as_bytes()) == Some(false) {
+                    assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                }
+            }
+        }
+        let fb = Vm::new(&nfa(r"\s+(Up|Down)\s+(.*)"))
+            .first_byte()
+            .expect("test");
+        assert_eq!(fb.answer(b"  5 minutes input rate"), Some(false));
+        assert_eq!(fb.answer(b"  Up 1"), None);
+        assert_eq!(fb.answer(b"Up 1"), Some(false), "no leading space");
+        assert_eq!(fb.answer(b"   "), Some(false), "the end is not an exit");
+        let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
+        assert_eq!(fb.answer(b"   "), None, "the end is the exit");
+        assert_eq!(fb.answer(b"  x"), Some(false));
+    }
+
+    #[test]
     fn one_byte_patterns_are_their_first_byte_test() {
         for (p, one) in [
             (".", true),
@@ -1399,13 +1535,17 @@ mod tests {
             let vm = Vm::new(&nfa(p));
             assert_eq!(vm.is_one_byte(), one, "{p}");
             // The test copied out of the VM says what the VM says: a
-            // rejection where may_match rejects, the whole answer for a
+            // rejection where may_match rejects (or, past a leading loop,
+            // where the VM finds no match), the whole answer for a
             // one-byte pattern, nothing more otherwise.
             if let Some(fb) = vm.first_byte() {
                 for h in ["", "a", "ab", "1", " x", "\n", "\u{e9}"] {
                     let h = h.as_bytes();
                     match fb.answer(h) {
-                        Some(false) => assert!(!vm.may_match(h), "{p} on {h:?}"),
+                        Some(false) => assert!(
+                            !vm.may_match(h) || (fb.lead.is_some() && both(p, h).0.is_none()),
+                            "{p} on {h:?}"
+                        ),
                         Some(true) => {
                             assert!(one, "{p}");
                             assert!(both(p, h).0.is_some(), "{p} on {h:?}");
