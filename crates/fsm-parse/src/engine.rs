@@ -115,7 +115,7 @@ impl LongFolds {
             return false;
         }
         self.skipped = self.skipped.wrapping_add(1);
-        self.skipped % 16 != 0
+        !self.skipped.is_multiple_of(16)
     }
 
     /// A long line was folded (`lb`: its fold, if a rule needed it).

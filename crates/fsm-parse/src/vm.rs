@@ -282,7 +282,7 @@ pub(crate) struct FirstByte {
     empty_ok: bool,
     one_byte: bool,
     /// The pattern's leading loop, when it has one (see [`Lead`]).
-    lead: Option<Lead>,
+    lead: Option<Box<Lead>>,
 }
 
 /// A pattern that starts with a loop over one class whose exit cannot
@@ -558,7 +558,7 @@ impl Vm {
             set: self.first,
             empty_ok: self.empty_ok,
             one_byte: self.one_byte,
-            lead: self.lead.clone(),
+            lead: self.lead.clone().map(Box::new),
         })
     }
 
@@ -1211,7 +1211,7 @@ fn lead(insts: &[Inst], guards: &[Guard], start: u32) -> Option<Lead> {
     let of = |set: &ByteSet, guard: u32, plus: bool| -> Option<Lead> {
         let g = guards.get(guard as usize)?;
         let every = set.iter().zip(&g.set).all(|(a, b)| a | b == u64::MAX);
-        (g.disjoint && !every).then(|| Lead {
+        (g.disjoint && !every).then_some(Lead {
             run: *set,
             plus,
             next: g.set,
