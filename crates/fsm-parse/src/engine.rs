@@ -88,6 +88,50 @@ const SET_AFTER_LINES: u32 = 16;
 /// cost next to nothing and are not counted.
 const SET_MIN_TRIES_PER_LINE: u32 = 8;
 
+/// Lines longer than this are folded into their [`LineBytes`] only while
+/// that keeps rejecting rules (see [`LongFolds`]): the fold costs a step
+/// per byte, and a long line often holds every folded bit a rule's literal
+/// needs (fortinet's 400-byte interface lines pass every rule's test),
+/// while padded or repetitive long lines (`show processes top`) do not.
+const LONG_LINE: usize = 128;
+
+/// Whether folding long lines pays in this run: a fold of a long line
+/// costs about what three or four `memmem` calls over it cost, so after 32
+/// long lines folded, fewer than two rules rejected by the fold per long
+/// line turns folding off for long lines (their rules go straight to the
+/// exact `memmem`), except every 16th long line, which is folded to keep
+/// the count (halved every 1024 lines, so the choice follows the input).
+#[derive(Default)]
+struct LongFolds {
+    folded: u32,
+    rejected: u32,
+    skipped: u32,
+}
+
+impl LongFolds {
+    /// Whether this long line goes without its fold.
+    fn skip(&mut self) -> bool {
+        if self.folded < 32 || self.rejected >= 2 * self.folded {
+            return false;
+        }
+        self.skipped = self.skipped.wrapping_add(1);
+        !self.skipped.is_multiple_of(16)
+    }
+
+    /// A long line was folded (`lb`: its fold, if a rule needed it).
+    fn saw(&mut self, lb: Option<&LineBytes>) {
+        let Some(lb) = lb else {
+            return;
+        };
+        if self.folded >= 1024 {
+            self.folded /= 2;
+            self.rejected /= 2;
+        }
+        self.folded += 1;
+        self.rejected = self.rejected.saturating_add(lb.rejected());
+    }
+}
+
 /// A row of a run's `Vec` output: a [`Record`], or bare values.
 pub(crate) trait Row: Sized {
     fn from_values(t: &Program, values: Vec<Value>) -> Self;
@@ -550,6 +594,7 @@ fn run_with<L: LineSource, S: Sink>(
     let mut seen: Vec<u32> = vec![0; p.states.len()];
     // Rules tried per state over its first SET_AFTER_LINES lines.
     let mut tries: Vec<u32> = vec![0; p.states.len()];
+    let mut long_folds = LongFolds::default();
     let mut line_no = 0;
     while let Some((line, ascii)) = lines.next_line() {
         line_no += 1;
@@ -567,7 +612,9 @@ fn run_with<L: LineSource, S: Sink>(
         } else {
             None
         };
-        let mut lb: Option<LineBytes> = None;
+        let long = line.len() > LONG_LINE;
+        let fold_skipped = long && long_folds.skip();
+        let mut lb: Option<LineBytes> = fold_skipped.then_some(LineBytes::ALL);
         for (ri, rule) in rules.iter().enumerate() {
             let mut known = false;
             if let Some((rs, hits)) = &hits
@@ -643,6 +690,9 @@ fn run_with<L: LineSource, S: Sink>(
                 NewState::Eof => stopped = Some(false),
             }
             break;
+        }
+        if long && !fold_skipped {
+            long_folds.saw(lb.as_ref());
         }
         if stopped.is_some() {
             break;

@@ -109,7 +109,7 @@ enum Field {
     /// [`completion_match`]).
     Completion(Vec<Part>),
     /// A pattern, compiled on first use.
-    Pattern(String, OnceLock<Option<PyRegex>>),
+    Pattern(String, Box<OnceLock<Option<PyRegex>>>),
 }
 
 /// A piece of a [`Field::Completion`].
@@ -212,7 +212,7 @@ impl Field {
             return Ok(Field::Completion(parts));
         }
         crate::translate::translate(f).map_err(|e| e.to_string())?;
-        Ok(Field::Pattern(f.to_owned(), OnceLock::new()))
+        Ok(Field::Pattern(f.to_owned(), Box::default()))
     }
 
     fn matches(&self, v: &str) -> bool {

@@ -68,6 +68,7 @@ impl ValueDef {
     }
 
     /// A `List` value (only those compile their own regex).
+    #[inline]
     pub(crate) fn is_list(&self) -> bool {
         self.list_regex.is_some()
     }

@@ -105,6 +105,9 @@ struct StdRe {
 struct AsciiRe {
     /// `None`: the lazy DFA could not be built (the VM decides alone).
     dfa: Option<LazyDfa>,
+    /// The start configuration of every walk: anchored, at the start of
+    /// the text.
+    dfa_start: regex_automata::util::start::Config,
     vm: Vm,
     pike: PikeVM,
 }
@@ -167,6 +170,7 @@ impl AsciiRe {
             PikeVM::new_from_nfa(nfa.clone()).map_err(|e| RegexError::Invalid(e.to_string()))?;
         Ok(AsciiRe {
             dfa,
+            dfa_start: regex_automata::util::start::Config::new().anchored(Anchored::Yes),
             vm: Vm::new(&nfa),
             pike,
         })
@@ -194,16 +198,30 @@ impl AsciiRe {
 
     /// The lazy DFA's answer: `None` when it has none (not built, or it
     /// gave up on this line).
-    /// Only whether a match exists is asked: the search stops at the first
-    /// match state (`earliest`), not at the end of the longest match.
+    /// Only whether a match exists is asked: the walk stops at the first
+    /// match state (what an `earliest` search does), or where the DFA
+    /// dies, which on most lines a rule is tried on and fails is within a
+    /// few bytes: so the walk is done here, state by state from the
+    /// anchored start state, without a search routine's set-up per call
+    /// (`try_search_fwd` cost more in set-up than in steps on such lines).
     fn dfa_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> Option<bool> {
         let (dfa, cache) = (self.dfa.as_ref()?, sc.dfa.as_mut()?);
-        dfa.try_search_fwd(
-            cache,
-            &Input::new(hay).anchored(Anchored::Yes).earliest(true),
-        )
-        .ok()
-        .map(|m| m.is_some())
+        let start = dfa.start_state(cache, &self.dfa_start).ok()?;
+        if start.is_tagged() {
+            // A dead start state (a pattern that cannot match), or one
+            // this walk does not handle: the search routine decides.
+            return dfa
+                .try_search_fwd(
+                    cache,
+                    &Input::new(hay).anchored(Anchored::Yes).earliest(true),
+                )
+                .ok()
+                .map(|m| m.is_some());
+        }
+        cache.search_start(0);
+        let answer = dfa_walk(dfa, cache, start, hay);
+        cache.search_finish(answer.1);
+        answer.0
     }
 
     fn is_match(&self, hay: &[u8], sc: &mut AsciiScratch) -> bool {
@@ -263,6 +281,53 @@ impl AsciiRe {
                 true
             }
         }
+    }
+}
+
+/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid`: the
+/// answer and how far it read. Match states are delayed by a byte in
+/// `regex-automata`'s DFAs: a match state reached on a byte means a match
+/// ended before it, and the end of the text has its own transition.
+#[inline]
+fn dfa_walk(
+    dfa: &LazyDfa,
+    cache: &mut LazyCache,
+    mut sid: regex_automata::hybrid::LazyStateID,
+    hay: &[u8],
+) -> (Option<bool>, usize) {
+    let mut at = 0;
+    loop {
+        // Known transitions between ordinary states: one table load each.
+        while let Some(&b) = hay.get(at) {
+            let next = dfa.next_state_untagged(cache, sid, b);
+            if next.is_tagged() {
+                break;
+            }
+            sid = next;
+            at += 1;
+        }
+        let Some(&b) = hay.get(at) else {
+            return match dfa.next_eoi_state(cache, sid) {
+                Ok(end) => (Some(end.is_match()), at),
+                Err(_) => (None, at),
+            };
+        };
+        // A transition not computed yet, or a special state.
+        let Ok(next) = dfa.next_state(cache, sid, b) else {
+            return (None, at);
+        };
+        if next.is_match() {
+            return (Some(true), at);
+        }
+        if next.is_dead() {
+            return (Some(false), at);
+        }
+        if next.is_tagged() {
+            // Quit (not configured here) or a specialised start state.
+            return (None, at);
+        }
+        sid = next;
+        at += 1;
     }
 }
 
@@ -744,22 +809,46 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
 /// through to the exact test. One register per chain: a set of 256 bits
 /// in memory made each byte wait for the store of the one before.
 #[derive(Debug, Clone)]
-pub(crate) struct LineBytes(u64);
+pub(crate) struct LineBytes {
+    bits: u64,
+    /// How many rules this test rejected (the run uses it to tell whether
+    /// folding its long lines is worth it).
+    rejected: u32,
+}
 
 impl LineBytes {
     /// Every byte: no test.
-    pub(crate) const ALL: LineBytes = LineBytes(u64::MAX);
+    pub(crate) const ALL: LineBytes = LineBytes {
+        bits: u64::MAX,
+        rejected: 0,
+    };
 
     /// The bits of `line`.
     #[inline]
     pub(crate) fn of(line: &str) -> LineBytes {
-        LineBytes(fold(line.as_bytes()))
+        LineBytes {
+            bits: fold(line.as_bytes()),
+            rejected: 0,
+        }
     }
 
     /// Whether every bit of `set` is in the line.
     #[inline(always)]
-    fn has_all(&self, set: u64) -> bool {
-        set & !self.0 == 0
+    fn has_all(&mut self, set: u64) -> bool {
+        let all = set & !self.bits == 0;
+        // Written as a branch: `self.rejected += u32::from(!all)` here,
+        // inlined into `may_match_lazy`, lost the increment in release
+        // builds with rustc 1.95.0 (the count stayed 0; debug builds
+        // counted). The test below checks the count.
+        if !all {
+            self.rejected += 1;
+        }
+        all
+    }
+
+    /// How many rules of this line [`LineBytes::has_all`] said no to.
+    pub(crate) fn rejected(&self) -> u32 {
+        self.rejected
     }
 }
 
@@ -840,6 +929,65 @@ mod tests {
                 Err(OverBudget),
                 "{py} is past the VM's budget"
             );
+        }
+    }
+
+    /// The lazy DFA walk's answer against `regex`'s on the same anchored
+    /// pattern: matches ending mid-line, at the end (`$`, the end-of-text
+    /// transition), word boundaries (look-behind in the DFA's states),
+    /// lines that die at once and lines that never die.
+    fn dfa_agrees(py: &str, text: &str) {
+        let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
+        let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+            panic!("{py} runs on the ASCII form");
+        };
+        let t = translate(py).expect("translates");
+        let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+        let mut sc = a.scratch();
+        // Twice: the second walk goes over transitions the first computed.
+        for _ in 0..2 {
+            assert_eq!(
+                a.dfa_match(text.as_bytes(), &mut sc),
+                Some(reference.is_match(text)),
+                "{py} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_dfa_walk_answers_like_regex() {
+        let patterns = [
+            r"^\s+Chassis ID\s+:\s+(\S+)$$",
+            r#"^.*System Description:\s+"(.+?)("|$$)"#,
+            r"^\s+(Up|Down)\s+(.*)",
+            r"^\s*$$",
+            r"^(\w+)\b\s*\d+",
+            r"^\S+\s+is\s+\S+(\s+\S+)?,",
+            r"^a*$$",
+            r"^x?",
+        ];
+        let texts = [
+            "",
+            " ",
+            "  Chassis ID     : 001c.7300.1234",
+            "  Chassis ID     : 001c.7300.1234 x",
+            "  - System Description: \"Arista\"",
+            "  - System Description: \"Arista",
+            "  Up 2 days",
+            "  Down",
+            "  Upx 1",
+            "Ethernet1 is up, line protocol",
+            "word 12",
+            "word12",
+            "aaaa",
+            "aaab",
+            "x",
+            "y",
+        ];
+        for p in patterns {
+            for t in texts {
+                dfa_agrees(p, t);
+            }
         }
     }
 
@@ -1038,9 +1186,38 @@ mod tests {
                 let mut line = vec![b' '; 9];
                 line[at] = b;
                 let set = fold(&line);
-                assert!(LineBytes(set).has_all(fold(&[b])), "byte {b} at {at}");
+                let mut lb = LineBytes {
+                    bits: set,
+                    rejected: 0,
+                };
+                assert!(lb.has_all(fold(&[b])), "byte {b} at {at}");
+                assert_eq!(lb.rejected(), 0);
             }
         }
+    }
+
+    #[test]
+    fn a_line_counts_the_rules_its_fold_rejects() {
+        let total = PyRegex::compile(r"^\s+Mem.*:\s+(\d+)\s+total").unwrap();
+        let pid = PyRegex::compile(r"^\s*(\d+)\s+root").unwrap();
+        let line = " 2858 xyz";
+        let mut lb = None;
+        // `total`'s bytes are not in the line: rejected by the fold.
+        assert!(!total.may_match_lazy(line, &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        // `root`'s are not either; the count is per line, over rules.
+        assert!(!pid.may_match_lazy(line, &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(2));
+        // A line with the bytes but not the literal: rejected by `memmem`,
+        // not counted.
+        let mut lb = None;
+        assert!(!total.may_match_lazy(" 2858 root at tl", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
+        // No fold (a long line whose folds do not pay): `memmem` decides.
+        let mut lb = Some(LineBytes::ALL);
+        assert!(!total.may_match_lazy(line, &mut lb));
+        assert!(total.may_match_lazy("  Mem: 12 total", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
     }
 
     #[test]

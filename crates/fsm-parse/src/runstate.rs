@@ -63,6 +63,7 @@ impl Slot {
     }
 
     /// List's `_value`.
+    #[inline]
     pub(crate) fn list(&self) -> &[ListItem] {
         &self.list[..self.list_len]
     }
@@ -101,6 +102,7 @@ impl Slot {
     }
 
     /// The string a plain value records (`""` when unset).
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
         match self.value {
             PyVal::None => "",

@@ -54,6 +54,11 @@ enum Inst {
         len: u32,
         next: u32,
         pre: u32,
+        /// `Vm::words` index: the run as whole words (see [`SeqWords`]).
+        words: u32,
+        /// `next` is a `Star`, run as part of this step (`name:\s+`: the
+        /// literal and its first `\s`, then the rest of the spaces).
+        star: bool,
     },
     /// Consume one byte; each range has its own next state.
     Sparse {
@@ -85,6 +90,10 @@ enum Inst {
         /// `set` is `.` (see [`is_dot`]): the run ends at the first `\n`.
         dot: bool,
         pre: u32,
+        /// The run takes at least one byte: a `Class` of the same set
+        /// that leads into the loop, fused (`\s+` is one step, see
+        /// [`fuse_plus`]).
+        plus: bool,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -249,6 +258,15 @@ impl Few {
     }
 }
 
+/// The byte of a set that holds exactly one.
+fn one_of(set: &ByteSet) -> Option<u8> {
+    if set.iter().map(|w| w.count_ones()).sum::<u32>() != 1 {
+        return None;
+    }
+    let (k, w) = set.iter().enumerate().find(|(_, w)| **w != 0)?;
+    Some((k * 64) as u8 + w.trailing_zeros() as u8)
+}
+
 /// The byte class of `.`: every byte but `\n`.
 fn is_dot(set: &ByteSet) -> bool {
     let mut all_but_nl = [u64::MAX; 4];
@@ -263,6 +281,24 @@ pub(crate) struct FirstByte {
     set: ByteSet,
     empty_ok: bool,
     one_byte: bool,
+    /// The pattern's leading loop, when it has one (see [`Lead`]).
+    lead: Option<Box<Lead>>,
+}
+
+/// A pattern that starts with a loop over one class whose exit cannot
+/// start with a byte of that class (`^\s+Chassis`, `^\s*Port\s+ID`): a
+/// match runs the loop to the end of the line's leading run of those
+/// bytes, and the byte after the run must be one the exit starts with
+/// (or the run reaches the end of the line and the exit takes the end).
+/// Most lines a run tries such a rule on fail right there, after the
+/// leading spaces: this test says so without the lazy DFA.
+#[derive(Debug, Clone)]
+struct Lead {
+    run: ByteSet,
+    /// The loop takes at least one byte (`\s+`).
+    plus: bool,
+    next: ByteSet,
+    end_ok: bool,
 }
 
 impl FirstByte {
@@ -274,8 +310,27 @@ impl FirstByte {
         match hay.first() {
             None => (!self.empty_ok).then_some(false),
             Some(&b) if !has(&self.set, b) => Some(false),
-            Some(_) => self.one_byte.then_some(true),
+            Some(_) if self.one_byte => Some(true),
+            Some(_) => self.lead.as_ref().and_then(|l| l.answer(hay)),
         }
+    }
+}
+
+impl Lead {
+    /// `Some(false)` when `hay` cannot match past its leading run.
+    /// Out of line: most rules have no leading loop, and the test inlined
+    /// in every rule's first-byte test slowed the others.
+    #[inline(never)]
+    fn answer(&self, hay: &[u8]) -> Option<bool> {
+        let k = hay
+            .iter()
+            .position(|&b| !has(&self.run, b))
+            .unwrap_or(hay.len());
+        let after = match hay.get(k) {
+            Some(&b) => has(&self.next, b),
+            None => self.end_ok,
+        };
+        (!after || (self.plus && k == 0)).then_some(false)
     }
 }
 
@@ -291,6 +346,8 @@ pub(crate) struct Vm {
     nslots: usize,
     /// The byte sets of every fused run (see [`fuse_class_runs`]).
     seqs: Vec<ByteSet>,
+    /// Per `Seq`, its literal bytes as words (see [`SeqWords`]).
+    words: Vec<SeqWords>,
     /// Guards of loop exits (see [`Guard`]).
     guards: Vec<Guard>,
     lm: LookMatcher,
@@ -303,6 +360,8 @@ pub(crate) struct Vm {
     /// The pattern is one byte of a class (`^.`, the catch-all rule of
     /// many states): the first-byte test is the whole answer.
     one_byte: bool,
+    /// The pattern's leading loop (see [`Lead`]).
+    lead: Option<Lead>,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -420,6 +479,7 @@ impl Vm {
                     guard: NO_GUARD,
                     dot: is_dot(&set),
                     pre: NO_SAVE,
+                    plus: false,
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
                 && let Inst::Class { set, next, .. } = insts[b as usize]
@@ -438,7 +498,7 @@ impl Vm {
                 insts[u] = rep;
             }
         }
-        let seqs = fuse_class_runs(&mut insts);
+        let (seqs, words) = fuse_class_runs(&mut insts);
         let mut guards = Vec::new();
         for u in 0..insts.len() {
             let exit = match &insts[u] {
@@ -464,18 +524,30 @@ impl Vm {
         let start = nfa.start_anchored().as_u32();
         let (first, empty_ok, empty_mid) = first_bytes(&insts, &seqs, start);
         let one_byte = one_byte(&insts, start);
+        let lead = lead(&insts, &guards, start);
         fuse_saves(&mut insts);
+        fuse_plus(&mut insts);
+        for u in 0..insts.len() {
+            if let Inst::Seq { next, .. } = insts[u]
+                && let Some(Inst::Star { .. }) = insts.get(next as usize)
+                && let Inst::Seq { star, .. } = &mut insts[u]
+            {
+                *star = true;
+            }
+        }
         Vm {
             insts,
             start,
             nslots: nfa.group_info().slot_len(),
             seqs,
+            words,
             guards,
             lm: nfa.look_matcher().clone(),
             first,
             empty_ok,
             empty_mid,
             one_byte,
+            lead,
         }
     }
 
@@ -486,6 +558,7 @@ impl Vm {
             set: self.first,
             empty_ok: self.empty_ok,
             one_byte: self.one_byte,
+            lead: self.lead.clone().map(Box::new),
         })
     }
 
@@ -591,6 +664,55 @@ impl Vm {
                 }
             }};
         }
+        // A greedy loop over one class (`Inst::Star`), run in place: in
+        // its own step, and at the end of a `Seq` that leads into it.
+        // `break` fails the path, `continue` goes on at `pc`.
+        macro_rules! star {
+            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr) => {{
+                if $plus {
+                    match hay.get($at) {
+                        Some(&b) if has($set, b) => {}
+                        _ => break,
+                    }
+                    save!($pre, $at);
+                    $at += 1;
+                } else {
+                    save!($pre, $at);
+                }
+                // The positions the exit may be tried at start here.
+                let lo = $at;
+                if $dot && hay.len() - $at >= LONG_SPAN {
+                    $at = line_end(hay, $at);
+                }
+                while let Some(&b) = hay.get($at) {
+                    if !has($set, b) {
+                        break;
+                    }
+                    $at += 1;
+                }
+                budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
+                if self.disjoint($guard) {
+                    if !self.passes($guard, hay, $at) {
+                        break;
+                    }
+                    $pc = $exit;
+                    continue;
+                }
+                let Some(p) = self.last_passing($guard, hay, lo, $at) else {
+                    break;
+                };
+                if p > lo {
+                    stack.push(Frame::Star {
+                        exit: $exit,
+                        guard: $guard,
+                        lo,
+                        cur: p - 1,
+                    });
+                }
+                $pc = $exit;
+                $at = p;
+            }};
+        }
         while let Some(f) = stack.pop() {
             let (mut pc, mut at) = match f {
                 Frame::Step { pc, at } => (pc, at),
@@ -642,18 +764,36 @@ impl Vm {
                         len,
                         next,
                         pre,
+                        words,
+                        star,
                     } => {
                         let sets = &self.seqs[*start as usize..(*start + *len) as usize];
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
-                        if !seq_matches(run, sets) {
+                        let ok = match hay.get(at..at + 8) {
+                            Some(_) => self.words[*words as usize].matches(&hay[at..], run, sets),
+                            None => seq_matches(run, sets),
+                        };
+                        if !ok {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
                         save!(*pre, at);
                         pc = *next;
                         at += sets.len();
+                        if *star
+                            && let Inst::Star {
+                                set,
+                                exit,
+                                guard,
+                                dot,
+                                pre,
+                                plus,
+                            } = &self.insts[pc as usize]
+                        {
+                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus);
+                        }
                     }
                     Inst::Sparse { trans } => {
                         let Some(&b) = hay.get(at) else { break };
@@ -689,40 +829,8 @@ impl Vm {
                         guard,
                         dot,
                         pre,
-                    } => {
-                        save!(*pre, at);
-                        let lo = at;
-                        if *dot && hay.len() - at >= LONG_SPAN {
-                            at = line_end(hay, at);
-                        }
-                        while let Some(&b) = hay.get(at) {
-                            if !has(set, b) {
-                                break;
-                            }
-                            at += 1;
-                        }
-                        budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
-                        if self.disjoint(*guard) {
-                            if !self.passes(*guard, hay, at) {
-                                break;
-                            }
-                            pc = *exit;
-                            continue;
-                        }
-                        let Some(p) = self.last_passing(*guard, hay, lo, at) else {
-                            break;
-                        };
-                        if p > lo {
-                            stack.push(Frame::Star {
-                                exit: *exit,
-                                guard: *guard,
-                                lo,
-                                cur: p - 1,
-                            });
-                        }
-                        pc = *exit;
-                        at = p;
-                    }
+                        plus,
+                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus),
                     Inst::Lazy {
                         set,
                         exit,
@@ -850,7 +958,10 @@ const MAX_SEQ: usize = 32;
 /// is a window on it: memory grows with the number of states, not with
 /// states times [`MAX_SEQ`] (a pattern like `a{100000}` is one run of a
 /// hundred thousand steps).
-fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
+///
+/// Each `Seq` also gets its [`SeqWords`] (the second table, indexed by the
+/// `Seq`'s `words`), a fixed size per `Seq`.
+fn fuse_class_runs(insts: &mut [Inst]) -> (Vec<ByteSet>, Vec<SeqWords>) {
     let class = |i: &Inst| match i {
         Inst::Class { set, next, .. } => Some((*set, *next)),
         _ => None,
@@ -865,6 +976,7 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
         }
     }
     let mut seqs: Vec<ByteSet> = Vec::new();
+    let mut words: Vec<SeqWords> = Vec::new();
     let mut done = vec![false; insts.len()];
     let mut run: Vec<(u32, ByteSet, u32)> = Vec::new();
     // Heads first, then whatever is left (runs entered only mid-way from a
@@ -890,19 +1002,95 @@ fn fuse_class_runs(insts: &mut [Inst]) -> Vec<ByteSet> {
         }
         let base = seqs.len();
         seqs.extend(run.iter().map(|&(_, set, _)| set));
+        let lits: Vec<Option<u8>> = run.iter().map(|(_, set, _)| one_of(set)).collect();
         for (i, &(pc, _, _)) in run.iter().enumerate() {
             let len = (run.len() - i).min(MAX_SEQ);
             if len > 1 {
+                let start = base + i;
                 insts[pc as usize] = Inst::Seq {
-                    start: (base + i) as u32,
+                    start: start as u32,
                     len: len as u32,
                     next: run[i + len - 1].2,
                     pre: NO_SAVE,
+                    words: words.len() as u32,
+                    star: false,
                 };
+                words.push(SeqWords::of(&lits[i..i + len]));
             }
         }
     }
-    seqs
+    (seqs, words)
+}
+
+/// The bytes of a `Seq` that are one literal byte each (`netflow-sampler:`
+/// in `\s+netflow-sampler:\s+`), compared eight at a time: the run is
+/// covered by up to four 8-byte words (the last one overlapping the one
+/// before it when the length is not a multiple of eight; one word, its
+/// tail masked off, for a run shorter than eight), each compared under a
+/// mask of its literal bytes; the other positions (classes such as `\s`)
+/// are tested one by one. Used when the text has eight bytes from the
+/// `Seq`'s start (the word loads stay inside it).
+#[derive(Debug, Clone)]
+struct SeqWords {
+    /// Per word: its offset in the run, the expected bytes and the mask
+    /// of the literal ones (little-endian, as loaded).
+    words: [(usize, u64, u64); MAX_SEQ / 8],
+    n: usize,
+    /// Bit `i`: position `i` of the run is a class of more than one byte.
+    classes: u32,
+}
+
+impl SeqWords {
+    /// `lits`: per position of the run, its byte when the set holds one
+    /// byte only.
+    fn of(lits: &[Option<u8>]) -> SeqWords {
+        let len = lits.len();
+        let mut classes = 0u32;
+        for (i, l) in lits.iter().enumerate() {
+            if l.is_none() {
+                classes |= 1 << i;
+            }
+        }
+        let mut words = [(0, 0, 0); MAX_SEQ / 8];
+        let n = len.div_ceil(8);
+        for (k, w) in words.iter_mut().enumerate().take(n) {
+            let off = if len >= 8 { (8 * k).min(len - 8) } else { 0 };
+            let (mut val, mut mask) = (0u64, 0u64);
+            for (j, l) in lits[off..].iter().take(8).enumerate() {
+                if let Some(b) = l {
+                    val |= u64::from(*b) << (8 * j);
+                    mask |= 0xff << (8 * j);
+                }
+            }
+            *w = (off, val, mask);
+        }
+        SeqWords { words, n, classes }
+    }
+
+    /// Whether `run` (the first `sets.len()` bytes of `text`, which has at
+    /// least eight) matches `sets`.
+    #[inline(always)]
+    fn matches(&self, text: &[u8], run: &[u8], sets: &[ByteSet]) -> bool {
+        for &(off, val, mask) in &self.words[..self.n] {
+            let Some(w) = text.get(off..off + 8) else {
+                return seq_matches(run, sets);
+            };
+            let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+            if (w ^ val) & mask != 0 {
+                return false;
+            }
+        }
+        let mut c = self.classes;
+        while c != 0 {
+            let i = c.trailing_zeros() as usize;
+            match (run.get(i), sets.get(i)) {
+                (Some(&b), Some(set)) if has(set, b) => {}
+                _ => return false,
+            }
+            c &= c - 1;
+        }
+        true
+    }
 }
 
 /// The [`Guard`] of the path from `exit`: the first bytes it can consume,
@@ -979,6 +1167,76 @@ fn fuse_saves(insts: &mut [Inst]) {
             insts[u] = fused;
         }
     }
+}
+
+/// Fuses every `Class` that leads into a `Star` of the same set (what
+/// `\s+` compiles to: one byte, then the loop) into a copy of that `Star`
+/// taking at least one byte: one dispatch instead of two for each `+`
+/// loop. The paths are the same: the one byte, then the longest run
+/// first, giving back down to none. Runs after [`fuse_saves`], so a
+/// group start fused into the `Class` stays with it.
+fn fuse_plus(insts: &mut [Inst]) {
+    for u in 0..insts.len() {
+        let Inst::Class { set, next, pre } = insts[u] else {
+            continue;
+        };
+        if let Some(Inst::Star {
+            set: s2,
+            exit,
+            guard,
+            dot,
+            pre: NO_SAVE,
+            plus: false,
+        }) = insts.get(next as usize)
+            && *s2 == set
+        {
+            insts[u] = Inst::Star {
+                set,
+                exit: *exit,
+                guard: *guard,
+                dot: *dot,
+                pre,
+                plus: true,
+            };
+        }
+    }
+}
+
+/// The [`Lead`] of the program from `start`: past start-of-text looks and
+/// group saves, a `Star` (or a `Class` leading into a `Star` of the same
+/// set: `\s+`) whose guard is disjoint from its class and does not, with
+/// the class, take every byte (else the test could never say no). Runs
+/// before the fusions: it reads the plain steps.
+fn lead(insts: &[Inst], guards: &[Guard], start: u32) -> Option<Lead> {
+    let of = |set: &ByteSet, guard: u32, plus: bool| -> Option<Lead> {
+        let g = guards.get(guard as usize)?;
+        let every = set.iter().zip(&g.set).all(|(a, b)| a | b == u64::MAX);
+        (g.disjoint && !every).then_some(Lead {
+            run: *set,
+            plus,
+            next: g.set,
+            end_ok: g.end_ok,
+        })
+    };
+    let mut pc = start as usize;
+    for _ in 0..insts.len() {
+        match insts.get(pc)? {
+            Inst::Look {
+                look: Look::Start,
+                next,
+            }
+            | Inst::Save { next, .. } => pc = *next as usize,
+            Inst::Star { set, guard, .. } => return of(set, *guard, false),
+            Inst::Class { set, next, .. } => {
+                return match insts.get(*next as usize)? {
+                    Inst::Star { set: s2, guard, .. } if s2 == set => of(set, *guard, true),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Whether the only path from `start` is: start-of-text looks and group
@@ -1204,6 +1462,63 @@ mod tests {
     }
 
     #[test]
+    fn a_leading_loop_is_tested_past_the_leading_run() {
+        // Patterns that start with a loop over a class their next step
+        // cannot start with get the test; a `no` from it is a line the VM
+        // does not match, and it says no to lines that fail right after
+        // their leading spaces.
+        for (p, lead) in [
+            (r"\s+Chassis ID\s+:\s+(\S+)", true),
+            (r"\s*Port\s+ID:\s+(\S+)\s*$", true),
+            (r"\s*$", true),
+            (r"\s+(Up|Down)\s+(.*)", true),
+            (r"(\s+)-\s+(\S+)", true),
+            (r"\S+\s+is", false),
+            (r"\s*\S+", false),
+            (r"\s+\s*x", false),
+            (r".*age\s+(\S+)", false),
+            (r"x\s+y", false),
+        ] {
+            let vm = Vm::new(&nfa(p));
+            let fb = vm.first_byte().expect("a first-byte test");
+            assert_eq!(fb.lead.is_some(), lead, "{p}");
+            for h in [
+                "",
+                " ",
+                "   ",
+                "  Chassis ID : 1",
+                "  Chassis",
+                "Chassis ID : 1",
+                "  Port ID: e1",
+                "Port ID: e1",
+                "  Up 2",
+                "  Down 2",
+                "  5 minutes",
+                "  - x",
+                "-",
+                " \t - y",
+                "x y",
+            ] {
+                let (ours, theirs) = both(p, h.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {h:?}");
+                if fb.answer(h.as_bytes()) == Some(false) {
+                    assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                }
+            }
+        }
+        let fb = Vm::new(&nfa(r"\s+(Up|Down)\s+(.*)"))
+            .first_byte()
+            .expect("test");
+        assert_eq!(fb.answer(b"  5 minutes input rate"), Some(false));
+        assert_eq!(fb.answer(b"  Up 1"), None);
+        assert_eq!(fb.answer(b"Up 1"), Some(false), "no leading space");
+        assert_eq!(fb.answer(b"   "), Some(false), "the end is not an exit");
+        let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
+        assert_eq!(fb.answer(b"   "), None, "the end is the exit");
+        assert_eq!(fb.answer(b"  x"), Some(false));
+    }
+
+    #[test]
     fn one_byte_patterns_are_their_first_byte_test() {
         for (p, one) in [
             (".", true),
@@ -1220,13 +1535,17 @@ mod tests {
             let vm = Vm::new(&nfa(p));
             assert_eq!(vm.is_one_byte(), one, "{p}");
             // The test copied out of the VM says what the VM says: a
-            // rejection where may_match rejects, the whole answer for a
+            // rejection where may_match rejects (or, past a leading loop,
+            // where the VM finds no match), the whole answer for a
             // one-byte pattern, nothing more otherwise.
             if let Some(fb) = vm.first_byte() {
                 for h in ["", "a", "ab", "1", " x", "\n", "\u{e9}"] {
                     let h = h.as_bytes();
                     match fb.answer(h) {
-                        Some(false) => assert!(!vm.may_match(h), "{p} on {h:?}"),
+                        Some(false) => assert!(
+                            !vm.may_match(h) || (fb.lead.is_some() && both(p, h).0.is_none()),
+                            "{p} on {h:?}"
+                        ),
                         Some(true) => {
                             assert!(one, "{p}");
                             assert!(both(p, h).0.is_some(), "{p} on {h:?}");
@@ -1310,6 +1629,32 @@ mod tests {
             }
         }
 
+        /// Template-like patterns (literal words, `\s+`, `(\S+)`, optional
+        /// groups) on texts made of the same words and near misses: long
+        /// literal runs compared as words, `+` loops fused with their
+        /// first byte.
+        #[test]
+        fn vm_agrees_with_pikevm_on_field_lines(
+            p in proptest::collection::vec(prop_oneof![
+                Just("name:"), Just(r"\s+"), Just(r"(\S+)"), Just(r"\s"),
+                Just("netflow-sampler:"), Just(r"(\d+)"), Just(r"(x:\s+\S+\s+)?"),
+                Just(r"\s*"), Just("$"), Just(r"(\w+)"), Just("ab"),
+            ], 1..10).prop_map(|v| v.concat()),
+            hay in proptest::collection::vec(prop_oneof![
+                Just("name:"), Just(" "), Just("   "), Just("\t"), Just("netflow-sampler:"),
+                Just("netflow-sampler;"), Just("netflow_sampler:"), Just("12"), Just("x: y "),
+                Just("ab"), Just("a"), Just("nam:"),
+            ], 0..14).prop_map(|v| v.concat()),
+        ) {
+            let n = nfa(&p);
+            let vm = Vm::new(&n);
+            let (mut slots, mut stack) = (Vec::new(), Vec::new());
+            if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
+                let (ours, theirs) = both(&p, hay.as_bytes());
+                prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+
         /// Lines past `LONG_SPAN`, where `.` loops jump with `memchr` to
         /// their exit's bytes (`\n` inside stops a `.` run).
         #[test]
@@ -1325,6 +1670,74 @@ mod tests {
             if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
                 let (ours, theirs) = both(&p, hay.as_bytes());
                 prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+
+    #[test]
+    fn plus_loops_are_one_step_with_the_same_groups() {
+        let p = r"name:\s+(\S+)\s+(mode:\s+(\S+)\s+)?ip:\s*(\d+)";
+        let vm = Vm::new(&nfa(p));
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Star { plus: true, pre, .. } if *pre != NO_SAVE)),
+            "(\\S+) is one step that saves its group start: {:?}",
+            vm.insts
+        );
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Seq { star: true, .. })),
+            "`mode:\\s+` is one step: {:?}",
+            vm.insts
+        );
+        for h in [
+            "name: wan   mode: static    ip: 10",
+            "name: wan   ip: 10",
+            "name: wan   mode:  ip: 10",
+            "name: wan   mode: x ip:",
+            "name:wan ip: 1",
+            "name: ",
+            "name: a",
+            "name: a ",
+            "name: a\tip:7",
+        ] {
+            let (ours, theirs) = both(p, h.as_bytes());
+            assert_eq!(ours, theirs, "{h}");
+        }
+        // A literal run that leads into a `+` loop: the loop still takes
+        // a byte.
+        for h in ["abx", "abyx", "ab x", "abyyx", "ab"] {
+            let (ours, theirs) = both(r"ab(\S+)x", h.as_bytes());
+            assert_eq!(ours, theirs, "{h}");
+        }
+    }
+
+    #[test]
+    fn literal_runs_compare_as_words() {
+        // Runs of 2 to 32 steps, literal bytes and classes mixed, on texts
+        // that differ from them at every position.
+        let p = r"(\s+netflow-sampler:\s+)(\S+)(\s+abcdefghijklmnopqrstuvwxyz012345)?(ab\sc)";
+        let vm = Vm::new(&nfa(p));
+        assert!(
+            vm.insts
+                .iter()
+                .any(|i| matches!(i, Inst::Seq { len: 32, .. })),
+            "a run of 32 steps: {:?}",
+            vm.insts
+        );
+        let good = " netflow-sampler:  on abcdefghijklmnopqrstuvwxyz012345ab c";
+        assert!(both(p, good.as_bytes()).0.is_some());
+        for at in 0..good.len() {
+            for b in [b'x', b' ', b'\t', b'a'] {
+                let mut h = good.as_bytes().to_vec();
+                h[at] = b;
+                for cut in [h.len(), h.len() - 1, at + 1, at + 7] {
+                    let h = &h[..cut.min(h.len())];
+                    let (ours, theirs) = both(p, h);
+                    assert_eq!(ours, theirs, "{:?}", String::from_utf8_lossy(h));
+                }
             }
         }
     }

@@ -311,3 +311,38 @@ fn many_threads_share_one_template() {
         assert_eq!(h.join().unwrap(), 100);
     }
 }
+
+#[test]
+fn long_lines_without_their_fold_still_reject_by_the_literal() {
+    // Long lines (past 128 bytes) whose byte fold rejects no rule get no
+    // fold after a while (the rules' literals are searched at once): a
+    // line without the literal must still fail the rule, and one with it
+    // still match, before and after that switch, and on short lines.
+    let t = "Value A (\\d+)\nValue B (\\d+)\n\nStart\n  ^.*alpha:\\s+${A} -> Record\n  ^.*beta:\\s+${B} -> Record\n";
+    let pad = "x".repeat(150);
+    let mut input = String::new();
+    let mut want: Vec<Vec<String>> = Vec::new();
+    for i in 0..200 {
+        let (line, row) = match i % 5 {
+            0 | 1 => (
+                format!("{pad} alpha: {i}"),
+                vec![i.to_string(), String::new()],
+            ),
+            2 => (
+                format!("{pad} beta: {i}"),
+                vec![String::new(), i.to_string()],
+            ),
+            3 => (format!("{pad} gamma: {i}"), vec![]),
+            _ => (
+                format!("alph beta: {i}"),
+                vec![String::new(), i.to_string()],
+            ),
+        };
+        input.push_str(&line);
+        input.push('\n');
+        if !row.is_empty() {
+            want.push(row);
+        }
+    }
+    assert_eq!(rows(t, &input), want);
+}
