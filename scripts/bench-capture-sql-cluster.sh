@@ -92,20 +92,22 @@ wait_ready() { # scheduler-port executors
     exit 1
 }
 
-# Each query runs with DataFusion's default plan; a GROUP BY also with
-# its final aggregate in one partition (one stage fewer; a `--set` entry
-# is "--set KEY=VALUE|SQL").
-one_final="datafusion.optimizer.repartition_aggregations=false"
+# Each query runs with capture-sql's plan (a GROUP BY of few groups, like
+# TLS versions, has its final aggregate in one task; of many, like hosts,
+# in hash partitions); a GROUP BY also with the other choice forced (a
+# `--set` entry is "--set KEY=VALUE|SQL").
+partitioned="datafusion.optimizer.repartition_aggregations=true"
+single="datafusion.optimizer.repartition_aggregations=false"
 case $table in
     tls) queries=(
         "SELECT count(*) FROM tls"
         "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
-        "--set $one_final|SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
+        "--set $partitioned|SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC"
     ) ;;
     http) queries=(
         "SELECT count(*) FROM http"
         "SELECT http_host, count(*) AS n FROM http GROUP BY http_host ORDER BY n DESC"
-        "--set $one_final|SELECT http_host, count(*) AS n FROM http GROUP BY http_host ORDER BY n DESC"
+        "--set $single|SELECT http_host, count(*) AS n FROM http GROUP BY http_host ORDER BY n DESC"
     ) ;;
 esac
 

@@ -282,12 +282,18 @@ fn cluster_answers_like_the_local_engine() {
         assert_eq!(local, remote, "{sql}");
     }
 
-    // `--set` travels with the query: the scheduler plans the final
-    // aggregate in one partition, one stage fewer, same answer.
-    let sql = "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC, version";
+    // A GROUP BY of few groups (TLS versions) has its final aggregate in
+    // one task: two stages, not three; one of many groups (servers) keeps
+    // the hash partitions; `--set` overrides the choice and travels with
+    // the query to the scheduler. Same rows every way.
+    let versions =
+        "SELECT version, count(*) AS n FROM tls GROUP BY version ORDER BY n DESC, version";
+    let servers =
+        "SELECT server_ip, count(*) AS n FROM tls GROUP BY server_ip ORDER BY n DESC, server_ip";
+    let partitioned = "datafusion.optimizer.repartition_aggregations=true";
     let single = "datafusion.optimizer.repartition_aggregations=false";
     // stdout of `--cluster URL --format csv [--explain] [--set S] SQL PATHS`
-    let on_cluster = |explain: bool, set: &[&str]| {
+    let on_cluster = |explain: bool, set: &[&str], sql: &str| {
         let mut args = vec!["--cluster", &cluster.url, "--format", "csv"];
         if explain {
             args.push("--explain");
@@ -303,13 +309,27 @@ fn cluster_answers_like_the_local_engine() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let stages = |set: &[&str]| on_cluster(true, set).matches("Stage[stage_id=").count();
-    assert_eq!(stages(&[]), 3);
-    assert_eq!(stages(&[single]), 2);
-    assert_eq!(
-        on_cluster(false, &[single]),
-        query(None, sql, &paths).expect("local")
-    );
+    let stages = |set: &[&str], sql: &str| {
+        on_cluster(true, set, sql)
+            .matches("Stage[stage_id=")
+            .count()
+    };
+    assert_eq!(stages(&[], versions), 2);
+    assert_eq!(stages(&[partitioned], versions), 3);
+    assert_eq!(stages(&[], servers), 3);
+    assert_eq!(stages(&[single], servers), 2);
+    for (set, sql) in [
+        (&[][..], versions),
+        (&[partitioned][..], versions),
+        (&[][..], servers),
+        (&[single][..], servers),
+    ] {
+        assert_eq!(
+            on_cluster(false, set, sql),
+            query(None, sql, &paths).expect("local"),
+            "{set:?} {sql}"
+        );
+    }
 
     // COPY TO parquet: written by an executor on the cluster
     let copy = |to: &Path| {

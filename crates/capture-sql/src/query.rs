@@ -8,8 +8,10 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
@@ -70,16 +72,56 @@ pub fn local_context(partitions: usize) -> (SessionContext, Arc<ScanErrors>) {
 pub fn set_option(ctx: &SessionContext, key: &str, value: &str) -> Result<(), QueryError> {
     let state = ctx.state_ref();
     let mut state = state.write();
-    state
-        .config_mut()
-        .options_mut()
-        .set(key, value)
-        .map_err(|e| {
-            QueryError::Engine(DataFusionError::Configuration(format!(
-                "option {key}: {}",
-                one_line(&e)
-            )))
+    let config = state.config_mut();
+    config.options_mut().set(key, value).map_err(|e| {
+        QueryError::Engine(DataFusionError::Configuration(format!(
+            "option {key}: {}",
+            one_line(&e)
+        )))
+    })?;
+    let mut set = config
+        .get_extension::<SetOptions>()
+        .map(|s| s.0.clone())
+        .unwrap_or_default();
+    set.push(key.to_ascii_lowercase());
+    config.set_extension(Arc::new(SetOptions(set)));
+    Ok(())
+}
+
+/// The keys [`set_option`] set in a session: choices capture-sql would
+/// otherwise make per query are left to them.
+struct SetOptions(Vec<String>);
+
+/// DataFusion's option for a final aggregate in hash partitions.
+const REPARTITION_AGGREGATIONS: &str = "datafusion.optimizer.repartition_aggregations";
+
+/// Whether every GROUP BY of `plan` groups by columns of few values only
+/// ([`TableKind::few_values`], named through their table) and at least
+/// one groups by something. Conservative: an alias, a table alias or an
+/// expression as a key says no.
+fn few_groups(plan: &LogicalPlan) -> bool {
+    let (mut keyed, mut all_few) = (false, true);
+    let _ = plan.apply(|node| {
+        if let LogicalPlan::Aggregate(agg) = node {
+            let schema = agg.input.schema();
+            let few = agg.group_expr.iter().all(|e| match e {
+                Expr::Column(c) => schema
+                    .qualified_field_from_column(c)
+                    .ok()
+                    .and_then(|(q, f)| Some((TableKind::from_name(q?.table())?, f)))
+                    .is_some_and(|(kind, f)| kind.few_values(f.name())),
+                _ => false,
+            });
+            keyed |= !agg.group_expr.is_empty();
+            all_few &= few;
+        }
+        Ok(if all_few {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
         })
+    });
+    keyed && all_few
 }
 
 /// The [`ScanErrors`] of a session ([`local_context`] and
@@ -127,7 +169,38 @@ async fn plan_and_execute(
     ctx: &SessionContext,
     sql: &str,
 ) -> Result<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream), QueryError> {
-    let df = ctx.sql(sql).await?;
+    let plan = ctx.state().create_logical_plan(sql).await?;
+    // On a cluster a GROUP BY's final aggregate in hash partitions is a
+    // stage of its own (a few milliseconds of scheduling, a shuffle):
+    // worth it for many groups, not for the handful of TLS versions. For
+    // this query only, unless `--set` chose.
+    let state = ctx.state_ref();
+    let restore = {
+        let mut state = state.write();
+        let config = state.config_mut();
+        let chosen = config
+            .get_extension::<SetOptions>()
+            .is_some_and(|s| s.0.iter().any(|k| k == REPARTITION_AGGREGATIONS));
+        let cluster = config
+            .get_extension::<crate::cluster::ClusterScheduler>()
+            .is_some();
+        let on = config.options().optimizer.repartition_aggregations;
+        let one_final = cluster && on && !chosen && few_groups(&plan);
+        if one_final {
+            config.options_mut().optimizer.repartition_aggregations = false;
+        }
+        one_final
+    };
+    let df = ctx.execute_logical_plan(plan).await;
+    if restore {
+        state
+            .write()
+            .config_mut()
+            .options_mut()
+            .optimizer
+            .repartition_aggregations = true;
+    }
+    let df = df?;
     let task_ctx = Arc::new(df.task_ctx());
     let plan = df.create_physical_plan().await?;
     let stream = datafusion::physical_plan::execute_stream(plan.clone(), task_ctx)?;

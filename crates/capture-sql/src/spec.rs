@@ -54,6 +54,33 @@ impl TableKind {
         matches!(self, TableKind::Tls | TableKind::Http)
     }
 
+    /// The table called `name`, if it is one of [`TableKind::ALL`].
+    pub fn from_name(name: &str) -> Option<TableKind> {
+        TableKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether `column` of this table takes only a handful of values
+    /// whatever the capture (TLS versions, the transport, true/false): a
+    /// GROUP BY on such columns alone has a handful of groups, which is
+    /// what [`crate::query`] plans a cluster's final aggregate by.
+    pub fn few_values(self, column: &str) -> bool {
+        match self {
+            TableKind::Tls => matches!(
+                column,
+                "version"
+                    | "client_version"
+                    | "transport"
+                    | "wrapped"
+                    | "cert_self_signed"
+                    | "cert_expired"
+                    | "cert_weak_key"
+                    | "cert_weak_signature"
+            ),
+            TableKind::Http => column == "complete",
+            TableKind::Flows => column == "transport",
+        }
+    }
+
     /// Whether an unfiltered, unlimited scan of one whole file of this
     /// table can run on several threads (tls-audit's parallel scan): what
     /// [`crate::TableOptions::whole_files_on_threads`] chooses over
