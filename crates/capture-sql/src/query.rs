@@ -13,7 +13,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures::StreamExt;
 
 use crate::exec::ScanErrors;
@@ -95,6 +95,21 @@ struct SetOptions(Vec<String>);
 /// DataFusion's option for a final aggregate in hash partitions.
 const REPARTITION_AGGREGATIONS: &str = "datafusion.optimizer.repartition_aggregations";
 
+/// Whether `plan` should run with its final aggregate as one task: on a
+/// cluster, with DataFusion's hash-partitioned final aggregate on and not
+/// chosen by [`set_option`], for a plan of [`few_groups`].
+fn one_final_aggregate(plan: &LogicalPlan, config: &SessionConfig) -> bool {
+    let chosen = config
+        .get_extension::<SetOptions>()
+        .is_some_and(|s| s.0.iter().any(|k| k == REPARTITION_AGGREGATIONS));
+    config
+        .get_extension::<crate::cluster::ClusterScheduler>()
+        .is_some()
+        && config.options().optimizer.repartition_aggregations
+        && !chosen
+        && few_groups(plan)
+}
+
 /// Whether every GROUP BY of `plan` groups by columns of few values only
 /// ([`TableKind::few_values`], named through their table) and at least
 /// one groups by something. Conservative: an alias, a table alias or an
@@ -169,38 +184,20 @@ async fn plan_and_execute(
     ctx: &SessionContext,
     sql: &str,
 ) -> Result<(Arc<dyn ExecutionPlan>, SendableRecordBatchStream), QueryError> {
-    let plan = ctx.state().create_logical_plan(sql).await?;
+    let mut df = ctx.sql(sql).await?;
     // On a cluster a GROUP BY's final aggregate in hash partitions is a
     // stage of its own (a few milliseconds of scheduling, a shuffle):
     // worth it for many groups, not for the handful of TLS versions. For
-    // this query only, unless `--set` chose.
-    let state = ctx.state_ref();
-    let restore = {
-        let mut state = state.write();
-        let config = state.config_mut();
-        let chosen = config
-            .get_extension::<SetOptions>()
-            .is_some_and(|s| s.0.iter().any(|k| k == REPARTITION_AGGREGATIONS));
-        let cluster = config
-            .get_extension::<crate::cluster::ClusterScheduler>()
-            .is_some();
-        let on = config.options().optimizer.repartition_aggregations;
-        let one_final = cluster && on && !chosen && few_groups(&plan);
-        if one_final {
-            config.options_mut().optimizer.repartition_aggregations = false;
-        }
-        one_final
-    };
-    let df = ctx.execute_logical_plan(plan).await;
-    if restore {
+    // this query only (its own copy of the session), unless `--set` chose.
+    if one_final_aggregate(df.logical_plan(), &ctx.copied_config()) {
+        let (mut state, plan) = df.into_parts();
         state
-            .write()
             .config_mut()
             .options_mut()
             .optimizer
-            .repartition_aggregations = true;
+            .repartition_aggregations = false;
+        df = DataFrame::new(state, plan);
     }
-    let df = df?;
     let task_ctx = Arc::new(df.task_ctx());
     let plan = df.create_physical_plan().await?;
     let stream = datafusion::physical_plan::execute_stream(plan.clone(), task_ctx)?;
