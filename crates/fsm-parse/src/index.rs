@@ -403,9 +403,17 @@ impl Index {
     /// (`re.match` semantics: anchored at the start only; an empty field or
     /// a column the index lacks matches anything).
     pub fn find_row(&self, attributes: &[(&str, &str)]) -> Option<&IndexRow> {
-        self.rows
+        let attributes = self.columns_of(attributes);
+        self.rows.iter().find(|row| row_matches(row, &attributes))
+    }
+
+    /// Each attribute with its column's index in the header (`None`: a
+    /// column the index lacks), looked up once for all rows.
+    fn columns_of<'v>(&self, attributes: &[(&str, &'v str)]) -> Vec<(Option<usize>, &'v str)> {
+        attributes
             .iter()
-            .find(|row| row_matches(&self.header, row, attributes))
+            .map(|(k, v)| (self.header.iter().position(|h| h == k), *v))
+            .collect()
     }
 
     /// The row for a platform and a command (ntc-templates order of
@@ -420,11 +428,8 @@ impl Index {
         if let Some(pos) = cached {
             return pos.map(|i| &self.rows[i]);
         }
-        let attributes = [("Command", command), ("Platform", platform)];
-        let pos = self
-            .rows
-            .iter()
-            .position(|r| row_matches(&self.header, r, &attributes));
+        let attributes = self.columns_of(&[("Command", command), ("Platform", platform)]);
+        let pos = self.rows.iter().position(|r| row_matches(r, &attributes));
         self.found
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -667,9 +672,9 @@ impl Index {
 /// Every attribute matches its column; the cheap fields (empty, literal)
 /// are tested first (matching has no side effects, so the order of the
 /// tests does not change the answer).
-fn row_matches(header: &[String], row: &IndexRow, attributes: &[(&str, &str)]) -> bool {
-    let field = |k: &str| {
-        let col = header.iter().position(|h| h == k)?;
+fn row_matches(row: &IndexRow, attributes: &[(Option<usize>, &str)]) -> bool {
+    let field = |col: &Option<usize>| {
+        let col = (*col)?;
         row.compiled.iter().find(|(c, _)| *c == col).map(|(_, f)| f)
     };
     attributes.iter().all(|(k, v)| match field(k) {
