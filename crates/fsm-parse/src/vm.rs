@@ -771,11 +771,7 @@ impl Vm {
                         let Some(run) = hay.get(at..at + sets.len()) else {
                             break;
                         };
-                        let ok = match hay.get(at..at + 8) {
-                            Some(_) => self.words[*words as usize].matches(&hay[at..], run, sets),
-                            None => seq_matches(run, sets),
-                        };
-                        if !ok {
+                        if !self.words[*words as usize].matches(&hay[at..], run, sets) {
                             break;
                         }
                         budget = budget.checked_sub(sets.len()).ok_or(OverBudget)?;
@@ -1028,8 +1024,9 @@ fn fuse_class_runs(insts: &mut [Inst]) -> (Vec<ByteSet>, Vec<SeqWords>) {
 /// before it when the length is not a multiple of eight; one word, its
 /// tail masked off, for a run shorter than eight), each compared under a
 /// mask of its literal bytes; the other positions (classes such as `\s`)
-/// are tested one by one. Used when the text has eight bytes from the
-/// `Seq`'s start (the word loads stay inside it).
+/// are tested one by one. A word that would reach past the text (a run
+/// near the end of a line shorter than eight bytes from its start) sends
+/// the whole run to the byte-by-byte test.
 #[derive(Debug, Clone)]
 struct SeqWords {
     /// Per word: its offset in the run, the expected bytes and the mask
@@ -1067,8 +1064,8 @@ impl SeqWords {
         SeqWords { words, n, classes }
     }
 
-    /// Whether `run` (the first `sets.len()` bytes of `text`, which has at
-    /// least eight) matches `sets`.
+    /// Whether `run` (the first `sets.len()` bytes of `text`) matches
+    /// `sets`; byte by byte when `text` is too short for a word.
     #[inline(always)]
     fn matches(&self, text: &[u8], run: &[u8], sets: &[ByteSet]) -> bool {
         for &(off, val, mask) in &self.words[..self.n] {
