@@ -555,6 +555,9 @@ pub struct Packets<'a> {
     /// Headers-only walk: prefetch just the next record's first lines
     /// instead of every line ahead (see [`Packets::sparse`]).
     sparse: bool,
+    /// Headers-only walk over small records: also prefetch this many
+    /// bytes past the next record (0: no; see [`Packets::ahead`]).
+    ahead: usize,
     done: bool,
     pub(crate) walker: Walker,
     loss: u64,
@@ -594,6 +597,7 @@ impl<'a> Packets<'a> {
             frame: 0,
             prefetched: pos & !(CACHE_LINE - 1),
             sparse: false,
+            ahead: 0,
             done: false,
             walker,
             loss: 0,
@@ -637,6 +641,25 @@ impl<'a> Packets<'a> {
     pub(crate) fn sparse(mut self) -> Self {
         self.sparse = true;
         self
+    }
+
+    /// For a headers-only walk over small records, which lie a line or
+    /// two apart and so use nearly every line of the file: also prefetch
+    /// the line `bytes` past each next record. The next record's own
+    /// prefetch is issued one step ahead, too late to hide a miss to
+    /// memory; this one streams the file ahead of the walk like the
+    /// in-order walk's [`PREFETCH_DISTANCE`].
+    pub(crate) fn ahead(mut self, bytes: usize) -> Self {
+        self.ahead = bytes;
+        self
+    }
+
+    /// The far prefetch of [`Packets::ahead`] for a walk now at `pos`.
+    #[inline(always)]
+    fn prefetch_ahead_of(&self, pos: usize) {
+        if self.ahead != 0 {
+            prefetch(self.data, pos.wrapping_add(self.ahead));
+        }
     }
 
     /// Byte offset of the next record (after the last one yielded).
@@ -1068,6 +1091,7 @@ impl<'a> Packets<'a> {
             self.pos - format::pcapng::field::BLOCK_TRAILER_LEN,
             self.pos.saturating_add(SPARSE_BYTES - 1),
         );
+        self.prefetch_ahead_of(self.pos);
         Some(p)
     }
 
@@ -1078,6 +1102,7 @@ impl<'a> Packets<'a> {
     pub(crate) fn lane_step_erf(&mut self) -> Option<Packet<'a>> {
         let p = self.next_sparse_erf()?;
         prefetch_record_start(self.data, self.pos);
+        self.prefetch_ahead_of(self.pos);
         Some(p)
     }
 
@@ -1105,6 +1130,7 @@ impl<'a> Packets<'a> {
             return None;
         }
         prefetch_record_start(self.data, r.end);
+        self.prefetch_ahead_of(r.end);
         self.pos = r.end;
         self.frame += 1;
         Some(w.packet(self.data, &r, self.frame))

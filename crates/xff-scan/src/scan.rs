@@ -297,7 +297,6 @@ impl<'c> Scanner<'c> {
     #[inline]
     fn packet_headers_first(&mut self, pkt: &Packet<'_>, matcher: &Matcher, opts: &ScanOptions) {
         self.frames += 1;
-        self.walked += pkt.data.len() + 16;
         if self.carries.map.is_empty() {
             // The cheap look ([`Packet::peek`]) covers the commonest frames.
             let payload = match pkt.peek() {
@@ -554,19 +553,22 @@ pub fn scan_capture_parallel(
         cap,
         split_opts,
         || (Scanner::new(cap), Vec::new(), 0usize),
-        |(sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
+        #[inline(always)]
+        |state: &mut (Scanner<'_>, Vec<Match>, usize), pkt| {
+            // Most packets of a headers-only walk start no request: that
+            // test stays small enough to be inlined into the lanes' loop,
+            // and everything else is one call away.
+            let (sc, _, reported) = state;
             if lanes > 1 {
-                sc.packet_headers_first(pkt, matcher, opts);
-            } else {
-                sc.packet(pkt, matcher, opts);
+                sc.walked += pkt.data.len() + 16;
+                if sc.carries.map.is_empty()
+                    && sc.walked < *reported + PROGRESS_STEP
+                    && !may_start_request(pkt)
+                {
+                    return;
+                }
             }
-            if !sc.out.is_empty() {
-                found.append(&mut sc.out);
-            }
-            if sc.walked >= *reported + PROGRESS_STEP {
-                progress((sc.walked - *reported) as u64);
-                *reported = sc.walked;
-            }
+            split_step(state, pkt, lanes, matcher, opts, &progress);
         },
         |chunk| {
             let base = chunk.first_frame - 1;
@@ -624,6 +626,45 @@ pub fn scan_capture_parallel(
     report.carry_dropped += pending.map.len() as u64;
     report.error = end.error;
     report
+}
+
+/// What a packet of a headers-only walk must show to be looked at
+/// further: a TCP payload that starts like a request line, or a frame
+/// [`Packet::peek`] cannot read (the full decode then decides).
+#[inline(always)]
+fn may_start_request(pkt: &Packet<'_>) -> bool {
+    match pkt.peek() {
+        Some(q) => {
+            q.proto == pcap_core::layers::ip_proto::TCP
+                && crate::http::starts_like_request(q.payload)
+        }
+        None => true,
+    }
+}
+
+/// One packet of [`scan_capture_parallel`]'s walk past the inlined test
+/// of its closure: out of line, so that the test stays small.
+#[inline(never)]
+fn split_step(
+    (sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize),
+    pkt: &Packet<'_>,
+    lanes: usize,
+    matcher: &Matcher,
+    opts: &ScanOptions,
+    progress: &impl Fn(u64),
+) {
+    if lanes > 1 {
+        sc.packet_headers_first(pkt, matcher, opts);
+    } else {
+        sc.packet(pkt, matcher, opts);
+    }
+    if !sc.out.is_empty() {
+        found.append(&mut sc.out);
+    }
+    if sc.walked >= *reported + PROGRESS_STEP {
+        progress((sc.walked - *reported) as u64);
+        *reported = sc.walked;
+    }
 }
 
 /// Follows the header blocks in `carries` (left unfinished by the previous

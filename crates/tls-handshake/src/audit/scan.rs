@@ -464,35 +464,14 @@ pub fn scan_parallel(
         absorbed: HashSet::new(),
         quic: QuicTracker::new(limits),
     };
-    let end = pcap_core::parallel::split_each(
-        cap,
-        split_opts,
-        || ChunkState {
-            tracker: Tracker::new(limits),
-            rows: Vec::new(),
-            found: false,
-            count: 0,
-            summary: super::Summary::default(),
-            packets: 0,
-            bytes: 0,
-            flags: Vec::new(),
-            quic: Vec::new(),
-        },
-        |st, pkt| {
-            st.packets += 1;
-            st.bytes += u64::from(pkt.caplen) + 16;
-            if st.packets.is_multiple_of(8192) {
-                progress(st.bytes);
-                st.bytes = 0;
-            }
-            if sf.skip(pkt.ts_ns) {
-                return;
-            }
-            let late = sf.late(pkt.ts_ns);
-            // Most packets end here, before the closures below are built.
-            if drops_early(&st.tracker, pkt, late) {
-                return;
-            }
+    // Everything past `drops_early`, for the few packets it keeps: out of
+    // line, so that the closure below stays small enough to be inlined
+    // into the lanes' loop (callgrind on 32 MiB of small frames: 110.3 M
+    // -> 99.5 M instructions). (`identity`: an attribute on a closure is
+    // accepted in argument position, not in a `let`.)
+    let keep = std::convert::identity(
+        #[inline(never)]
+        |st: &mut ChunkState, pkt: &Packet<'_>, late: bool| {
             let frame = pkt.frame;
             let ChunkState {
                 tracker,
@@ -540,6 +519,41 @@ pub fn scan_parallel(
                     })
                 },
             );
+        },
+    );
+    let end = pcap_core::parallel::split_each(
+        cap,
+        split_opts,
+        || ChunkState {
+            tracker: Tracker::new(limits),
+            rows: Vec::new(),
+            found: false,
+            count: 0,
+            summary: super::Summary::default(),
+            packets: 0,
+            bytes: 0,
+            flags: Vec::new(),
+            quic: Vec::new(),
+        },
+        // Inlined into the lanes' loop: the counters and the test that
+        // drops most packets; the rest is one call away.
+        #[inline(always)]
+        |st: &mut ChunkState, pkt: &Packet<'_>| {
+            st.packets += 1;
+            st.bytes += u64::from(pkt.caplen) + 16;
+            if st.packets.is_multiple_of(8192) {
+                progress(st.bytes);
+                st.bytes = 0;
+            }
+            if sf.skip(pkt.ts_ns) {
+                return;
+            }
+            let late = sf.late(pkt.ts_ns);
+            // Most packets end here, before the closures below are built.
+            if drops_early(&st.tracker, pkt, late) {
+                return;
+            }
+            keep(st, pkt, late);
         },
         |chunk| merge.chunk(chunk),
     );
