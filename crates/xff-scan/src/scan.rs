@@ -568,7 +568,7 @@ pub fn scan_capture_parallel(
                     return;
                 }
             }
-            split_step(state, pkt, lanes, matcher, opts, &progress);
+            split_step(state, *pkt, lanes, matcher, opts, &progress);
         },
         |chunk| {
             let base = chunk.first_frame - 1;
@@ -643,20 +643,24 @@ fn may_start_request(pkt: &Packet<'_>) -> bool {
 }
 
 /// One packet of [`scan_capture_parallel`]'s walk past the inlined test
-/// of its closure: out of line, so that the test stays small.
+/// of its closure: out of line, so that the test stays small. The packet
+/// comes by value: by reference it had to be built in memory (timestamp
+/// included) for every packet before the test; by value only on this
+/// path (callgrind, 32 MiB of small frames: 50.3 M -> 32.8 M
+/// instructions; the time is the memory's, the same either way here).
 #[inline(never)]
 fn split_step(
     (sc, found, reported): &mut (Scanner<'_>, Vec<Match>, usize),
-    pkt: &Packet<'_>,
+    pkt: Packet<'_>,
     lanes: usize,
     matcher: &Matcher,
     opts: &ScanOptions,
     progress: &impl Fn(u64),
 ) {
     if lanes > 1 {
-        sc.packet_headers_first(pkt, matcher, opts);
+        sc.packet_headers_first(&pkt, matcher, opts);
     } else {
-        sc.packet(pkt, matcher, opts);
+        sc.packet(&pkt, matcher, opts);
     }
     if !sc.out.is_empty() {
         found.append(&mut sc.out);
