@@ -266,6 +266,29 @@ impl Sniff {
     }
 }
 
+/// A cheap first test for [`sniff`], without a branch on the payload's
+/// bytes: `false` means [`sniff`] returns [`Sniff::No`] (a property test
+/// checks this on arbitrary bytes). It reads the first three bytes: a
+/// TLS handshake record's content type and major version, an SSLv2
+/// hello's high bit, length and message type, a TDS packet's type. On
+/// random payloads it lets fewer than 1 in 80 through, where `sniff`
+/// itself branches on the first byte's high bit (half of them) and
+/// calls the SSLv2 test: scans test every payload, in no order a
+/// predictor can learn.
+#[inline(always)]
+pub fn may_start_hello(p: &[u8]) -> bool {
+    use field::*;
+    let at = |i: usize, missing: u8| p.get(i).copied().unwrap_or(missing);
+    let b0 = at(0, 0);
+    // A byte the payload does not hold fits (`sniff_tls` waits for it).
+    let tls = (b0 == CONTENT_HANDSHAKE) & (at(VERSION.start, 3) == 3);
+    let v2_type = at(V2_MSG_TYPE, 0);
+    let v2 =
+        (b0 & 0x80 != 0) & (p.len() >= V2_CH_CHALLENGE_LEN.end) & ((v2_type == 1) | (v2_type == 4));
+    let tds = (b0 == crate::tds::PACKET_PRELOGIN) | (b0 == crate::tds::PACKET_TABULAR_RESULT);
+    tls | v2 | tds
+}
+
 /// Detects by content whether a payload starts a TLS/SSL hello, on any
 /// port, bare or as the first TLS bytes of a TDS packet (SQL Server). Short payloads match when every byte present is consistent.
 #[inline]

@@ -307,6 +307,23 @@ fn trim_end_ws(mut s: &[u8]) -> &[u8] {
 
 /// `METHOD SP request-target SP HTTP/d.d CRLF` at the start of `s`:
 /// returns the method and the length of the line including its end.
+/// Whether `b` may appear in a request method: `A-Z`, `0-9`, `-`, `_`.
+/// A table lookup, no branch (0 is not one).
+#[inline(always)]
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    static TOKEN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            t[i] = b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+            i += 1;
+        }
+        t
+    };
+    TOKEN[usize::from(b)]
+}
+
 /// Whether `s` starts the way every request line [`request_line`] accepts
 /// does: a method token of 1-32 of `A-Z 0-9 - _`, then a space. Reads at
 /// most 33 bytes (random payloads fail on the first byte or two).

@@ -89,10 +89,20 @@ fn drops_early(tracker: &Tracker<FlowKey>, pkt: &Packet<'_>, tracked_only: bool)
     if q.proto == pcap_core::layers::ip_proto::UDP {
         return !is_long_header_candidate(q.payload);
     }
-    let flagged = q.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0;
-    (q.payload.is_empty() && !flagged)
-        || !(flagged || tracker.may_await(q.src_port ^ q.dst_port))
-            && (tracked_only || crate::record::sniff(q.payload) == crate::record::Sniff::No)
+    // Written as few branches on the packet's bytes as possible: empty
+    // payloads (bare ACKs) and the first bytes of random payloads come in
+    // no order a branch predictor can learn.
+    if q.flags & (TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST) != 0 {
+        return false;
+    }
+    if !q.payload.is_empty() & tracker.may_await(q.src_port ^ q.dst_port) {
+        return false;
+    }
+    // Nothing awaited here: only a new hello matters (an empty payload is
+    // none).
+    tracked_only
+        || !crate::record::may_start_hello(q.payload)
+        || crate::record::sniff(q.payload) == crate::record::Sniff::No
 }
 
 /// [`feed_filtered`] past [`drops_early`]: the full decode and the tracker.
