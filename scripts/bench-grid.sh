@@ -18,6 +18,7 @@
 #   TWO=1     also tls-audit/xff-scan on two cores in the `read` state
 #   BASE=DIR  also DIR/tls-audit and DIR/xff-scan (an earlier build), one
 #             core, in every cell: before/after in the same run
+#   CORE=N    the core the one-core runs are pinned to (0)
 #
 # Prints one markdown row per cell: medians (hyperfine -N), CPU (user+sys
 # means) and the ripgrep ratio (rg median / tool median; >1: faster). The
@@ -39,7 +40,7 @@ cargo build --release -q -p tls-audit -p xff-scan-bin
 cargo build --release -q -p tls-handshake --features audit --example gen_bench_capture
 cargo build --release -q -p pcap-core --example to_erf
 bin=${CARGO_TARGET_DIR:-target}/release
-one="taskset -c 0"
+one="taskset -c ${CORE:-0}"
 can_drop=0
 if [ -w /proc/sys/vm/drop_caches ] && (sync; echo 1 > /proc/sys/vm/drop_caches) 2>/dev/null; then
     can_drop=1
@@ -55,7 +56,7 @@ rg = [r for r in rows if " rg " in f" {r['command']} "]
 ref = statistics.median(rg[0]["times"]) if rg else None
 for r in rows:
     m = statistics.median(r["times"])
-    cmd = r["command"].replace("taskset -c 0 ", "")
+    cmd = re.sub(r"taskset -c \d+ ", "", r["command"])
     base = " (BASE)" if base_dir and base_dir + "/" in cmd else ""
     cmd = re.sub(r"\S*/", "", cmd) + base
     ratio = f"{ref / m:.2f}x" if ref else ""
