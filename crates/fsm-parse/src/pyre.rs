@@ -43,6 +43,8 @@ pub(crate) struct PyRegex {
     /// The bytes of `need` as [`LineBytes`] folds them (none without
     /// one): a line missing one of them is rejected without the `memmem`.
     need_bytes: u64,
+    /// Whether there is a prefix or a required literal to test.
+    more_tests: bool,
     /// The ASCII form's first-byte test (see [`PyRegex::first_byte`]).
     first: Option<FirstByte>,
     /// Name of every capture group, by group index (index 0 = whole match).
@@ -476,6 +478,7 @@ impl PyRegex {
                     re: Box::new(re),
                     pre,
                 },
+                more_tests: prefix.is_some() || need.is_some(),
                 prefix,
                 need,
                 need_bytes,
@@ -489,6 +492,7 @@ impl PyRegex {
             let first = std.ascii.as_ref().and_then(|a| a.vm.first_byte());
             Ok(PyRegex {
                 engine: Engine::Std(std),
+                more_tests: prefix.is_some() || need.is_some(),
                 prefix,
                 need,
                 need_bytes,
@@ -510,19 +514,32 @@ impl PyRegex {
     /// the first time a rule of the line needs them): most lines lack a
     /// byte of a rule's required literal, and that test costs a few
     /// instructions where the `memmem` costs a hundred.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn may_match_lazy(&self, text: &str, lb: &mut Option<LineBytes>) -> bool {
+        // Inlined into the run's rule loop: the fold test is a few
+        // instructions, where a call per rule and line cost its prologue
+        // (the function was not inlined while it held the fold loop).
+        if self.need_bytes != 0 {
+            let lb = match lb {
+                Some(l) => l,
+                None => lb.insert(LineBytes::of(text)),
+            };
+            if !lb.has_all(self.need_bytes) {
+                return false;
+            }
+        }
+        !self.more_tests || self.may_match_rest(text)
+    }
+
+    /// The prefix and `memmem` tests of [`PyRegex::may_match_lazy`].
+    #[inline(never)]
+    fn may_match_rest(&self, text: &str) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return false;
         }
-        match self.need.as_deref() {
-            None => true,
-            Some(f) => {
-                lb.get_or_insert_with(|| LineBytes::of(text))
-                    .has_all(self.need_bytes)
-                    && f.find(text.as_bytes()).is_some()
-            }
-        }
+        self.need
+            .as_deref()
+            .is_none_or(|f| f.find(text.as_bytes()).is_some())
     }
 
     /// What the first byte of an ASCII line says (`Some(false)`: no
@@ -823,8 +840,9 @@ impl LineBytes {
         rejected: 0,
     };
 
-    /// The bits of `line`.
-    #[inline]
+    /// The bits of `line` (out of line: the rule loop inlines the test
+    /// that uses them).
+    #[inline(never)]
     pub(crate) fn of(line: &str) -> LineBytes {
         LineBytes {
             bits: fold(line.as_bytes()),
