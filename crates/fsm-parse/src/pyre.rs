@@ -455,7 +455,13 @@ impl PyRegex {
                         .is_some_and(|p| p.as_bytes().starts_with(lit))
             })
             .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
-        let need_bytes = fold(need.as_deref().map_or(&[][..], |f| f.needle()));
+        // Every required literal's bytes, not only the needle's: a rule
+        // like `^\s*Chassis\s+type:` is then rejected by the fold on a
+        // `Chassis ID:` line, without the `memmem` and the lazy DFA.
+        let need_bytes = match (&need, &hir) {
+            (Some(_), Some(h)) => fold(&required_bytes_of(h)),
+            _ => 0,
+        };
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
@@ -817,6 +823,24 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
         }
     }
     walk(hir)
+}
+
+/// The bytes of every literal each match of `hir` contains (the literals
+/// [`required_literal_of`] chooses from, all of them).
+fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir, out: &mut Vec<u8>) {
+        match h.kind() {
+            HirKind::Literal(l) => out.extend_from_slice(&l.0),
+            HirKind::Capture(c) => walk(&c.sub, out),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
+            HirKind::Concat(hs) => hs.iter().for_each(|h| walk(h, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(hir, &mut out);
+    out
 }
 
 /// Which bytes a line holds, folded to their low six bits (`b & 63`: `a`
@@ -1186,6 +1210,25 @@ mod tests {
         assert!(m(r"(?i)^.*name:\s+(\S+)", "  - System NAME: x").is_some());
     }
 
+    /// The fold tests the bytes of every required literal, not only the
+    /// needle's: a line with the needle but without another literal's
+    /// bytes is rejected before any automaton, and matching lines pass.
+    #[test]
+    fn the_fold_holds_every_required_literal() {
+        let re = PyRegex::compile(r"^\s*Chassis\s+type:\s+(\S+)\s*$").unwrap();
+        let mut lb = None;
+        assert!(!re.may_match_lazy("    Chassis ID: 00:1b:17", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        let mut lb = None;
+        assert!(re.may_match_lazy("    Chassis type: MAC", &mut lb));
+        assert!(m(r"^\s*Chassis\s+type:\s+(\S+)\s*$", "    Chassis type: MAC").is_some());
+        assert!(m(r"^\s*Chassis\s+type:\s+(\S+)\s*$", "    Chassis ID: 00:1b").is_none());
+        // Literals under a group, a capture and a repetition count; an
+        // optional one and an alternative do not.
+        let got = |p: &str| String::from_utf8(required_bytes_of(&ascii_hir(p).unwrap())).unwrap();
+        assert_eq!(got(r"a(?:bc)+(?P<x>de)(?:fg)?(?:h|i)j"), "abcdej");
+    }
+
     #[test]
     fn folded_line_bytes_pass_every_line_with_the_literal() {
         let re = PyRegex::compile(r"^.*aA:\s+(\S+)").unwrap();
@@ -1229,7 +1272,7 @@ mod tests {
         // A line with the bytes but not the literal: rejected by `memmem`,
         // not counted.
         let mut lb = None;
-        assert!(!total.may_match_lazy(" 2858 root at tl", &mut lb));
+        assert!(!total.may_match_lazy(" 2858 root at tl Mem:", &mut lb));
         assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
         // No fold (a long line whose folds do not pay): `memmem` decides.
         let mut lb = Some(LineBytes::ALL);
