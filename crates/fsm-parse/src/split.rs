@@ -351,7 +351,7 @@ pub(crate) fn template_lines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        match rest.find(['\n', '\r']) {
+        match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
             Some(i) => {
                 out.push(&rest[..i]);
                 let mut end = i + 1;
