@@ -134,6 +134,12 @@ impl<'a> SplitLines<'a> {
                 self.rest = "";
                 return Some((line, ascii));
             };
+            if b == b'\n' {
+                // The common case, without the table and the char decode.
+                let line = &self.rest[..i];
+                self.rest = &self.rest[i + 1..];
+                return Some((line, ascii));
+            }
             if MAY_BREAK[usize::from(b)] {
                 // i is on a char boundary: these bytes are never
                 // continuation bytes.
