@@ -441,7 +441,9 @@ impl Index {
             path: path.to_path_buf(),
             header,
             text: text.to_owned(),
-            built: std::iter::repeat_with(OnceLock::new).take(rows.len()).collect(),
+            built: std::iter::repeat_with(OnceLock::new)
+                .take(rows.len())
+                .collect(),
             rows,
             cells,
             all: OnceLock::new(),
@@ -1000,11 +1002,17 @@ mod tests {
                 ("Template".to_owned(), "other.t".to_owned()),
                 ("Hostname".to_owned(), ".*".to_owned()),
                 ("Platform".to_owned(), "arista".to_owned()),
-                ("Command".to_owned(), "sh(o(w)?)? ver(s(i(o(n)?)?)?)?".to_owned()),
+                (
+                    "Command".to_owned(),
+                    "sh(o(w)?)? ver(s(i(o(n)?)?)?)?".to_owned()
+                ),
             ]
         );
         let same = &idx.rows()[2];
-        assert_eq!((same.line, &same.templates, &same.fields), (row.line, &row.templates, &row.fields));
+        assert_eq!(
+            (same.line, &same.templates, &same.fields),
+            (row.line, &row.templates, &row.fields)
+        );
         assert_eq!(
             idx.find_row(&[("Platform", "arista"), ("Command", "show version")])
                 .map(|r| r.line),

@@ -76,9 +76,7 @@ fn control_or_high16(c: &[u8; 16]) -> u32 {
     // Bytes >= 0x80 are negative as `i8`: below 0x20 as well.
     // SAFETY: these intrinsics only need SSE2, which this build enables
     // (the `cfg` above); they read no memory.
-    unsafe {
-        _mm_movemask_epi8(_mm_cmplt_epi8(_mm_set_epi64x(hi, lo), _mm_set1_epi8(0x20))) as u32
-    }
+    unsafe { _mm_movemask_epi8(_mm_cmplt_epi8(_mm_set_epi64x(hi, lo), _mm_set1_epi8(0x20))) as u32 }
 }
 
 /// [`control_or_high16`] elsewhere: bit `k` for byte `k`.
