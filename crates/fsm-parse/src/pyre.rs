@@ -118,6 +118,9 @@ struct AsciiRe {
 #[derive(Debug)]
 pub(crate) struct AsciiScratch {
     dfa: Option<LazyCache>,
+    /// The lazy DFA's state after a run of spaces at the start of a line
+    /// (see [`AsciiRe::dfa_match`]).
+    spaced: Spaced,
     /// Lines this run asked for groups (past the first-byte test), and how
     /// many of them matched: a rule that matches nearly every line it is
     /// tried on skips the DFA pass (the VM answers no as well, just less
@@ -127,6 +130,19 @@ pub(crate) struct AsciiScratch {
     slots: Vec<usize>,
     stack: Vec<Frame>,
     pike: Option<(PikeCache, Captures)>,
+}
+
+/// What a run knows of the lazy DFA's state after leading spaces.
+#[derive(Debug, Clone, Copy)]
+enum Spaced {
+    /// Not asked yet.
+    Unknown,
+    /// The start state's transition on a space leads to an ordinary state
+    /// that a space keeps: after any run of spaces the walk is there. The
+    /// id is valid while the cache has been cleared this many times.
+    Loop(regex_automata::hybrid::LazyStateID, usize),
+    /// Not so (a space ends the match, kills it, or moves on).
+    Never,
 }
 
 /// A rule skips the DFA pass once more than this many lines were tried...
@@ -190,6 +206,7 @@ impl AsciiRe {
     fn scratch(&self) -> AsciiScratch {
         AsciiScratch {
             dfa: self.dfa.as_ref().map(LazyDfa::create_cache),
+            spaced: Spaced::Unknown,
             tried: 0,
             matched: 0,
             slots: Vec::with_capacity(self.vm.slot_len()),
@@ -221,7 +238,24 @@ impl AsciiRe {
                 .map(|m| m.is_some());
         }
         cache.search_start(0);
-        let answer = dfa_walk(dfa, cache, start, hay);
+        // Indented lines (most of the lines rules like `^\s+Chassis` are
+        // tried on): when a space from the start state leads to a state a
+        // space keeps, the walk starts past the leading spaces in that
+        // state, as the byte-by-byte walk would have ended there (one
+        // dependent table load per space saved).
+        let spaces = hay.iter().take_while(|&&b| b == b' ').count();
+        let clears = cache.clear_count();
+        let spaced = if spaces > 0 {
+            spaced_state(dfa, cache, &mut sc.spaced, start)
+        } else {
+            None
+        };
+        let (sid, at) = match spaced {
+            Some(s1) => (s1, spaces),
+            None if cache.clear_count() == clears => (start, 0),
+            None => (dfa.start_state(cache, &self.dfa_start).ok()?, 0),
+        };
+        let answer = dfa_walk(dfa, cache, sid, hay, at);
         cache.search_finish(answer.1);
         answer.0
     }
@@ -286,7 +320,41 @@ impl AsciiRe {
     }
 }
 
-/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid`: the
+/// The state after a run of spaces from the untagged start state
+/// `start` (see [`Spaced`]), worked out on the first call and kept in
+/// `memo`; `None` when the walk must start at the start state. A cache
+/// clear while it is worked out makes `start` stale too: the caller gets
+/// the start state again.
+fn spaced_state(
+    dfa: &LazyDfa,
+    cache: &mut LazyCache,
+    memo: &mut Spaced,
+    start: regex_automata::hybrid::LazyStateID,
+) -> Option<regex_automata::hybrid::LazyStateID> {
+    match *memo {
+        Spaced::Loop(s1, clears) if clears == cache.clear_count() => return Some(s1),
+        Spaced::Never => return None,
+        _ => {}
+    }
+    let clears = cache.clear_count();
+    let s1 = dfa.next_state(cache, start, b' ').ok()?;
+    let s2 = dfa.next_state(cache, s1, b' ').ok()?;
+    if cache.clear_count() != clears {
+        *memo = Spaced::Unknown;
+        return None;
+    }
+    *memo = if !s1.is_tagged() && s2 == s1 {
+        Spaced::Loop(s1, clears)
+    } else {
+        Spaced::Never
+    };
+    match *memo {
+        Spaced::Loop(s1, _) => Some(s1),
+        _ => None,
+    }
+}
+
+/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid` at `at`: the
 /// answer and how far it read. Match states are delayed by a byte in
 /// `regex-automata`'s DFAs: a match state reached on a byte means a match
 /// ended before it, and the end of the text has its own transition.
@@ -296,8 +364,8 @@ fn dfa_walk(
     cache: &mut LazyCache,
     mut sid: regex_automata::hybrid::LazyStateID,
     hay: &[u8],
+    mut at: usize,
 ) -> (Option<bool>, usize) {
-    let mut at = 0;
     loop {
         // Known transitions between ordinary states: one table load each.
         while let Some(&b) = hay.get(at) {
@@ -993,6 +1061,65 @@ mod tests {
                 Some(reference.is_match(text)),
                 "{py} on {text:?}"
             );
+        }
+    }
+
+    /// The walk that starts past a line's leading spaces (in the state a
+    /// run of spaces leads to, kept between lines) answers like `regex`,
+    /// for patterns where a space loops, ends the match, or moves on.
+    #[test]
+    fn the_walk_past_leading_spaces_answers_like_regex() {
+        let patterns = [
+            r"^\s+Chassis ID\s+:\s+(\S+)$$",
+            r"^\s*$$",
+            r"^ x",
+            r"^  \d",
+            r"^ +$$",
+            r"^\s{2}\S",
+            r"^\s{1,3}x",
+            r"^\s*\S+ +(\S+)",
+            r"^.*x",
+            r"^ *",
+            r"^[ a]+b",
+        ];
+        let texts = [
+            "",
+            " ",
+            "   ",
+            " x",
+            "  x",
+            "   x",
+            "    x",
+            "\t x",
+            " \tx",
+            "  1",
+            "   1",
+            "x",
+            "  ab",
+            "  aab",
+            "  a b",
+            "   Chassis ID : 1",
+            "  w  v",
+            "ab",
+        ];
+        for py in patterns {
+            let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
+            let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+                panic!("{py} runs on the ASCII form");
+            };
+            let t = translate(py).expect("translates");
+            let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+            // One scratch for all the lines, as in a run.
+            let mut sc = a.scratch();
+            for _ in 0..2 {
+                for text in texts {
+                    assert_eq!(
+                        a.dfa_match(text.as_bytes(), &mut sc),
+                        Some(reference.is_match(text)),
+                        "{py} on {text:?}"
+                    );
+                }
+            }
         }
     }
 
