@@ -163,7 +163,7 @@ fn held_buffer(input_len: Option<u64>) -> Vec<u8> {
 /// What to run: one template file, or an index row's templates.
 enum Source {
     Template { t: Template, tpath: PathBuf },
-    Index { idx: Index, templates: String },
+    Index { idx: Box<Index>, templates: String },
 }
 
 fn source(args: &Args) -> Result<(Source, Option<&Path>), Failure> {
@@ -177,7 +177,7 @@ fn source(args: &Args) -> Result<(Source, Option<&Path>), Failure> {
             args.platform.as_deref().unwrap_or_default(),
             args.command.as_deref().unwrap_or_default(),
         );
-        let idx = Index::load(dir)?;
+        let idx = Box::new(Index::load(dir)?);
         let row = idx.find(platform, command).ok_or_else(|| {
             Failure::input(format!(
                 "{}: no template for platform {platform:?} and command {command:?}; check the spelling of both",

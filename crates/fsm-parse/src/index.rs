@@ -86,10 +86,6 @@ pub struct IndexRow {
     pub templates: String,
     /// Every column, as written, by header name.
     pub fields: Vec<(String, String)>,
-    /// Column patterns (all but `Template`), after the `[[..]]` expansion
-    /// of `Command`.
-    /// Per column but `Template`: its index in the header, and its field.
-    compiled: Vec<(usize, Field)>,
 }
 
 /// One index field as a matcher. Python compiles all of them when it loads
@@ -228,6 +224,59 @@ impl Field {
     }
 }
 
+/// A field that needs no matcher: `Some(None)` matches anything (empty
+/// or `.*`), `Some(Some(lit))` is a prefix test; `None`: a pattern or a
+/// completion ([`Field`]). The same answer [`Field::new`] gives, from the
+/// text as written (a `Command` field without `[[` is its own expansion).
+fn plain_field(raw: &str, command: bool) -> Option<Option<&str>> {
+    if command && raw.contains("[[") {
+        return None;
+    }
+    if raw.is_empty() || raw == ".*" {
+        return Some(None);
+    }
+    (!raw.contains(PATTERN_SYNTAX)).then_some(Some(raw))
+}
+
+/// Whether [`completion_parts`] gives parts for `raw`, without making
+/// them (the load checks every `Command` field).
+fn is_completion(raw: &str) -> bool {
+    let mut rest = raw;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("[[") {
+            let Some(j) = find_pair(after, b']') else {
+                return false;
+            };
+            let word = &after[..j];
+            if word.is_empty() || word.contains(PATTERN_SYNTAX) {
+                return false;
+            }
+            rest = &after[j + 2..];
+        } else {
+            let j = find_pair(rest, b'[').unwrap_or(rest.len());
+            if rest[..j].contains(PATTERN_SYNTAX) {
+                return false;
+            }
+            rest = &rest[j..];
+        }
+    }
+    true
+}
+
+/// [`Field::new`]'s syntax check without building the field: the error
+/// Python's `re` gives for a bad pattern.
+fn check_field(raw: &str, command: bool) -> Result<(), String> {
+    if plain_field(raw, command).is_some() || (command && is_completion(raw)) {
+        return Ok(());
+    }
+    let f = if command {
+        expand_completion(raw)
+    } else {
+        raw.to_owned()
+    };
+    Field::new(raw, &f, command).map(|_| ())
+}
+
 /// A clitable index: the `index` file of a template directory.
 ///
 /// ```no_run
@@ -240,7 +289,22 @@ pub struct Index {
     dir: PathBuf,
     path: PathBuf,
     header: Vec<String>,
-    rows: Vec<IndexRow>,
+    /// The index file's text: rows are ranges of it until asked for.
+    text: String,
+    /// Per row: its 1-based line and its first cell in `cells`.
+    rows: Vec<(usize, usize)>,
+    /// Every row's cells (`header.len()` per row), as byte ranges of
+    /// `text`, trimmed. A thousand rows of owned strings and fields made
+    /// ahead were a third of a small run's instructions and most of its
+    /// page faults.
+    cells: Vec<(u32, u32)>,
+    /// Per row, the row as [`IndexRow`], made when first handed out.
+    built: Vec<OnceLock<Box<IndexRow>>>,
+    /// Every row, for [`Index::rows`].
+    all: OnceLock<Vec<IndexRow>>,
+    /// The fields with a pattern or completion, by cell, made the first
+    /// time a lookup reaches them (plain fields are tested from the text).
+    fields: Mutex<HashMap<usize, Arc<Field>>>,
     cache: Mutex<HashMap<String, Arc<Template>>>,
     /// [`Index::find`] answers by platform, then command (row position):
     /// the rows never change, and the Command patterns of every row before
@@ -341,52 +405,134 @@ impl Index {
                 message: "index file does not have a 'Template' column".into(),
             });
         }
+        let base = text.as_ptr() as usize;
+        let range = |s: &str| {
+            let a = s.as_ptr() as usize - base;
+            (a as u32, (a + s.len()) as u32)
+        };
         let mut rows = Vec::new();
+        let mut cells = Vec::new();
         for (n, line) in lines.iter().enumerate().skip(i) {
             if line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            if fields.len() != header.len() {
+            if line.split(',').count() != header.len() {
                 continue;
             }
-            let mut compiled = Vec::new();
-            let mut named = Vec::new();
-            let mut templates = String::new();
-            for (col, (h, raw)) in header.iter().zip(&fields).enumerate() {
-                let f = if h == "Command" {
-                    expand_completion(raw)
-                } else {
-                    (*raw).to_owned()
-                };
-                if h == "Template" {
-                    templates = f.clone();
-                } else {
-                    let field =
-                        Field::new(raw, &f, h == "Command").map_err(|e| IndexError::Index {
-                            path: path.to_path_buf(),
-                            line: n + 1,
-                            message: format!("column {h}: {e}"),
-                        })?;
-                    compiled.push((col, field));
+            let first = cells.len();
+            for (h, raw) in header.iter().zip(line.split(',').map(str::trim)) {
+                // The syntax of every pattern is checked now, as Python
+                // compiles them when it loads the index (same errors).
+                if h != "Template"
+                    && let Err(e) = check_field(raw, h == "Command")
+                {
+                    return Err(IndexError::Index {
+                        path: path.to_path_buf(),
+                        line: n + 1,
+                        message: format!("column {h}: {e}"),
+                    });
                 }
-                named.push((h.clone(), f));
+                cells.push(range(raw));
             }
-            rows.push(IndexRow {
-                line: n + 1,
-                templates,
-                fields: named,
-                compiled,
-            });
+            rows.push((n + 1, first));
         }
         Ok(Index {
             dir: dir.to_path_buf(),
             path: path.to_path_buf(),
             header,
+            text: text.to_owned(),
+            built: std::iter::repeat_with(OnceLock::new)
+                .take(rows.len())
+                .collect(),
             rows,
+            cells,
+            all: OnceLock::new(),
+            fields: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             found: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Cell `col` of row `r`, as written (trimmed).
+    fn cell(&self, r: usize, col: usize) -> &str {
+        let (a, b) = self.cells[self.rows[r].1 + col];
+        &self.text[a as usize..b as usize]
+    }
+
+    /// Row `r` as an [`IndexRow`] (made on first call).
+    fn row(&self, r: usize) -> &IndexRow {
+        self.built[r].get_or_init(|| Box::new(self.make_row(r)))
+    }
+
+    fn make_row(&self, r: usize) -> IndexRow {
+        let mut templates = String::new();
+        let fields = self
+            .header
+            .iter()
+            .enumerate()
+            .map(|(col, h)| {
+                let raw = self.cell(r, col);
+                let f = if h == "Command" {
+                    expand_completion(raw)
+                } else {
+                    raw.to_owned()
+                };
+                if h == "Template" {
+                    templates.clone_from(&f);
+                }
+                (h.clone(), f)
+            })
+            .collect();
+        IndexRow {
+            line: self.rows[r].0,
+            templates,
+            fields,
+        }
+    }
+
+    /// Every attribute matches its column in row `r`; the cheap fields
+    /// (empty, literal) are tested first (matching has no side effects,
+    /// so the order of the tests does not change the answer).
+    fn row_matches(&self, r: usize, attributes: &[(Option<usize>, &str)]) -> bool {
+        let mut rest = false;
+        for &(col, v) in attributes {
+            let Some(col) = col else { continue };
+            if self.header[col] == "Template" {
+                continue;
+            }
+            match plain_field(self.cell(r, col), self.header[col] == "Command") {
+                Some(None) => {}
+                Some(Some(lit)) => {
+                    if !v.starts_with(lit) {
+                        return false;
+                    }
+                }
+                None => rest = true,
+            }
+        }
+        !rest
+            || attributes.iter().all(|&(col, v)| {
+                let Some(col) = col else { return true };
+                let raw = self.cell(r, col);
+                let command = self.header[col] == "Command";
+                if self.header[col] == "Template" || plain_field(raw, command).is_some() {
+                    return true;
+                }
+                let cell = self.rows[r].1 + col;
+                let field = {
+                    let mut fields = self.fields.lock().unwrap_or_else(PoisonError::into_inner);
+                    Arc::clone(fields.entry(cell).or_insert_with(|| {
+                        let f = if command {
+                            expand_completion(raw)
+                        } else {
+                            raw.to_owned()
+                        };
+                        // Checked at load: this cannot fail.
+                        Arc::new(Field::new(raw, &f, command).unwrap_or(Field::Any))
+                    }))
+                };
+                field.matches(v)
+            })
     }
 
     /// The index header (column names).
@@ -396,7 +542,8 @@ impl Index {
 
     /// The index rows, in file order.
     pub fn rows(&self) -> &[IndexRow] {
-        &self.rows
+        self.all
+            .get_or_init(|| (0..self.rows.len()).map(|r| self.make_row(r)).collect())
     }
 
     /// The first row whose patterns match every given attribute
@@ -404,7 +551,9 @@ impl Index {
     /// a column the index lacks matches anything).
     pub fn find_row(&self, attributes: &[(&str, &str)]) -> Option<&IndexRow> {
         let attributes = self.columns_of(attributes);
-        self.rows.iter().find(|row| row_matches(row, &attributes))
+        (0..self.rows.len())
+            .find(|&r| self.row_matches(r, &attributes))
+            .map(|r| self.row(r))
     }
 
     /// Each attribute with its column's index in the header (`None`: a
@@ -426,17 +575,17 @@ impl Index {
             .get(platform)
             .and_then(|m| m.get(command).copied());
         if let Some(pos) = cached {
-            return pos.map(|i| &self.rows[i]);
+            return pos.map(|i| self.row(i));
         }
         let attributes = self.columns_of(&[("Command", command), ("Platform", platform)]);
-        let pos = self.rows.iter().position(|r| row_matches(r, &attributes));
+        let pos = (0..self.rows.len()).find(|&r| self.row_matches(r, &attributes));
         self.found
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(platform.to_owned())
             .or_default()
             .insert(command.to_owned(), pos);
-        pos.map(|i| &self.rows[i])
+        pos.map(|i| self.row(i))
     }
 
     /// Loads (once) and returns a template of this directory.
@@ -669,23 +818,6 @@ impl Index {
     }
 }
 
-/// Every attribute matches its column; the cheap fields (empty, literal)
-/// are tested first (matching has no side effects, so the order of the
-/// tests does not change the answer).
-fn row_matches(row: &IndexRow, attributes: &[(Option<usize>, &str)]) -> bool {
-    let field = |col: &Option<usize>| {
-        let col = (*col)?;
-        row.compiled.iter().find(|(c, _)| *c == col).map(|(_, f)| f)
-    };
-    attributes.iter().all(|(k, v)| match field(k) {
-        Some(f @ (Field::Any | Field::Literal(_))) => f.matches(v),
-        _ => true,
-    }) && attributes.iter().all(|(k, v)| match field(k) {
-        Some(f @ (Field::Pattern(..) | Field::Completion(_))) => f.matches(v),
-        _ => true,
-    })
-}
-
 /// Hands `row` to `f` with its `List` items as clitable stores them
 /// (`str()` of each): borrowed as it is when every item is a string
 /// already, else as a stringified copy.
@@ -804,6 +936,20 @@ mod tests {
         for f in ["sh[[ow]] (ip|ipv6)", "a[[]]b", "a[[b", "show.*", "a[[b]]]"] {
             assert!(completion_parts(f).is_none(), "{f}");
         }
+        // The load's check agrees with the parts made for matching.
+        for f in fields.iter().chain(&[
+            "sh[[ow]] (ip|ipv6)",
+            "a[[]]b",
+            "a[[b",
+            "show.*",
+            "a[[b]]]",
+            "",
+            "[[x]]",
+            "a]]b",
+            "[[a.b]]",
+        ]) {
+            assert_eq!(is_completion(f), completion_parts(f).is_some(), "{f}");
+        }
     }
 
     fn write(dir: &Path, name: &str, text: &str) {
@@ -847,6 +993,31 @@ mod tests {
             "short.t"
         );
         assert!(idx.find("arista", "show ip route").is_none());
+        // A row handed out is the row as written, the same by every route.
+        let row = idx.find("arista", "sh ver").unwrap();
+        assert_eq!(row.line, 8);
+        assert_eq!(
+            row.fields,
+            [
+                ("Template".to_owned(), "other.t".to_owned()),
+                ("Hostname".to_owned(), ".*".to_owned()),
+                ("Platform".to_owned(), "arista".to_owned()),
+                (
+                    "Command".to_owned(),
+                    "sh(o(w)?)? ver(s(i(o(n)?)?)?)?".to_owned()
+                ),
+            ]
+        );
+        let same = &idx.rows()[2];
+        assert_eq!(
+            (same.line, &same.templates, &same.fields),
+            (row.line, &row.templates, &row.fields)
+        );
+        assert_eq!(
+            idx.find_row(&[("Platform", "arista"), ("Command", "show version")])
+                .map(|r| r.line),
+            Some(8)
+        );
         assert!(matches!(
             idx.parse("juniper", "show x", ""),
             Err(IndexError::NoTemplate { .. })
@@ -865,6 +1036,16 @@ mod tests {
         let e = Index::load(&d).unwrap_err();
         assert!(matches!(e, IndexError::Index { line: 3, .. }), "{e}");
         assert!(e.to_string().contains("line 3"), "{e}");
+        // A Command field with completions and a bad pattern, on a late
+        // row that no lookup would reach: still an error at load.
+        write(
+            &d,
+            "index",
+            "Template, Platform, Command\nok.t, p, sh[[ow]] x\nbad.t, p, sh[[ow]] (y\n",
+        );
+        let e = Index::load(&d).unwrap_err();
+        assert!(matches!(e, IndexError::Index { line: 3, .. }), "{e}");
+        assert!(e.to_string().contains("column Command"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
     }
 

@@ -43,6 +43,8 @@ pub(crate) struct PyRegex {
     /// The bytes of `need` as [`LineBytes`] folds them (none without
     /// one): a line missing one of them is rejected without the `memmem`.
     need_bytes: u64,
+    /// Whether there is a prefix or a required literal to test.
+    more_tests: bool,
     /// The ASCII form's first-byte test (see [`PyRegex::first_byte`]).
     first: Option<FirstByte>,
     /// Name of every capture group, by group index (index 0 = whole match).
@@ -116,6 +118,9 @@ struct AsciiRe {
 #[derive(Debug)]
 pub(crate) struct AsciiScratch {
     dfa: Option<LazyCache>,
+    /// The lazy DFA's state after a run of spaces at the start of a line
+    /// (see [`AsciiRe::dfa_match`]).
+    spaced: Spaced,
     /// Lines this run asked for groups (past the first-byte test), and how
     /// many of them matched: a rule that matches nearly every line it is
     /// tried on skips the DFA pass (the VM answers no as well, just less
@@ -125,6 +130,19 @@ pub(crate) struct AsciiScratch {
     slots: Vec<usize>,
     stack: Vec<Frame>,
     pike: Option<(PikeCache, Captures)>,
+}
+
+/// What a run knows of the lazy DFA's state after leading spaces.
+#[derive(Debug, Clone, Copy)]
+enum Spaced {
+    /// Not asked yet.
+    Unknown,
+    /// The start state's transition on a space leads to an ordinary state
+    /// that a space keeps: after any run of spaces the walk is there. The
+    /// id is valid while the cache has been cleared this many times.
+    Loop(regex_automata::hybrid::LazyStateID, usize),
+    /// Not so (a space ends the match, kills it, or moves on).
+    Never,
 }
 
 /// A rule skips the DFA pass once more than this many lines were tried...
@@ -188,6 +206,7 @@ impl AsciiRe {
     fn scratch(&self) -> AsciiScratch {
         AsciiScratch {
             dfa: self.dfa.as_ref().map(LazyDfa::create_cache),
+            spaced: Spaced::Unknown,
             tried: 0,
             matched: 0,
             slots: Vec::with_capacity(self.vm.slot_len()),
@@ -219,7 +238,24 @@ impl AsciiRe {
                 .map(|m| m.is_some());
         }
         cache.search_start(0);
-        let answer = dfa_walk(dfa, cache, start, hay);
+        // Indented lines (most of the lines rules like `^\s+Chassis` are
+        // tried on): when a space from the start state leads to a state a
+        // space keeps, the walk starts past the leading spaces in that
+        // state, as the byte-by-byte walk would have ended there (one
+        // dependent table load per space saved).
+        let spaces = hay.iter().take_while(|&&b| b == b' ').count();
+        let clears = cache.clear_count();
+        let spaced = if spaces > 0 {
+            spaced_state(dfa, cache, &mut sc.spaced, start)
+        } else {
+            None
+        };
+        let (sid, at) = match spaced {
+            Some(s1) => (s1, spaces),
+            None if cache.clear_count() == clears => (start, 0),
+            None => (dfa.start_state(cache, &self.dfa_start).ok()?, 0),
+        };
+        let answer = dfa_walk(dfa, cache, sid, hay, at);
         cache.search_finish(answer.1);
         answer.0
     }
@@ -284,7 +320,41 @@ impl AsciiRe {
     }
 }
 
-/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid`: the
+/// The state after a run of spaces from the untagged start state
+/// `start` (see [`Spaced`]), worked out on the first call and kept in
+/// `memo`; `None` when the walk must start at the start state. A cache
+/// clear while it is worked out makes `start` stale too: the caller gets
+/// the start state again.
+fn spaced_state(
+    dfa: &LazyDfa,
+    cache: &mut LazyCache,
+    memo: &mut Spaced,
+    start: regex_automata::hybrid::LazyStateID,
+) -> Option<regex_automata::hybrid::LazyStateID> {
+    match *memo {
+        Spaced::Loop(s1, clears) if clears == cache.clear_count() => return Some(s1),
+        Spaced::Never => return None,
+        _ => {}
+    }
+    let clears = cache.clear_count();
+    let s1 = dfa.next_state(cache, start, b' ').ok()?;
+    let s2 = dfa.next_state(cache, s1, b' ').ok()?;
+    if cache.clear_count() != clears {
+        *memo = Spaced::Unknown;
+        return None;
+    }
+    *memo = if !s1.is_tagged() && s2 == s1 {
+        Spaced::Loop(s1, clears)
+    } else {
+        Spaced::Never
+    };
+    match *memo {
+        Spaced::Loop(s1, _) => Some(s1),
+        _ => None,
+    }
+}
+
+/// [`AsciiRe::dfa_match`]'s walk from the untagged state `sid` at `at`: the
 /// answer and how far it read. Match states are delayed by a byte in
 /// `regex-automata`'s DFAs: a match state reached on a byte means a match
 /// ended before it, and the end of the text has its own transition.
@@ -294,8 +364,8 @@ fn dfa_walk(
     cache: &mut LazyCache,
     mut sid: regex_automata::hybrid::LazyStateID,
     hay: &[u8],
+    mut at: usize,
 ) -> (Option<bool>, usize) {
-    let mut at = 0;
     loop {
         // Known transitions between ordinary states: one table load each.
         while let Some(&b) = hay.get(at) {
@@ -453,7 +523,13 @@ impl PyRegex {
                         .is_some_and(|p| p.as_bytes().starts_with(lit))
             })
             .map(|lit| Box::new(memchr::memmem::Finder::new(&lit).into_owned()));
-        let need_bytes = fold(need.as_deref().map_or(&[][..], |f| f.needle()));
+        // Every required literal's bytes, not only the needle's: a rule
+        // like `^\s*Chassis\s+type:` is then rejected by the fold on a
+        // `Chassis ID:` line, without the `memmem` and the lazy DFA.
+        let need_bytes = match (&need, &hir) {
+            (Some(_), Some(h)) => fold(&required_bytes_of(h)),
+            _ => 0,
+        };
         if t.fancy {
             let re = fancy_regex::RegexBuilder::new(&anchored)
                 .backtrack_limit(10_000_000)
@@ -476,6 +552,7 @@ impl PyRegex {
                     re: Box::new(re),
                     pre,
                 },
+                more_tests: prefix.is_some() || need.is_some(),
                 prefix,
                 need,
                 need_bytes,
@@ -489,6 +566,7 @@ impl PyRegex {
             let first = std.ascii.as_ref().and_then(|a| a.vm.first_byte());
             Ok(PyRegex {
                 engine: Engine::Std(std),
+                more_tests: prefix.is_some() || need.is_some(),
                 prefix,
                 need,
                 need_bytes,
@@ -510,19 +588,32 @@ impl PyRegex {
     /// the first time a rule of the line needs them): most lines lack a
     /// byte of a rule's required literal, and that test costs a few
     /// instructions where the `memmem` costs a hundred.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn may_match_lazy(&self, text: &str, lb: &mut Option<LineBytes>) -> bool {
+        // Inlined into the run's rule loop: the fold test is a few
+        // instructions, where a call per rule and line cost its prologue
+        // (the function was not inlined while it held the fold loop).
+        if self.need_bytes != 0 {
+            let lb = match lb {
+                Some(l) => l,
+                None => lb.insert(LineBytes::of(text)),
+            };
+            if !lb.has_all(self.need_bytes) {
+                return false;
+            }
+        }
+        !self.more_tests || self.may_match_rest(text)
+    }
+
+    /// The prefix and `memmem` tests of [`PyRegex::may_match_lazy`].
+    #[inline(never)]
+    fn may_match_rest(&self, text: &str) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
             return false;
         }
-        match self.need.as_deref() {
-            None => true,
-            Some(f) => {
-                lb.get_or_insert_with(|| LineBytes::of(text))
-                    .has_all(self.need_bytes)
-                    && f.find(text.as_bytes()).is_some()
-            }
-        }
+        self.need
+            .as_deref()
+            .is_none_or(|f| f.find(text.as_bytes()).is_some())
     }
 
     /// What the first byte of an ASCII line says (`Some(false)`: no
@@ -802,6 +893,24 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     walk(hir)
 }
 
+/// The bytes of every literal each match of `hir` contains (the literals
+/// [`required_literal_of`] chooses from, all of them).
+fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir, out: &mut Vec<u8>) {
+        match h.kind() {
+            HirKind::Literal(l) => out.extend_from_slice(&l.0),
+            HirKind::Capture(c) => walk(&c.sub, out),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
+            HirKind::Concat(hs) => hs.iter().for_each(|h| walk(h, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(hir, &mut out);
+    out
+}
+
 /// Which bytes a line holds, folded to their low six bits (`b & 63`: `a`
 /// and `!` share a bit), made once per line and shared by every rule tried
 /// on it (see [`PyRegex::may_match_lazy`]). A line lacking a bit of a
@@ -823,8 +932,9 @@ impl LineBytes {
         rejected: 0,
     };
 
-    /// The bits of `line`.
-    #[inline]
+    /// The bits of `line` (out of line: the rule loop inlines the test
+    /// that uses them).
+    #[inline(never)]
     pub(crate) fn of(line: &str) -> LineBytes {
         LineBytes {
             bits: fold(line.as_bytes()),
@@ -951,6 +1061,65 @@ mod tests {
                 Some(reference.is_match(text)),
                 "{py} on {text:?}"
             );
+        }
+    }
+
+    /// The walk that starts past a line's leading spaces (in the state a
+    /// run of spaces leads to, kept between lines) answers like `regex`,
+    /// for patterns where a space loops, ends the match, or moves on.
+    #[test]
+    fn the_walk_past_leading_spaces_answers_like_regex() {
+        let patterns = [
+            r"^\s+Chassis ID\s+:\s+(\S+)$$",
+            r"^\s*$$",
+            r"^ x",
+            r"^  \d",
+            r"^ +$$",
+            r"^\s{2}\S",
+            r"^\s{1,3}x",
+            r"^\s*\S+ +(\S+)",
+            r"^.*x",
+            r"^ *",
+            r"^[ a]+b",
+        ];
+        let texts = [
+            "",
+            " ",
+            "   ",
+            " x",
+            "  x",
+            "   x",
+            "    x",
+            "\t x",
+            " \tx",
+            "  1",
+            "   1",
+            "x",
+            "  ab",
+            "  aab",
+            "  a b",
+            "   Chassis ID : 1",
+            "  w  v",
+            "ab",
+        ];
+        for py in patterns {
+            let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
+            let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+                panic!("{py} runs on the ASCII form");
+            };
+            let t = translate(py).expect("translates");
+            let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+            // One scratch for all the lines, as in a run.
+            let mut sc = a.scratch();
+            for _ in 0..2 {
+                for text in texts {
+                    assert_eq!(
+                        a.dfa_match(text.as_bytes(), &mut sc),
+                        Some(reference.is_match(text)),
+                        "{py} on {text:?}"
+                    );
+                }
+            }
         }
     }
 
@@ -1168,6 +1337,25 @@ mod tests {
         assert!(m(r"(?i)^.*name:\s+(\S+)", "  - System NAME: x").is_some());
     }
 
+    /// The fold tests the bytes of every required literal, not only the
+    /// needle's: a line with the needle but without another literal's
+    /// bytes is rejected before any automaton, and matching lines pass.
+    #[test]
+    fn the_fold_holds_every_required_literal() {
+        let re = PyRegex::compile(r"^\s*Chassis\s+type:\s+(\S+)\s*$").unwrap();
+        let mut lb = None;
+        assert!(!re.may_match_lazy("    Chassis ID: 00:1b:17", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        let mut lb = None;
+        assert!(re.may_match_lazy("    Chassis type: MAC", &mut lb));
+        assert!(m(r"^\s*Chassis\s+type:\s+(\S+)\s*$", "    Chassis type: MAC").is_some());
+        assert!(m(r"^\s*Chassis\s+type:\s+(\S+)\s*$", "    Chassis ID: 00:1b").is_none());
+        // Literals under a group, a capture and a repetition count; an
+        // optional one and an alternative do not.
+        let got = |p: &str| String::from_utf8(required_bytes_of(&ascii_hir(p).unwrap())).unwrap();
+        assert_eq!(got(r"a(?:bc)+(?P<x>de)(?:fg)?(?:h|i)j"), "abcdej");
+    }
+
     #[test]
     fn folded_line_bytes_pass_every_line_with_the_literal() {
         let re = PyRegex::compile(r"^.*aA:\s+(\S+)").unwrap();
@@ -1211,7 +1399,7 @@ mod tests {
         // A line with the bytes but not the literal: rejected by `memmem`,
         // not counted.
         let mut lb = None;
-        assert!(!total.may_match_lazy(" 2858 root at tl", &mut lb));
+        assert!(!total.may_match_lazy(" 2858 root at tl Mem:", &mut lb));
         assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(0));
         // No fold (a long line whose folds do not pay): `memmem` decides.
         let mut lb = Some(LineBytes::ALL);

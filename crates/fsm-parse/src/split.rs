@@ -62,6 +62,34 @@ fn control_or_high(w: u64) -> u64 {
     (w | w.wrapping_sub(ONES * 0x20)) & HIGH
 }
 
+/// Bit `k` set for each byte `k` of `c` that is below 0x20 or above 0x7F
+/// (a control or a non-ASCII byte: every line break is one of those):
+/// one signed compare of 16 bytes and their byte mask (SSE2, part of every
+/// x86-64), 16 bytes a step where [`control_or_high`] takes 8.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn control_or_high16(c: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{_mm_cmplt_epi8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8};
+    let (lo, hi) = c.split_at(8);
+    let lo = i64::from_le_bytes(lo.try_into().unwrap_or([0; 8]));
+    let hi = i64::from_le_bytes(hi.try_into().unwrap_or([0; 8]));
+    // Bytes >= 0x80 are negative as `i8`: below 0x20 as well.
+    // SAFETY: these intrinsics only need SSE2, which this build enables
+    // (the `cfg` above); they read no memory.
+    unsafe { _mm_movemask_epi8(_mm_cmplt_epi8(_mm_set_epi64x(hi, lo), _mm_set1_epi8(0x20))) as u32 }
+}
+
+/// [`control_or_high16`] elsewhere: bit `k` for byte `k`.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn control_or_high16(c: &[u8; 16]) -> u32 {
+    let mut m = 0u32;
+    for (k, &b) in c.iter().enumerate() {
+        m |= u32::from((b as i8) < 0x20) << k;
+    }
+    m
+}
+
 impl<'a> SplitLines<'a> {
     /// The next line, and whether it is all ASCII (found while looking for
     /// its end, so that the engine does not scan the line again).
@@ -74,45 +102,60 @@ impl<'a> SplitLines<'a> {
         let mut ascii = true;
         let mut i = 0;
         loop {
-            // Eight plain printable ASCII bytes at a time, then straight to
-            // the first control or non-ASCII byte of the word.
-            while let Some(chunk) = bytes.get(i..i + 8) {
-                let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                let m = control_or_high(w);
-                if m != 0 {
-                    i += (m.trailing_zeros() / 8) as usize;
+            // To the next control or non-ASCII byte: 16 bytes at a time,
+            // then 8, then one by one.
+            loop {
+                if let Some(chunk) = bytes.get(i..i + 16) {
+                    let m = control_or_high16(chunk.try_into().unwrap_or(&[0; 16]));
+                    if m != 0 {
+                        i += m.trailing_zeros() as usize;
+                        break;
+                    }
+                    i += 16;
+                } else if let Some(chunk) = bytes.get(i..i + 8) {
+                    let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                    let m = control_or_high(w);
+                    if m != 0 {
+                        i += (m.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                    i += 8;
+                } else {
+                    while i < bytes.len() && (bytes[i] as i8) >= 0x20 {
+                        i += 1;
+                    }
                     break;
                 }
-                i += 8;
             }
-            // Then one byte at a time up to the end of the next word.
-            let stop = (i + 8).min(bytes.len());
-            while i < stop {
-                let b = bytes[i];
-                if MAY_BREAK[usize::from(b)] {
-                    // i is on a char boundary: these bytes are never
-                    // continuation bytes.
-                    let c = self.rest[i..].chars().next().unwrap_or('\0');
-                    if is_py_linebreak(c) {
-                        let line = &self.rest[..i];
-                        let mut end = i + c.len_utf8();
-                        if c == '\r' && bytes.get(end) == Some(&b'\n') {
-                            end += 1;
-                        }
-                        self.rest = &self.rest[end..];
-                        return Some((line, ascii));
-                    }
-                }
-                if b >= 0x80 {
-                    ascii = false;
-                }
-                i += 1;
-            }
-            if i >= bytes.len() {
+            let Some(&b) = bytes.get(i) else {
                 let line = self.rest;
                 self.rest = "";
                 return Some((line, ascii));
+            };
+            if b == b'\n' {
+                // The common case, without the table and the char decode.
+                let line = &self.rest[..i];
+                self.rest = &self.rest[i + 1..];
+                return Some((line, ascii));
             }
+            if MAY_BREAK[usize::from(b)] {
+                // i is on a char boundary: these bytes are never
+                // continuation bytes.
+                let c = self.rest[i..].chars().next().unwrap_or('\0');
+                if is_py_linebreak(c) {
+                    let line = &self.rest[..i];
+                    let mut end = i + c.len_utf8();
+                    if c == '\r' && bytes.get(end) == Some(&b'\n') {
+                        end += 1;
+                    }
+                    self.rest = &self.rest[end..];
+                    return Some((line, ascii));
+                }
+            }
+            if b >= 0x80 {
+                ascii = false;
+            }
+            i += 1;
         }
     }
 }
@@ -312,7 +355,7 @@ pub(crate) fn template_lines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        match rest.find(['\n', '\r']) {
+        match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
             Some(i) => {
                 out.push(&rest[..i]);
                 let mut end = i + 1;
@@ -345,6 +388,53 @@ mod tests {
         assert_eq!(splitlines("x\r").collect::<Vec<_>>(), ["x"]);
         // \x1f is not a line break, U+00C2 ('Â') and other E2 chars are not.
         assert_eq!(splitlines("a\x1fÂ€b").collect::<Vec<_>>(), ["a\x1fÂ€b"]);
+    }
+
+    /// The scan in 16- and 8-byte steps against a char-by-char split, with
+    /// every kind of special character at every offset of the steps.
+    #[test]
+    fn the_block_scan_agrees_with_a_char_by_char_split() {
+        fn reference(text: &str) -> Vec<(String, bool)> {
+            let mut out = Vec::new();
+            let mut cur = String::new();
+            let mut chars = text.chars().peekable();
+            while let Some(c) = chars.next() {
+                if is_py_linebreak(c) {
+                    if c == '\r' && chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    out.push((std::mem::take(&mut cur), true));
+                } else {
+                    cur.push(c);
+                }
+            }
+            if !cur.is_empty() {
+                out.push((cur, true));
+            }
+            for (l, a) in &mut out {
+                *a = l.is_ascii();
+            }
+            out
+        }
+        let specials = [
+            "\n", "\r\n", "\r", "\t", "\x1f", "\x7f", "\x0b", "\x1e", "é", "\u{85}", "\u{2028}",
+            "\u{2030}", "Â",
+        ];
+        for len in 0..40 {
+            for at in 0..=len {
+                for sp in specials {
+                    for tail in ["", "\n", "xyz\u{2029}"] {
+                        let text = format!("{}{sp}{}{tail}", "a".repeat(at), "b".repeat(len - at));
+                        let got: Vec<(String, bool)> = std::iter::from_fn({
+                            let mut it = splitlines(&text);
+                            move || it.next_line().map(|(l, a)| (l.to_owned(), a))
+                        })
+                        .collect();
+                        assert_eq!(got, reference(&text), "{text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
