@@ -881,16 +881,25 @@ fn ascii_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
 /// [`PyRegex::compile`]).
 fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
-    fn walk(h: &Hir) -> Option<Vec<u8>> {
+    fn walk<'h>(h: &'h Hir, out: &mut Vec<&'h [u8]>) {
         match h.kind() {
-            HirKind::Literal(l) => Some(l.0.to_vec()),
-            HirKind::Capture(c) => walk(&c.sub),
-            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub),
-            HirKind::Concat(hs) => hs.iter().filter_map(walk).max_by_key(Vec::len),
-            _ => None,
+            HirKind::Literal(l) => out.push(&l.0),
+            HirKind::Capture(c) => walk(&c.sub, out),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
+            HirKind::Concat(hs) => hs.iter().for_each(|h| walk(h, out)),
+            _ => {}
         }
     }
-    walk(hir)
+    let mut lits = Vec::new();
+    walk(hir, &mut lits);
+    // A field's label (`name:` in `^\s*System\s+name:`) before the
+    // longest word: sibling rules share their first words (`System name`,
+    // `System description`), the label tells them apart.
+    lits.iter()
+        .filter(|l| l.len() >= 3 && l.ends_with(b":"))
+        .max_by_key(|l| l.len())
+        .or_else(|| lits.iter().max_by_key(|l| l.len()))
+        .map(|l| l.to_vec())
 }
 
 /// The bytes of every literal each match of `hir` contains (the literals
@@ -1415,6 +1424,20 @@ mod tests {
                 assert_eq!(lb.rejected(), 0);
             }
         }
+    }
+
+    #[test]
+    fn the_needle_is_a_field_label_before_the_longest_word() {
+        // `System` is the longest literal, but every `System ...:` line
+        // has it: the `memmem` looks for `name:`.
+        let re = PyRegex::compile(r"^\s*System\s+name:\s+(\S+)\s*$$").unwrap();
+        let desc = "  System description: Palo Alto, name server, Mem:";
+        assert!(!re.may_match_lazy(desc, &mut None));
+        assert!(re.may_match_lazy("  System name: fw1", &mut None));
+        // No label: the longest literal, as before.
+        let re = PyRegex::compile(r"^\s+Hardware\s+is\s+(\S+)").unwrap();
+        assert!(!re.may_match_lazy("  Hard ware is ether, dr H", &mut None));
+        assert!(re.may_match_lazy("  Hardware is Ethernet", &mut None));
     }
 
     #[test]
