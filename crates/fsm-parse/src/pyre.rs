@@ -881,16 +881,25 @@ fn ascii_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
 /// [`PyRegex::compile`]).
 fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     use regex_syntax::hir::{Hir, HirKind};
-    fn walk(h: &Hir) -> Option<Vec<u8>> {
+    fn walk<'h>(h: &'h Hir, out: &mut Vec<&'h [u8]>) {
         match h.kind() {
-            HirKind::Literal(l) => Some(l.0.to_vec()),
-            HirKind::Capture(c) => walk(&c.sub),
-            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub),
-            HirKind::Concat(hs) => hs.iter().filter_map(walk).max_by_key(Vec::len),
-            _ => None,
+            HirKind::Literal(l) => out.push(&l.0),
+            HirKind::Capture(c) => walk(&c.sub, out),
+            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
+            HirKind::Concat(hs) => hs.iter().for_each(|h| walk(h, out)),
+            _ => {}
         }
     }
-    walk(hir)
+    let mut lits = Vec::new();
+    walk(hir, &mut lits);
+    // A field's label (`name:` in `^\s*System\s+name:`) before the
+    // longest word: sibling rules share their first words (`System name`,
+    // `System description`), the label tells them apart.
+    lits.iter()
+        .filter(|l| l.len() >= 3 && l.ends_with(b":"))
+        .max_by_key(|l| l.len())
+        .or_else(|| lits.iter().max_by_key(|l| l.len()))
+        .map(|l| l.to_vec())
 }
 
 /// The bytes of every literal each match of `hir` contains (the literals
@@ -911,8 +920,8 @@ fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
     out
 }
 
-/// Which bytes a line holds, folded to their low six bits (`b & 63`: `a`
-/// and `!` share a bit), made once per line and shared by every rule tried
+/// Which bytes a line holds, folded to 64 bits (see [`FOLD`]: `a` and
+/// `A` have their own, all digits share one), made once per line and shared by every rule tried
 /// on it (see [`PyRegex::may_match_lazy`]). A line lacking a bit of a
 /// rule's required literal cannot match it; folding only lets more lines
 /// through to the exact test. One register per chain: a set of 256 bits
@@ -962,19 +971,52 @@ impl LineBytes {
     }
 }
 
-/// The bits `b & 63` of the bytes of `bytes`, in four independent chains.
-#[inline]
+/// The bit of each byte in a [`LineBytes`] set: every letter its own (a
+/// line's letters are what tells rules apart), all digits one (nearly
+/// every line has some, and few literals do), the commonest punctuation
+/// of literals (`:`, `,`, `.`, `-`, `/`, ...) a few, and the rest (space,
+/// control and non-ASCII bytes, rarer punctuation) the last. `b & 63`
+/// put `p`-`y` on the digits and `a`-`o` on the punctuation: a literal
+/// like `rate` or `put` then looked present on every line with a digit.
+static FOLD: [u64; 256] = {
+    let mut t = [1u64 << 63; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let bit = match c {
+            b'a'..=b'z' => (c - b'a') as u32,
+            b'A'..=b'Z' => 26 + (c - b'A') as u32,
+            b'0'..=b'9' => 52,
+            b':' => 53,
+            b',' => 54,
+            b'.' => 55,
+            b'-' => 56,
+            b'/' => 57,
+            b'(' | b')' => 58,
+            b'"' | b'\'' => 59,
+            b'_' => 60,
+            b'=' => 61,
+            b'[' | b']' | b'<' | b'>' | b'{' | b'}' => 62,
+            _ => 63,
+        };
+        t[b] = 1 << bit;
+        b += 1;
+    }
+    t
+};
+
+/// The [`FOLD`] bits of the bytes of `bytes`, in four independent chains.
 fn fold(bytes: &[u8]) -> u64 {
     let (mut a, mut b, mut c, mut d) = (0u64, 0u64, 0u64, 0u64);
     let mut quads = bytes.chunks_exact(4);
     for q in &mut quads {
-        a |= 1 << (q[0] & 63);
-        b |= 1 << (q[1] & 63);
-        c |= 1 << (q[2] & 63);
-        d |= 1 << (q[3] & 63);
+        a |= FOLD[usize::from(q[0])];
+        b |= FOLD[usize::from(q[1])];
+        c |= FOLD[usize::from(q[2])];
+        d |= FOLD[usize::from(q[3])];
     }
     for &x in quads.remainder() {
-        a |= 1 << (x & 63);
+        a |= FOLD[usize::from(x)];
     }
     a | b | c | d
 }
@@ -1382,6 +1424,37 @@ mod tests {
                 assert_eq!(lb.rejected(), 0);
             }
         }
+    }
+
+    #[test]
+    fn the_needle_is_a_field_label_before_the_longest_word() {
+        // `System` is the longest literal, but every `System ...:` line
+        // has it: the `memmem` looks for `name:`.
+        let re = PyRegex::compile(r"^\s*System\s+name:\s+(\S+)\s*$$").unwrap();
+        let desc = "  System description: Palo Alto, name server, Mem:";
+        assert!(!re.may_match_lazy(desc, &mut None));
+        assert!(re.may_match_lazy("  System name: fw1", &mut None));
+        // No label: the longest literal, as before.
+        let re = PyRegex::compile(r"^\s+Hardware\s+is\s+(\S+)").unwrap();
+        assert!(!re.may_match_lazy("  Hard ware is ether, dr H", &mut None));
+        assert!(re.may_match_lazy("  Hardware is Ethernet", &mut None));
+    }
+
+    #[test]
+    fn the_fold_tells_digits_and_punctuation_from_letters() {
+        // With `b & 63` the digits stood for `p`-`y` and `,./-` for
+        // `l`-`o`: this line looked like it held `put` and `rate`.
+        let re = PyRegex::compile(r"^\s+\d+\s+\S+\s+(in|out)put\s+rate").unwrap();
+        let line = "     0 in 1, 2 CRC 34 56 789 a-b.c/d 5%";
+        let mut lb = None;
+        assert!(!re.may_match_lazy(line, &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        // Upper and lower case keep their own bits.
+        let re = PyRegex::compile(r"^\s+Port\s+ID:").unwrap();
+        let mut lb = None;
+        assert!(!re.may_match_lazy("  port id: x", &mut lb));
+        assert_eq!(lb.as_ref().map(LineBytes::rejected), Some(1));
+        assert!(re.may_match_lazy("  Port ID: x", &mut None));
     }
 
     #[test]
