@@ -877,9 +877,10 @@ fn ascii_hir(pattern: &str) -> Option<regex_syntax::hir::Hir> {
         .ok()
 }
 
-/// The longest literal every match of `hir` contains (see
-/// [`PyRegex::compile`]).
-fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+/// Every literal each match of `hir` contains: those of its
+/// concatenations, captures and repetitions of at least one, not those
+/// under an alternation or an optional part.
+fn required_literals(hir: &regex_syntax::hir::Hir) -> Vec<&[u8]> {
     use regex_syntax::hir::{Hir, HirKind};
     fn walk<'h>(h: &'h Hir, out: &mut Vec<&'h [u8]>) {
         match h.kind() {
@@ -892,6 +893,13 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
     }
     let mut lits = Vec::new();
     walk(hir, &mut lits);
+    lits
+}
+
+/// The literal of [`required_literals`] the `memmem` looks for (see
+/// [`PyRegex::compile`]).
+fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+    let lits = required_literals(hir);
     // A field's label (`name:` in `^\s*System\s+name:`) before the
     // longest word: sibling rules share their first words (`System name`,
     // `System description`), the label tells them apart.
@@ -902,22 +910,9 @@ fn required_literal_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
         .map(|l| l.to_vec())
 }
 
-/// The bytes of every literal each match of `hir` contains (the literals
-/// [`required_literal_of`] chooses from, all of them).
+/// The bytes of every literal of [`required_literals`].
 fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
-    use regex_syntax::hir::{Hir, HirKind};
-    fn walk(h: &Hir, out: &mut Vec<u8>) {
-        match h.kind() {
-            HirKind::Literal(l) => out.extend_from_slice(&l.0),
-            HirKind::Capture(c) => walk(&c.sub, out),
-            HirKind::Repetition(r) if r.min >= 1 => walk(&r.sub, out),
-            HirKind::Concat(hs) => hs.iter().for_each(|h| walk(h, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(hir, &mut out);
-    out
+    required_literals(hir).concat()
 }
 
 /// Which bytes a line holds, folded to 64 bits (see [`FOLD`]: `a` and
@@ -1088,13 +1083,25 @@ mod tests {
     /// pattern: matches ending mid-line, at the end (`$`, the end-of-text
     /// transition), word boundaries (look-behind in the DFA's states),
     /// lines that die at once and lines that never die.
-    fn dfa_agrees(py: &str, text: &str) {
+    /// `py` compiled, and `regex`'s anchored form of it (the reference).
+    fn with_reference(py: &str) -> (PyRegex, regex::Regex) {
         let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
-        let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
-            panic!("{py} runs on the ASCII form");
-        };
         let t = translate(py).expect("translates");
         let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+        (re, reference)
+    }
+
+    /// The ASCII form of a pattern that has one.
+    fn ascii_of(re: &PyRegex) -> &AsciiRe {
+        let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
+            panic!("runs on the ASCII form");
+        };
+        a
+    }
+
+    fn dfa_agrees(py: &str, text: &str) {
+        let (re, reference) = with_reference(py);
+        let a = ascii_of(&re);
         let mut sc = a.scratch();
         // Twice: the second walk goes over transitions the first computed.
         for _ in 0..2 {
@@ -1145,12 +1152,8 @@ mod tests {
             "ab",
         ];
         for py in patterns {
-            let re = PyRegex::compile(py).unwrap_or_else(|e| panic!("{py}: {e}"));
-            let Engine::Std(StdRe { ascii: Some(a), .. }) = &re.engine else {
-                panic!("{py} runs on the ASCII form");
-            };
-            let t = translate(py).expect("translates");
-            let reference = regex::Regex::new(&format!(r"\A(?:{})", t.pattern)).expect("compiles");
+            let (re, reference) = with_reference(py);
+            let a = ascii_of(&re);
             // One scratch for all the lines, as in a run.
             let mut sc = a.scratch();
             for _ in 0..2 {
