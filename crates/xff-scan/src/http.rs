@@ -305,12 +305,10 @@ fn trim_end_ws(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// `METHOD SP request-target SP HTTP/d.d CRLF` at the start of `s`:
-/// returns the method and the length of the line including its end.
 /// Whether `b` may appear in a request method: `A-Z`, `0-9`, `-`, `_`.
 /// A table lookup, no branch (0 is not one).
 #[inline(always)]
-pub(crate) fn is_token_byte(b: u8) -> bool {
+fn is_token_byte(b: u8) -> bool {
     static TOKEN: [bool; 256] = {
         let mut t = [false; 256];
         let mut i = 0;
@@ -329,32 +327,30 @@ pub(crate) fn is_token_byte(b: u8) -> bool {
 /// most 33 bytes (random payloads fail on the first byte or two).
 #[inline]
 pub(crate) fn starts_like_request(s: &[u8]) -> bool {
-    let token = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
-    match s.first() {
-        Some(&b) if token(b) => {}
-        _ => return false,
+    // The first byte without a branch on whether there is one: scans ask
+    // this of every payload, half of them empty (bare ACKs) in no order a
+    // branch predictor can learn.
+    if !is_token_byte(s.first().copied().unwrap_or(0)) {
+        return false;
     }
     for &b in s.iter().take(33).skip(1) {
         if b == b' ' {
             return true;
         }
-        if !token(b) {
+        if !is_token_byte(b) {
             return false;
         }
     }
     false
 }
 
-/// The method and the length of the request line (with its line end) at
-/// the start of `s`, if `s` starts with a well-formed HTTP/1.x request line.
+/// `METHOD SP request-target SP HTTP/d.d CRLF` at the start of `s`:
+/// the method and the length of the request line (with its line end), if
+/// `s` starts with a well-formed HTTP/1.x request line.
 pub(crate) fn request_line(s: &[u8]) -> Option<(&str, usize)> {
     let sp = s.iter().take(33).position(|&b| b == b' ')?;
     let method = &s[..sp];
-    if method.is_empty()
-        || !method
-            .iter()
-            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    {
+    if method.is_empty() || !method.iter().all(|&b| is_token_byte(b)) {
         return None;
     }
     let nl = memchr::memchr(b'\n', s)?;

@@ -635,17 +635,8 @@ pub fn scan_capture_parallel(
 fn may_start_request(pkt: &Packet<'_>) -> bool {
     match pkt.peek() {
         Some(q) => {
-            // One branch for "TCP with a payload whose first byte may
-            // start a method": empty payloads and random first bytes come
-            // in no order a predictor can learn (half the packets of a
-            // capture are bare ACKs), so the tests are combined without
-            // branching first.
-            let first = q.payload.first().copied().unwrap_or(0);
-            let tcp = q.proto == pcap_core::layers::ip_proto::TCP;
-            if !(tcp & crate::http::is_token_byte(first)) {
-                return false;
-            }
-            crate::http::starts_like_request(q.payload)
+            q.proto == pcap_core::layers::ip_proto::TCP
+                && crate::http::starts_like_request(q.payload)
         }
         None => true,
     }
