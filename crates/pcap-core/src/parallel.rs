@@ -487,11 +487,17 @@ const SAMPLE_RECORDS: u64 = 512;
 pub fn header_lanes(cap: &Capture) -> usize {
     if cap.cached_fraction() < 0.5 {
         1
-    } else if mean_record_len(cap).is_some_and(|m| m <= SMALL_RECORD) {
+    } else if has_small_records(cap) {
         SMALL_RECORD_LANES
     } else {
         LANES
     }
+}
+
+/// Whether `cap`'s first records average at most [`SMALL_RECORD`] bytes:
+/// the rule for [`SMALL_RECORD_LANES`] and [`SMALL_RECORD_AHEAD`].
+fn has_small_records(cap: &Capture) -> bool {
+    mean_record_len(cap).is_some_and(|m| m <= SMALL_RECORD)
 }
 
 /// The mean length in bytes, record header included, of the first
@@ -612,7 +618,7 @@ where
             )
         })
         .collect();
-    let ahead = if lanes > 1 && mean_record_len(cap).is_some_and(|m| m <= SMALL_RECORD) {
+    let ahead = if lanes > 1 && has_small_records(cap) {
         SMALL_RECORD_AHEAD
     } else {
         0
