@@ -275,17 +275,22 @@ fn run(args: Args) -> ExitCode {
     let mut out = Writer::stdout(format, output::header(args.summary, table))
         .table_style(TableStyle::new().null("-").sample(500));
     // Per negotiated version (None: no ServerHello), for the footer.
-    let mut by_version: std::collections::BTreeMap<(u32, Option<String>), u64> = Default::default();
+    // (Keyed by the typed version: a row's name is only needed for the footer.)
+    let mut by_version: std::collections::BTreeMap<(u32, Option<u16>), u64> = Default::default();
     let report = audit.run(
         &files,
         |c: Connection| {
             *by_version
                 .entry((
                     c.version_raw.map_or(u32::MAX, |v| v.rank()),
-                    c.version.clone(),
+                    c.version_raw.map(|v| v.0),
                 ))
                 .or_default() += 1;
-            out.row(&output::row(&c, table));
+            if table {
+                out.row(&output::table_row(&c));
+            } else {
+                out.row(&output::all_values(&c));
+            }
         },
         |_, msg| {
             bar.warn(msg);
@@ -303,7 +308,10 @@ fn run(args: Args) -> ExitCode {
         // A one-line digest for people reading the table.
         let parts: Vec<String> = by_version
             .iter()
-            .map(|((_, v), n)| format!("{n} {}", v.as_deref().unwrap_or("without ServerHello")))
+            .map(|(&(_, v), n)| match v {
+                Some(v) => format!("{n} {}", tls_handshake::Version(v).name()),
+                None => format!("{n} without ServerHello"),
+            })
             .collect();
         netops_cli::warn(format_args!(
             "{} connection(s) in {} file(s): {}; see --summary for who to call, --max-version tls1.1 for the weak ones",

@@ -107,8 +107,9 @@ pub fn header(summary: bool, table: bool) -> Vec<Column> {
     }
 }
 
-/// A connection's values in [`COLUMNS`] order.
-fn all_values(c: &Connection) -> [Value<'_>; 30] {
+/// A connection's values in [`COLUMNS`] order (the CSV and JSON row:
+/// lists are `;`-joined in CSV, arrays in JSON).
+pub fn all_values(c: &Connection) -> [Value<'_>; 30] {
     [
         (&c.file).into(),
         c.frame.into(),
@@ -143,15 +144,11 @@ fn all_values(c: &Connection) -> [Value<'_>; 30] {
     ]
 }
 
-/// A connection's values in [`COLUMNS`] order, or in [`table_columns`]
-/// order for the table (lists are `;`-joined in table and CSV, arrays in
-/// JSON; a missing value is `-` in the table).
-pub fn row(c: &Connection, table: bool) -> Vec<Value<'_>> {
-    let all = all_values(c);
-    if !table {
-        return all.into();
-    }
-    all.into_iter()
+/// A connection's values in [`table_columns`] order (lists `;`-joined, a
+/// missing value `-`).
+pub fn table_row(c: &Connection) -> Vec<Value<'_>> {
+    all_values(c)
+        .into_iter()
         .zip(COLUMNS)
         .filter(|(_, name)| in_table(name))
         .map(|(v, _)| v)

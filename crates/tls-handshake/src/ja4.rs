@@ -173,9 +173,88 @@ struct Parts {
     n_ciphers: usize,
     n_exts: usize,
     alpn: [char; 2],
-    ciphers: Vec<u16>,
-    exts: Vec<u16>,
-    sigs: Vec<u16>,
+    ciphers: List16,
+    exts: List16,
+    sigs: List16,
+}
+
+/// A list of `u16` held on the stack up to [`List16::INLINE`] values (every
+/// hello seen in practice: browsers offer 15-20 ciphers and extensions),
+/// on the heap past that. JA4 is computed once per connection and its
+/// three lists were three vectors, grown as they were collected: ~6
+/// allocations per connection.
+struct List16 {
+    inline: [u16; List16::INLINE],
+    len: usize,
+    /// Every value, once there were more than `INLINE` of them.
+    heap: Vec<u16>,
+}
+
+impl List16 {
+    const INLINE: usize = 64;
+
+    fn collect(it: impl Iterator<Item = u16>) -> List16 {
+        let mut l = List16 {
+            inline: [0; List16::INLINE],
+            len: 0,
+            heap: Vec::new(),
+        };
+        for x in it {
+            if l.len < Self::INLINE {
+                l.inline[l.len] = x;
+            } else {
+                if l.len == Self::INLINE {
+                    l.heap.extend_from_slice(&l.inline);
+                }
+                l.heap.push(x);
+            }
+            l.len += 1;
+        }
+        l
+    }
+
+    fn as_slice(&self) -> &[u16] {
+        if self.len <= Self::INLINE {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u16] {
+        if self.len <= Self::INLINE {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+
+    /// Keeps the values `keep` is true for, in order.
+    fn retain(&mut self, keep: impl Fn(u16) -> bool) {
+        let s = self.as_mut_slice();
+        let mut n = 0;
+        for i in 0..s.len() {
+            if keep(s[i]) {
+                s[n] = s[i];
+                n += 1;
+            }
+        }
+        if self.len > Self::INLINE {
+            self.heap.truncate(n);
+            if n <= Self::INLINE {
+                self.inline[..n].copy_from_slice(&self.heap);
+                self.heap = Vec::new();
+            }
+        }
+        self.len = n;
+    }
+}
+
+impl std::ops::Deref for List16 {
+    type Target = [u16];
+    fn deref(&self) -> &[u16] {
+        self.as_slice()
+    }
 }
 
 impl Parts {
@@ -192,13 +271,13 @@ impl Parts {
         } else {
             version
         };
-        let mut ciphers: Vec<u16> = non_grease(hello.cipher_suites()).collect();
-        let mut exts: Vec<u16> = non_grease(hello.extensions().map(|(t, _)| t)).collect();
+        let mut ciphers = List16::collect(non_grease(hello.cipher_suites()));
+        let mut exts = List16::collect(non_grease(hello.extensions().map(|(t, _)| t)));
         let (n_ciphers, n_exts) = (ciphers.len(), exts.len());
         let sni = exts.contains(&ext::SERVER_NAME);
-        ciphers.sort_unstable();
-        exts.retain(|&t| t != ext::SERVER_NAME && t != ext::ALPN);
-        exts.sort_unstable();
+        ciphers.as_mut_slice().sort_unstable();
+        exts.retain(|t| t != ext::SERVER_NAME && t != ext::ALPN);
+        exts.as_mut_slice().sort_unstable();
         Parts {
             transport,
             version,
@@ -208,7 +287,7 @@ impl Parts {
             alpn: alpn_chars(hello.alpn().next()),
             ciphers,
             exts,
-            sigs: non_grease(hello.signature_algorithms()).collect(),
+            sigs: List16::collect(non_grease(hello.signature_algorithms())),
         }
     }
 
@@ -255,14 +334,14 @@ pub fn ja4s(hello: &ServerHello<'_>, transport: Transport) -> String {
 pub fn ja4s_raw(hello: &ServerHello<'_>, transport: Transport) -> String {
     let mut out = String::new();
     let exts = ja4s_a(&mut out, hello, transport);
-    out.push_str(&hex_list(exts.into_iter()));
+    out.push_str(&hex_list(exts.iter().copied()));
     out
 }
 
 /// Pushes `JA4S_a` and the cipher (`t120400_c030_`); returns the
 /// extension types in wire order.
-fn ja4s_a(out: &mut String, hello: &ServerHello<'_>, transport: Transport) -> Vec<u16> {
-    let exts: Vec<u16> = hello.extensions().map(|(t, _)| t).collect();
+fn ja4s_a(out: &mut String, hello: &ServerHello<'_>, transport: Transport) -> List16 {
+    let exts = List16::collect(hello.extensions().map(|(t, _)| t));
     let alpn = hello
         .extensions()
         .find(|&(t, _)| t == ext::ALPN)
@@ -303,6 +382,24 @@ fn alpn_chars(first: Option<&[u8]>) -> [char; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list16_keeps_what_a_vector_keeps_on_either_side_of_its_inline_size() {
+        for n in [0usize, 1, 63, 64, 65, 66, 129, 300] {
+            let values: Vec<u16> = (0..n).map(|i| (i * 40_503 % 65_521) as u16).collect();
+            let mut l = List16::collect(values.iter().copied());
+            assert_eq!(l.as_slice(), &values[..], "n = {n}");
+            // Dropping every third value takes lists past 64 back under it.
+            let keep = |x: u16| !x.is_multiple_of(3);
+            let mut v = values.clone();
+            v.retain(|&x| keep(x));
+            l.retain(keep);
+            assert_eq!(l.as_slice(), &v[..], "n = {n}, retained");
+            l.as_mut_slice().sort_unstable();
+            v.sort_unstable();
+            assert_eq!(&*l, &v[..], "n = {n}, sorted");
+        }
+    }
 
     #[test]
     fn alpn_rules_match_the_specification_examples() {

@@ -117,7 +117,7 @@ impl Connection {
         let leaf = cert.as_deref().filter(|c| c.leaf_parsed());
         let flag = |f: fn(&crate::cert::CertInfo) -> bool| leaf.map(f);
         let cipher = h.server.as_ref().and_then(|s| s.cipher).map(cipher_label);
-        let ja4s = h.server.as_ref().and_then(|s| s.ja4s.clone());
+        let ja4s = h.server.as_mut().and_then(|s| s.ja4s.take());
         let frame = h.client.as_ref().map(|c| c.frame);
         let (client_version_raw, offered, sni, alpn, ja4) = match h.client {
             Some(c) => {
