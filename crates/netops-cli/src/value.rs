@@ -306,7 +306,12 @@ pub(crate) fn push_decimal(s: &mut String, n: u64) {
 }
 
 /// `n` in decimal in `buf`, as `Display` writes it (no formatter).
-pub(crate) fn decimal(buf: &mut [u8; 20], mut n: u64) -> &str {
+pub(crate) fn decimal(buf: &mut [u8; 20], n: u64) -> &str {
+    std::str::from_utf8(decimal_bytes(buf, n)).expect("ASCII digits")
+}
+
+/// [`decimal`]'s digits as bytes, for writers of bytes (no UTF-8 check).
+pub(crate) fn decimal_bytes(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -316,7 +321,7 @@ pub(crate) fn decimal(buf: &mut [u8; 20], mut n: u64) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+    &buf[i..]
 }
 
 impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
