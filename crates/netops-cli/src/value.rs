@@ -91,6 +91,10 @@ pub enum Value<'a> {
     F64(f64),
     /// `true` or `false`.
     Bool(bool),
+    /// An IP address: its text, a string in JSON. Written straight into
+    /// the output (every row of the capture tools has two: a `String`
+    /// each was an allocation, a copy and a free per address).
+    Ip(std::net::IpAddr),
     /// Items joined with the column's [`Column::list_separator`] in text
     /// (an empty list prints as [`Value::Null`]), an array in JSON.
     List(Vec<Value<'a>>),
@@ -159,6 +163,10 @@ impl<'a> Value<'a> {
             Value::Bool(b) => {
                 let _ = write!(out, "{b}");
             }
+            Value::Ip(ip) => {
+                let mut buf = [0u8; IP_TEXT_MAX];
+                out.push_str(ip_text(&mut buf, *ip));
+            }
             Value::List(items) => {
                 if items.is_empty() {
                     out.push_str(null);
@@ -195,6 +203,7 @@ impl Serialize for Value<'_> {
             Value::I64(n) => s.serialize_i64(*n),
             Value::F64(x) => s.serialize_f64(*x),
             Value::Bool(b) => s.serialize_bool(*b),
+            Value::Ip(ip) => s.collect_str(ip),
             Value::List(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for it in items {
@@ -280,37 +289,42 @@ impl From<bool> for Value<'_> {
 
 impl From<std::net::IpAddr> for Value<'_> {
     fn from(ip: std::net::IpAddr) -> Self {
-        match ip {
-            // Every row of the capture tools carries two addresses: the
-            // dotted quad is written directly, without the formatter.
-            std::net::IpAddr::V4(v4) => {
-                let mut s = String::with_capacity(15);
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        s.push('.');
-                    }
-                    push_decimal(&mut s, u64::from(octet));
-                }
-                Value::Str(Cow::Owned(s))
-            }
-            std::net::IpAddr::V6(_) => Value::display(ip),
-        }
+        Value::Ip(ip)
     }
 }
 
-/// Appends `n` in decimal, as `Display` writes it, without the formatter.
-pub(crate) fn push_decimal(s: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let text = decimal(&mut digits, n);
-    s.push_str(text);
+/// The longest text of an address (`ffff:ffff:...:255.255.255.255`).
+pub(crate) const IP_TEXT_MAX: usize = 45;
+
+/// `ip` as `Display` writes it, in `buf`: the dotted quad without the
+/// formatter (what nearly every row has), IPv6 through it.
+pub(crate) fn ip_text(buf: &mut [u8; IP_TEXT_MAX], ip: std::net::IpAddr) -> &str {
+    let n = match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut n = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                let mut digits = [0u8; 20];
+                let d = decimal_bytes(&mut digits, u64::from(octet));
+                buf[n..n + d.len()].copy_from_slice(d);
+                n += d.len();
+            }
+            n
+        }
+        std::net::IpAddr::V6(_) => {
+            let mut w = &mut buf[..];
+            let _ = std::io::Write::write_fmt(&mut w, format_args!("{ip}"));
+            IP_TEXT_MAX - w.len()
+        }
+    };
+    std::str::from_utf8(&buf[..n]).expect("an address is ASCII")
 }
 
-/// `n` in decimal in `buf`, as `Display` writes it (no formatter).
-pub(crate) fn decimal(buf: &mut [u8; 20], n: u64) -> &str {
-    std::str::from_utf8(decimal_bytes(buf, n)).expect("ASCII digits")
-}
-
-/// [`decimal`]'s digits as bytes, for writers of bytes (no UTF-8 check).
+/// `n` in decimal in `buf`, as `Display` writes it (no formatter, no
+/// UTF-8 check: the writers take bytes).
 pub(crate) fn decimal_bytes(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
     let mut i = buf.len();
     loop {
@@ -351,12 +365,18 @@ mod tests {
         #[test]
         fn addresses_and_numbers_read_as_display_writes_them(
             octets in proptest::array::uniform4(0u8..=255),
+            v6 in proptest::array::uniform8(proptest::prop_oneof![proptest::strategy::Just(0u16), proptest::strategy::Just(0xffff), proptest::prelude::any::<u16>()]),
             n in proptest::prelude::any::<u64>(),
         ) {
-            let ip = std::net::IpAddr::from(octets);
-            proptest::prop_assert_eq!(Value::from(ip), Value::Str(ip.to_string().into()));
+            for ip in [std::net::IpAddr::from(octets), std::net::IpAddr::from(v6)] {
+                let c = Column::new("x");
+                let v = Value::from(ip);
+                proptest::prop_assert_eq!(v.text(&c, "-"), ip.to_string());
+                proptest::prop_assert_eq!(serde_json::to_string(&Value::from(ip)).unwrap(), format!("\"{ip}\""));
+            }
             let mut digits = [0u8; 20];
-            proptest::prop_assert_eq!(decimal(&mut digits, n), n.to_string());
+            let text = n.to_string();
+            proptest::prop_assert_eq!(decimal_bytes(&mut digits, n), text.as_bytes());
         }
     }
 
@@ -364,7 +384,7 @@ mod tests {
     fn edge_numbers_and_addresses() {
         for n in [0, 9, 10, 99, 100, u64::MAX] {
             let mut digits = [0u8; 20];
-            assert_eq!(decimal(&mut digits, n), n.to_string());
+            assert_eq!(decimal_bytes(&mut digits, n), n.to_string().as_bytes());
         }
         for ip in [
             "0.0.0.0",
@@ -372,9 +392,11 @@ mod tests {
             "10.0.0.1",
             "::1",
             "2001:db8::1",
+            "::ffff:255.255.255.255",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
         ] {
             let ip: std::net::IpAddr = ip.parse().unwrap();
-            assert_eq!(Value::from(ip), Value::Str(ip.to_string().into()));
+            assert_eq!(Value::from(ip).text(&Column::new("x"), "-"), ip.to_string());
         }
     }
 

@@ -553,6 +553,7 @@ fn json_compact(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
         Value::U64(n) => push_u64(buf, *n),
         Value::I64(n) => push_i64(buf, *n),
         Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Ip(ip) => json_ip(buf, *ip),
         Value::WithText { data, .. } => return json_compact(buf, data),
         other => serde_json::to_writer(&mut *buf, other)?,
     }
@@ -644,6 +645,16 @@ fn json_str(buf: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Writes an address as a JSON string.
+fn json_ip(buf: &mut Vec<u8>, ip: std::net::IpAddr) {
+    let mut text = [0u8; crate::value::IP_TEXT_MAX];
+    let t = crate::value::ip_text(&mut text, ip);
+    buf.reserve(t.len() + 2);
+    buf.push(b'"');
+    buf.extend_from_slice(t.as_bytes());
+    buf.push(b'"');
+}
+
 /// A byte JSON writes as it is: not a control byte, `"` or `\\`.
 fn plain_byte(b: u8) -> bool {
     b >= 0x20 && b != b'"' && b != b'\\'
@@ -677,6 +688,7 @@ fn json_value(buf: &mut Vec<u8>, v: &Value<'_>) -> io::Result<()> {
         Value::U64(n) => push_u64(buf, *n),
         Value::I64(n) => push_i64(buf, *n),
         Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Ip(ip) => json_ip(buf, *ip),
         Value::WithText { data, .. } => return json_value(buf, data),
         // A list of strings (what fsm-parse's `List` values are), as the
         // pretty printer writes it at depth 2.
