@@ -290,6 +290,10 @@ pub(crate) struct FirstByte {
     set: ByteSet,
     empty_ok: bool,
     one_byte: bool,
+    /// A match is the leading loop's class up to the end of the text
+    /// (`^\s*$$`: the loop's exit can only take the end): the text's last
+    /// byte must be in that class too (see [`FirstByte::answer`]).
+    whole: bool,
     /// The pattern's leading loop, when it has one (see [`Lead`]).
     lead: Option<Box<Lead>>,
 }
@@ -320,7 +324,15 @@ impl FirstByte {
             None => (!self.empty_ok).then_some(false),
             Some(&b) if !has(&self.set, b) => Some(false),
             Some(_) if self.one_byte => Some(true),
-            Some(_) => self.lead.as_ref().and_then(|l| l.answer(hay)),
+            Some(_) => {
+                let l = self.lead.as_ref()?;
+                // `^\s*$$` on an indented line of text: its last byte
+                // says no, without the walk over its leading spaces.
+                if self.whole && hay.last().is_some_and(|&b| !has(&l.run, b)) {
+                    return Some(false);
+                }
+                l.answer(hay)
+            }
         }
     }
 }
@@ -578,6 +590,10 @@ impl Vm {
             set: self.first,
             empty_ok: self.empty_ok,
             one_byte: self.one_byte,
+            whole: self
+                .lead
+                .as_ref()
+                .is_some_and(|l| l.end_ok && l.next.iter().all(|&w| w == 0)),
             lead: self.lead.clone().map(Box::new),
         })
     }
@@ -1835,6 +1851,45 @@ mod tests {
         let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
         assert_eq!(fb.answer(b"   "), None, "the end is the exit");
         assert_eq!(fb.answer(b"  x"), Some(false));
+    }
+
+    #[test]
+    fn whole_line_loops_are_answered_by_the_last_byte() {
+        // `^\s*$$` and `^\s+$$`: a match is the loop's class to the end, so
+        // a line whose last byte is outside it is a no, whatever its start.
+        for (p, whole) in [
+            (r"\s*$", true),
+            (r"\s+$", true),
+            (r"(\s*)$", true),
+            (r"\s+x", false),
+            (r"\s*$x", true),
+            (r"\s+(Up|Down)\s+(.*)", false),
+            (r"\s*Port\s+ID:\s+(\S+)\s*$", false),
+        ] {
+            let fb = Vm::new(&nfa(p)).first_byte().expect("a first-byte test");
+            assert_eq!(fb.whole, whole, "{p}");
+            for h in ["", " ", "   ", " \t ", "  x", "  x ", "x", " x\t", "\t\t"] {
+                let (ours, theirs) = both(p, h.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {h:?}");
+                if fb.answer(h.as_bytes()) == Some(false) {
+                    assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                }
+            }
+        }
+        let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
+        assert_eq!(fb.answer(b"  x"), Some(false));
+        assert_eq!(fb.answer(b" \t "), None);
+        // The last byte alone: a lead that ignored it would scan the
+        // leading run and answer the same; one that is wrong about it
+        // says no to a match here.
+        let mut no_lead = fb.clone();
+        no_lead.lead.as_mut().expect("lead").next = [u64::MAX; 4];
+        assert_eq!(
+            no_lead.answer(b"  x"),
+            Some(false),
+            "answered by the last byte"
+        );
+        assert_eq!(no_lead.answer(b"  x "), None, "left to the lead");
     }
 
     #[test]
