@@ -114,6 +114,15 @@ enum Inst {
         guard: u32,
         pre: u32,
     },
+    /// A `Split2` of a program that never backtracks (see [`linearize`]):
+    /// its two paths start with disjoint bytes, so the byte at the
+    /// position picks the one that can match (`a` when it is in `set`,
+    /// else `b`, which then fails on its own first step).
+    Pick2 {
+        set: ByteSet,
+        a: u32,
+        b: u32,
+    },
     Match,
     Fail,
 }
@@ -281,6 +290,10 @@ pub(crate) struct FirstByte {
     set: ByteSet,
     empty_ok: bool,
     one_byte: bool,
+    /// A match is the leading loop's class up to the end of the text
+    /// (`^\s*$$`: the loop's exit can only take the end): the text's last
+    /// byte must be in that class too (see [`FirstByte::answer`]).
+    whole: bool,
     /// The pattern's leading loop, when it has one (see [`Lead`]).
     lead: Option<Box<Lead>>,
 }
@@ -311,7 +324,15 @@ impl FirstByte {
             None => (!self.empty_ok).then_some(false),
             Some(&b) if !has(&self.set, b) => Some(false),
             Some(_) if self.one_byte => Some(true),
-            Some(_) => self.lead.as_ref().and_then(|l| l.answer(hay)),
+            Some(_) => {
+                let l = self.lead.as_ref()?;
+                // `^\s*$$` on an indented line of text: its last byte
+                // says no, without the walk over its leading spaces.
+                if self.whole && hay.last().is_some_and(|&b| !has(&l.run, b)) {
+                    return Some(false);
+                }
+                l.answer(hay)
+            }
         }
     }
 }
@@ -362,6 +383,9 @@ pub(crate) struct Vm {
     one_byte: bool,
     /// The pattern's leading loop (see [`Lead`]).
     lead: Option<Lead>,
+    /// No path of the program ever backtracks (see [`linearize`]): the
+    /// search runs [`Vm::search_linear`], without frames or budget.
+    linear: bool,
 }
 
 /// The byte class of a consuming state whose transitions all lead to one
@@ -535,6 +559,7 @@ impl Vm {
                 *star = true;
             }
         }
+        let linear = linearize(&mut insts, &seqs, &guards, start);
         Vm {
             insts,
             start,
@@ -548,7 +573,14 @@ impl Vm {
             empty_mid,
             one_byte,
             lead,
+            linear,
         }
+    }
+
+    /// Whether the search never backtracks (see [`linearize`]).
+    #[cfg(test)]
+    pub(crate) fn is_linear(&self) -> bool {
+        self.linear
     }
 
     /// The first-byte test on its own (see [`FirstByte`]); `None` when it
@@ -558,6 +590,10 @@ impl Vm {
             set: self.first,
             empty_ok: self.empty_ok,
             one_byte: self.one_byte,
+            whole: self
+                .lead
+                .as_ref()
+                .is_some_and(|l| l.end_ok && l.next.iter().all(|&w| w == 0)),
             lead: self.lead.clone().map(Box::new),
         })
     }
@@ -642,6 +678,9 @@ impl Vm {
         slots: &mut Vec<usize>,
         stack: &mut Vec<Frame>,
     ) -> Result<Option<usize>, OverBudget> {
+        if self.linear {
+            return Ok(self.search_linear(hay, slots));
+        }
         let mut budget = self.budget(hay.len());
         slots.clear();
         slots.resize(self.nslots, NO_POS);
@@ -899,12 +938,309 @@ impl Vm {
                         pc = *exit;
                         at = p;
                     }
+                    Inst::Pick2 { set, a, b } => {
+                        pc = match hay.get(at) {
+                            Some(&x) if has(set, x) => *a,
+                            _ => *b,
+                        };
+                    }
                     Inst::Match => return Ok(Some(at)),
                     Inst::Fail => break,
                 }
             }
         }
         Ok(None)
+    }
+
+    /// [`Vm::search`] for a program that never backtracks (see
+    /// [`linearize`]): the one path that can match is followed step by
+    /// step, and the first step that fails ends the search. Every other
+    /// path the backtracking search would have tried fails on its first
+    /// byte or is never reached, so the match and its groups are the same;
+    /// with no frames there is nothing to restore, and each step either
+    /// consumes a byte or moves on to one that does: no budget.
+    pub(crate) fn search_linear(&self, hay: &[u8], slots: &mut Vec<usize>) -> Option<usize> {
+        slots.clear();
+        slots.resize(self.nslots, NO_POS);
+        let (mut pc, mut at) = (self.start, 0usize);
+        macro_rules! save {
+            ($slot:expr, $at:expr) => {{
+                if let Some(s) = slots.get_mut($slot as usize) {
+                    *s = $at;
+                }
+            }};
+        }
+        // A greedy loop: the longest run, then its exit, at the end of the
+        // run (a disjoint guard) or where the guard passes last (an exit
+        // that always matches: it is never left again).
+        macro_rules! star {
+            ($set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr) => {{
+                if $plus {
+                    match hay.get(at) {
+                        Some(&b) if has($set, b) => {}
+                        _ => return None,
+                    }
+                    save!($pre, at);
+                    at += 1;
+                } else {
+                    save!($pre, at);
+                }
+                let lo = at;
+                if $dot && hay.len() - at >= LONG_SPAN {
+                    at = line_end(hay, at);
+                }
+                while let Some(&b) = hay.get(at) {
+                    if !has($set, b) {
+                        break;
+                    }
+                    at += 1;
+                }
+                if self.disjoint($guard) {
+                    if !self.passes($guard, hay, at) {
+                        return None;
+                    }
+                } else {
+                    at = self.last_passing($guard, hay, lo, at)?;
+                }
+                pc = $exit;
+            }};
+        }
+        loop {
+            match &self.insts[pc as usize] {
+                Inst::Class { set, next, pre } => match hay.get(at) {
+                    Some(&b) if has(set, b) => {
+                        save!(*pre, at);
+                        pc = *next;
+                        at += 1;
+                    }
+                    _ => return None,
+                },
+                Inst::Seq {
+                    start,
+                    len,
+                    next,
+                    pre,
+                    words,
+                    star,
+                } => {
+                    let sets = &self.seqs[*start as usize..(*start + *len) as usize];
+                    let run = hay.get(at..at + sets.len())?;
+                    if !self.words[*words as usize].matches(&hay[at..], run, sets) {
+                        return None;
+                    }
+                    save!(*pre, at);
+                    pc = *next;
+                    at += sets.len();
+                    if *star
+                        && let Inst::Star {
+                            set,
+                            exit,
+                            guard,
+                            dot,
+                            pre,
+                            plus,
+                        } = &self.insts[pc as usize]
+                    {
+                        star!(set, *exit, *guard, *dot, *pre, *plus);
+                    }
+                }
+                Inst::Sparse { trans } => {
+                    let &b = hay.get(at)?;
+                    let t = trans.iter().find(|t| t.0 <= b && b <= t.1)?;
+                    pc = t.2;
+                    at += 1;
+                }
+                Inst::Look { look, next } => {
+                    if !self.lm.matches(*look, hay, at) {
+                        return None;
+                    }
+                    pc = *next;
+                }
+                Inst::Pick2 { set, a, b } => {
+                    pc = match hay.get(at) {
+                        Some(&x) if has(set, x) => *a,
+                        _ => *b,
+                    };
+                }
+                Inst::Save { slot, next } => {
+                    save!(*slot, at);
+                    pc = *next;
+                }
+                Inst::Star {
+                    set,
+                    exit,
+                    guard,
+                    dot,
+                    pre,
+                    plus,
+                } => star!(set, *exit, *guard, *dot, *pre, *plus),
+                Inst::Lazy {
+                    set,
+                    exit,
+                    guard,
+                    dot,
+                } => {
+                    if *dot
+                        && hay.len() - at >= LONG_SPAN
+                        && !self.passes(*guard, hay, at)
+                        && let Some(g) = self.guards.get(*guard as usize)
+                        && let Some(few) = g.few
+                    {
+                        at = first_of_few(few, hay, at);
+                    }
+                    while !self.passes(*guard, hay, at) {
+                        match hay.get(at) {
+                            Some(&b) if has(set, b) => at += 1,
+                            _ => break,
+                        }
+                    }
+                    if !self.passes(*guard, hay, at) {
+                        return None;
+                    }
+                    pc = *exit;
+                }
+                Inst::Rep {
+                    set,
+                    max,
+                    exit,
+                    guard,
+                    pre,
+                } => {
+                    save!(*pre, at);
+                    let lo = at;
+                    let end = hay.len().min(at + *max as usize);
+                    while at < end && has(set, hay[at]) {
+                        at += 1;
+                    }
+                    if self.disjoint(*guard) {
+                        if !self.passes(*guard, hay, at) {
+                            return None;
+                        }
+                    } else {
+                        at = self.last_passing(*guard, hay, lo, at)?;
+                    }
+                    pc = *exit;
+                }
+                Inst::Match => return Some(at),
+                // Not in a linear program (see `linearize`).
+                Inst::Split2 { .. } | Inst::SplitN { .. } | Inst::Fail => return None,
+            }
+        }
+    }
+}
+
+/// Whether no path of the program from `start` ever needs to backtrack,
+/// and if so, every `Split2` on them made a [`Inst::Pick2`]. That holds
+/// when every step the search can reach is one of:
+/// - a step with one way on (`Class`, `Seq`, `Sparse`, `Look`, `Save`);
+/// - a loop (`Star`, `Rep`, `Lazy`) whose exit cannot start inside its
+///   run (a disjoint [`Guard`]: the backtracking search keeps no frame for
+///   it either), or whose exit always matches (see [`always_matches`]:
+///   the first exit tried is the match);
+/// - a `Split2` whose two paths each start by consuming a byte, from
+///   disjoint sets (see [`first_consumed`]): at most one of them gets past
+///   its first byte, so the byte picks it.
+///
+/// `(in|out)put`, `(\s+\S+)?,` and `\S+\s+(\S+?)\s+\S+\s+([1-9]\d*).*` are
+/// linear; `\S+,` is not (`\S+` takes the `,` and must give it back).
+/// Runs after every fusion: it reads the program the search runs.
+fn linearize(insts: &mut [Inst], seqs: &[ByteSet], guards: &[Guard], start: u32) -> bool {
+    let disjoint = |g: u32| guards.get(g as usize).is_some_and(|g| g.disjoint);
+    let mut picks = Vec::new();
+    let mut seen = vec![false; insts.len()];
+    let mut todo = vec![start];
+    while let Some(pc) = todo.pop() {
+        let Some(s) = seen.get_mut(pc as usize) else {
+            return false;
+        };
+        if std::mem::replace(s, true) {
+            continue;
+        }
+        match &insts[pc as usize] {
+            Inst::Class { next, .. }
+            | Inst::Seq { next, .. }
+            | Inst::Look { next, .. }
+            | Inst::Save { next, .. } => todo.push(*next),
+            Inst::Sparse { trans } => todo.extend(trans.iter().map(|t| t.2)),
+            Inst::Star { exit, guard, .. }
+            | Inst::Rep { exit, guard, .. }
+            | Inst::Lazy { exit, guard, .. } => {
+                if !disjoint(*guard) && !always_matches(insts, *exit) {
+                    return false;
+                }
+                todo.push(*exit);
+            }
+            Inst::Split2 { a, b } => {
+                let (Some(sa), Some(sb)) = (
+                    first_consumed(insts, seqs, *a, 0),
+                    first_consumed(insts, seqs, *b, 0),
+                ) else {
+                    return false;
+                };
+                if sa.iter().zip(&sb).any(|(x, y)| x & y != 0) {
+                    return false;
+                }
+                picks.push((pc, sa));
+                todo.extend([*a, *b]);
+            }
+            Inst::SplitN { .. } | Inst::Pick2 { .. } => return false,
+            Inst::Match | Inst::Fail => {}
+        }
+    }
+    for (pc, set) in picks {
+        if let Inst::Split2 { a, b } = insts[pc as usize] {
+            insts[pc as usize] = Inst::Pick2 { set, a, b };
+        }
+    }
+    true
+}
+
+/// Whether the path from `pc` matches whatever follows: group saves and
+/// loops that may take nothing, then `Match` (`.*` at the end of a
+/// pattern).
+fn always_matches(insts: &[Inst], mut pc: u32) -> bool {
+    for _ in 0..insts.len() {
+        match insts.get(pc as usize) {
+            Some(Inst::Match) => return true,
+            Some(Inst::Save { next, .. }) => pc = *next,
+            Some(Inst::Star {
+                exit, plus: false, ..
+            })
+            | Some(Inst::Lazy { exit, .. })
+            | Some(Inst::Rep { exit, .. }) => pc = *exit,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The bytes the path from `pc` must consume first, past group saves,
+/// when it cannot get anywhere without consuming one (`None` when it can:
+/// a look, a loop that may take nothing, `Match`).
+fn first_consumed(insts: &[Inst], seqs: &[ByteSet], pc: u32, depth: usize) -> Option<ByteSet> {
+    if depth > 16 {
+        return None;
+    }
+    match insts.get(pc as usize)? {
+        Inst::Save { next, .. } => first_consumed(insts, seqs, *next, depth + 1),
+        Inst::Class { set, .. }
+        | Inst::Star {
+            set, plus: true, ..
+        } => Some(*set),
+        Inst::Seq { start, .. } => seqs.get(*start as usize).copied(),
+        Inst::Sparse { trans } => {
+            let mut set = [0u64; 4];
+            for &(a, b, _) in trans.iter() {
+                add_range(&mut set, a, b);
+            }
+            Some(set)
+        }
+        Inst::Split2 { a, b } => {
+            let sa = first_consumed(insts, seqs, *a, depth + 1)?;
+            let sb = first_consumed(insts, seqs, *b, depth + 1)?;
+            Some(std::array::from_fn(|i| sa[i] | sb[i]))
+        }
+        _ => None,
     }
 }
 
@@ -1132,7 +1468,7 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
             } => g.end_ok = true,
             Inst::Look { .. } | Inst::Match => return None,
             Inst::Save { next, .. } => todo.push(*next),
-            Inst::Split2 { a, b } => todo.extend([*a, *b]),
+            Inst::Split2 { a, b } | Inst::Pick2 { a, b, .. } => todo.extend([*a, *b]),
             Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
             Inst::Fail => {}
         }
@@ -1300,7 +1636,9 @@ fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool, 
                 next,
             } => todo.push((*next, true)),
             Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push((*next, at_end)),
-            Inst::Split2 { a, b } => todo.extend([(*a, at_end), (*b, at_end)]),
+            Inst::Split2 { a, b } | Inst::Pick2 { a, b, .. } => {
+                todo.extend([(*a, at_end), (*b, at_end)])
+            }
             Inst::SplitN { alts } => todo.extend(alts.iter().map(|&a| (a, at_end))),
             Inst::Star { set: c, exit, .. }
             | Inst::Lazy { set: c, exit, .. }
@@ -1516,6 +1854,45 @@ mod tests {
     }
 
     #[test]
+    fn whole_line_loops_are_answered_by_the_last_byte() {
+        // `^\s*$$` and `^\s+$$`: a match is the loop's class to the end, so
+        // a line whose last byte is outside it is a no, whatever its start.
+        for (p, whole) in [
+            (r"\s*$", true),
+            (r"\s+$", true),
+            (r"(\s*)$", true),
+            (r"\s+x", false),
+            (r"\s*$x", true),
+            (r"\s+(Up|Down)\s+(.*)", false),
+            (r"\s*Port\s+ID:\s+(\S+)\s*$", false),
+        ] {
+            let fb = Vm::new(&nfa(p)).first_byte().expect("a first-byte test");
+            assert_eq!(fb.whole, whole, "{p}");
+            for h in ["", " ", "   ", " \t ", "  x", "  x ", "x", " x\t", "\t\t"] {
+                let (ours, theirs) = both(p, h.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {h:?}");
+                if fb.answer(h.as_bytes()) == Some(false) {
+                    assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                }
+            }
+        }
+        let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
+        assert_eq!(fb.answer(b"  x"), Some(false));
+        assert_eq!(fb.answer(b" \t "), None);
+        // The last byte alone: a lead that ignored it would scan the
+        // leading run and answer the same; one that is wrong about it
+        // says no to a match here.
+        let mut no_lead = fb.clone();
+        no_lead.lead.as_mut().expect("lead").next = [u64::MAX; 4];
+        assert_eq!(
+            no_lead.answer(b"  x"),
+            Some(false),
+            "answered by the last byte"
+        );
+        assert_eq!(no_lead.answer(b"  x "), None, "left to the lead");
+    }
+
+    #[test]
     fn one_byte_patterns_are_their_first_byte_test() {
         for (p, one) in [
             (".", true),
@@ -1574,7 +1951,10 @@ mod tests {
         // Every byte of the run pushes a frame (one `Split2` per iteration
         // of a loop over a group), so a 2 MB line needs more frames than
         // the limit allows long before its step budget runs out.
-        let vm = Vm::new(&nfa(r"(?:(a)|b)*c"));
+        // (`(?:(a)|b)*c` no longer: its paths start with disjoint bytes, and
+        // it runs without frames, see `linearize`.)
+        let vm = Vm::new(&nfa(r"(?:(a)|a)*c"));
+        assert!(!vm.is_linear());
         let hay = vec![b'a'; 2 << 20];
         let (mut slots, mut stack) = (Vec::new(), Vec::new());
         assert_eq!(vm.search(&hay, &mut slots, &mut stack), Err(OverBudget));
@@ -1667,6 +2047,101 @@ mod tests {
             if vm.search(hay.as_bytes(), &mut slots, &mut stack).is_ok() {
                 let (ours, theirs) = both(&p, hay.as_bytes());
                 prop_assert_eq!(ours, theirs, "pattern {:?} text {:?}", p, hay);
+            }
+        }
+    }
+
+    /// The backtracking search of a program, with its `Pick2` steps put
+    /// back as the `Split2` they were.
+    fn backtracking(vm: &Vm) -> Vm {
+        let mut bt = vm.clone();
+        bt.linear = false;
+        for i in &mut bt.insts {
+            if let Inst::Pick2 { a, b, .. } = *i {
+                *i = Inst::Split2 { a, b };
+            }
+        }
+        bt
+    }
+
+    #[test]
+    fn programs_that_never_backtrack_run_without_frames() {
+        for p in [
+            r"\s+\d+\s+\S+\s+(in|out)put\s+rate",
+            r"\s+(Sent|Received)\s+\d+\s+broadcasts,",
+            r"\S+\s+(\S+?)\s+\S+\s+([1-9]\d*).*",
+            r"\s+(\S+)\s+(yes|no)\s+(\S+)\s+(\S+)\s+(\S+)\s*$",
+            r"Status:\s+(\S+)\s*$",
+            r"\s+Last\s+clearing",
+            r"\s*$",
+            r"x(\s+\w+)?,",
+            r"(\d{1,3})\.(\d+)",
+        ] {
+            assert!(Vm::new(&nfa(p)).is_linear(), "{p}");
+        }
+        for p in [
+            r"\S+\s+is\s+\S+(\s+\S+)?,",
+            r"(\d+)(\d)x",
+            r"(a|\w)c",
+            r"\s+(Up|Down)\s+(.*)\s+x",
+            r"a(\b|c)",
+        ] {
+            assert!(!Vm::new(&nfa(p)).is_linear(), "{p}");
+        }
+        // Same matches and groups as the backtracking search and the
+        // PikeVM, near misses included.
+        let lines: &[&[u8]] = &[
+            b"  5 minutes input rate 14.3 kbps (0.0% with framing overhead)",
+            b"  5 minutes output rate 6.34 kbps",
+            b"  5 minutes outpt rate 6.34 kbps",
+            b"     Received 66320 broadcasts, 136323 multicast",
+            b"     Sent 805 broadcasts, 1244 multicast",
+            b"     Sent 805 broadcast",
+            b"Interface Ethernet1 detected 1 LLDP neighbors:",
+            b"Interface Ethernet1 detected 0 LLDP neighbors:",
+            b"Interface Ethernet1 detected 10 LLDP neighbors:",
+            b"  ethernet1/19          yes  Current        Tx_Rx      Selected",
+            b"  ethernet1/19          yes  Current        Tx_Rx      Selected  ",
+            b"  ethernet1/19          maybe  Current        Tx_Rx      Selected",
+            b"Status:           Enabled",
+            b"Status:           Enabled  x",
+            b"  Last clearing of",
+            b"",
+            b"   ",
+            b"x,",
+            b"x a,",
+            b"x a b,",
+            b"12.345",
+            b"1234.5",
+        ];
+        for p in [
+            r"\s+\d+\s+\S+\s+(in|out)put\s+rate",
+            r"\s+(Sent|Received)\s+\d+\s+broadcasts,",
+            r"\S+\s+(\S+?)\s+\S+\s+([1-9]\d*).*",
+            r"\s+(\S+)\s+(yes|no)\s+(\S+)\s+(\S+)\s+(\S+)\s*$",
+            r"Status:\s+(\S+)\s*$",
+            r"\s+Last\s+clearing",
+            r"\s*$",
+            r"x(\s+\w+)?,",
+            r"(\d{1,3})\.(\d+)",
+        ] {
+            let vm = Vm::new(&nfa(p));
+            let bt = backtracking(&vm);
+            for &hay in lines {
+                let (mut s1, mut s2, mut stack) = (Vec::new(), Vec::new(), Vec::new());
+                let linear = vm.search_linear(hay, &mut s1).map(|e| (e, s1.clone()));
+                let backtracked = bt
+                    .search(hay, &mut s2, &mut stack)
+                    .expect("within budget")
+                    .map(|e| (e, s2.clone()));
+                assert_eq!(
+                    linear,
+                    backtracked,
+                    "{p} on {:?}",
+                    String::from_utf8_lossy(hay)
+                );
+                let (ours, theirs) = both(p, hay);
+                assert_eq!(ours, theirs, "{p} on {:?}", String::from_utf8_lossy(hay));
             }
         }
     }
