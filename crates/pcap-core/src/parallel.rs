@@ -678,6 +678,9 @@ where
             s.spawn(|| {
                 let _guard = PanicFlag(&shared);
                 let mut done = |i: usize, run: Run<S>| {
+                    // This thread tears down the chunk's page tables, not
+                    // the last one at exit (see `Capture::release`).
+                    cap.release(bounds[i].0, bounds[i].1);
                     shared.lock().runs[i] = Some(run);
                     shared.changed.notify_all();
                 };
