@@ -455,9 +455,10 @@ impl Capture {
             let b = (base + hi) / RELEASE_PAGE * RELEASE_PAGE;
             if b > a {
                 // SAFETY: `a..b` lies inside the mapping (page-aligned:
-                // the mapping starts on a page); the mapping is a private
-                // read-only file map, so dropping its entries discards no
-                // data and every reader sees the same bytes after.
+                // the mapping starts on a page); the mapping is a
+                // read-only shared file map (memmap2's `map`), so dropping
+                // its entries discards no data (the pages stay in the page
+                // cache) and every reader sees the same bytes after.
                 unsafe {
                     libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_DONTNEED);
                 }
