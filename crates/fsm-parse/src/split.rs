@@ -206,14 +206,23 @@ const READ_CHUNK: usize = 1 << 16;
 /// happened and the first byte offset).
 pub(crate) struct ReaderLines<R> {
     r: R,
-    /// Bytes read but not yet decoded (the start of an unfinished line).
-    raw: Vec<u8>,
-    /// Decoded complete lines, and how far `next_line` got in them.
+    /// Bytes read: `buf[..filled]`. The whole of `buf` is initialised
+    /// (zeroed once when it grows) and reads go into its tail, so a chunk
+    /// costs no `memset`; `buf` only grows when a line outgrows it.
+    buf: Vec<u8>,
+    filled: usize,
+    /// The complete lines being handed out end at `buf[end]` (the bytes
+    /// after it are the start of the next line); `buf[..end]` is valid
+    /// UTF-8, checked by `refill`, and lines are borrowed from it in place
+    /// (no copy), unless it was not: then from its lossy decode in `text`.
+    end: usize,
     text: String,
+    lossy_chunk: bool,
+    /// How far `next_line` got in the current lines.
     pos: usize,
-    /// Bytes of `raw` already searched for a line break.
+    /// Bytes of `buf[end..filled]` already searched for a line break.
     scanned: usize,
-    /// Offset in the whole input of `raw[0]`.
+    /// Offset in the whole input of `buf[end]`.
     offset: u64,
     eof: bool,
     lines: usize,
@@ -248,8 +257,11 @@ impl<R: std::io::Read> ReaderLines<R> {
     pub(crate) fn new(r: R, max_line: usize) -> Self {
         ReaderLines {
             r,
-            raw: Vec::new(),
+            buf: Vec::new(),
+            filled: 0,
+            end: 0,
             text: String::new(),
+            lossy_chunk: false,
             pos: 0,
             scanned: 0,
             offset: 0,
@@ -261,31 +273,36 @@ impl<R: std::io::Read> ReaderLines<R> {
         }
     }
 
-    /// Reads until `raw` holds a complete line (or the input ends), then
-    /// moves the complete lines into `text`. False at the end of input.
+    /// Drops the lines handed out, reads until the buffer holds a complete
+    /// line (or the input ends) and makes the complete lines current.
+    /// False at the end of input.
     fn refill(&mut self) -> bool {
-        self.text.clear();
+        // The start of the next line moves to the front (a partial line:
+        // short next to a chunk).
+        self.buf.copy_within(self.end..self.filled, 0);
+        self.filled -= self.end;
+        self.end = 0;
         self.pos = 0;
+        self.lossy_chunk = false;
         loop {
             // A multi-byte line break may straddle the last read.
             let from = self.scanned.saturating_sub(2);
-            let cut = last_cut(&self.raw, from, self.eof).or(if self.eof && !self.raw.is_empty() {
-                Some(self.raw.len())
+            let raw = &self.buf[..self.filled];
+            let cut = last_cut(raw, from, self.eof).or(if self.eof && !raw.is_empty() {
+                Some(raw.len())
             } else {
                 None
             });
             if let Some(cut) = cut {
-                match std::str::from_utf8(&self.raw[..cut]) {
-                    Ok(s) => self.text.push_str(s),
-                    Err(e) => {
-                        if self.lossy.is_none() {
-                            self.lossy = Some(self.offset + e.valid_up_to() as u64);
-                        }
-                        self.text
-                            .push_str(&String::from_utf8_lossy(&self.raw[..cut]));
+                if let Err(e) = std::str::from_utf8(&raw[..cut]) {
+                    if self.lossy.is_none() {
+                        self.lossy = Some(self.offset + e.valid_up_to() as u64);
                     }
+                    self.text.clear();
+                    self.text.push_str(&String::from_utf8_lossy(&raw[..cut]));
+                    self.lossy_chunk = true;
                 }
-                self.raw.drain(..cut);
+                self.end = cut;
                 self.offset += cut as u64;
                 self.scanned = 0;
                 return true;
@@ -293,15 +310,17 @@ impl<R: std::io::Read> ReaderLines<R> {
             if self.eof {
                 return false;
             }
-            self.scanned = self.raw.len();
-            if self.raw.len() > self.max_line {
+            self.scanned = self.filled;
+            if self.filled > self.max_line {
                 self.stop = Some(ReadStop::LineTooLong(self.lines + 1, self.max_line));
                 return false;
             }
-            let old = self.raw.len();
-            self.raw.resize(old + READ_CHUNK, 0);
+            let old = self.filled;
+            if self.buf.len() < old + READ_CHUNK {
+                self.buf.resize(old + READ_CHUNK, 0);
+            }
             let n = loop {
-                match self.r.read(&mut self.raw[old..]) {
+                match self.r.read(&mut self.buf[old..old + READ_CHUNK]) {
                     Ok(n) => break Ok(n),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => break Err(e),
@@ -309,17 +328,28 @@ impl<R: std::io::Read> ReaderLines<R> {
             };
             match n {
                 Ok(n) => {
-                    self.raw.truncate(old + n);
+                    self.filled = old + n;
                     if n == 0 {
                         self.eof = true;
                     }
                 }
                 Err(e) => {
-                    self.raw.truncate(old);
                     self.stop = Some(ReadStop::Io(self.lines, e));
                     return false;
                 }
             }
+        }
+    }
+
+    /// The complete lines `next_line` hands out.
+    fn current(&self) -> &str {
+        if self.lossy_chunk {
+            &self.text
+        } else {
+            // SAFETY: `refill` checked `buf[..end]` with `str::from_utf8`
+            // (it was `Ok`, or `lossy_chunk` is set), and `buf` is only
+            // written by the next `refill`.
+            unsafe { std::str::from_utf8_unchecked(&self.buf[..self.end]) }
         }
     }
 }
@@ -337,15 +367,17 @@ impl<R: std::io::Read> LineSource for ReaderLines<R> {
     }
 
     fn next_line(&mut self) -> Option<(&str, bool)> {
-        if self.pos >= self.text.len() && !self.refill() {
+        if self.pos >= self.current().len() && !self.refill() {
             return None;
         }
-        let mut it = splitlines(&self.text[self.pos..]);
+        let text = self.current();
+        let mut it = splitlines(&text[self.pos..]);
         let (line, ascii) = it.next_line()?;
         let (start, len) = (self.pos, line.len());
-        self.pos = self.text.len() - it.rest.len();
+        let pos = text.len() - it.rest.len();
+        self.pos = pos;
         self.lines += 1;
-        Some((&self.text[start..start + len], ascii))
+        Some((&self.current()[start..start + len], ascii))
     }
 }
 
@@ -511,6 +543,74 @@ mod tests {
                 std::iter::from_fn(|| it.next_line()).map(|(l, a)| (l.to_owned(), a)).collect();
             proptest::prop_assert_eq!(got, reference(&s));
         }
+    }
+
+    /// Reads of every size up to two chunks (a line split anywhere, a
+    /// chunk with invalid UTF-8 between valid ones): the lines are those
+    /// of a lossy decode split whole, and a reader of short lines reuses
+    /// one chunk's buffer in place (no growth, so no zeroing after the
+    /// first read).
+    #[test]
+    fn reader_lines_reuse_one_buffer_and_match_a_whole_split() {
+        struct Steps<'a> {
+            data: &'a [u8],
+            n: usize,
+        }
+        impl std::io::Read for Steps<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                const SIZES: [usize; 5] = [1, 7000, READ_CHUNK, 3, 40_000];
+                let k = SIZES[self.n % SIZES.len()]
+                    .min(buf.len())
+                    .min(self.data.len());
+                self.n += 1;
+                buf[..k].copy_from_slice(&self.data[..k]);
+                self.data = &self.data[k..];
+                Ok(k)
+            }
+        }
+        let mut data = Vec::new();
+        for i in 0..40_000u32 {
+            data.extend_from_slice(format!("line {i} é x\r\n").as_bytes());
+            if i == 9_000 {
+                data.extend_from_slice(b"bad \xFF\xC2 byte\n");
+            }
+            if i % 997 == 0 {
+                data.extend_from_slice("\u{2028}\u{85}\x0b\r".as_bytes());
+            }
+        }
+        data.extend_from_slice(b"no end");
+        let text = String::from_utf8_lossy(&data).into_owned();
+        let want: Vec<(&str, bool)> = {
+            let mut v = Vec::new();
+            let mut it = splitlines(&text);
+            while let Some(l) = it.next_line() {
+                v.push(l);
+            }
+            v
+        };
+        let mut r = ReaderLines::new(Steps { data: &data, n: 0 }, 1 << 20);
+        let mut got = Vec::new();
+        while let Some((l, ascii)) = r.next_line() {
+            got.push((l.to_owned(), ascii));
+        }
+        assert!(r.stop.is_none());
+        assert_eq!(
+            r.lossy,
+            std::str::from_utf8(&data)
+                .err()
+                .map(|e| e.valid_up_to() as u64)
+        );
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((g.0.as_str(), g.1), *w);
+        }
+        assert!(data.len() > 10 * READ_CHUNK);
+        // Grown past a chunk only by the longest partial line moved to the
+        // front (lines here are under 40 bytes).
+        assert!(r.buf.len() <= READ_CHUNK + 40, "{}", r.buf.len());
+        let mut short = ReaderLines::new(&data[..9 * READ_CHUNK], 1 << 20);
+        while short.next_line().is_some() {}
+        assert!(short.buf.len() <= READ_CHUNK + 40, "{}", short.buf.len());
     }
 
     #[test]

@@ -94,6 +94,8 @@ enum Inst {
         /// that leads into the loop, fused (`\s+` is one step, see
         /// [`fuse_plus`]).
         plus: bool,
+        /// How the run may skip 8 bytes at a time (see [`run_end`]).
+        span: Span,
     },
     /// A lazy loop over one byte class (`Split2 { a: exit, b: Class {
     /// next: self } }`, what `S*?` compiles to): try `exit` here, then one
@@ -281,6 +283,92 @@ fn is_dot(set: &ByteSet) -> bool {
     let mut all_but_nl = [u64::MAX; 4];
     all_but_nl[0] &= !(1 << b'\n');
     *set == all_but_nl
+}
+
+/// How a greedy loop's run may be skipped 8 bytes at a time: which
+/// bytes its class surely holds, tested on a word at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    /// One byte at a time.
+    Bytes,
+    /// The class holds every printable ASCII byte but space (`\S`, `.`;
+    /// not `[^,]`): words of `!`..`~` are skipped whole.
+    Graphic,
+    /// The class holds space and no printable ASCII byte (`\s`, `[ \t]`):
+    /// words of spaces are skipped whole (column padding).
+    Spaces,
+}
+
+/// Bytes `0x21..=0x7E` of a [`ByteSet`]: word 0 bits 33-63, word 1 bits
+/// 0-62.
+const GRAPHIC: ByteSet = [!((1u64 << 33) - 1), u64::MAX >> 1, 0, 0];
+
+impl Span {
+    fn of(set: &ByteSet) -> Span {
+        if set.iter().zip(&GRAPHIC).all(|(s, g)| s & g == *g) {
+            Span::Graphic
+        } else if has(set, b' ') && set.iter().zip(&GRAPHIC).all(|(s, g)| s & g == 0) {
+            Span::Spaces
+        } else {
+            Span::Bytes
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The end of the run of bytes of `set` from `at` (the first byte not in
+/// it, or the end of `hay`). With a [`Span`] other than `Bytes`, whole
+/// words the span's test passes are skipped first, and the byte it stops
+/// at is tested against `set` (a space in `.`, a tab in `\s`).
+#[inline(always)]
+fn run_end(set: &ByteSet, span: Span, hay: &[u8], mut at: usize) -> usize {
+    // The first two bytes one by one: most runs of spaces between words
+    // are one byte, and a word test costs more than that.
+    for _ in 0..2 {
+        match hay.get(at) {
+            Some(&b) if has(set, b) => at += 1,
+            _ => return at,
+        }
+    }
+    if span != Span::Bytes {
+        loop {
+            while let Some(c) = hay.get(at..at + 8) {
+                let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+                // The high bit of each byte outside the span's bytes,
+                // exact for the lowest such byte (borrows and carries only
+                // reach the bytes above it).
+                let m = if span == Span::Graphic {
+                    // Below 0x21, or 0x7F and above.
+                    ((w.wrapping_sub(ONES * 0x21) & !w) | w.wrapping_add(ONES) | w) & HIGH
+                } else {
+                    // Not a space.
+                    let x = w ^ (ONES * 0x20);
+                    (((x & !HIGH) + !HIGH) | x) & HIGH
+                };
+                if m != 0 {
+                    at += (m.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                at += 8;
+            }
+            match hay.get(at) {
+                Some(&b) if has(set, b) => at += 1,
+                _ => return at,
+            }
+            if hay.len() - at < 8 {
+                break;
+            }
+        }
+    }
+    while let Some(&b) = hay.get(at) {
+        if !has(set, b) {
+            break;
+        }
+        at += 1;
+    }
+    at
 }
 
 /// [`Vm::may_match`] copied out of the VM, so that a run tests a rule's
@@ -504,6 +592,7 @@ impl Vm {
                     dot: is_dot(&set),
                     pre: NO_SAVE,
                     plus: false,
+                    span: Span::of(&set),
                 };
             } else if let Inst::Split2 { a, b } = insts[u]
                 && let Inst::Class { set, next, .. } = insts[b as usize]
@@ -707,7 +796,7 @@ impl Vm {
         // its own step, and at the end of a `Seq` that leads into it.
         // `break` fails the path, `continue` goes on at `pc`.
         macro_rules! star {
-            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr) => {{
+            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
                 if $plus {
                     match hay.get($at) {
                         Some(&b) if has($set, b) => {}
@@ -723,12 +812,7 @@ impl Vm {
                 if $dot && hay.len() - $at >= LONG_SPAN {
                     $at = line_end(hay, $at);
                 }
-                while let Some(&b) = hay.get($at) {
-                    if !has($set, b) {
-                        break;
-                    }
-                    $at += 1;
-                }
+                $at = run_end($set, $span, hay, $at);
                 budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, $at) {
@@ -825,9 +909,10 @@ impl Vm {
                                 dot,
                                 pre,
                                 plus,
+                                span,
                             } = &self.insts[pc as usize]
                         {
-                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus);
+                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span);
                         }
                     }
                     Inst::Sparse { trans } => {
@@ -865,7 +950,8 @@ impl Vm {
                         dot,
                         pre,
                         plus,
-                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus),
+                        span,
+                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span),
                     Inst::Lazy {
                         set,
                         exit,
@@ -974,7 +1060,7 @@ impl Vm {
         // run (a disjoint guard) or where the guard passes last (an exit
         // that always matches: it is never left again).
         macro_rules! star {
-            ($set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr) => {{
+            ($set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
                 if $plus {
                     match hay.get(at) {
                         Some(&b) if has($set, b) => {}
@@ -989,12 +1075,7 @@ impl Vm {
                 if $dot && hay.len() - at >= LONG_SPAN {
                     at = line_end(hay, at);
                 }
-                while let Some(&b) = hay.get(at) {
-                    if !has($set, b) {
-                        break;
-                    }
-                    at += 1;
-                }
+                at = run_end($set, $span, hay, at);
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, at) {
                         return None;
@@ -1039,9 +1120,10 @@ impl Vm {
                             dot,
                             pre,
                             plus,
+                            span,
                         } = &self.insts[pc as usize]
                     {
-                        star!(set, *exit, *guard, *dot, *pre, *plus);
+                        star!(set, *exit, *guard, *dot, *pre, *plus, *span);
                     }
                 }
                 Inst::Sparse { trans } => {
@@ -1073,7 +1155,8 @@ impl Vm {
                     dot,
                     pre,
                     plus,
-                } => star!(set, *exit, *guard, *dot, *pre, *plus),
+                    span,
+                } => star!(set, *exit, *guard, *dot, *pre, *plus, *span),
                 Inst::Lazy {
                     set,
                     exit,
@@ -1520,6 +1603,7 @@ fn fuse_plus(insts: &mut [Inst]) {
             dot,
             pre: NO_SAVE,
             plus: false,
+            span,
         }) = insts.get(next as usize)
             && *s2 == set
         {
@@ -1530,6 +1614,7 @@ fn fuse_plus(insts: &mut [Inst]) {
                 dot: *dot,
                 pre,
                 plus: true,
+                span: *span,
             };
         }
     }
@@ -2062,6 +2147,73 @@ mod tests {
             }
         }
         bt
+    }
+
+    /// The word tests of a loop's run against a byte-by-byte walk, for
+    /// sets of each span (and the exact edges of their tests: `!`, `~`,
+    /// DEL, a tab), on texts of every length up to 40 from every start,
+    /// and which classes get which span.
+    #[test]
+    fn loop_runs_skip_words_as_a_byte_walk_does() {
+        fn set_of(f: impl Fn(u8) -> bool) -> ByteSet {
+            let mut s = [0u64; 4];
+            for b in 0..=255u8 {
+                if f(b) {
+                    add_range(&mut s, b, b);
+                }
+            }
+            s
+        }
+        let not_space = set_of(|b| !b" \t\n\x0b\x0c\r".contains(&b));
+        let dot = set_of(|b| b != b'\n');
+        let graphic = set_of(|b| (0x21..=0x7e).contains(&b));
+        let space = set_of(|b| b == b' ');
+        let blank = set_of(|b| b" \t".contains(&b));
+        let digit = set_of(|b| b.is_ascii_digit());
+        let no_comma = set_of(|b| b != b',');
+        assert_eq!(Span::of(&not_space), Span::Graphic);
+        assert_eq!(Span::of(&dot), Span::Graphic);
+        assert_eq!(Span::of(&graphic), Span::Graphic);
+        assert_eq!(Span::of(&space), Span::Spaces);
+        assert_eq!(Span::of(&blank), Span::Spaces);
+        assert_eq!(Span::of(&digit), Span::Bytes);
+        assert_eq!(Span::of(&no_comma), Span::Bytes);
+        assert_eq!(Span::of(&set_of(|b| b == b'\t')), Span::Bytes);
+        let alphabet = [
+            b' ', b' ', b' ', b'a', b'!', b'~', 0x7f, 0x20, 0x1f, b'\t', 0x80, 0xa0, 0xff, b'\n',
+            b'5',
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..4000 {
+            let len = (seed % 41) as usize;
+            let mut hay = Vec::with_capacity(len);
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // Long runs of one byte as often as mixed ones.
+                let b = alphabet[(seed % alphabet.len() as u64) as usize];
+                let n = if seed & 0x100 != 0 {
+                    1
+                } else {
+                    1 + (seed >> 9) as usize % 12
+                };
+                hay.extend(std::iter::repeat_n(b, n));
+            }
+            hay.truncate(len);
+            for set in [
+                &not_space, &dot, &graphic, &space, &blank, &digit, &no_comma,
+            ] {
+                for at in 0..=hay.len() {
+                    let want = at + hay[at..].iter().take_while(|&&b| has(set, b)).count();
+                    assert_eq!(
+                        run_end(set, Span::of(set), &hay, at),
+                        want,
+                        "{hay:?} from {at}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
