@@ -958,26 +958,8 @@ impl Vm {
                         guard,
                         dot,
                     } => {
-                        // The first position from here, over bytes of the
-                        // class, where the exit may start.
                         let lo = at;
-                        if *dot
-                            && hay.len() - at >= LONG_SPAN
-                            && !self.passes(*guard, hay, at)
-                            && let Some(g) = self.guards.get(*guard as usize)
-                            && let Some(few) = g.few
-                        {
-                            // Every byte up to the first `\n` is in the
-                            // class: the first guard byte before it, or
-                            // the `\n` (or the end) itself.
-                            at = first_of_few(few, hay, at);
-                        }
-                        while !self.passes(*guard, hay, at) {
-                            match hay.get(at) {
-                                Some(&b) if has(set, b) => at += 1,
-                                _ => break,
-                            }
-                        }
+                        at = self.lazy_stop(set, *guard, *dot, hay, at);
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
                         if !self.passes(*guard, hay, at) {
                             break;
@@ -998,10 +980,7 @@ impl Vm {
                     } => {
                         save!(*pre, at);
                         let lo = at;
-                        let end = hay.len().min(at + *max as usize);
-                        while at < end && has(set, hay[at]) {
-                            at += 1;
-                        }
+                        at = rep_run(set, *max, hay, at);
                         budget = budget.checked_sub(at - lo).ok_or(OverBudget)?;
                         if self.disjoint(*guard) {
                             if !self.passes(*guard, hay, at) {
@@ -1036,6 +1015,30 @@ impl Vm {
             }
         }
         Ok(None)
+    }
+
+    /// A lazy loop's stop from `at` (both searches): the first position,
+    /// over bytes of `set`, where the exit may start (`guard` passes), or
+    /// where the run of the class ends.
+    #[inline(always)]
+    fn lazy_stop(&self, set: &ByteSet, guard: u32, dot: bool, hay: &[u8], mut at: usize) -> usize {
+        if dot
+            && hay.len() - at >= LONG_SPAN
+            && !self.passes(guard, hay, at)
+            && let Some(g) = self.guards.get(guard as usize)
+            && let Some(few) = g.few
+        {
+            // Every byte up to the first `\n` is in the class: the first
+            // guard byte before it, or the `\n` (or the end) itself.
+            at = first_of_few(few, hay, at);
+        }
+        while !self.passes(guard, hay, at) {
+            match hay.get(at) {
+                Some(&b) if has(set, b) => at += 1,
+                _ => break,
+            }
+        }
+        at
     }
 
     /// [`Vm::search`] for a program that never backtracks (see
@@ -1163,20 +1166,7 @@ impl Vm {
                     guard,
                     dot,
                 } => {
-                    if *dot
-                        && hay.len() - at >= LONG_SPAN
-                        && !self.passes(*guard, hay, at)
-                        && let Some(g) = self.guards.get(*guard as usize)
-                        && let Some(few) = g.few
-                    {
-                        at = first_of_few(few, hay, at);
-                    }
-                    while !self.passes(*guard, hay, at) {
-                        match hay.get(at) {
-                            Some(&b) if has(set, b) => at += 1,
-                            _ => break,
-                        }
-                    }
+                    at = self.lazy_stop(set, *guard, *dot, hay, at);
                     if !self.passes(*guard, hay, at) {
                         return None;
                     }
@@ -1191,10 +1181,7 @@ impl Vm {
                 } => {
                     save!(*pre, at);
                     let lo = at;
-                    let end = hay.len().min(at + *max as usize);
-                    while at < end && has(set, hay[at]) {
-                        at += 1;
-                    }
+                    at = rep_run(set, *max, hay, at);
                     if self.disjoint(*guard) {
                         if !self.passes(*guard, hay, at) {
                             return None;
@@ -1210,6 +1197,17 @@ impl Vm {
             }
         }
     }
+}
+
+/// A counted loop's run from `at` (both searches): up to `max` bytes of
+/// `set`.
+#[inline(always)]
+fn rep_run(set: &ByteSet, max: u32, hay: &[u8], mut at: usize) -> usize {
+    let end = hay.len().min(at + max as usize);
+    while at < end && has(set, hay[at]) {
+        at += 1;
+    }
+    at
 }
 
 /// Whether no path of the program from `start` ever needs to backtrack,
