@@ -47,8 +47,10 @@ const fn break_table() -> [bool; 256] {
 }
 static MAY_BREAK: [bool; 256] = break_table();
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// A byte of 1 in every byte of a word, and the high bit of every byte:
+/// the word-at-a-time tests here and in the VM's loop runs.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each of the 8 bytes of `w` (little-endian) that is
 /// below 0x20 or above 0x7F (a control or a non-ASCII byte; every line

@@ -315,8 +315,20 @@ impl Span {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+use crate::split::{HIGH, ONES};
+
+/// Where a greedy loop's run from `at` ends (both searches): a `.` run
+/// over a long rest goes straight to the line's end, any other through
+/// [`run_end`].
+#[inline(always)]
+fn star_run(set: &ByteSet, dot: bool, span: Span, hay: &[u8], at: usize) -> usize {
+    let at = if dot && hay.len() - at >= LONG_SPAN {
+        line_end(hay, at)
+    } else {
+        at
+    };
+    run_end(set, span, hay, at)
+}
 
 /// The end of the run of bytes of `set` from `at` (the first byte not in
 /// it, or the end of `hay`). With a [`Span`] other than `Bytes`, whole
@@ -809,10 +821,7 @@ impl Vm {
                 }
                 // The positions the exit may be tried at start here.
                 let lo = $at;
-                if $dot && hay.len() - $at >= LONG_SPAN {
-                    $at = line_end(hay, $at);
-                }
-                $at = run_end($set, $span, hay, $at);
+                $at = star_run($set, $dot, $span, hay, $at);
                 budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, $at) {
@@ -1075,10 +1084,7 @@ impl Vm {
                     save!($pre, at);
                 }
                 let lo = at;
-                if $dot && hay.len() - at >= LONG_SPAN {
-                    at = line_end(hay, at);
-                }
-                at = run_end($set, $span, hay, at);
+                at = star_run($set, $dot, $span, hay, at);
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, at) {
                         return None;
