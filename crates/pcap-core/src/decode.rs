@@ -302,6 +302,23 @@ pub struct Peek<'a> {
 /// full decode would have dropped too.
 #[inline(always)]
 pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
+    if linktype == LinkType::ETHERNET
+        && let Some(h) = data.first_chunk::<{ ethernet::HEADER_LEN + vlan::HEADER_LEN + 1 }>()
+    {
+        // Ethernet, untagged or with one 802.1Q tag, and IPv4 without
+        // options (most frames of a capture): the EtherType and the
+        // version/length byte in one compare.
+        let lead = u32::from_le_bytes([h[12], h[13], h[14], h[15]]);
+        if lead & 0x00ff_ffff == u32::from_le_bytes([0x08, 0x00, 0x45, 0]) {
+            return peek_ipv4(data, ethernet::HEADER_LEN);
+        }
+        if lead == u32::from_le_bytes([0x81, 0x00, h[14], h[15]])
+            && u32::from_le_bytes([h[16], h[17], h[18], 0])
+                == u32::from_le_bytes([0x08, 0x00, 0x45, 0])
+        {
+            return peek_ipv4(data, ethernet::HEADER_LEN + vlan::HEADER_LEN);
+        }
+    }
     if linktype != LinkType::ETHERNET || data.len() < ethernet::HEADER_LEN {
         return None;
     }
@@ -375,6 +392,64 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
                 dst_port: be16(u, udp::DST_PORT),
                 flags: 0,
                 payload: &p[udp::HEADER_LEN..end],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// [`peek`] for an IPv4 header without options at `ip` (the caller saw
+/// version 4 and length 5 there): the fragment field and the protocol
+/// from one word, then TCP or UDP.
+#[inline(always)]
+fn peek_ipv4(data: &[u8], ip: usize) -> Option<Peek<'_>> {
+    let l4 = ip + ipv4::MIN_HEADER_LEN;
+    let h: &[u8; ipv4::MIN_HEADER_LEN] = data.get(ip..l4)?.try_into().ok()?;
+    // Bytes 2-9 of the header: total length, id, flags and fragment
+    // offset, TTL, protocol.
+    let w = u64::from_le_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]);
+    if (w >> 32) as u16 & u16::from_le_bytes([0x1f, 0xff]) != 0 {
+        return None;
+    }
+    let end = match usize::from(u16::from_be_bytes([w as u8, (w >> 8) as u8])) {
+        0 => data.len(),
+        t if t < ipv4::MIN_HEADER_LEN => return None,
+        t => (ip + t).min(data.len()),
+    };
+    match (w >> 56) as u8 {
+        ip_proto::TCP => {
+            let t: &[u8; tcp::MIN_HEADER_LEN] =
+                data.get(l4..l4 + tcp::MIN_HEADER_LEN)?.try_into().ok()?;
+            let hl = usize::from(t[tcp::DATA_OFFSET] >> 4) * 4;
+            if hl < tcp::MIN_HEADER_LEN || end < l4 + hl {
+                return None;
+            }
+            Some(Peek {
+                proto: ip_proto::TCP,
+                src_port: be16(t, tcp::SRC_PORT),
+                dst_port: be16(t, tcp::DST_PORT),
+                flags: t[tcp::FLAGS],
+                payload: &data[l4 + hl..end],
+            })
+        }
+        ip_proto::UDP => {
+            let u: &[u8; udp::HEADER_LEN] = data.get(l4..l4 + udp::HEADER_LEN)?.try_into().ok()?;
+            if end < l4 + udp::HEADER_LEN {
+                return None;
+            }
+            let room = end - l4;
+            let ulen = usize::from(be16(u, udp::LENGTH));
+            let stop = if (udp::HEADER_LEN..=room).contains(&ulen) {
+                ulen
+            } else {
+                room
+            };
+            Some(Peek {
+                proto: ip_proto::UDP,
+                src_port: be16(u, udp::SRC_PORT),
+                dst_port: be16(u, udp::DST_PORT),
+                flags: 0,
+                payload: &data[l4 + udp::HEADER_LEN..l4 + stop],
             })
         }
         _ => None,

@@ -409,6 +409,17 @@ fn peek_takes_plain_and_tagged_ipv4_and_declines_the_rest() {
             (40000, 443, &b"\x16\x03\x01"[..])
         );
     }
+    // UDP the same way, untagged and tagged (QUIC and DNS scans).
+    for link in [Link::ethernet(), tagged(vec![7], false)] {
+        let mut f = FrameSpec::udp(v4(1), 5353, v4(2), 443, b"\xc0quic".to_vec());
+        f.link = link.clone();
+        let bytes = f.build();
+        let p = peek(LinkType::ETHERNET, &bytes).unwrap_or_else(|| panic!("{link:?}"));
+        assert_eq!(
+            (p.proto, p.src_port, p.dst_port, p.flags, p.payload),
+            (17, 5353, 443, 0, &b"\xc0quic"[..])
+        );
+    }
     // Deeper stacks, MPLS, IPv6 and other link types go to the full decode.
     let v6 = |a| IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 0, a]);
     let declined = [
