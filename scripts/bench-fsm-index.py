@@ -20,8 +20,11 @@ For each case:
     a long-running netmiko/ntc-templates program: the first run is a
     warm-up and not counted); time.process_time() per run (user+sys CPU of
     this process) and wall time;
-  - fsm-parse: `taskset -c 0 FSM_PARSE --index DIR --platform P --command C
-    FILE --format json` RUNS times as a child process, whole command
+  - fsm-parse: `FSM_PARSE --index DIR --platform P --command C FILE
+    --format json` RUNS times as a child process pinned to the core this
+    script runs on (the affinity is inherited: no `taskset` process of
+    its own, whose start-up, ~0.7 ms of CPU, getrusage would count as
+    fsm-parse's), whole command
     (start-up, reading the file, JSON written to a file); user+sys CPU from
     getrusage(RUSAGE_CHILDREN) and wall time;
   - checks the rows: fsm-parse's JSON objects against clitable's rows,
@@ -29,8 +32,9 @@ For each case:
 
 Prints a Markdown table: medians of CPU and wall per side, and the CPU
 ratio (the machine is shared: CPU time is disturbed less by the load
-than wall time). Run this whole script under `taskset -c 0` so that
-Python also gets one core. Deletes the inputs when done.
+than wall time). The script pins itself to one core (the lowest it may
+run on; choose it with `taskset -c N`), so that Python and fsm-parse
+both get that one core. Deletes the inputs when done.
 """
 
 import json
@@ -108,7 +112,7 @@ def py_side(tdir, platform, command, text, runs):
 
 def rs_side(exe, tdir, platform, command, path, runs):
     out = path + ".json"
-    cmd = ["taskset", "-c", "0", exe, "--index", tdir, "--platform", platform,
+    cmd = [exe, "--index", tdir, "--platform", platform,
            "--command", command, path, "--format", "json"]
     cpu, wall = [], []
     for _ in range(runs + 1):
@@ -138,6 +142,9 @@ def same_rows(header, py_rows, rs_rows):
 
 
 def main():
+    # One core for both sides: this process, and fsm-parse through the
+    # inherited affinity.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     corpus, exe = sys.argv[1], os.path.abspath(sys.argv[2])
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     want = sys.argv[4:]

@@ -67,14 +67,17 @@ enum Inst {
     Look {
         look: Look,
         next: u32,
+        pre: u32,
     },
     /// Try `a`, then `b`.
     Split2 {
         a: u32,
         b: u32,
+        pre: u32,
     },
     SplitN {
         alts: Box<[u32]>,
+        pre: u32,
     },
     Save {
         slot: u32,
@@ -124,8 +127,14 @@ enum Inst {
         set: ByteSet,
         a: u32,
         b: u32,
+        pre: u32,
     },
-    Match,
+    /// The match, after setting up to two group slots (the last group's
+    /// end and the whole match's end, fused: see [`fuse_saves`]).
+    Match {
+        pre: u32,
+        pre2: u32,
+    },
     Fail,
 }
 
@@ -463,7 +472,11 @@ pub(crate) struct OverBudget;
 #[derive(Debug, Clone)]
 pub(crate) struct Vm {
     insts: Vec<Inst>,
-    start: u32,
+    /// Where both searches begin: the program's start past the steps that always pass
+    /// at the start of the text (`\A`, `^`, the save of the match's start,
+    /// which `slot0` says to make: see [`run_start`]).
+    run_start: u32,
+    slot0: bool,
     nslots: usize,
     /// The byte sets of every fused run (see [`fuse_class_runs`]).
     seqs: Vec<ByteSet>,
@@ -568,19 +581,23 @@ impl Vm {
                 State::Look { look, next } => Inst::Look {
                     look: *look,
                     next: next.as_u32(),
+                    pre: NO_SAVE,
                 },
                 State::BinaryUnion { alt1, alt2 } => Inst::Split2 {
                     a: alt1.as_u32(),
                     b: alt2.as_u32(),
+                    pre: NO_SAVE,
                 },
                 State::Union { alternates } => match alternates.len() {
                     0 => Inst::Fail,
                     2 => Inst::Split2 {
                         a: alternates[0].as_u32(),
                         b: alternates[1].as_u32(),
+                        pre: NO_SAVE,
                     },
                     _ => Inst::SplitN {
                         alts: alternates.iter().map(|s| s.as_u32()).collect(),
+                        pre: NO_SAVE,
                     },
                 },
                 State::Capture { next, slot, .. } => Inst::Save {
@@ -588,12 +605,15 @@ impl Vm {
                     next: next.as_u32(),
                 },
                 State::Fail => Inst::Fail,
-                State::Match { .. } => Inst::Match,
+                State::Match { .. } => Inst::Match {
+                    pre: NO_SAVE,
+                    pre2: NO_SAVE,
+                },
             };
             insts.push(i);
         }
         for u in 0..insts.len() {
-            if let Inst::Split2 { a, b } = insts[u]
+            if let Inst::Split2 { a, b, .. } = insts[u]
                 && let Inst::Class { set, next, .. } = insts[a as usize]
                 && next as usize == u
             {
@@ -606,7 +626,7 @@ impl Vm {
                     plus: false,
                     span: Span::of(&set),
                 };
-            } else if let Inst::Split2 { a, b } = insts[u]
+            } else if let Inst::Split2 { a, b, .. } = insts[u]
                 && let Inst::Class { set, next, .. } = insts[b as usize]
                 && next as usize == u
             {
@@ -661,9 +681,11 @@ impl Vm {
             }
         }
         let linear = linearize(&mut insts, &seqs, &guards, start);
+        let (run_start, slot0) = run_start(&insts, start);
         Vm {
             insts,
-            start,
+            run_start,
+            slot0,
             nslots: nfa.group_info().slot_len(),
             seqs,
             words,
@@ -785,9 +807,13 @@ impl Vm {
         let mut budget = self.budget(hay.len());
         slots.clear();
         slots.resize(self.nslots, NO_POS);
+        if self.slot0 {
+            // Nothing comes before it to backtrack to: no frame.
+            slots[0] = 0;
+        }
         stack.clear();
         stack.push(Frame::Step {
-            pc: self.start,
+            pc: self.run_start,
             at: 0,
         });
         // Python's group start or end: saved, with the old value to put
@@ -934,17 +960,20 @@ impl Vm {
                             None => break,
                         }
                     }
-                    Inst::Look { look, next } => {
+                    Inst::Look { look, next, pre } => {
                         if !self.lm.matches(*look, hay, at) {
                             break;
                         }
+                        save!(*pre, at);
                         pc = *next;
                     }
-                    Inst::Split2 { a, b } => {
+                    Inst::Split2 { a, b, pre } => {
+                        save!(*pre, at);
                         stack.push(Frame::Step { pc: *b, at });
                         pc = *a;
                     }
-                    Inst::SplitN { alts } => {
+                    Inst::SplitN { alts, pre } => {
+                        save!(*pre, at);
                         stack.extend(alts[1..].iter().rev().map(|&p| Frame::Step { pc: p, at }));
                         pc = alts[0];
                     }
@@ -1012,13 +1041,22 @@ impl Vm {
                         pc = *exit;
                         at = p;
                     }
-                    Inst::Pick2 { set, a, b } => {
+                    Inst::Pick2 { set, a, b, pre } => {
+                        save!(*pre, at);
                         pc = match hay.get(at) {
                             Some(&x) if has(set, x) => *a,
                             _ => *b,
                         };
                     }
-                    Inst::Match => return Ok(Some(at)),
+                    Inst::Match { pre, pre2 } => {
+                        // Nothing backtracks past a match: no frames.
+                        for s in [*pre, *pre2] {
+                            if let Some(v) = slots.get_mut(s as usize) {
+                                *v = at;
+                            }
+                        }
+                        return Ok(Some(at));
+                    }
                     Inst::Fail => break,
                 }
             }
@@ -1060,7 +1098,10 @@ impl Vm {
     pub(crate) fn search_linear(&self, hay: &[u8], slots: &mut Vec<usize>) -> Option<usize> {
         slots.clear();
         slots.resize(self.nslots, NO_POS);
-        let (mut pc, mut at) = (self.start, 0usize);
+        if self.slot0 {
+            slots[0] = 0;
+        }
+        let (mut pc, mut at) = (self.run_start, 0usize);
         macro_rules! save {
             ($slot:expr, $at:expr) => {{
                 if let Some(s) = slots.get_mut($slot as usize) {
@@ -1141,13 +1182,15 @@ impl Vm {
                     pc = t.2;
                     at += 1;
                 }
-                Inst::Look { look, next } => {
+                Inst::Look { look, next, pre } => {
                     if !self.lm.matches(*look, hay, at) {
                         return None;
                     }
+                    save!(*pre, at);
                     pc = *next;
                 }
-                Inst::Pick2 { set, a, b } => {
+                Inst::Pick2 { set, a, b, pre } => {
+                    save!(*pre, at);
                     pc = match hay.get(at) {
                         Some(&x) if has(set, x) => *a,
                         _ => *b,
@@ -1197,12 +1240,42 @@ impl Vm {
                     }
                     pc = *exit;
                 }
-                Inst::Match => return Some(at),
+                Inst::Match { pre, pre2 } => {
+                    save!(*pre, at);
+                    save!(*pre2, at);
+                    return Some(at);
+                }
                 // Not in a linear program (see `linearize`).
                 Inst::Split2 { .. } | Inst::SplitN { .. } | Inst::Fail => return None,
             }
         }
     }
+}
+
+/// Where the searches of the program from `start` begin, and whether they
+/// set the match's start (slot 0) there: past the save of slot 0 and the
+/// start-of-text looks every pattern begins with (`\A(?:^...)`), steps
+/// that always pass at position 0, where every search starts.
+fn run_start(insts: &[Inst], start: u32) -> (u32, bool) {
+    let (mut pc, mut slot0) = (start, false);
+    for _ in 0..insts.len() {
+        match insts.get(pc as usize) {
+            Some(&Inst::Save { slot: 0, next }) => {
+                slot0 = true;
+                pc = next;
+            }
+            Some(&Inst::Look {
+                look: Look::Start,
+                next,
+                pre,
+            }) if pre == NO_SAVE || pre == 0 => {
+                slot0 |= pre == 0;
+                pc = next;
+            }
+            _ => break,
+        }
+    }
+    (pc, slot0)
 }
 
 /// A counted loop's run from `at` (both searches): up to `max` bytes of
@@ -1257,7 +1330,7 @@ fn linearize(insts: &mut [Inst], seqs: &[ByteSet], guards: &[Guard], start: u32)
                 }
                 todo.push(*exit);
             }
-            Inst::Split2 { a, b } => {
+            Inst::Split2 { a, b, .. } => {
                 let (Some(sa), Some(sb)) = (
                     first_consumed(insts, seqs, *a, 0),
                     first_consumed(insts, seqs, *b, 0),
@@ -1271,12 +1344,12 @@ fn linearize(insts: &mut [Inst], seqs: &[ByteSet], guards: &[Guard], start: u32)
                 todo.extend([*a, *b]);
             }
             Inst::SplitN { .. } | Inst::Pick2 { .. } => return false,
-            Inst::Match | Inst::Fail => {}
+            Inst::Match { .. } | Inst::Fail => {}
         }
     }
     for (pc, set) in picks {
-        if let Inst::Split2 { a, b } = insts[pc as usize] {
-            insts[pc as usize] = Inst::Pick2 { set, a, b };
+        if let Inst::Split2 { a, b, pre } = insts[pc as usize] {
+            insts[pc as usize] = Inst::Pick2 { set, a, b, pre };
         }
     }
     true
@@ -1288,7 +1361,7 @@ fn linearize(insts: &mut [Inst], seqs: &[ByteSet], guards: &[Guard], start: u32)
 fn always_matches(insts: &[Inst], mut pc: u32) -> bool {
     for _ in 0..insts.len() {
         match insts.get(pc as usize) {
-            Some(Inst::Match) => return true,
+            Some(Inst::Match { .. }) => return true,
             Some(Inst::Save { next, .. }) => pc = *next,
             Some(Inst::Star {
                 exit, plus: false, ..
@@ -1322,7 +1395,7 @@ fn first_consumed(insts: &[Inst], seqs: &[ByteSet], pc: u32, depth: usize) -> Op
             }
             Some(set)
         }
-        Inst::Split2 { a, b } => {
+        Inst::Split2 { a, b, .. } => {
             let sa = first_consumed(insts, seqs, *a, depth + 1)?;
             let sb = first_consumed(insts, seqs, *b, depth + 1)?;
             Some(std::array::from_fn(|i| sa[i] | sb[i]))
@@ -1335,7 +1408,7 @@ fn first_consumed(insts: &[Inst], seqs: &[ByteSet], pc: u32, depth: usize) -> Op
 /// (what `S{0,n}` greedy compiles to) as one `Rep`: the paths and their
 /// order are the same, longest first.
 fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
-    let Inst::Split2 { a, b: exit } = insts[u] else {
+    let Inst::Split2 { a, b: exit, .. } = insts[u] else {
         return None;
     };
     let &Inst::Class { set, next, .. } = insts.get(a as usize)? else {
@@ -1344,7 +1417,7 @@ fn bounded_rep(insts: &[Inst], u: usize) -> Option<Inst> {
     let mut next = next;
     let mut max = 1u32;
     while next != exit {
-        let Inst::Split2 { a, b } = insts.get(next as usize)? else {
+        let Inst::Split2 { a, b, .. } = insts.get(next as usize)? else {
             return None;
         };
         match insts.get(*a as usize)? {
@@ -1553,10 +1626,10 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
             Inst::Look {
                 look: Look::End, ..
             } => g.end_ok = true,
-            Inst::Look { .. } | Inst::Match => return None,
+            Inst::Look { .. } | Inst::Match { .. } => return None,
             Inst::Save { next, .. } => todo.push(*next),
-            Inst::Split2 { a, b } | Inst::Pick2 { a, b, .. } => todo.extend([*a, *b]),
-            Inst::SplitN { alts } => todo.extend(alts.iter().copied()),
+            Inst::Split2 { a, b, .. } | Inst::Pick2 { a, b, .. } => todo.extend([*a, *b]),
+            Inst::SplitN { alts, .. } => todo.extend(alts.iter().copied()),
             Inst::Fail => {}
         }
     }
@@ -1564,27 +1637,51 @@ fn exit_guard(insts: &[Inst], seqs: &[ByteSet], exit: u32) -> Option<Guard> {
     Some(g)
 }
 
-/// Folds every `Save` that leads into a `Class`, `Seq`, `Star` or `Rep`
-/// into a copy of that step (its `pre` slot): one dispatch instead of two
-/// for each group boundary in front of a step. The step itself stays as
-/// it is for the other paths into it. Runs last: the analyses above read
-/// the unfused program.
+/// Folds every `Save` into a copy of the step it leads to (that step's
+/// `pre` slot): one dispatch instead of two for each group boundary. A
+/// `Match` takes two (the last group's end, then the whole match's end:
+/// `(.+?)$$` ends `Save, Look, Save, Match`). The step itself stays as it
+/// is for the other paths into it. Repeated until nothing changes (a
+/// `Save` before a `Save` fuses once the second one has). Runs last: the
+/// analyses above read the unfused program.
 fn fuse_saves(insts: &mut [Inst]) {
-    for u in 0..insts.len() {
-        let Inst::Save { slot, next } = insts[u] else {
-            continue;
-        };
-        let Some(mut fused) = insts.get(next as usize).cloned() else {
-            continue;
-        };
-        if let Inst::Class { pre, .. }
-        | Inst::Seq { pre, .. }
-        | Inst::Star { pre, .. }
-        | Inst::Rep { pre, .. } = &mut fused
-            && *pre == NO_SAVE
-        {
-            *pre = slot;
-            insts[u] = fused;
+    loop {
+        let mut changed = false;
+        for u in 0..insts.len() {
+            let Inst::Save { slot, next } = insts[u] else {
+                continue;
+            };
+            let Some(mut fused) = insts.get(next as usize).cloned() else {
+                continue;
+            };
+            let free = match &mut fused {
+                Inst::Class { pre, .. }
+                | Inst::Seq { pre, .. }
+                | Inst::Star { pre, .. }
+                | Inst::Rep { pre, .. }
+                | Inst::Look { pre, .. }
+                | Inst::Split2 { pre, .. }
+                | Inst::SplitN { pre, .. }
+                | Inst::Pick2 { pre, .. } => (*pre == NO_SAVE).then_some(pre),
+                Inst::Match { pre, pre2 } => {
+                    if *pre == NO_SAVE {
+                        Some(pre)
+                    } else {
+                        (*pre2 == NO_SAVE).then_some(pre2)
+                    }
+                }
+                // A lazy loop goes on by running its step again (see
+                // `Frame::Lazy`): a save there would move the group.
+                Inst::Lazy { .. } | Inst::Sparse { .. } | Inst::Save { .. } | Inst::Fail => None,
+            };
+            if let Some(p) = free {
+                *p = slot;
+                insts[u] = fused;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
         }
     }
 }
@@ -1646,6 +1743,7 @@ fn lead(insts: &[Inst], guards: &[Guard], start: u32) -> Option<Lead> {
             Inst::Look {
                 look: Look::Start,
                 next,
+                ..
             }
             | Inst::Save { next, .. } => pc = *next as usize,
             Inst::Star { set, guard, .. } => return of(set, *guard, false),
@@ -1671,13 +1769,14 @@ fn one_byte(insts: &[Inst], start: u32) -> bool {
             Some(Inst::Look {
                 look: Look::Start,
                 next,
+                ..
             }) if !consumed => pc = *next as usize,
             Some(Inst::Save { next, .. }) => pc = *next as usize,
             Some(Inst::Class { next, .. }) if !consumed => {
                 consumed = true;
                 pc = *next as usize;
             }
-            Some(Inst::Match) => return consumed,
+            Some(Inst::Match { .. }) => return consumed,
             _ => return false,
         }
     }
@@ -1723,12 +1822,13 @@ fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool, 
             Inst::Look {
                 look: Look::End,
                 next,
+                ..
             } => todo.push((*next, true)),
             Inst::Look { next, .. } | Inst::Save { next, .. } => todo.push((*next, at_end)),
-            Inst::Split2 { a, b } | Inst::Pick2 { a, b, .. } => {
+            Inst::Split2 { a, b, .. } | Inst::Pick2 { a, b, .. } => {
                 todo.extend([(*a, at_end), (*b, at_end)])
             }
-            Inst::SplitN { alts } => todo.extend(alts.iter().map(|&a| (a, at_end))),
+            Inst::SplitN { alts, .. } => todo.extend(alts.iter().map(|&a| (a, at_end))),
             Inst::Star { set: c, exit, .. }
             | Inst::Lazy { set: c, exit, .. }
             | Inst::Rep { set: c, exit, .. } => {
@@ -1737,7 +1837,7 @@ fn first_bytes(insts: &[Inst], seqs: &[ByteSet], start: u32) -> (ByteSet, bool, 
                 }
                 todo.push((*exit, at_end));
             }
-            Inst::Match => {
+            Inst::Match { .. } => {
                 empty_ok = true;
                 empty_mid |= !at_end;
             }
@@ -1815,6 +1915,53 @@ mod tests {
             let (ours, theirs) = both(p, line.as_bytes());
             assert_eq!(ours, theirs, "{line}");
         }
+    }
+
+    #[test]
+    fn group_saves_ride_on_the_steps_after_them() {
+        // Group boundaries before alternations, looks, lazy loops and the
+        // match, with backtracking through them (the chassis firmware
+        // rule of the corpus, and shapes around it).
+        let chassis = r"(\w+\s\w+\s\w+|\w+\s\d+?|\w+)\s+(\S+)?\s+?(.+Version\s+|.+U-Boot\s.+|.+?)(\d+\.+.+?|\S+\s+\S+)(Copy\S+$|\s+.+$|$)";
+        for (p, lines) in [
+            (
+                chassis,
+                &[
+                    "FPC 1                    ROM        Juniper ROM Monitor Version 3.0b1",
+                    "Forwarding engine board  ROM        Juniper ROM Monitor Version 4.1b2",
+                    "System control board     ROM        Juniper ROM Monitor Version 2.0i126Copyright",
+                    "FPC                      O/S        Version 15.1X49-D15 by ssd-builder on 2015",
+                    "Part                     Type       Version",
+                    "x",
+                ][..],
+            ),
+            (r"((a)|(ab))((c)|(bc))", &["abc", "ac", "abbc", "x"][..]),
+            (r"(x*?)(y)(z?)$", &["xxy", "xxyz", "y", "xyzz"][..]),
+            (r"(\s*)$", &["", "  ", " a"][..]),
+            (r"(a)(?:b|c)(d)?", &["ab", "acd", "ad"][..]),
+        ] {
+            for line in lines {
+                let (ours, theirs) = both(p, line.as_bytes());
+                assert_eq!(ours, theirs, "{p} on {line:?}");
+            }
+        }
+        // The fusions happened: no `Save` is left where the search begins
+        // or in front of the match, and the start-of-text steps are
+        // skipped.
+        let vm = Vm::new(&nfa(chassis));
+        assert!(vm.slot0);
+        assert!(!matches!(
+            vm.insts[vm.run_start as usize],
+            Inst::Save { .. } | Inst::Look { .. }
+        ));
+        assert!(vm.insts.iter().any(|i| matches!(
+            i,
+            Inst::Match { pre, pre2 } if *pre != NO_SAVE && *pre2 != NO_SAVE
+        )));
+        assert!(vm.insts.iter().any(|i| matches!(
+            i,
+            Inst::SplitN { pre, .. } if *pre != NO_SAVE
+        )));
     }
 
     #[test]
@@ -2146,8 +2293,8 @@ mod tests {
         let mut bt = vm.clone();
         bt.linear = false;
         for i in &mut bt.insts {
-            if let Inst::Pick2 { a, b, .. } = *i {
-                *i = Inst::Split2 { a, b };
+            if let Inst::Pick2 { a, b, pre, .. } = *i {
+                *i = Inst::Split2 { a, b, pre };
             }
         }
         bt
