@@ -130,10 +130,12 @@ enum Inst {
         pre: u32,
     },
     /// The match, after setting up to two group slots (the last group's
-    /// end and the whole match's end, fused: see [`fuse_saves`]).
+    /// end and the whole match's end, fused: see [`fuse_saves`]), if
+    /// `look` (a `$` fused into it: see [`fuse_look_match`]) holds here.
     Match {
         pre: u32,
         pre2: u32,
+        look: Option<Look>,
     },
     Fail,
 }
@@ -608,6 +610,7 @@ impl Vm {
                 State::Match { .. } => Inst::Match {
                     pre: NO_SAVE,
                     pre2: NO_SAVE,
+                    look: None,
                 },
             };
             insts.push(i);
@@ -671,6 +674,7 @@ impl Vm {
         let one_byte = one_byte(&insts, start);
         let lead = lead(&insts, &guards, start);
         fuse_saves(&mut insts);
+        fuse_look_match(&mut insts);
         fuse_plus(&mut insts);
         for u in 0..insts.len() {
             if let Inst::Seq { next, .. } = insts[u]
@@ -832,13 +836,13 @@ impl Vm {
         }
         // A greedy loop over one class (`Inst::Star`), run in place: in
         // its own step, and at the end of a `Seq` that leads into it.
-        // `break` fails the path, `continue` goes on at `pc`.
+        // `break 'step` fails the path; else the path goes on at `pc`.
         macro_rules! star {
-            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
+            ($l:lifetime, $at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
                 if $plus {
                     match hay.get($at) {
                         Some(&b) if has($set, b) => {}
-                        _ => break,
+                        _ => break $l,
                     }
                     save!($pre, $at);
                     $at += 1;
@@ -851,24 +855,23 @@ impl Vm {
                 budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, $at) {
-                        break;
+                        break $l;
                     }
-                    $pc = $exit;
-                    continue;
-                }
-                let Some(p) = self.last_passing($guard, hay, lo, $at) else {
-                    break;
-                };
-                if p > lo {
-                    stack.push(Frame::Star {
-                        exit: $exit,
-                        guard: $guard,
-                        lo,
-                        cur: p - 1,
-                    });
+                } else {
+                    let Some(p) = self.last_passing($guard, hay, lo, $at) else {
+                        break $l;
+                    };
+                    if p > lo {
+                        stack.push(Frame::Star {
+                            exit: $exit,
+                            guard: $guard,
+                            lo,
+                            cur: p - 1,
+                        });
+                    }
+                    $at = p;
                 }
                 $pc = $exit;
-                $at = p;
             }};
         }
         while let Some(f) = stack.pop() {
@@ -903,7 +906,7 @@ impl Vm {
                     _ => continue,
                 },
             };
-            loop {
+            'step: loop {
                 budget = budget.checked_sub(1).ok_or(OverBudget)?;
                 if stack.len() > MAX_FRAMES {
                     return Err(OverBudget);
@@ -947,7 +950,7 @@ impl Vm {
                                 span,
                             } = &self.insts[pc as usize]
                         {
-                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span);
+                            star!('step, at, pc, set, *exit, *guard, *dot, *pre, *plus, *span);
                         }
                     }
                     Inst::Sparse { trans } => {
@@ -989,7 +992,7 @@ impl Vm {
                         pre,
                         plus,
                         span,
-                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span),
+                    } => star!('step, at, pc, set, *exit, *guard, *dot, *pre, *plus, *span),
                     Inst::Lazy {
                         set,
                         exit,
@@ -1048,7 +1051,12 @@ impl Vm {
                             _ => *b,
                         };
                     }
-                    Inst::Match { pre, pre2 } => {
+                    Inst::Match { pre, pre2, look } => {
+                        if let Some(l) = look
+                            && !self.lm.matches(*l, hay, at)
+                        {
+                            break;
+                        }
                         // Nothing backtracks past a match: no frames.
                         for s in [*pre, *pre2] {
                             if let Some(v) = slots.get_mut(s as usize) {
@@ -1240,7 +1248,12 @@ impl Vm {
                     }
                     pc = *exit;
                 }
-                Inst::Match { pre, pre2 } => {
+                Inst::Match { pre, pre2, look } => {
+                    if let Some(l) = look
+                        && !self.lm.matches(*l, hay, at)
+                    {
+                        return None;
+                    }
                     save!(*pre, at);
                     save!(*pre2, at);
                     return Some(at);
@@ -1361,7 +1374,7 @@ fn linearize(insts: &mut [Inst], seqs: &[ByteSet], guards: &[Guard], start: u32)
 fn always_matches(insts: &[Inst], mut pc: u32) -> bool {
     for _ in 0..insts.len() {
         match insts.get(pc as usize) {
-            Some(Inst::Match { .. }) => return true,
+            Some(Inst::Match { look, .. }) => return look.is_none(),
             Some(Inst::Save { next, .. }) => pc = *next,
             Some(Inst::Star {
                 exit, plus: false, ..
@@ -1663,7 +1676,7 @@ fn fuse_saves(insts: &mut [Inst]) {
                 | Inst::Split2 { pre, .. }
                 | Inst::SplitN { pre, .. }
                 | Inst::Pick2 { pre, .. } => (*pre == NO_SAVE).then_some(pre),
-                Inst::Match { pre, pre2 } => {
+                Inst::Match { pre, pre2, .. } => {
                     if *pre == NO_SAVE {
                         Some(pre)
                     } else {
@@ -1683,6 +1696,37 @@ fn fuse_saves(insts: &mut [Inst]) {
         if !changed {
             return;
         }
+    }
+}
+
+/// Folds every look that leads into the match (`$` at the end of a
+/// pattern, after [`fuse_saves`]: `Look { pre }` then `Match { pre, pre2 }`)
+/// into a copy of that match, when the slots fit in its two: one dispatch
+/// instead of two at the end of most rules (`\s*$$`, `(.+?)$$`).
+fn fuse_look_match(insts: &mut [Inst]) {
+    for u in 0..insts.len() {
+        let Inst::Look { look, next, pre } = insts[u] else {
+            continue;
+        };
+        let Some(&Inst::Match {
+            pre: p1,
+            pre2: p2,
+            look: None,
+        }) = insts.get(next as usize)
+        else {
+            continue;
+        };
+        let slots = match (pre, p1, p2) {
+            (NO_SAVE, _, _) => (p1, p2),
+            (x, NO_SAVE, p2) => (x, p2),
+            (x, p1, NO_SAVE) => (p1, x),
+            _ => continue,
+        };
+        insts[u] = Inst::Match {
+            pre: slots.0,
+            pre2: slots.1,
+            look: Some(look),
+        };
     }
 }
 
@@ -1956,11 +2000,19 @@ mod tests {
         ));
         assert!(vm.insts.iter().any(|i| matches!(
             i,
-            Inst::Match { pre, pre2 } if *pre != NO_SAVE && *pre2 != NO_SAVE
+            Inst::Match { pre, pre2, .. } if *pre != NO_SAVE && *pre2 != NO_SAVE
         )));
         assert!(vm.insts.iter().any(|i| matches!(
             i,
             Inst::SplitN { pre, .. } if *pre != NO_SAVE
+        )));
+        // `$` before the match is part of it (`Copy\S+$`, `\s+.+$`, `$`).
+        assert!(vm.insts.iter().any(|i| matches!(
+            i,
+            Inst::Match {
+                look: Some(Look::End),
+                ..
+            }
         )));
     }
 
