@@ -362,8 +362,35 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
         t if t < ihl => return None,
         t => (ip + t).min(data.len()),
     };
-    let p = &data[ip + ihl..end];
-    match h[ipv4::PROTOCOL] {
+    peek_transport(h[ipv4::PROTOCOL], &data[ip + ihl..end])
+}
+
+/// [`peek`] for an IPv4 header without options at `ip` (the caller saw
+/// version 4 and length 5 there): the fragment field and the protocol
+/// from one word, then [`peek_transport`].
+#[inline(always)]
+fn peek_ipv4(data: &[u8], ip: usize) -> Option<Peek<'_>> {
+    let l4 = ip + ipv4::MIN_HEADER_LEN;
+    let h: &[u8; ipv4::MIN_HEADER_LEN] = data.get(ip..l4)?.try_into().ok()?;
+    // Bytes 2-9 of the header: total length, id, flags and fragment
+    // offset, TTL, protocol.
+    let w = u64::from_le_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]);
+    if (w >> 32) as u16 & u16::from_le_bytes([0x1f, 0xff]) != 0 {
+        return None;
+    }
+    let end = match usize::from(u16::from_be_bytes([w as u8, (w >> 8) as u8])) {
+        0 => data.len(),
+        t if t < ipv4::MIN_HEADER_LEN => return None,
+        t => (ip + t).min(data.len()),
+    };
+    peek_transport((w >> 56) as u8, data.get(l4..end)?)
+}
+
+/// [`peek`]'s TCP or UDP header at the start of `p`, the IP payload as the
+/// IP header bounds it.
+#[inline(always)]
+fn peek_transport(proto: u8, p: &[u8]) -> Option<Peek<'_>> {
+    match proto {
         ip_proto::TCP => {
             let t: &[u8; tcp::MIN_HEADER_LEN] = p.get(..tcp::MIN_HEADER_LEN)?.try_into().ok()?;
             let hl = usize::from(t[tcp::DATA_OFFSET] >> 4) * 4;
@@ -392,64 +419,6 @@ pub fn peek(linktype: LinkType, data: &[u8]) -> Option<Peek<'_>> {
                 dst_port: be16(u, udp::DST_PORT),
                 flags: 0,
                 payload: &p[udp::HEADER_LEN..end],
-            })
-        }
-        _ => None,
-    }
-}
-
-/// [`peek`] for an IPv4 header without options at `ip` (the caller saw
-/// version 4 and length 5 there): the fragment field and the protocol
-/// from one word, then TCP or UDP.
-#[inline(always)]
-fn peek_ipv4(data: &[u8], ip: usize) -> Option<Peek<'_>> {
-    let l4 = ip + ipv4::MIN_HEADER_LEN;
-    let h: &[u8; ipv4::MIN_HEADER_LEN] = data.get(ip..l4)?.try_into().ok()?;
-    // Bytes 2-9 of the header: total length, id, flags and fragment
-    // offset, TTL, protocol.
-    let w = u64::from_le_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]);
-    if (w >> 32) as u16 & u16::from_le_bytes([0x1f, 0xff]) != 0 {
-        return None;
-    }
-    let end = match usize::from(u16::from_be_bytes([w as u8, (w >> 8) as u8])) {
-        0 => data.len(),
-        t if t < ipv4::MIN_HEADER_LEN => return None,
-        t => (ip + t).min(data.len()),
-    };
-    match (w >> 56) as u8 {
-        ip_proto::TCP => {
-            let t: &[u8; tcp::MIN_HEADER_LEN] =
-                data.get(l4..l4 + tcp::MIN_HEADER_LEN)?.try_into().ok()?;
-            let hl = usize::from(t[tcp::DATA_OFFSET] >> 4) * 4;
-            if hl < tcp::MIN_HEADER_LEN || end < l4 + hl {
-                return None;
-            }
-            Some(Peek {
-                proto: ip_proto::TCP,
-                src_port: be16(t, tcp::SRC_PORT),
-                dst_port: be16(t, tcp::DST_PORT),
-                flags: t[tcp::FLAGS],
-                payload: &data[l4 + hl..end],
-            })
-        }
-        ip_proto::UDP => {
-            let u: &[u8; udp::HEADER_LEN] = data.get(l4..l4 + udp::HEADER_LEN)?.try_into().ok()?;
-            if end < l4 + udp::HEADER_LEN {
-                return None;
-            }
-            let room = end - l4;
-            let ulen = usize::from(be16(u, udp::LENGTH));
-            let stop = if (udp::HEADER_LEN..=room).contains(&ulen) {
-                ulen
-            } else {
-                room
-            };
-            Some(Peek {
-                proto: ip_proto::UDP,
-                src_port: be16(u, udp::SRC_PORT),
-                dst_port: be16(u, udp::DST_PORT),
-                flags: 0,
-                payload: &data[l4 + udp::HEADER_LEN..l4 + stop],
             })
         }
         _ => None,
