@@ -474,9 +474,9 @@ pub(crate) struct OverBudget;
 #[derive(Debug, Clone)]
 pub(crate) struct Vm {
     insts: Vec<Inst>,
-    /// Where both searches begin: the program's start past the steps that always pass
-    /// at the start of the text (`\A`, `^`, the save of the match's start,
-    /// which `slot0` says to make: see [`run_start`]).
+    /// Where both searches begin: the program's start past the steps that
+    /// always pass at the start of the text (`\A`, `^`, the save of the
+    /// match's start, which `slot0` says to make: see [`run_start`]).
     run_start: u32,
     slot0: bool,
     nslots: usize,
@@ -836,13 +836,13 @@ impl Vm {
         }
         // A greedy loop over one class (`Inst::Star`), run in place: in
         // its own step, and at the end of a `Seq` that leads into it.
-        // `break 'step` fails the path; else the path goes on at `pc`.
+        // `break` fails the path; else the path goes on at `pc`.
         macro_rules! star {
-            ($l:lifetime, $at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
+            ($at:ident, $pc:ident, $set:expr, $exit:expr, $guard:expr, $dot:expr, $pre:expr, $plus:expr, $span:expr) => {{
                 if $plus {
                     match hay.get($at) {
                         Some(&b) if has($set, b) => {}
-                        _ => break $l,
+                        _ => break,
                     }
                     save!($pre, $at);
                     $at += 1;
@@ -855,11 +855,11 @@ impl Vm {
                 budget = budget.checked_sub($at - lo).ok_or(OverBudget)?;
                 if self.disjoint($guard) {
                     if !self.passes($guard, hay, $at) {
-                        break $l;
+                        break;
                     }
                 } else {
                     let Some(p) = self.last_passing($guard, hay, lo, $at) else {
-                        break $l;
+                        break;
                     };
                     if p > lo {
                         stack.push(Frame::Star {
@@ -906,7 +906,7 @@ impl Vm {
                     _ => continue,
                 },
             };
-            'step: loop {
+            loop {
                 budget = budget.checked_sub(1).ok_or(OverBudget)?;
                 if stack.len() > MAX_FRAMES {
                     return Err(OverBudget);
@@ -950,7 +950,7 @@ impl Vm {
                                 span,
                             } = &self.insts[pc as usize]
                         {
-                            star!('step, at, pc, set, *exit, *guard, *dot, *pre, *plus, *span);
+                            star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span);
                         }
                     }
                     Inst::Sparse { trans } => {
@@ -992,7 +992,7 @@ impl Vm {
                         pre,
                         plus,
                         span,
-                    } => star!('step, at, pc, set, *exit, *guard, *dot, *pre, *plus, *span),
+                    } => star!(at, pc, set, *exit, *guard, *dot, *pre, *plus, *span),
                     Inst::Lazy {
                         set,
                         exit,
