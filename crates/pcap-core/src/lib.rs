@@ -436,8 +436,10 @@ impl Capture {
     /// the bytes stay what they were (a later read faults them in again
     /// from the page cache; the map is read-only, so nothing is lost) and
     /// the page cache keeps them. A split walk on two or more threads
-    /// calls it for each chunk it has finished, on the thread that walked
-    /// it: tearing down the page tables of a mapping costs about as much
+    /// calls it for each group of chunks it has finished (the chunks its
+    /// lanes walked together: each call makes the kernel interrupt the
+    /// other cores running this process to flush their TLBs, so fewer,
+    /// larger calls), on the thread that walked them: tearing down the page tables of a mapping costs about as much
     /// as faulting it in (a 2 GiB capture: tens of ms of `munmap` at exit,
     /// on one thread after every worker is done); per chunk, the workers
     /// share it and overlap it with their walks. (On one thread it only

@@ -678,18 +678,23 @@ where
             s.spawn(|| {
                 let _guard = PanicFlag(&shared);
                 let mut done = |i: usize, run: Run<S>| {
-                    // This thread tears down the chunk's page tables, not
-                    // the last one at exit (see `Capture::release`).
-                    cap.release(bounds[i].0, bounds[i].1);
                     shared.lock().runs[i] = Some(run);
                     shared.changed.notify_all();
                 };
                 while let Some(i) = shared.claim(lanes, window, n) {
+                    // This thread tears down the page tables of the chunks
+                    // it walked, not the last one at exit (see
+                    // `Capture::release`): a group's chunks at once, as
+                    // each call interrupts every other core running this
+                    // process to flush its TLB.
                     if lanes > 1 {
                         walk_lanes(cap, i, lanes, ahead, &bounds, &resync, &init, &f, &mut done);
+                        let last = (i + lanes).min(n) - 1;
+                        cap.release(bounds[i].0, bounds[last].1);
                         continue;
                     }
                     done(i, walk_chunk(cap, &resync, &bounds, i, &init, &f));
+                    cap.release(bounds[i].0, bounds[i].1);
                 }
             });
         }
