@@ -93,6 +93,25 @@ def test_repeated_and_changing_values_in_long_runs():
     assert rows == fsm(module=tf).ParseText(text)
 
 
+def test_values_that_differ_in_one_byte_stay_apart():
+    # Short values are shared through a cache keyed by their bytes: values
+    # of every length up to past the cache's limit, each differing from
+    # the others in one byte at every offset, and each seen twice, must
+    # come back as exactly what the input holds.
+    values = []
+    for n in range(1, 41):
+        for at in range(n):
+            for ch in "xy":
+                v = list("a" * n)
+                v[at] = ch
+                values.append("".join(v))
+    text = "".join("interface eth0\n ip %s\n" % v for v in values * 2)
+    rows = fsm().ParseText(text)
+    # The last row: the Filldown value alone, recorded at the end.
+    assert [r[1] for r in rows] == values * 2 + [""]
+    assert [r[0] for r in rows] == ["eth0"] * (len(values) * 2 + 1)
+
+
 def test_parse_text_to_dicts():
     dicts = fsm().ParseTextToDicts(TEXT)
     assert dicts == [dict(zip(["IF", "IP", "VLANS", "MTU"], r)) for r in ROWS]
