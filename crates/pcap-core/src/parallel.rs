@@ -917,7 +917,10 @@ enum Resync {
         assumed: Option<Walker>,
         endian: Option<Endian>,
     },
-    Erf,
+    Erf {
+        /// The type byte of the file's first record.
+        first_type: Option<u8>,
+    },
 }
 
 impl Resync {
@@ -944,7 +947,12 @@ impl Resync {
                 };
                 Resync::Pcapng { assumed, endian }
             }
-            Walker::Erf => Resync::Erf,
+            Walker::Erf => Resync::Erf {
+                first_type: cap
+                    .bytes()
+                    .get(cap.data_start() + format::erf::TYPE)
+                    .copied(),
+            },
         }
     }
 
@@ -964,11 +972,43 @@ impl Resync {
                 }
                 None
             }
-            Resync::Erf => (lo..hi)
-                .find(|&p| crate::erf_chain_ok(b, p, ERF_CHAIN, true))
-                .map(|p| (p, Some(Walker::Erf))),
+            Resync::Erf { first_type } => {
+                let ok = |p| crate::erf_chain_ok(b, p, ERF_CHAIN, true);
+                first_type
+                    .and_then(|t| find_by_byte(b, lo, hi, format::erf::TYPE, t, ok))
+                    .or_else(|| (lo..hi).find(|&p| ok(p)))
+                    .map(|p| (p, Some(Walker::Erf)))
+            }
         }
     }
+}
+
+/// The first `p` in `lo..hi` with `b[p + off] == byte` where `chain_ok(p)`
+/// holds, the candidates found by `memchr`: a byte every record of a
+/// capture nearly always shares (an ERF record's type: a DAG card writes
+/// one) skips the offsets where no record starts without testing them one
+/// by one (that cost 5 % of a scan of ERF: perf, 1 GiB, 256 chunk
+/// starts; for pcap, keyed on the seconds' high byte, it measured no
+/// gain: 1 GiB of large frames, 9 alternated rounds). `None` sends the caller to the test of every offset, which
+/// also finds records that do not share the byte.
+fn find_by_byte(
+    b: &[u8],
+    lo: usize,
+    hi: usize,
+    off: usize,
+    byte: u8,
+    chain_ok: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let mut p = lo;
+    while p < hi {
+        let hay = b.get(p + off..(hi + off).min(b.len()))?;
+        p += memchr::memchr(byte, hay)?;
+        if chain_ok(p) {
+            return Some(p);
+        }
+        p += 1;
+    }
+    None
 }
 
 fn pcap_chain_ok(b: &[u8], mut p: usize, w: &PcapLayout, first_sec: Option<u32>) -> bool {

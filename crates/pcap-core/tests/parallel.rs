@@ -650,3 +650,30 @@ fn lanes_follow_the_record_size() {
     assert_eq!(parallel::mean_record_len(&empty), None);
     assert_eq!(parallel::header_lanes(&empty), parallel::LANES);
 }
+
+/// ERF whose records change type in runs (Ethernet first, then runs of
+/// raw IPv4 and IPv6): the chunk-start scan looks for the first record's
+/// type first, so chunks that start among records of another type must
+/// still come out exactly as the sequential read.
+#[test]
+fn erf_with_runs_of_other_record_types_split_equals_sequential() {
+    use pcap_core::writer::{ErfKind, ErfWriter};
+    let mut v = Vec::new();
+    synth::write_mixed_pcap(&mut v, 1 << 20, 7).unwrap();
+    let src = Capture::from_vec("src.pcap", v).unwrap();
+    let mut w = ErfWriter::new(Vec::new());
+    for (n, p) in src.packets().map(|p| p.unwrap()).enumerate() {
+        let kind = match (n / 200) % 4 {
+            0 | 3 => ErfKind::Ethernet,
+            1 => ErfKind::Ipv4,
+            _ => ErfKind::Ipv6,
+        };
+        w.write_record(kind, p.ts_ns, 0, 0, p.data).unwrap();
+    }
+    let cap = Capture::from_vec("runs.erf", w.into_inner().unwrap()).unwrap();
+    for chunk in [0, 4096, 10_007, 65_536] {
+        for threads in [1, 2] {
+            check(&cap, threads, chunk);
+        }
+    }
+}
