@@ -76,9 +76,9 @@ def timed(fsm, text, runs):
     cpu, wall, rows = [], [], None
     for _ in range(runs):
         # The previous run's rows are freed here, not inside the timed
-        # call (rebinding `rows` after the call used to free them there,
-        # ~3 ms for 241,380 rows: the same for both modules, and not
-        # ParseText's work).
+        # call (rebinding `rows` after the call used to free them there:
+        # for chassis firmware's 241,380 rows ~190 ms of textfsm's time
+        # and ~11 ms of fsm_parse's; not ParseText's work).
         rows = None
         fsm.Reset()
         gc.collect()

@@ -439,12 +439,12 @@ impl Capture {
     /// calls it for each group of chunks it has finished (the chunks its
     /// lanes walked together: each call makes the kernel interrupt the
     /// other cores running this process to flush their TLBs, so fewer,
-    /// larger calls), on the thread that walked them: tearing down the page tables of a mapping costs about as much
-    /// as faulting it in (a 2 GiB capture: tens of ms of `munmap` at exit,
-    /// on one thread after every worker is done); per chunk, the workers
-    /// share it and overlap it with their walks. (On one thread it only
-    /// adds the calls: the walk does not release there.) No effect on
-    /// in-memory captures.
+    /// larger calls), on the thread that walked them: tearing down the
+    /// page tables of a mapping costs about as much as faulting it in (a
+    /// 2 GiB capture: tens of ms of `munmap` at exit, on one thread after
+    /// every worker is done); group by group, the workers share it and
+    /// overlap it with their walks. (On one thread it only adds the calls:
+    /// the walk does not release there.) No effect on in-memory captures.
     pub(crate) fn release(&self, lo: usize, hi: usize) {
         #[cfg(unix)]
         if let Backing::Mmap(m) = &self.backing {

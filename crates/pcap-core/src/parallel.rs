@@ -989,8 +989,9 @@ impl Resync {
 /// one) skips the offsets where no record starts without testing them one
 /// by one (that cost 5 % of a scan of ERF: perf, 1 GiB, 256 chunk
 /// starts; for pcap, keyed on the seconds' high byte, it measured no
-/// gain: 1 GiB of large frames, 9 alternated rounds). `None` sends the caller to the test of every offset, which
-/// also finds records that do not share the byte.
+/// gain: 1 GiB of large frames, 9 alternated rounds). `None` sends the
+/// caller to the test of every offset, which also finds records that do
+/// not share the byte.
 fn find_by_byte(
     b: &[u8],
     lo: usize,
