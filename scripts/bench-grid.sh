@@ -19,6 +19,12 @@
 #   BASE=DIR  also DIR/tls-audit and DIR/xff-scan (an earlier build), one
 #             core, in every cell: before/after in the same run
 #   CORE=N    the core the one-core runs are pinned to (0)
+#   FLOORS=0  leave out the two floors measured in every cell by default:
+#             `walk_ratio sum FILE 1` (every byte of the file read once,
+#             the memory traffic of ripgrep's search) and `walk_ratio
+#             lanes FILE 1` (every record header walked in the scanners'
+#             lanes, nothing done per packet: the least a tool that
+#             reports frame numbers and finds a corrupt record does)
 #
 # Prints one markdown row per cell: medians (hyperfine -N), CPU (user+sys
 # means) and the ripgrep ratio (rg median / tool median; >1: faster). The
@@ -38,7 +44,7 @@ states=${STATES:-w8k w1m read cold}
 mkdir -p "$dir"
 cargo build --release -q -p tls-audit -p xff-scan-bin
 cargo build --release -q -p tls-handshake --features audit --example gen_bench_capture
-cargo build --release -q -p pcap-core --example to_erf
+cargo build --release -q -p pcap-core --example to_erf --example walk_ratio
 bin=${CARGO_TARGET_DIR:-target}/release
 one="taskset -c ${CORE:-0}"
 can_drop=0
@@ -85,6 +91,12 @@ for pl in $payloads; do
             "$one $bin/xff-scan --ip 203.0.113.77 --threads 1 --format jsonl $f"
             "$one rg -a -c -F NOT_PRESENT_LITERAL_42 $f"
         )
+        if [ "${FLOORS:-1}" = 1 ]; then
+            cmds+=(
+                "$one $bin/examples/walk_ratio sum $f 1"
+                "$one $bin/examples/walk_ratio lanes $f 1"
+            )
+        fi
         if [ -n "${BASE:-}" ]; then
             cmds+=(
                 "$one $BASE/tls-audit --threads 1 --format jsonl $f"
