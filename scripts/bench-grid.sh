@@ -19,12 +19,15 @@
 #   BASE=DIR  also DIR/tls-audit and DIR/xff-scan (an earlier build), one
 #             core, in every cell: before/after in the same run
 #   CORE=N    the core the one-core runs are pinned to (0)
-#   FLOORS=0  leave out the two floors measured in every cell by default:
+#   FLOORS=0  leave out the three floors measured in every cell by
+#             default (crates/pcap-core/examples/walk_ratio.rs):
 #             `walk_ratio sum FILE 1` (every byte of the file read once,
-#             the memory traffic of ripgrep's search) and `walk_ratio
-#             lanes FILE 1` (every record header walked in the scanners'
-#             lanes, nothing done per packet: the least a tool that
-#             reports frame numbers and finds a corrupt record does)
+#             the memory traffic of ripgrep's search), `walk_ratio chain
+#             FILE 1` (each record's length read in order, nothing else:
+#             the least a tool that numbers frames and finds a corrupt
+#             record must do) and `walk_ratio lanes FILE 1` (every record
+#             header walked in the scanners' lanes, nothing done per
+#             packet: where the scanners start)
 #
 # Prints one markdown row per cell: medians (hyperfine -N), CPU (user+sys
 # means) and the ripgrep ratio (rg median / tool median; >1: faster). The
@@ -66,7 +69,7 @@ for r in rows:
     base = " (BASE)" if base_dir and base_dir + "/" in cmd else ""
     cmd = re.sub(r"\S*/", "", cmd) + base
     ratio = f"{ref / m:.2f}x" if ref else ""
-    print(f"| {sys.argv[2]} | `{cmd}` | {m*1e3:.0f} ms | {(r['user']+r['system'])*1e3:.0f} ms | {ratio} |")
+    print(f"| {sys.argv[2]} | `{cmd}` | {m*1e3:.1f} ms | {(r['user']+r['system'])*1e3:.1f} ms | {ratio} |")
 PY
 }
 
@@ -94,6 +97,7 @@ for pl in $payloads; do
         if [ "${FLOORS:-1}" = 1 ]; then
             cmds+=(
                 "$one $bin/examples/walk_ratio sum $f 1"
+                "$one $bin/examples/walk_ratio chain $f 1"
                 "$one $bin/examples/walk_ratio lanes $f 1"
             )
         fi
