@@ -53,8 +53,7 @@ fn prefetch_span(data: &[u8], from: usize, to: usize) {
 }
 
 /// Prefetches the first [`SPARSE_BYTES`] of the record at `at` (two or
-/// three lines) without a loop: the headers-only steps of formats with
-/// nothing else to fetch (no pcapng trailer).
+/// three lines) without a loop: the headers-only steps' next record.
 #[inline(always)]
 fn prefetch_record_start(data: &[u8], at: usize) {
     const { assert!(SPARSE_BYTES == 2 * CACHE_LINE) };
@@ -1085,12 +1084,13 @@ impl<'a> Packets<'a> {
     pub(crate) fn lane_step_epb<const BIG: bool>(&mut self) -> Option<Packet<'a>> {
         let p = self.next_sparse_epb::<BIG>()?;
         // The next block's first bytes and, right before them, this
-        // block's trailing length copy (checked at the next step).
-        prefetch_span(
+        // block's trailing length copy (checked at the next step; nearly
+        // always on the next block's first line): four hints, no loop.
+        prefetch(
             self.data,
             self.pos - format::pcapng::field::BLOCK_TRAILER_LEN,
-            self.pos.saturating_add(SPARSE_BYTES - 1),
         );
+        prefetch_record_start(self.data, self.pos);
         self.prefetch_ahead_of(self.pos);
         Some(p)
     }
@@ -1217,10 +1217,20 @@ impl<'a> Packets<'a> {
         if blen > data.len() - pos || pos + blen > self.valid.load(Ordering::Acquire) {
             return None;
         }
-        let iface = *ng
+        // The two fields the packet needs, not the interface copied.
+        let iface = ng
             .ifaces
             .get(endian.u32(h, BLOCK_BODY + EPB_INTERFACE) as usize)?;
-        if !self.check_trailer_due() {
+        let (linktype, ts_ns) = (
+            iface.linktype,
+            iface.ts_ns(block_units(
+                endian,
+                h,
+                BLOCK_BODY + EPB_TS_HIGH,
+                BLOCK_BODY + EPB_TS_LOW,
+            )),
+        );
+        if !self.trailer_ok_as(endian) {
             return None;
         }
         self.trailer_due = Some((pos, blen));
@@ -1228,15 +1238,10 @@ impl<'a> Packets<'a> {
         self.frame += 1;
         Some(Packet {
             frame: self.frame,
-            ts_ns: iface.ts_ns(block_units(
-                endian,
-                h,
-                BLOCK_BODY + EPB_TS_HIGH,
-                BLOCK_BODY + EPB_TS_LOW,
-            )),
+            ts_ns,
             caplen: caplen as u32,
             origlen: endian.u32(h, BLOCK_BODY + EPB_ORIGLEN),
-            linktype: iface.linktype,
+            linktype,
             data: &data[pos + FIXED..pos + FIXED + caplen],
         })
     }
@@ -1247,14 +1252,26 @@ impl<'a> Packets<'a> {
     /// is returned.
     #[inline(always)]
     fn check_trailer_due(&mut self) -> bool {
+        match &self.walker {
+            Walker::Pcapng(NgWalk {
+                endian: Some(endian),
+                ..
+            }) => {
+                let endian = *endian;
+                self.trailer_ok_as(endian)
+            }
+            _ => {
+                self.trailer_due = None;
+                true
+            }
+        }
+    }
+
+    /// [`Packets::check_trailer_due`] in a section of byte order `endian`
+    /// (the headers-only step's constant: no look at the walker).
+    #[inline(always)]
+    fn trailer_ok_as(&mut self, endian: Endian) -> bool {
         let Some((at, blen)) = self.trailer_due.take() else {
-            return true;
-        };
-        let Walker::Pcapng(NgWalk {
-            endian: Some(endian),
-            ..
-        }) = &self.walker
-        else {
             return true;
         };
         let tail = at + blen - format::pcapng::field::BLOCK_TRAILER_LEN;
