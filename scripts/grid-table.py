@@ -57,13 +57,8 @@ def main():
         by_cell(cells, order, states)
         return
 
-    def ratio(c, a, b):
-        return f"{c[b] / c[a]:.2f}x" if a in c and b in c and c[a] else "?"
-
     two = any("tls-audit2" in v for v in cells.values())
-    head = ["capture"] + [NAMES[s] for s in states] + (["two / one thread (read back)"] if two else [])
-    print("| " + " | ".join(head) + " |")
-    print("|---|" + "---:|" * (len(head) - 1))
+    rows = []
     for cap in order:
         row = [cap]
         for s in states:
@@ -78,18 +73,27 @@ def main():
         if two:
             c = cells.get((cap, "read"), {})
             row.append(f"{ratio(c, 'tls-audit2', 'tls-audit1')} / {ratio(c, 'xff-scan2', 'xff-scan1')}")
-        print("| " + " | ".join(row) + " |")
+        rows.append(row)
+    table(["capture"] + [NAMES[s] for s in states] + (["two / one thread (read back)"] if two else []), rows)
     print()
     if not any("floor-sum" in v for v in cells.values()):
         return
-    head = ["capture: floors vs rg (sum / chain / lanes)"] + [NAMES[s] for s in states]
+    floors = ("floor-sum", "floor-chain", "floor-lanes")
+    rows = [[cap] + [" / ".join(ratio(cells.get((cap, s), {}), f, "rg") for f in floors) for s in states]
+            for cap in order]
+    table(["capture: floors vs rg (sum / chain / lanes)"] + [NAMES[s] for s in states], rows)
+
+
+def ratio(c, a, b):
+    """c[b] / c[a] as "1.23x" ("?" when either is missing)."""
+    return f"{c[b] / c[a]:.2f}x" if a in c and b in c and c[a] else "?"
+
+
+def table(head, rows):
+    """A Markdown table: text in the first column, numbers right-aligned."""
     print("| " + " | ".join(head) + " |")
     print("|---|" + "---:|" * (len(head) - 1))
-    for cap in order:
-        row = [cap]
-        for s in states:
-            c = cells.get((cap, s), {})
-            row.append(f"{ratio(c, 'floor-sum', 'rg')} / {ratio(c, 'floor-chain', 'rg')} / {ratio(c, 'floor-lanes', 'rg')}")
+    for row in rows:
         print("| " + " | ".join(row) + " |")
 
 
@@ -98,14 +102,13 @@ def by_cell(cells, order, states):
             ("floor-sum", "sum"), ("floor-chain", "chain"), ("floor-lanes", "lanes"),
             ("tls-audit2", "tls-audit, 2 threads"), ("xff-scan2", "xff-scan, 2 threads")]
     cols = [c for c in cols if any(c[0] in v for v in cells.values())]
-    print("| capture, state | " + " | ".join(n for _, n in cols) + " |")
-    print("|---|" + "---:|" * len(cols))
+    rows = []
     for cap in order:
         for s in states:
             c = cells.get((cap, s))
             if not c or "rg" not in c:
                 continue
-            row = []
+            row = [f"{cap}, {s}"]
             for k, _ in cols:
                 if k not in c:
                     row.append("")
@@ -116,7 +119,8 @@ def by_cell(cells, order, states):
                     row.append(f"{c[k]:.1f} ms ({c[one] / c[k]:.2f}x)" if one in c else f"{c[k]:.1f} ms")
                 else:
                     row.append(f"{c[k]:.1f} ms ({c['rg'] / c[k]:.2f}x)")
-            print(f"| {cap}, {s} | " + " | ".join(row) + " |")
+            rows.append(row)
+    table(["capture, state"] + [n for _, n in cols], rows)
 
 
 if __name__ == "__main__":
