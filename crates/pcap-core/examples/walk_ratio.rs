@@ -108,49 +108,46 @@ fn main() {
 
 /// The least an in-order per-record walk can do: read each record's
 /// length and step over it, nothing checked but the end of the file.
-/// Returns the number of records.
+/// Returns the number of records (pcapng: blocks).
 fn chain(cap: &pcap_core::Capture) -> u64 {
+    use pcap_core::format::{erf, pcap, pcapng};
     use pcap_core::{Endian, Format};
     let b = cap.bytes();
-    let u32_at = |big: bool, at: usize| {
-        let w: [u8; 4] = b[at..at + 4].try_into().expect("four bytes");
-        if big {
-            u32::from_be_bytes(w)
-        } else {
-            u32::from_le_bytes(w)
-        }
-    };
-    // (first record, record header length, length field offset, big-endian
-    // length, length counts the header)
-    let (mut pos, head, field, big, whole) = match cap.format() {
+    match cap.format() {
         Format::Pcap {
             endian, modified, ..
-        } => (
-            24,
-            if modified { 24 } else { 16 },
-            8,
-            endian == Endian::Big,
-            false,
-        ),
-        // The section header's byte-order magic says how its lengths read.
-        Format::Pcapng => (
-            0,
-            12,
-            4,
-            b.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d]),
-            true,
-        ),
-        _ => (0, 16, 8, true, true),
-    };
-    let erf = matches!(cap.format(), Format::Erf);
+        } => {
+            let head = if modified {
+                pcap::MODIFIED_REC_HEADER_LEN
+            } else {
+                pcap::REC_HEADER_LEN
+            };
+            let big = endian == Endian::Big;
+            steps(b, pcap::FILE_HEADER_LEN, head, |p| {
+                head + u32_at(b, p + pcap::REC_CAPLEN, big)
+            })
+        }
+        Format::Pcapng => {
+            // The section header's byte-order magic says how lengths read.
+            let bom = pcapng::BLOCK_BODY + pcapng::SHB_BOM;
+            let big = b.get(bom..bom + 4) == Some(&pcapng::BYTE_ORDER_MAGIC.to_be_bytes()[..]);
+            steps(b, 0, pcapng::BLOCK_BODY, |p| {
+                u32_at(b, p + pcapng::BLOCK_LEN, big)
+            })
+        }
+        Format::Erf => steps(b, 0, erf::HEADER_LEN, |p| {
+            usize::from(u16::from_be_bytes([b[p + erf::RLEN], b[p + erf::RLEN + 1]]))
+        }),
+        _ => 0,
+    }
+}
+
+/// Steps from `pos` by `len(pos)` while a record header of `head` bytes
+/// fits in `b` (and the step is not zero); the number of steps.
+fn steps(b: &[u8], mut pos: usize, head: usize, len: impl Fn(usize) -> usize) -> u64 {
     let mut n = 0u64;
     while pos + head <= b.len() {
-        let len = if erf {
-            usize::from(u16::from_be_bytes([b[pos + 10], b[pos + 11]]))
-        } else {
-            u32_at(big, pos + field) as usize
-        };
-        let step = if whole { len } else { head + len };
+        let step = len(pos);
         if step == 0 {
             break;
         }
@@ -158,4 +155,14 @@ fn chain(cap: &pcap_core::Capture) -> u64 {
         n += 1;
     }
     n
+}
+
+/// The `u32` at `at` of `b`, as a length.
+fn u32_at(b: &[u8], at: usize, big: bool) -> usize {
+    let w: [u8; 4] = b[at..at + 4].try_into().expect("four bytes");
+    (if big {
+        u32::from_be_bytes(w)
+    } else {
+        u32::from_le_bytes(w)
+    }) as usize
 }
