@@ -626,7 +626,7 @@ fn run_with<L: LineSource, S: Sink>(
                 known = exact;
             }
             // The literal tests first: most rules fail them on most lines.
-            if !known && !rule.regex.may_match_lazy(line, &mut lb) {
+            if !known && !rule.regex.may_match_sig(line, &mut lb, &st.sig) {
                 continue;
             }
             // Count the rules that get past their literal tests (those run

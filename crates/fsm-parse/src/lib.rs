@@ -37,6 +37,7 @@ mod pyre;
 mod read;
 mod row;
 mod runstate;
+mod sig;
 mod split;
 mod template;
 mod translate;

@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::sig::Sig;
+
 use crate::pyre::PyRegex;
 
 /// Everything a run reads from a template.
@@ -125,6 +127,8 @@ pub(crate) struct State {
     /// run spends enough lines in this state (`None` inside: it could not
     /// be built, every rule runs on its own).
     pub(crate) set: OnceLock<Option<RuleSet>>,
+    /// How a line's fold bits are found for these rules' literal tests.
+    pub(crate) sig: Sig,
 }
 
 /// One scan of an ASCII line says which rules of a state can match it.

@@ -15,6 +15,7 @@ use regex_automata::util::primitives::PatternID;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 
+use crate::sig::Sig;
 use crate::translate::{TranslateError, translate, translate_relaxed};
 use crate::vm::{FirstByte, Frame, NO_POS, OverBudget, Vm};
 
@@ -581,22 +582,29 @@ impl PyRegex {
     /// the required literal.
     #[inline]
     pub(crate) fn may_match(&self, text: &str) -> bool {
-        self.may_match_lazy(text, &mut Some(LineBytes::ALL))
+        self.may_match_sig(text, &mut Some(LineBytes::ALL), &Sig::EXACT)
+    }
+
+    /// [`PyRegex::may_match_sig`] with the full fold.
+    #[cfg(test)]
+    pub(crate) fn may_match_lazy(&self, text: &str, lb: &mut Option<LineBytes>) -> bool {
+        self.may_match_sig(text, lb, &Sig::EXACT)
     }
 
     /// [`PyRegex::may_match`] knowing which bytes the line holds (made
-    /// the first time a rule of the line needs them): most lines lack a
-    /// byte of a rule's required literal, and that test costs a few
-    /// instructions where the `memmem` costs a hundred.
+    /// the first time a rule of the line needs them, as the rules of a
+    /// state test them: `sig`, see [`Sig`]): most lines lack a byte of a
+    /// rule's required literal, and that test costs a few instructions
+    /// where the `memmem` costs a hundred.
     #[inline(always)]
-    pub(crate) fn may_match_lazy(&self, text: &str, lb: &mut Option<LineBytes>) -> bool {
+    pub(crate) fn may_match_sig(&self, text: &str, lb: &mut Option<LineBytes>, sig: &Sig) -> bool {
         // Inlined into the run's rule loop: the fold test is a few
         // instructions, where a call per rule and line cost its prologue
         // (the function was not inlined while it held the fold loop).
         if self.need_bytes != 0 {
             let lb = match lb {
                 Some(l) => l,
-                None => lb.insert(LineBytes::of(text)),
+                None => lb.insert(LineBytes::of(text, sig)),
             };
             if !lb.has_all(self.need_bytes) {
                 return false;
@@ -605,7 +613,13 @@ impl PyRegex {
         !self.more_tests || self.may_match_rest(text)
     }
 
-    /// The prefix and `memmem` tests of [`PyRegex::may_match_lazy`].
+    /// The fold bits of the pattern's required literal (0: none), which a
+    /// line must all hold (see [`LineBytes`]).
+    pub(crate) fn need_bytes(&self) -> u64 {
+        self.need_bytes
+    }
+
+    /// The prefix and `memmem` tests of [`PyRegex::may_match_sig`].
     #[inline(never)]
     fn may_match_rest(&self, text: &str) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
@@ -735,7 +749,7 @@ impl PyRegex {
     }
 
     /// [`PyRegex::is_match_line`] on a line that passed
-    /// [`PyRegex::may_match_lazy`].
+    /// [`PyRegex::may_match_sig`].
     pub(crate) fn is_match_prechecked(
         &self,
         text: &str,
@@ -786,7 +800,7 @@ impl PyRegex {
     }
 
     /// [`PyRegex::match_line`] on a line that passed
-    /// [`PyRegex::may_match_lazy`].
+    /// [`PyRegex::may_match_sig`].
     pub(crate) fn match_prechecked(
         &self,
         text: &str,
@@ -917,7 +931,7 @@ fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
 
 /// Which bytes a line holds, folded to 64 bits (see [`FOLD`]: `a` and
 /// `A` have their own, all digits share one), made once per line and shared by every rule tried
-/// on it (see [`PyRegex::may_match_lazy`]). A line lacking a bit of a
+/// on it (see [`PyRegex::may_match_sig`]). A line lacking a bit of a
 /// rule's required literal cannot match it; folding only lets more lines
 /// through to the exact test. One register per chain: a set of 256 bits
 /// in memory made each byte wait for the store of the one before.
@@ -936,12 +950,12 @@ impl LineBytes {
         rejected: 0,
     };
 
-    /// The bits of `line` (out of line: the rule loop inlines the test
-    /// that uses them).
+    /// The bits of `line` as the rules of `sig` test them (out of line:
+    /// the rule loop inlines the test that uses them).
     #[inline(never)]
-    pub(crate) fn of(line: &str) -> LineBytes {
+    pub(crate) fn of(line: &str, sig: &Sig) -> LineBytes {
         LineBytes {
-            bits: fold(line.as_bytes()),
+            bits: sig.bits(line.as_bytes()),
             rejected: 0,
         }
     }
@@ -951,7 +965,7 @@ impl LineBytes {
     fn has_all(&mut self, set: u64) -> bool {
         let all = set & !self.bits == 0;
         // Written as a branch: `self.rejected += u32::from(!all)` here,
-        // inlined into `may_match_lazy`, lost the increment in release
+        // inlined into `may_match_sig`, lost the increment in release
         // builds with rustc 1.95.0 (the count stayed 0; debug builds
         // counted). The test below checks the count.
         if !all {
@@ -973,7 +987,7 @@ impl LineBytes {
 /// control and non-ASCII bytes, rarer punctuation) the last. `b & 63`
 /// put `p`-`y` on the digits and `a`-`o` on the punctuation: a literal
 /// like `rate` or `put` then looked present on every line with a digit.
-static FOLD: [u64; 256] = {
+pub(crate) static FOLD: [u64; 256] = {
     let mut t = [1u64 << 63; 256];
     let mut b = 0;
     while b < 256 {
@@ -1001,7 +1015,7 @@ static FOLD: [u64; 256] = {
 };
 
 /// The [`FOLD`] bits of the bytes of `bytes`, in four independent chains.
-fn fold(bytes: &[u8]) -> u64 {
+pub(crate) fn fold(bytes: &[u8]) -> u64 {
     let (mut a, mut b, mut c, mut d) = (0u64, 0u64, 0u64, 0u64);
     let mut quads = bytes.chunks_exact(4);
     for q in &mut quads {

@@ -13,6 +13,7 @@ use crate::pyre::PyRegex;
 use crate::read::{ReadError, ReadSummary};
 use crate::row::RowRef;
 use crate::runstate::ScratchPool;
+use crate::sig::Sig;
 use crate::split::{ReadStop, ReaderLines};
 use crate::split::{py_isspace, template_lines};
 use crate::value::{Record, Value};
@@ -384,10 +385,12 @@ impl Template {
                 }
                 rules.push(rule);
             }
+            let needs: Vec<u64> = rules.iter().map(|r| r.regex.need_bytes()).collect();
             out_states.push(State {
                 name: name.clone(),
                 rules,
                 set: OnceLock::new(),
+                sig: Sig::new(&needs),
             });
         }
         let start = index["Start"];
