@@ -298,6 +298,23 @@ mod tests {
         }
     }
 
+    /// Without AVX2 (or on short lines) the signature is the full fold.
+    #[test]
+    fn without_simd_the_full_fold() {
+        let mut s = Sig::new(&[fold(b"Chassis ID"), fold(b"Port ID type")]);
+        assert_ne!(s.picked(), 0);
+        s.simd = false;
+        for line in [
+            &b"  - Chassis ID type: MAC address (4)"[..],
+            b"    Port ID     : x",
+            b"",
+        ] {
+            assert_eq!(s.bits(line), fold(line));
+        }
+        let short = b"Chassis ID: 1";
+        assert_eq!(Sig::new(&[fold(b"Chassis ID")]).bits(short), fold(short));
+    }
+
     proptest::proptest! {
         #[test]
         fn agrees_with_the_fold(need in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
