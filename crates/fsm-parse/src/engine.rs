@@ -625,18 +625,20 @@ fn run_with<L: LineSource, S: Sink>(
                 }
                 known = exact;
             }
-            // The literal tests first: most rules fail them on most lines.
-            if !known && !rule.regex.may_match_sig(line, &mut lb, &st.sig) {
+            // The cheap tests first: the line's fold bits against the
+            // required literal's (most rules fail that on most lines), the
+            // first byte, then the literal itself (`memmem`).
+            if !known && !rule.regex.fold_ok(line, &mut lb, &st.sig) {
                 continue;
-            }
-            // Count the rules that get past their literal tests (those run
-            // an automaton, which is what the set saves).
-            if seen[state] <= SET_AFTER_LINES {
-                tries[state] += 1;
             }
             let first = rule.regex.first_byte(line, ascii);
-            if first == Some(false) {
+            if first == Some(false) || (!known && !rule.regex.rest_ok(line)) {
                 continue;
+            }
+            // Count the rules that get past those tests (those run an
+            // automaton, which is what the set saves).
+            if seen[state] <= SET_AFTER_LINES {
+                tries[state] += 1;
             }
             // A rule that sets no value only needs a yes/no answer.
             let matched = if rule.assigns.is_empty() && (known || first == Some(true)) {

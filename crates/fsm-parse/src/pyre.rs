@@ -601,6 +601,13 @@ impl PyRegex {
         // Inlined into the run's rule loop: the fold test is a few
         // instructions, where a call per rule and line cost its prologue
         // (the function was not inlined while it held the fold loop).
+        self.fold_ok(text, lb, sig) && self.rest_ok(text)
+    }
+
+    /// The fold part of [`PyRegex::may_match_sig`]: whether the line holds
+    /// every class of the required literal's bytes.
+    #[inline(always)]
+    pub(crate) fn fold_ok(&self, text: &str, lb: &mut Option<LineBytes>, sig: &Sig) -> bool {
         if self.need_bytes != 0 {
             let lb = match lb {
                 Some(l) => l,
@@ -610,6 +617,13 @@ impl PyRegex {
                 return false;
             }
         }
+        true
+    }
+
+    /// The rest of [`PyRegex::may_match_sig`]: the prefix and the
+    /// required literal itself.
+    #[inline(always)]
+    pub(crate) fn rest_ok(&self, text: &str) -> bool {
         !self.more_tests || self.may_match_rest(text)
     }
 

@@ -454,10 +454,21 @@ impl Lead {
     /// in every rule's first-byte test slowed the others.
     #[inline(never)]
     fn answer(&self, hay: &[u8]) -> Option<bool> {
-        let k = hay
+        // Column padding a word at a time when the run takes spaces (deep
+        // indents: `iwlist`'s lines start with 20 and more).
+        let mut k = 0;
+        if has(&self.run, b' ') {
+            while let Some(w) = hay.get(k..k + 8) {
+                if w != b"        " {
+                    break;
+                }
+                k += 8;
+            }
+        }
+        let k = k + hay[k..]
             .iter()
             .position(|&b| !has(&self.run, b))
-            .unwrap_or(hay.len());
+            .unwrap_or(hay.len() - k);
         let after = match hay.get(k) {
             Some(&b) => has(&self.next, b),
             None => self.end_ok,
@@ -2122,10 +2133,22 @@ mod tests {
                 " \t - y",
                 "x y",
             ] {
-                let (ours, theirs) = both(p, h.as_bytes());
-                assert_eq!(ours, theirs, "{p} on {h:?}");
-                if fb.answer(h.as_bytes()) == Some(false) {
-                    assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                // Deep indents too (the run is skipped a word of spaces at
+                // a time), with a tab inside or after the spaces.
+                for indent in [
+                    "",
+                    "        ",
+                    "         ",
+                    "                 ",
+                    "        \t ",
+                    "\t        ",
+                ] {
+                    let h = format!("{indent}{h}");
+                    let (ours, theirs) = both(p, h.as_bytes());
+                    assert_eq!(ours, theirs, "{p} on {h:?}");
+                    if fb.answer(h.as_bytes()) == Some(false) {
+                        assert!(ours.is_none(), "{p} on {h:?}: the test says no to a match");
+                    }
                 }
             }
         }
@@ -2136,6 +2159,10 @@ mod tests {
         assert_eq!(fb.answer(b"  Up 1"), None);
         assert_eq!(fb.answer(b"Up 1"), Some(false), "no leading space");
         assert_eq!(fb.answer(b"   "), Some(false), "the end is not an exit");
+        let deep = |t: &str| format!("{}{t}", " ".repeat(21));
+        assert_eq!(fb.answer(deep("5 minutes").as_bytes()), Some(false));
+        assert_eq!(fb.answer(deep("Up 1").as_bytes()), None);
+        assert_eq!(fb.answer(deep("").as_bytes()), Some(false));
         let fb = Vm::new(&nfa(r"\s*$")).first_byte().expect("test");
         assert_eq!(fb.answer(b"   "), None, "the end is the exit");
         assert_eq!(fb.answer(b"  x"), Some(false));
