@@ -591,21 +591,19 @@ impl PyRegex {
         self.may_match_sig(text, lb, &Sig::EXACT)
     }
 
-    /// [`PyRegex::may_match`] knowing which bytes the line holds (made
-    /// the first time a rule of the line needs them, as the rules of a
-    /// state test them: `sig`, see [`Sig`]): most lines lack a byte of a
-    /// rule's required literal, and that test costs a few instructions
-    /// where the `memmem` costs a hundred.
+    /// [`PyRegex::fold_ok`] then [`PyRegex::rest_ok`] (the run's rule
+    /// loop calls the two itself, with the first-byte test between them).
     #[inline(always)]
     pub(crate) fn may_match_sig(&self, text: &str, lb: &mut Option<LineBytes>, sig: &Sig) -> bool {
-        // Inlined into the run's rule loop: the fold test is a few
-        // instructions, where a call per rule and line cost its prologue
-        // (the function was not inlined while it held the fold loop).
         self.fold_ok(text, lb, sig) && self.rest_ok(text)
     }
 
-    /// The fold part of [`PyRegex::may_match_sig`]: whether the line holds
-    /// every class of the required literal's bytes.
+    /// Whether the line holds every fold class of the required literal's
+    /// bytes, its bits made the first time a rule of the line needs them,
+    /// as the rules of a state test them (`sig`, see [`Sig`]): most lines
+    /// lack a byte of a rule's required literal, and that test costs a few
+    /// instructions where the `memmem` costs a hundred. Inlined into the
+    /// run's rule loop (a call per rule and line cost its prologue).
     #[inline(always)]
     pub(crate) fn fold_ok(&self, text: &str, lb: &mut Option<LineBytes>, sig: &Sig) -> bool {
         if self.need_bytes != 0 {
@@ -620,8 +618,8 @@ impl PyRegex {
         true
     }
 
-    /// The rest of [`PyRegex::may_match_sig`]: the prefix and the
-    /// required literal itself.
+    /// The exact literal tests: the prefix and the required literal
+    /// itself (`memmem`).
     #[inline(always)]
     pub(crate) fn rest_ok(&self, text: &str) -> bool {
         !self.more_tests || self.may_match_rest(text)
@@ -633,7 +631,7 @@ impl PyRegex {
         self.need_bytes
     }
 
-    /// The prefix and `memmem` tests of [`PyRegex::may_match_sig`].
+    /// The prefix and `memmem` tests of [`PyRegex::rest_ok`].
     #[inline(never)]
     fn may_match_rest(&self, text: &str) -> bool {
         if self.prefix.as_deref().is_some_and(|p| !text.starts_with(p)) {
@@ -763,7 +761,7 @@ impl PyRegex {
     }
 
     /// [`PyRegex::is_match_line`] on a line that passed
-    /// [`PyRegex::may_match_sig`].
+    /// [`PyRegex::fold_ok`] and [`PyRegex::rest_ok`].
     pub(crate) fn is_match_prechecked(
         &self,
         text: &str,
@@ -814,7 +812,7 @@ impl PyRegex {
     }
 
     /// [`PyRegex::match_line`] on a line that passed
-    /// [`PyRegex::may_match_sig`].
+    /// [`PyRegex::fold_ok`] and [`PyRegex::rest_ok`].
     pub(crate) fn match_prechecked(
         &self,
         text: &str,
@@ -945,7 +943,7 @@ fn required_bytes_of(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
 
 /// Which bytes a line holds, folded to 64 bits (see [`FOLD`]: `a` and
 /// `A` have their own, all digits share one), made once per line and shared by every rule tried
-/// on it (see [`PyRegex::may_match_sig`]). A line lacking a bit of a
+/// on it (see [`PyRegex::fold_ok`]). A line lacking a bit of a
 /// rule's required literal cannot match it; folding only lets more lines
 /// through to the exact test. One register per chain: a set of 256 bits
 /// in memory made each byte wait for the store of the one before.
@@ -979,7 +977,7 @@ impl LineBytes {
     fn has_all(&mut self, set: u64) -> bool {
         let all = set & !self.bits == 0;
         // Written as a branch: `self.rejected += u32::from(!all)` here,
-        // inlined into `may_match_sig`, lost the increment in release
+        // inlined into `fold_ok`, lost the increment in release
         // builds with rustc 1.95.0 (the count stayed 0; debug builds
         // counted). The test below checks the count.
         if !all {
